@@ -1,0 +1,91 @@
+/* The channel between the host and ocivm-init (PID 1 in the guest).
+ *
+ * Transport: the guest's first virtio-console port, /dev/hvc0 (raw tty mode in
+ * the guest).  On the host it is a unix stream socket: QEMU's chardev socket,
+ * or ocivm-vmm's control socket after the "console" request (vm/vmm/PROTOCOL.md).
+ * Both hypervisors give the same byte stream, so one host client serves both.
+ *
+ * Framing: every message is an 8-byte header followed by `len` payload bytes.
+ *   u16 magic  = CHAN_MAGIC (little-endian, 'O','V')
+ *   u8  type   = enum chan_type
+ *   u8  stream = for STDOUT/STDERR/STDIN: 0; for SIGNAL etc.: 0 (reserved)
+ *   u32 len    = payload length, <= CHAN_MAX_PAYLOAD (little-endian)
+ * A frame with a bad magic, unknown type or oversized length is a protocol
+ * error: the reader reports -EPROTO and the connection is dropped (no resync).
+ *
+ * Conversation:
+ *   guest -> HELLO "ocivm-init <version>"      as soon as /dev/hvc0 is open
+ *   host  -> SPEC  <gspec text>                (common/gspec.h)
+ *   guest -> READY                             rootfs mounted, config applied
+ *            or ERROR "<reason>" then EXITED   (and the VM powers off)
+ *   host  -> START
+ *   guest -> STARTED <u32 pid>  or  ERROR "<reason>" + EXITED 127 / 126
+ *   host  -> SIGNAL <u32 signo>, STDIN <bytes>, STDIN_EOF, RESIZE <u16 rows, u16 cols>
+ *   guest -> STDOUT <bytes>, STDERR <bytes>, LOG "<init message>"
+ *   guest -> EXITED <u32 kind> <u32 value>     kind 0: exit code, 1: signal
+ *            after which init syncs and powers the VM off.
+ */
+#ifndef OCIVM_CHAN_H
+#define OCIVM_CHAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CHAN_MAGIC 0x564fu /* "OV" little-endian */
+#define CHAN_HDR_LEN 8u
+#define CHAN_MAX_PAYLOAD 65536u
+
+enum chan_type {
+	CHAN_HELLO = 1,
+	CHAN_SPEC = 2,
+	CHAN_READY = 3,
+	CHAN_START = 4,
+	CHAN_STARTED = 5,
+	CHAN_SIGNAL = 6,
+	CHAN_STDIN = 7,
+	CHAN_STDIN_EOF = 8,
+	CHAN_STDOUT = 9,
+	CHAN_STDERR = 10,
+	CHAN_EXITED = 11,
+	CHAN_ERROR = 12,
+	CHAN_LOG = 13,
+	CHAN_RESIZE = 14,
+	CHAN_TYPE_MAX = 14,
+};
+
+struct chan_hdr {
+	uint16_t magic;
+	uint8_t type;
+	uint8_t stream;
+	uint32_t len;
+};
+
+const char *chan_type_name(int type);
+
+/* Encode a header into 8 bytes (little-endian). */
+void chan_hdr_encode(uint8_t out[CHAN_HDR_LEN], uint8_t type, uint32_t len);
+/* Decode and validate a header: 0, or -EPROTO for bad magic/type/length. */
+int chan_hdr_decode(const uint8_t in[CHAN_HDR_LEN], struct chan_hdr *ret);
+
+/* Incremental decoder for a non-blocking byte stream: feed bytes in, take
+ * complete frames out.  No allocation beyond the struct itself. */
+struct chan_reader {
+	uint8_t buf[CHAN_HDR_LEN + CHAN_MAX_PAYLOAD];
+	size_t have;
+};
+void chan_reader_init(struct chan_reader *r);
+/* Append up to n bytes; returns how many were taken (less than n when the
+ * buffer holds a complete frame that must be taken first). */
+size_t chan_reader_feed(struct chan_reader *r, const void *data, size_t n);
+/* 1 and fills type/payload/len (payload points into r->buf, valid until the
+ * next feed/next call) when a frame is complete; 0 if more bytes are needed;
+ * -EPROTO on a malformed header. */
+int chan_reader_next(struct chan_reader *r, uint8_t *ret_type,
+		     const uint8_t **ret_payload, uint32_t *ret_len);
+
+/* Blocking helpers on an fd: write one whole frame / read one whole frame
+ * into buf (cap >= CHAN_MAX_PAYLOAD).  0 or -errno (-EPIPE at EOF). */
+int chan_send(int fd, uint8_t type, const void *payload, uint32_t len);
+int chan_recv(int fd, uint8_t *ret_type, void *buf, size_t cap, uint32_t *ret_len);
+
+#endif

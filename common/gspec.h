@@ -1,0 +1,75 @@
+/* gspec: the container spec as the guest needs it, sent in the SPEC frame.
+ *
+ * ops/ parses config.json (cJSON lives only there) and writes a gspec; the
+ * dependency-free ocivm-init parses it.  Text, one record per line:
+ *     KEY SP FIELD [SP FIELD]... LF
+ * Fields are percent-encoded: bytes < 0x21, 0x7f and above, and '%' become
+ * %XX, so fields never contain spaces or newlines.  Unknown keys are an
+ * error for the guest (reported back in an ERROR frame).  Keys, in the order
+ * ops writes them (repeatable ones marked *):
+ *
+ *   version 1
+ *   id ID
+ *   rootfs SERIAL RO(0|1)         virtio-blk serial of the rootfs image; RO=root.readonly
+ *   rootfs_fstype ext4|erofs
+ *   image SERIAL FSTYPE           optional: vm.image disk, mounted first as the VM root
+ *   hostname NAME
+ *   domainname NAME
+ *   arg* STRING                   process.args, in order
+ *   env* NAME=VALUE
+ *   cwd PATH
+ *   user UID GID UMASK(octal or -)
+ *   gid* GID                      additionalGids
+ *   terminal 0|1
+ *   nnp 0|1                       noNewPrivileges
+ *   oom SCORE                     oomScoreAdj (absent: untouched)
+ *   rlimit* NAME SOFT HARD        e.g. RLIMIT_NOFILE 1024 1024
+ *   cap* SET NAME                 SET in bounding|effective|inheritable|permitted|ambient
+ *   mount* DEST TYPE SOURCE OPTS  OPTS comma-joined ("-" for none)
+ *   sysctl* KEY VALUE
+ *   masked* PATH
+ *   readonly* PATH
+ *   end                           last line; a gspec without it is truncated
+ */
+#ifndef OCIVM_GSPEC_H
+#define OCIVM_GSPEC_H
+
+#include <stddef.h>
+
+#define GSPEC_MAX_LEN 60000 /* fits one SPEC frame */
+#define GSPEC_MAX_FIELDS 8
+
+/* Writer (host side): appends records to a growing buffer. */
+struct gspec_writer {
+	char *buf;
+	size_t len, cap;
+	int error;         /* first -errno hit; writes after it are ignored */
+};
+void gspec_writer_init(struct gspec_writer *w);
+/* Append one record: key and nfields raw (unencoded) fields. */
+void gspec_put(struct gspec_writer *w, const char *key, int nfields, const char *const *fields);
+void gspec_putf(struct gspec_writer *w, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4))); /* one field, printf-formatted */
+/* Finish (appends "end"); returns 0 and hands over the buffer, or -errno
+ * (-E2BIG past GSPEC_MAX_LEN). */
+int gspec_finish(struct gspec_writer *w, char **ret_text, size_t *ret_len);
+void gspec_writer_free(struct gspec_writer *w);
+
+/* Parser (guest side, no allocation): walks records in place.  The text must
+ * be writable; fields are decoded in place and NUL-terminated. */
+struct gspec_record {
+	const char *key;
+	int nfields;
+	char *fields[GSPEC_MAX_FIELDS];
+};
+struct gspec_parser {
+	char *p, *end;
+	int line;
+	int seen_end;
+};
+void gspec_parser_init(struct gspec_parser *ps, char *text, size_t len);
+/* 1 with a record, 0 at "end", -EINVAL on a malformed line or text that ends
+ * before "end" (ps->line names the line). */
+int gspec_next(struct gspec_parser *ps, struct gspec_record *ret);
+
+#endif

@@ -1,0 +1,105 @@
+/* ops/ public API: the OCI runtime semantics behind the mounted tree.
+ * fs/ calls these and nothing below them; ops/ calls vm/.
+ *
+ * Every call returns 0 or -errno and, on failure, fills err with the one-line
+ * reason fs/ puts in MOUNT/log and ID/vm/last_error.  Errnos follow the tree
+ * contract: EINVAL bad input, EBUSY wrong state, ENOENT no such container,
+ * EEXIST duplicate id, ENOSPC state dir full.  Thread-safe: fs/ calls from
+ * many FUSE worker threads at once. */
+#ifndef OCIVM_OPS_H
+#define OCIVM_OPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "err.h"
+
+struct ops;
+
+struct ops_options {
+	const char *state_dir;        /* default /run/ocivmfs */
+	const char *kernel;           /* default guest kernel (bundles without vm.kernel) */
+	const char *initrd;           /* default initrd (ocivm-init) */
+	const char *hypervisor;       /* "auto" | "ocivm-vmm" | "qemu" */
+	const char *vmm_path;         /* ocivm-vmm binary (NULL: next to the daemon / PATH) */
+	const char *qemu_path;        /* NULL: qemu-system-x86_64 from PATH */
+	unsigned default_vcpus;       /* 0: 1 */
+	uint64_t default_memory_mib;  /* 0: 256 */
+};
+
+/* fs/ is told about changes through these; called from ops threads with no
+ * ops lock held, so fs/ may call back into ops. */
+struct ops_listener {
+	/* a state change: line is "<rfc3339> <id> <status>" (the events file) */
+	void (*on_event)(void *ctx, const char *id, const char *line);
+	/* bytes were appended to a stream file of id (OPS_STREAM_*) or the
+	 * container stopped (so readers waiting at EOF must be answered) */
+	void (*on_output)(void *ctx, const char *id, int stream);
+	/* a daemon message for MOUNT/log */
+	void (*on_log)(void *ctx, const char *line);
+};
+
+/* Reads the state dir back: containers whose VM still runs are re-attached,
+ * the others are marked stopped. */
+int ops_open(const struct ops_options *opt, const struct ops_listener *l, void *ctx,
+	     struct ops **ret, struct oerr *err);
+/* Frees everything; running VMs keep running. */
+void ops_close(struct ops *ops);
+
+/* One line about which hypervisor serves new containers and why (for
+ * MOUNT/hypervisor and the log). */
+const char *ops_hypervisor_line(struct ops *ops);
+
+/* Options of "create ID BUNDLE key=value..." (and the CLI):
+ *   pid=N        host process that stands for the container (the CLI's shim)
+ *   terminal=0|1 override process.terminal
+ * Unknown keys are EINVAL. */
+int ops_create(struct ops *ops, const char *id, const char *bundle,
+	       const char *const *kv, size_t n_kv, struct oerr *err);
+int ops_start(struct ops *ops, const char *id, struct oerr *err);
+int ops_kill(struct ops *ops, const char *id, int signo, struct oerr *err);
+int ops_pause(struct ops *ops, const char *id, struct oerr *err);
+int ops_resume(struct ops *ops, const char *id, struct oerr *err);
+int ops_delete(struct ops *ops, const char *id, bool force, struct oerr *err);
+int ops_write_stdin(struct ops *ops, const char *id, const void *buf, size_t len,
+		    struct oerr *err);
+int ops_close_stdin(struct ops *ops, const char *id, struct oerr *err);
+
+/* Validation shared with fs/ (runc's character set, no "..", bounded). */
+int ops_id_valid(const char *id, struct oerr *err);
+
+enum ops_status { OPS_CREATING, OPS_CREATED, OPS_RUNNING, OPS_PAUSED, OPS_STOPPED };
+const char *ops_status_name(enum ops_status s);
+
+struct ops_info {
+	enum ops_status status;
+	pid_t pid;              /* registered shim pid, else the VMM pid; 0 when stopped */
+	bool exited;
+	int exit_status;        /* valid when exited */
+	time_t created;
+	uint64_t generation;    /* bumps on every change (cache key for fs/) */
+	char bundle[4096];
+};
+int ops_get(struct ops *ops, const char *id, struct ops_info *ret, struct oerr *err);
+/* ids, sorted; free with ops_free_list. */
+int ops_list(struct ops *ops, char ***ret_ids, size_t *ret_n);
+void ops_free_list(char **ids, size_t n);
+
+/* malloc'd texts the tree shows. */
+int ops_state_json(struct ops *ops, const char *id, char **ret, struct oerr *err);
+int ops_config_json(struct ops *ops, const char *id, char **ret, struct oerr *err);
+int ops_features_json(char **ret);
+/* ID/vm/<name>: kernel, cmdline, vcpus, memory, disks, timings, driver,
+ * accel, hypervisor_cmdline, last_error.  -ENOENT for an unknown name. */
+int ops_vm_file(struct ops *ops, const char *id, const char *name, char **ret, struct oerr *err);
+extern const char *const ops_vm_file_names[]; /* NULL-terminated */
+
+/* Output streams are plain files in the state dir, appended as the guest
+ * produces them and kept after the container stops; fs/ preads them. */
+enum { OPS_STREAM_STDOUT = 1, OPS_STREAM_STDERR = 2, OPS_STREAM_CONSOLE = 3 };
+int ops_stream_path(struct ops *ops, const char *id, int stream, char *buf, size_t n);
+
+#endif

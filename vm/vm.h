@@ -1,0 +1,120 @@
+/* vm/ public API: run one container's VM through a hypervisor driver and talk
+ * to ocivm-init inside it.  Used by ops/ only.  Two drivers sit behind it:
+ * ocivm-vmm (our KVM VMM) and QEMU (-M microvm, kvm or tcg).
+ *
+ * Each VM is a separate process in its own process group, detached from the
+ * caller, so it survives a restart of the daemon; vm_attach() finds it again
+ * through the files it keeps in run_dir. No globals: every VM is one struct. */
+#ifndef OCIVM_VM_H
+#define OCIVM_VM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+enum vm_driver {
+	VM_DRIVER_AUTO = 0,   /* probe: ocivm-vmm on hardware KVM, else QEMU/TCG */
+	VM_DRIVER_VMM,        /* ocivm-vmm */
+	VM_DRIVER_QEMU,       /* qemu-system-x86_64 */
+};
+enum vm_accel { VM_ACCEL_AUTO = 0, VM_ACCEL_KVM, VM_ACCEL_TCG };
+
+/* What the host can run; filled once by vm_probe_host(). */
+struct vm_host_probe {
+	bool kvm_present;          /* /dev/kvm opens and KVM_CREATE_VM works */
+	bool kvm_hw_speed;         /* a timed guest loop ran at hardware speed */
+	double ns_per_insn;        /* measured by that loop (0 if not run) */
+	enum vm_driver driver;     /* what AUTO resolves to */
+	enum vm_accel accel;       /* for QEMU */
+	char reason[256];          /* one line a person understands */
+};
+int vm_probe_host(struct vm_host_probe *ret);
+
+struct vm_disk {
+	const char *path;
+	const char *serial;        /* virtio-blk serial the guest finds it by */
+	bool readonly;
+};
+
+/* Plain data, built by ops/ from the container config. */
+struct vm_config {
+	const char *id;
+	const char *run_dir;       /* private dir: sockets, console file, vm.json */
+	enum vm_driver driver;     /* AUTO allowed */
+	enum vm_accel accel;       /* QEMU only; AUTO from the probe */
+	const struct vm_host_probe *probe; /* may be NULL: probed on demand */
+	const char *hypervisor_path;        /* NULL: the driver's default binary */
+	const char *const *hypervisor_params; size_t n_hypervisor_params;
+	const char *kernel;
+	const char *initrd;
+	const char *const *kernel_params; size_t n_kernel_params; /* appended */
+	unsigned vcpus;
+	uint64_t memory_mib;
+	const struct vm_disk *disks; size_t n_disks;
+	const char *gspec; size_t gspec_len;   /* SPEC payload for ocivm-init */
+	unsigned ready_timeout_ms;             /* 0: default (120 s) */
+};
+
+/* Called from whichever thread runs vm_dispatch(), never with vm locks held. */
+struct vm_callbacks {
+	void (*on_started)(void *ctx, pid_t guest_pid);
+	void (*on_output)(void *ctx, int stream /* 1 stdout, 2 stderr */, const void *buf, size_t len);
+	void (*on_log)(void *ctx, const char *line);        /* init's LOG and ERROR text */
+	void (*on_error)(void *ctx, const char *reason);    /* ERROR frame */
+	/* The container process ended (status: exit code, or 128+signal), or
+	 * the VM died without saying (status 255, reason set). Called once. */
+	void (*on_exit)(void *ctx, int status, const char *reason);
+};
+
+struct vm;
+
+/* Start the hypervisor, connect to ocivm-init, send the SPEC, and wait (up
+ * to ready_timeout_ms) for READY.  Blocks; call it from a worker thread.  On
+ * failure the VM process is gone, run_dir holds nothing of it, and err says
+ * why (init's ERROR text when it gave one). */
+int vm_create(const struct vm_config *cfg, const struct vm_callbacks *cb, void *ctx,
+	      struct vm **ret, struct oerr *err);
+/* Find a VM again after a daemon restart (from run_dir/vm.json); -ESRCH if
+ * its process is gone (then *ret_status tells what is known, 255 if nothing). */
+int vm_attach(const char *run_dir, const struct vm_callbacks *cb, void *ctx,
+	      struct vm **ret, int *ret_status, struct oerr *err);
+
+/* Requests to ocivm-init; they only send.  Replies come through callbacks. */
+int vm_start(struct vm *vm, struct oerr *err);
+int vm_signal(struct vm *vm, int signo, struct oerr *err);
+int vm_write_stdin(struct vm *vm, const void *buf, size_t len, struct oerr *err);
+int vm_close_stdin(struct vm *vm, struct oerr *err);
+int vm_pause(struct vm *vm, struct oerr *err);   /* freezes the whole VM */
+int vm_resume(struct vm *vm, struct oerr *err);
+
+/* Event loop glue: poll vm_fd() for POLLIN, then call vm_dispatch(), which
+ * reads what is there and fires the callbacks.  Returns 1 once the VM is
+ * gone (on_exit has been called), 0 otherwise, -errno on failure. */
+int vm_fd(const struct vm *vm);
+int vm_dispatch(struct vm *vm);
+
+/* Kill the hypervisor (TERM, then KILL after grace_ms), reap it, remove its
+ * files from run_dir.  Then vm_free().  */
+int vm_destroy(struct vm *vm, unsigned grace_ms);
+/* Forget the handle; the VM process keeps running (daemon shutdown). */
+void vm_free(struct vm *vm);
+
+pid_t vm_pid(const struct vm *vm);
+
+/* For MOUNT/containers/ID/vm/: driver ("ocivm-vmm", "qemu"), accel ("kvm",
+ * "tcg"), the exact argv joined with spaces, and timings in ms. */
+struct vm_info {
+	const char *driver;
+	const char *accel;
+	const char *cmdline;      /* hypervisor argv */
+	const char *kernel_cmdline;
+	unsigned vcpus;
+	uint64_t memory_mib;
+	double spawn_ms, hello_ms, ready_ms; /* since vm_create was called */
+};
+void vm_get_info(const struct vm *vm, struct vm_info *ret);
+
+#endif

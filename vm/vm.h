@@ -117,4 +117,13 @@ struct vm_info {
 };
 void vm_get_info(const struct vm *vm, struct vm_info *ret);
 
+/* Rootfs images.  A bundle's root.path directory becomes a block image
+ * (ext4 via mke2fs -d, or erofs) cached by content under cache_dir, so a
+ * second create of the same rootfs reuses it.  Each user (owner = container
+ * id) holds a reference; vm_image_release() drops it and removes the image
+ * when no one uses it.  Returns the image path (malloc'd). */
+int vm_image_acquire(const char *cache_dir, const char *rootfs_dir, const char *owner,
+		     char **ret_path, struct oerr *err);
+int vm_image_release(const char *cache_dir, const char *owner, struct oerr *err);
+
 #endif

@@ -49,7 +49,11 @@ void oerr_prefix(struct oerr *err, const char *fmt, ...)
 	vsnprintf(pre, sizeof(pre), fmt, ap);
 	va_end(ap);
 	memcpy(old, err->msg, sizeof(old));
-	snprintf(err->msg, sizeof(err->msg), "%s%s", pre, old);
+	size_t n = strnlen(pre, sizeof(err->msg) - 1);
+	memcpy(err->msg, pre, n);
+	size_t m = strnlen(old, sizeof(err->msg) - 1 - n);
+	memcpy(err->msg + n, old, m);
+	err->msg[n + m] = '\0';
 }
 
 void oerr_clear(struct oerr *err)

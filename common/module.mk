@@ -1,0 +1,1 @@
+$(call unit_test,test_common,tests/common/test_fileio.c common/err.c common/fileio.c common/log.c)

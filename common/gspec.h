@@ -4,7 +4,8 @@
  * dependency-free ocivm-init parses it.  Text, one record per line:
  *     KEY SP FIELD [SP FIELD]... LF
  * Fields are percent-encoded: bytes < 0x21, 0x7f and above, and '%' become
- * %XX, so fields never contain spaces or newlines.  Unknown keys are an
+ * %XX, so fields never contain spaces or newlines.  An empty field is
+ * written "%00" (the only place %00 may appear).  Unknown keys are an
  * error for the guest (reported back in an ERROR frame).  Keys, in the order
  * ops writes them (repeatable ones marked *):
  *

@@ -1,0 +1,2 @@
+# ops/ fragment: unit tests of ops/ and of common/gspec.c (owned by ops).
+$(call unit_test,test_gspec,tests/common/test_gspec.c common/gspec.c,,)

@@ -1,0 +1,1 @@
+# vm/virtio/ fragment: unit tests, console_echo, bench, fuzz target.

@@ -1,0 +1,236 @@
+/* QEMU and ocivm-vmm command lines built from configs. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "cleanup.h"
+#include "vm/driver/driver.h"
+
+static const struct vm_disk disks[] = {
+	{ .path = "/cache/abc.img", .serial = "rootfs", .readonly = true },
+	{ .path = "/img/my,disk.raw", .serial = "image", .readonly = false },
+};
+static const char *const kparams[] = { "loglevel=4", "init.note=hello world", "two words" };
+static const char *const hparams[] = { "-object", "rng-random,id=rng0" };
+
+static struct vm_config base_config(void)
+{
+	return (struct vm_config){
+		.id = "c1", .run_dir = "/run/ocivmfs/c1", .kernel = "/k/vmlinuz",
+		.initrd = "/k/initrd.img", .vcpus = 2, .memory_mib = 512,
+		.disks = disks, .n_disks = 2,
+		.kernel_params = kparams, .n_kernel_params = 3,
+		.hypervisor_params = hparams, .n_hypervisor_params = 2,
+	};
+}
+
+/* Index of the argument equal to s, or -1. */
+static int find_arg(const struct strv *a, const char *s)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], s) == 0)
+			return (int)i;
+	return -1;
+}
+
+static const char *arg_after(const struct strv *a, const char *opt, int nth)
+{
+	for (size_t i = 0; i + 1 < a->n; i++)
+		if (strcmp(a->v[i], opt) == 0 && nth-- == 0)
+			return a->v[i + 1];
+	return NULL;
+}
+
+static void build(const struct vm_driver_ops *d, const struct vm_config *cfg,
+		  enum vm_accel accel, bool no_direct, struct strv *a, int expect)
+{
+	struct vm_paths p;
+	struct oerr err = { 0 };
+	assert_int_equal(vm_paths_init(&p, cfg->run_dir, &err), 0);
+	struct vm_launch l = { .cfg = cfg, .paths = &p, .binary = "/usr/bin/hv",
+			       .accel = accel, .tsc_khz = 2600000, .no_direct_io = no_direct };
+	strv_init(a);
+	int r = d->build_argv(&l, a, &err);
+	assert_int_equal(r, expect);
+	if (expect)
+		assert_true(err.msg[0] != '\0');
+}
+
+static void test_qemu_machine(void **state)
+{
+	struct vm_config cfg = base_config();
+	struct strv a;
+
+	build(&vm_driver_qemu, &cfg, VM_ACCEL_TCG, false, &a, 0);
+	assert_string_equal(a.v[0], "/usr/bin/hv");
+	assert_string_equal(arg_after(&a, "-M", 0), "microvm,acpi=on");
+	assert_string_equal(arg_after(&a, "-accel", 0), "tcg");
+	assert_int_equal(find_arg(&a, "-cpu"), -1);
+	assert_true(find_arg(&a, "-nodefaults") > 0);
+	assert_true(find_arg(&a, "-no-user-config") > 0);
+	assert_true(find_arg(&a, "-nographic") > 0);
+	assert_string_equal(arg_after(&a, "-m", 0), "512");
+	assert_string_equal(arg_after(&a, "-smp", 0), "2");
+	assert_string_equal(arg_after(&a, "-kernel", 0), "/k/vmlinuz");
+	assert_string_equal(arg_after(&a, "-initrd", 0), "/k/initrd.img");
+	assert_string_equal(arg_after(&a, "-chardev", 1),
+			    "socket,id=ch0,path=/run/ocivmfs/c1/chan.sock,server=on,wait=off");
+	assert_string_equal(arg_after(&a, "-chardev", 0), "file,id=con0,path=/run/ocivmfs/c1/console");
+	assert_string_equal(arg_after(&a, "-qmp", 0),
+			    "unix:/run/ocivmfs/c1/control.sock,server=on,wait=off");
+	/* hypervisor parameters come last, in order */
+	assert_string_equal(a.v[a.n - 2], "-object");
+	assert_string_equal(a.v[a.n - 1], "rng-random,id=rng0");
+	strv_free(&a);
+}
+
+static void test_qemu_kvm(void **state)
+{
+	struct vm_config cfg = base_config();
+	struct strv a;
+
+	cfg.vcpus = 0;
+	cfg.memory_mib = 0;
+	cfg.initrd = NULL;
+	build(&vm_driver_qemu, &cfg, VM_ACCEL_KVM, false, &a, 0);
+	assert_string_equal(arg_after(&a, "-accel", 0), "kvm");
+	assert_string_equal(arg_after(&a, "-cpu", 0), "host");
+	assert_string_equal(arg_after(&a, "-m", 0), "256");
+	assert_string_equal(arg_after(&a, "-smp", 0), "1");
+	assert_int_equal(find_arg(&a, "-initrd"), -1);
+	/* no tsc_early_khz under KVM */
+	assert_null(strstr(arg_after(&a, "-append", 0), "tsc_early_khz"));
+	strv_free(&a);
+}
+
+static void test_qemu_disks(void **state)
+{
+	struct vm_config cfg = base_config();
+	struct strv a;
+
+	build(&vm_driver_qemu, &cfg, VM_ACCEL_TCG, false, &a, 0);
+	assert_string_equal(arg_after(&a, "-drive", 0),
+			    "file=/cache/abc.img,if=none,id=disk0,format=raw,aio=io_uring,cache=none,readonly=on");
+	assert_string_equal(arg_after(&a, "-device", 0), "virtio-blk-device,drive=disk0,serial=rootfs");
+	/* commas in paths are doubled for QEMU's option parser */
+	assert_string_equal(arg_after(&a, "-drive", 1),
+			    "file=/img/my,,disk.raw,if=none,id=disk1,format=raw,aio=io_uring,cache=none,readonly=off");
+	assert_string_equal(arg_after(&a, "-device", 1), "virtio-blk-device,drive=disk1,serial=image");
+	strv_free(&a);
+
+	build(&vm_driver_qemu, &cfg, VM_ACCEL_TCG, true, &a, 0);
+	assert_string_equal(arg_after(&a, "-drive", 0),
+			    "file=/cache/abc.img,if=none,id=disk0,format=raw,aio=threads,cache=writeback,readonly=on");
+	strv_free(&a);
+}
+
+static void test_kernel_cmdline_quoting(void **state)
+{
+	struct vm_config cfg = base_config();
+	struct strv a;
+
+	build(&vm_driver_qemu, &cfg, VM_ACCEL_TCG, false, &a, 0);
+	assert_string_equal(arg_after(&a, "-append", 0),
+			    "console=ttyS0 panic=-1 reboot=t tsc_early_khz=2600000 loglevel=4 "
+			    "init.note=\"hello world\" \"two words\"");
+	strv_free(&a);
+
+	static const char *const bad[] = { "a=\"b c\"" };
+	cfg.kernel_params = bad;
+	cfg.n_kernel_params = 1;
+	build(&vm_driver_qemu, &cfg, VM_ACCEL_TCG, false, &a, -EINVAL);
+	strv_free(&a);
+	static const char *const nl[] = { "a=b\nc" };
+	cfg.kernel_params = nl;
+	build(&vm_driver_vmm, &cfg, VM_ACCEL_KVM, false, &a, -EINVAL);
+	strv_free(&a);
+}
+
+static void test_vmm_argv(void **state)
+{
+	struct vm_config cfg = base_config();
+	struct strv a;
+
+	cfg.disks = disks;
+	cfg.n_disks = 1;
+	build(&vm_driver_vmm, &cfg, VM_ACCEL_KVM, false, &a, 0);
+	static const char *const want[] = {
+		"/usr/bin/hv", "--kernel", "/k/vmlinuz", "--initrd", "/k/initrd.img",
+		"--cmdline", "console=ttyS0 panic=-1 reboot=t loglevel=4 init.note=\"hello world\" \"two words\"",
+		"--memory", "512", "--vcpus", "2", "--console", "/run/ocivmfs/c1/console",
+		"--disk", "/cache/abc.img,ro,serial=rootfs",
+		"--control", "/run/ocivmfs/c1/control.sock", "-object", "rng-random,id=rng0",
+	};
+	assert_int_equal(a.n, ARRAY_SIZE(want));
+	for (size_t i = 0; i < a.n; i++)
+		assert_string_equal(a.v[i], want[i]);
+	assert_null(a.v[a.n]);
+	strv_free(&a);
+
+	/* ocivm-vmm's --disk cannot carry a comma in the path */
+	cfg.n_disks = 2;
+	build(&vm_driver_vmm, &cfg, VM_ACCEL_KVM, false, &a, -EINVAL);
+	strv_free(&a);
+}
+
+static void test_vmm_writable_disk_no_serial(void **state)
+{
+	static const struct vm_disk d[] = { { .path = "/x.img" } };
+	struct vm_config cfg = base_config();
+	struct strv a;
+
+	cfg.disks = d;
+	cfg.n_disks = 1;
+	build(&vm_driver_vmm, &cfg, VM_ACCEL_KVM, false, &a, 0);
+	assert_string_equal(arg_after(&a, "--disk", 0), "/x.img");
+	strv_free(&a);
+}
+
+static void test_paths(void **state)
+{
+	struct vm_paths p;
+	struct oerr err = { 0 };
+	char longdir[200];
+
+	assert_int_equal(vm_paths_init(&p, "relative", &err), -EINVAL);
+	memset(longdir, 'a', sizeof(longdir) - 1);
+	longdir[0] = '/';
+	longdir[sizeof(longdir) - 1] = '\0';
+	oerr_clear(&err);
+	assert_int_equal(vm_paths_init(&p, longdir, &err), -ENAMETOOLONG);
+	assert_non_null(strstr(err.msg, "unix socket"));
+}
+
+static void test_strv_join(void **state)
+{
+	char *v[] = { "a", "b c", "d" };
+	char *j = strv_join(v, 3);
+	assert_string_equal(j, "a b c d");
+	free(j);
+	j = strv_join(NULL, 0);
+	assert_string_equal(j, "");
+	free(j);
+	assert_ptr_equal(vm_driver_by_name("qemu"), &vm_driver_qemu);
+	assert_ptr_equal(vm_driver_by_name("ocivm-vmm"), &vm_driver_vmm);
+	assert_null(vm_driver_by_name("xen"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_qemu_machine),
+		cmocka_unit_test(test_qemu_kvm),
+		cmocka_unit_test(test_qemu_disks),
+		cmocka_unit_test(test_kernel_cmdline_quoting),
+		cmocka_unit_test(test_vmm_argv),
+		cmocka_unit_test(test_vmm_writable_disk_no_serial),
+		cmocka_unit_test(test_paths),
+		cmocka_unit_test(test_strv_join),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

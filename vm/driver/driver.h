@@ -1,0 +1,82 @@
+/* vm/driver/ internals: the two hypervisor drivers behind vm/vm.h.
+ *
+ * A driver is one const ops table: it turns a vm_config into an argv, opens
+ * the byte stream to ocivm-init once the process runs, and sends pause /
+ * resume / stop to the process through its control socket.  Everything a
+ * driver needs to know about a running VM is in struct vm_paths (run_dir
+ * file names), so the same calls work after vm_attach(). */
+#ifndef OCIVM_VM_DRIVER_H
+#define OCIVM_VM_DRIVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+#include "vm/vm.h"
+
+/* A growable NULL-terminated argv. */
+struct strv {
+	char **v;
+	size_t n, cap;
+	int error;            /* first -errno; later adds are ignored */
+};
+void strv_init(struct strv *s);
+void strv_add(struct strv *s, const char *str);
+void strv_addf(struct strv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void strv_free(struct strv *s);
+/* Join with single spaces (for vm_info.cmdline); malloc'd or NULL. */
+char *strv_join(char *const *v, size_t n);
+
+/* Files a VM keeps in its run_dir. */
+struct vm_paths {
+	char run_dir[256];
+	char chan_sock[300];    /* QEMU: virtconsole chardev socket */
+	char control_sock[300]; /* QEMU: QMP; ocivm-vmm: --control */
+	char console[300];      /* serial console (the container's console file) */
+	char log[300];          /* hypervisor stdout/stderr */
+	char vm_json[300];
+};
+int vm_paths_init(struct vm_paths *p, const char *run_dir, struct oerr *err);
+
+enum vm_ctl { VM_CTL_PAUSE, VM_CTL_RESUME, VM_CTL_STOP };
+
+/* Everything build_argv needs beyond the config: resolved choices. */
+struct vm_launch {
+	const struct vm_config *cfg;
+	const struct vm_paths *paths;
+	const char *binary;       /* resolved hypervisor path */
+	enum vm_accel accel;      /* resolved: KVM or TCG */
+	unsigned tsc_khz;         /* for tsc_early_khz= under TCG (0: omit) */
+	bool no_direct_io;        /* a disk's file system refuses O_DIRECT:
+				   * QEMU falls back to cache=writeback,aio=threads */
+};
+
+struct vm_driver_ops {
+	const char *name;             /* "qemu", "ocivm-vmm" */
+	const char *default_binary;   /* looked up in PATH */
+	int (*build_argv)(const struct vm_launch *l, struct strv *ret, struct oerr *err);
+	/* Connect to the guest channel once (no retry): fd or -errno. */
+	int (*connect_channel)(const struct vm_paths *p, struct oerr *err);
+	int (*control)(const struct vm_paths *p, enum vm_ctl op, unsigned timeout_ms,
+		       struct oerr *err);
+};
+extern const struct vm_driver_ops vm_driver_qemu;
+extern const struct vm_driver_ops vm_driver_vmm;
+const struct vm_driver_ops *vm_driver_by_name(const char *name);
+
+/* The kernel command line: base options for the driver/accel, then the
+ * config's parameters, each quoted for the kernel's parser when it holds a
+ * space.  -EINVAL (with reason) for a parameter that cannot be quoted. */
+int vm_kernel_cmdline(const struct vm_launch *l, const char *base, char **ret,
+		      struct oerr *err);
+
+/* Unix socket helpers (vm/driver/sock.c). */
+int vm_sock_connect(const char *path);   /* fd or -errno, blocking, CLOEXEC */
+/* Send all of buf, waiting at most timeout_ms in total on a non-blocking or
+ * blocking fd: 0, -ETIMEDOUT, or -errno. */
+int vm_sock_send_all(int fd, const void *buf, size_t len, unsigned timeout_ms);
+/* Read one line (up to cap-1 bytes, NUL-terminated, '\n' stripped) within
+ * timeout_ms: length, or -ETIMEDOUT / -EPIPE / -EMSGSIZE / -errno. */
+int vm_sock_read_line(int fd, char *buf, size_t cap, unsigned timeout_ms);
+
+#endif

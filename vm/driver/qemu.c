@@ -1,0 +1,190 @@
+/* The QEMU driver: the same machine ocivm-vmm builds (microvm with ACPI,
+ * virtio-mmio, virtio-blk on io_uring, a virtio-console port for the
+ * ocivm-init channel), as a qemu-system-x86_64 command line, plus QMP for
+ * pause / resume / stop. */
+#include "driver.h"
+#include "cleanup.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Under TCG the emulated 8250 costs per byte; the kernel messages still go
+ * to the console file, init's go over the channel. */
+#define QEMU_BASE_CMDLINE "console=ttyS0 panic=-1 reboot=t"
+
+/* QEMU option values double their commas. */
+static char *qemu_escape(const char *s)
+{
+	size_t n = strlen(s), commas = 0;
+	for (size_t i = 0; i < n; i++)
+		commas += s[i] == ',';
+	char *out = malloc(n + commas + 1), *p = out;
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		*p++ = s[i];
+		if (s[i] == ',')
+			*p++ = ',';
+	}
+	*p = '\0';
+	return out;
+}
+
+static void qemu_add_disk(struct strv *a, const struct vm_disk *d, size_t i,
+			  bool direct_io)
+{
+	_cleanup_free_ char *path = qemu_escape(d->path);
+	_cleanup_free_ char *serial = d->serial ? qemu_escape(d->serial) : NULL;
+
+	if (!path || (d->serial && !serial)) {
+		a->error = a->error ? a->error : -ENOMEM;
+		return;
+	}
+	strv_add(a, "-drive");
+	strv_addf(a, "file=%s,if=none,id=disk%zu,format=raw,aio=%s,cache=%s,readonly=%s",
+		  path, i, direct_io ? "io_uring" : "threads",
+		  direct_io ? "none" : "writeback", d->readonly ? "on" : "off");
+	strv_add(a, "-device");
+	if (serial)
+		strv_addf(a, "virtio-blk-device,drive=disk%zu,serial=%s", i, serial);
+	else
+		strv_addf(a, "virtio-blk-device,drive=disk%zu", i);
+}
+
+static int qemu_build_argv(const struct vm_launch *l, struct strv *a, struct oerr *err)
+{
+	const struct vm_config *cfg = l->cfg;
+	const struct vm_paths *p = l->paths;
+	_cleanup_free_ char *cmdline = NULL;
+	_cleanup_free_ char *chan = qemu_escape(p->chan_sock);
+	_cleanup_free_ char *qmp = qemu_escape(p->control_sock);
+	_cleanup_free_ char *con = qemu_escape(p->console);
+	int r;
+
+	if (!chan || !qmp || !con)
+		return oerr_set(err, ENOMEM, "qemu argv: out of memory");
+	if (!cfg->kernel)
+		return oerr_set(err, EINVAL, "qemu: no kernel given");
+	r = vm_kernel_cmdline(l, QEMU_BASE_CMDLINE, &cmdline, err);
+	if (r < 0)
+		return r;
+
+	strv_add(a, l->binary);
+	strv_add(a, "-M");
+	strv_add(a, "microvm,acpi=on");
+	strv_add(a, "-accel");
+	strv_add(a, l->accel == VM_ACCEL_KVM ? "kvm" : "tcg");
+	if (l->accel == VM_ACCEL_KVM) {
+		strv_add(a, "-cpu");
+		strv_add(a, "host");
+	}
+	strv_add(a, "-nodefaults");
+	strv_add(a, "-no-user-config");
+	strv_add(a, "-nographic");
+	strv_add(a, "-no-reboot");
+	strv_add(a, "-m");
+	strv_addf(a, "%llu", (unsigned long long)(cfg->memory_mib ? cfg->memory_mib : 256));
+	strv_add(a, "-smp");
+	strv_addf(a, "%u", cfg->vcpus ? cfg->vcpus : 1);
+	strv_add(a, "-kernel");
+	strv_add(a, cfg->kernel);
+	if (cfg->initrd) {
+		strv_add(a, "-initrd");
+		strv_add(a, cfg->initrd);
+	}
+	strv_add(a, "-append");
+	strv_add(a, cmdline);
+	for (size_t i = 0; i < cfg->n_disks; i++)
+		qemu_add_disk(a, &cfg->disks[i], i, !l->no_direct_io);
+	strv_add(a, "-chardev");
+	strv_addf(a, "file,id=con0,path=%s", con);
+	strv_add(a, "-serial");
+	strv_add(a, "chardev:con0");
+	strv_add(a, "-device");
+	strv_add(a, "virtio-serial-device");
+	strv_add(a, "-chardev");
+	strv_addf(a, "socket,id=ch0,path=%s,server=on,wait=off", chan);
+	strv_add(a, "-device");
+	strv_add(a, "virtconsole,chardev=ch0");
+	strv_add(a, "-qmp");
+	strv_addf(a, "unix:%s,server=on,wait=off", qmp);
+	for (size_t i = 0; i < cfg->n_hypervisor_params; i++)
+		strv_add(a, cfg->hypervisor_params[i]);
+	if (a->error)
+		return oerr_set(err, ENOMEM, "qemu argv: out of memory");
+	return 0;
+}
+
+/* One QMP exchange: skip events, wait for "return" or "error". */
+static int qmp_await_reply(int fd, unsigned timeout_ms, struct oerr *err)
+{
+	char line[4096];
+
+	for (;;) {
+		int n = vm_sock_read_line(fd, line, sizeof(line), timeout_ms);
+		if (n == -EMSGSIZE)
+			continue;
+		if (n < 0)
+			return oerr_sys(err, -n, "qmp: reading reply");
+		if (strstr(line, "\"return\""))
+			return 0;
+		if (strstr(line, "\"error\""))
+			return oerr_set(err, EIO, "qmp: %.200s", line);
+	}
+}
+
+static int qmp_command(int fd, const char *cmd, unsigned timeout_ms, struct oerr *err)
+{
+	char buf[128];
+	int len = snprintf(buf, sizeof(buf), "{\"execute\":\"%s\"}\n", cmd);
+	int r = vm_sock_send_all(fd, buf, (size_t)len, timeout_ms);
+
+	if (r < 0)
+		return oerr_sys(err, -r, "qmp: sending %s", cmd);
+	return qmp_await_reply(fd, timeout_ms, err);
+}
+
+static int qemu_control(const struct vm_paths *p, enum vm_ctl op, unsigned timeout_ms,
+			struct oerr *err)
+{
+	static const char *const cmds[] = {
+		[VM_CTL_PAUSE] = "stop", [VM_CTL_RESUME] = "cont", [VM_CTL_STOP] = "quit",
+	};
+	char greeting[4096];
+	_cleanup_close_ int fd = vm_sock_connect(p->control_sock);
+	int n, r;
+
+	if (fd < 0)
+		return oerr_sys(err, -fd, "qmp: connecting to %s", p->control_sock);
+	n = vm_sock_read_line(fd, greeting, sizeof(greeting), timeout_ms);
+	if (n < 0 && n != -EMSGSIZE)
+		return oerr_sys(err, -n, "qmp: reading greeting");
+	r = qmp_command(fd, "qmp_capabilities", timeout_ms, err);
+	if (r < 0)
+		return r;
+	if (op != VM_CTL_STOP)
+		return qmp_command(fd, cmds[op], timeout_ms, err);
+	struct oerr quit_err = { 0 };
+	r = qmp_command(fd, cmds[op], timeout_ms, &quit_err);
+	if (r == -EPIPE)
+		return 0;   /* quit may close the socket before replying */
+	if (r < 0)
+		oerr_set(err, -r, "%s", quit_err.msg);
+	return r;
+}
+
+static int qemu_connect_channel(const struct vm_paths *p, struct oerr *err)
+{
+	return vm_sock_connect(p->chan_sock);
+}
+
+const struct vm_driver_ops vm_driver_qemu = {
+	.name = "qemu",
+	.default_binary = "qemu-system-x86_64",
+	.build_argv = qemu_build_argv,
+	.connect_channel = qemu_connect_channel,
+	.control = qemu_control,
+};

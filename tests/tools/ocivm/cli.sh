@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# System test of ocivm: the commands that need no tree, the fast error paths
+# against a real ocivmfs mount (started by ocivm itself under --root), and
+# the full create/start/state/kill/delete/run/list cycle with the busybox
+# bundle (boots VMs: slow under QEMU/TCG, run once).
+# Prints one line per case and "N passed, N failed, N skipped".
+set -u
+BUILD=${BUILD:-build}
+OCIVM=$(realpath -m "$BUILD/bin/ocivm")
+OCIVMFS=$(realpath -m "$BUILD/bin/ocivmfs")
+BUNDLE=$(realpath -m "$BUILD/bundle/busybox")
+pass=0 fail=0 skip=0
+tmp=$(mktemp -d /tmp/ocivm-cli.XXXXXX)
+root=$tmp/root
+
+ok()   { echo "ok   $1"; pass=$((pass + 1)); }
+bad()  { echo "FAIL $1${2:+: $2}"; fail=$((fail + 1)); }
+skp()  { echo "skip $1: $2"; skip=$((skip + 1)); }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+# expect_fail NAME PHRASE ocivm-args...: exit 1 and PHRASE on stderr
+expect_fail() {
+	local name=$1 phrase=$2; shift 2
+	local out rc
+	out=$("$OCIVM" --root "$root" "$@" 2>&1 >/dev/null); rc=$?
+	if [ "$rc" = 1 ] && grep -qF -- "$phrase" <<<"$out"; then ok "$name"
+	else bad "$name" "rc=$rc stderr=$out"; fi
+}
+finish() {
+	if [ -n "${mnt:-}" ] && mountpoint -q "$mnt" 2>/dev/null; then
+		for c in $(ls "$mnt/containers" 2>/dev/null); do
+			"$OCIVM" --root "$root" delete --force "$c" >/dev/null 2>&1
+		done
+		fusermount3 -u "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null
+	fi
+	rm -rf "$tmp"
+	echo "$pass passed, $fail failed, $skip skipped"
+	[ "$fail" = 0 ]
+	exit
+}
+trap finish EXIT
+
+if [ ! -x "$OCIVM" ]; then bad "ocivm built" "$OCIVM missing"; exit; fi
+
+# ---- A: no tree needed -------------------------------------------------
+check "version" bash -c "'$OCIVM' --version | grep -q 'ocivm version'"
+check "help" bash -c "'$OCIVM' --help | grep -q 'create \[--bundle'"
+mkdir -p "$tmp/spec"
+check "spec writes config.json" bash -c "'$OCIVM' spec --bundle '$tmp/spec' &&
+	grep -q '\"vm\"' '$tmp/spec/config.json' && grep -q '\"rootfs\"' '$tmp/spec/config.json'"
+check "spec --kernel names the kernel" bash -c "rm -f '$tmp/spec/config.json' &&
+	'$OCIVM' spec -b '$tmp/spec' --kernel /k/vmlinuz && grep -q '/k/vmlinuz' '$tmp/spec/config.json'"
+expect_fail "spec refuses to overwrite" "exists" spec --bundle "$tmp/spec"
+check "features (no tree)" bash -c "'$OCIVM' --root '$root' features | grep -q ociVersionMax"
+check "list (no tree): empty" bash -c "[ -z \"\$('$OCIVM' --root '$root' list -q)\" ] &&
+	[ \"\$('$OCIVM' --root '$root' list -f json)\" = '[]' ]"
+expect_fail "state (no tree)" "container does not exist" state nope
+expect_fail "exec not supported" "not supported yet" exec nope sh
+expect_fail "unknown command" "unknown command" frobnicate
+expect_fail "bad log format" "invalid log format" --log-format xml state x
+"$OCIVM" --root "$root" --log "$tmp/log.json" --log-format=json state nope 2>/dev/null
+check "json log line" grep -q '^{"level":"error","msg":"container does not exist","time":"' "$tmp/log.json"
+"$OCIVM" --root "$root" --log "$tmp/log.txt" --debug --systemd-cgroup state nope 2>/dev/null
+check "text log + ignored flag debug line" bash -c "grep -q 'level=error msg=\"container does not exist\"' '$tmp/log.txt' &&
+	grep -q 'level=debug msg=\"ignoring flag --systemd-cgroup\"' '$tmp/log.txt'"
+
+# ---- B: a real tree, fast error paths -------------------------------------
+if [ ! -x "$OCIVMFS" ]; then skp "tree tests" "no $OCIVMFS (the fs/ daemon is not built)"; exit; fi
+if [ ! -c /dev/fuse ]; then skp "tree tests" "no /dev/fuse"; exit; fi
+mnt=$root/mnt
+mkdir -p "$tmp/nobundle"
+expect_fail "create without config.json is refused" "create container" create --bundle "$tmp/nobundle" c0
+check "ocivm started the daemon under --root" mountpoint -q "$mnt"
+check "refused create leaves nothing" bash -c "[ -z \"\$(ls '$mnt/containers')\" ]"
+expect_fail "state missing" "container does not exist" state nope
+expect_fail "start missing" "container does not exist" start nope
+expect_fail "kill missing" "container does not exist" kill nope KILL
+expect_fail "delete missing" "container does not exist" delete nope
+expect_fail "pause missing" "container does not exist" pause nope
+expect_fail "kill bad signal" "unknown signal" kill nope SIGFOO
+expect_fail "invalid id" "invalid container id" start ../x
+check "features from the tree" bash -c "'$OCIVM' --root '$root' features | grep -q ociVersion"
+check "list on the tree: empty" bash -c "[ -z \"\$('$OCIVM' --root '$root' list -q)\" ]"
+
+# ---- C: the full cycle with a VM ---------------------------------------------
+if [ ! -d "$BUNDLE/rootfs" ]; then skp "container cycle" "no busybox bundle at $BUNDLE (make guest)"; exit; fi
+if ! command -v python3 >/dev/null; then skp "container cycle" "python3 needed to edit config.json"; exit; fi
+mkbundle() { # DIR ARGS-JSON
+	mkdir -p "$1" && ln -sfn "$BUNDLE/rootfs" "$1/rootfs"
+	python3 - "$BUNDLE/config.json" "$1/config.json" "$2" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["process"]["args"] = json.loads(sys.argv[3])
+c["process"]["terminal"] = False
+c["root"]["path"] = sys.argv[2].rsplit("/", 1)[0] + "/rootfs"
+json.dump(c, open(sys.argv[2], "w"))
+PY
+}
+mkbundle "$tmp/b1" '["sh","-c","echo hello-from-c1; exec sleep 1000"]'
+mkbundle "$tmp/b2" '["sh","-c","echo out2; echo err2 >&2; exit 3"]'
+
+"$OCIVM" --root "$root" create --bundle "$tmp/b1" --pid-file "$tmp/c1.pid" c1 \
+	>"$tmp/c1.out" 2>"$tmp/c1.err" </dev/null
+check "create c1" [ "$("$OCIVM" --root "$root" state c1 | grep -o '"status": *"[a-z]*"' | grep -o '[a-z]*"$')" = 'created"' ]
+pid=$(cat "$tmp/c1.pid" 2>/dev/null)
+check "pid file: bare number" bash -c "[[ \$(cat '$tmp/c1.pid') =~ ^[0-9]+\$ ]] && [ \$(tail -c1 '$tmp/c1.pid' | od -An -c | tr -d ' ') != '\\n' ]"
+check "shim alive" kill -0 "${pid:-0}"
+check "tree pid = pid file" [ "$(cat "$mnt/containers/c1/pid" 2>/dev/null)" = "$pid" ]
+check "state pid = pid file" bash -c "'$OCIVM' --root '$root' state c1 | grep -q '\"pid\": *$pid'"
+expect_fail "create duplicate" "container with given ID already exists" create --bundle "$tmp/b1" c1
+check "list shows c1 created" bash -c "'$OCIVM' --root '$root' list | grep -q '^c1 .*created'"
+check "start c1" "$OCIVM" --root "$root" start c1
+expect_fail "start again" "cannot start an already running container" start c1
+for i in $(seq 1 600); do grep -q hello-from-c1 "$tmp/c1.out" && break; sleep 0.1; done
+check "c1 stdout reaches create's stdout" grep -q hello-from-c1 "$tmp/c1.out"
+check "list -f json" bash -c "'$OCIVM' --root '$root' list -f json | grep -q '\"status\":\"running\"'"
+check "kill c1 KILL" "$OCIVM" --root "$root" kill c1 KILL
+for i in $(seq 1 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+check "shim exits with the container" bash -c "! kill -0 $pid 2>/dev/null"
+check "c1 stopped" [ "$(cat "$mnt/containers/c1/status")" = stopped ]
+expect_fail "start stopped" "cannot start a container that has stopped" start c1
+expect_fail "kill stopped" "container not running" kill c1
+check "delete c1" "$OCIVM" --root "$root" delete c1
+expect_fail "state after delete" "container does not exist" state c1
+
+"$OCIVM" --root "$root" run --bundle "$tmp/b2" c2 >"$tmp/c2.out" 2>"$tmp/c2.err" </dev/null
+rc=$?
+check "run: exit status 3" [ "$rc" = 3 ]
+check "run: stdout" grep -qx out2 "$tmp/c2.out"
+check "run: stderr" grep -qx err2 "$tmp/c2.err"
+check "run: container removed" bash -c "! [ -e '$mnt/containers/c2' ]"

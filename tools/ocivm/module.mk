@@ -1,0 +1,6 @@
+# tools/ocivm: `ocivm` and its tests.
+$(call program,ocivm,$(OCIVM_SRCS) common/err.c common/fileio.c,libcjson,)
+$(call unit_test,ocivm_cli,tests/tools/ocivm/test_cli.c $(OCIVM_PURE_SRCS) \
+	tools/ocivm/tree.c tools/ocivm/daemon.c common/err.c common/fileio.c,,)
+CHECK_SCRIPTS += tests/tools/ocivm/cli.sh tests/tools/ocivm/podman.sh
+INSTALL_BIN += $(BUILD)/bin/ocivm

@@ -1,0 +1,155 @@
+/* ocivm: the runc-compatible command line over a mounted ocivmfs tree.
+ * It talks only to the tree (file operations); see tools/ocivm/README.md.
+ *
+ * Pure pieces (argument parsing, signal names, error phrases, log lines) are
+ * separate from the ones that touch the tree, so the unit tests need neither
+ * FUSE nor a VM. */
+#ifndef OCIVM_CLI_H
+#define OCIVM_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "err.h"
+
+#define OCIVM_VERSION "0.1.0"
+#define OCIVM_SPEC_VERSION "1.1.0"
+#define OCIVM_DEFAULT_ROOT "/run/ocivm"
+#define OCIVM_MAX_POS 8
+
+/* ---- args.c: runc-style command line ---------------------------------- */
+
+enum ocivm_cmd {
+	CMD_NONE, CMD_CREATE, CMD_START, CMD_STATE, CMD_KILL, CMD_DELETE,
+	CMD_RUN, CMD_LIST, CMD_SPEC, CMD_FEATURES, CMD_EXEC, CMD_PAUSE,
+	CMD_RESUME, CMD_PS, CMD_EVENTS, CMD_VERSION, CMD_HELP,
+};
+
+enum ocivm_log_format { LOGF_TEXT, LOGF_JSON };
+
+struct ocivm_args {
+	/* global flags */
+	const char *root;           /* NULL: OCIVM_DEFAULT_ROOT */
+	const char *log_path;
+	enum ocivm_log_format log_format;
+	bool debug;
+	/* the command and its flags */
+	enum ocivm_cmd cmd;
+	const char *cmd_name;
+	const char *bundle;
+	const char *pid_file;
+	const char *console_socket;
+	const char *format;         /* list/ps -f */
+	const char *kernel;         /* spec --kernel */
+	int preserve_fds;
+	bool detach, force, all, quiet, help;
+	const char *pos[OCIVM_MAX_POS]; /* positional args after the command */
+	size_t n_pos;
+	/* flags accepted and ignored, for one debug line each */
+	const char *ignored[16];
+	size_t n_ignored;
+};
+
+/* Parses argv (argv[0] is the program).  Fills a (pointers into argv). */
+int ocivm_parse_args(int argc, char **argv, struct ocivm_args *a, struct oerr *err);
+/* runc's id charset ([A-Za-z0-9_+.-], not "." or ".."), 1..1024 bytes. */
+bool ocivm_id_valid(const char *id);
+enum ocivm_cmd ocivm_cmd_lookup(const char *name);
+const char *ocivm_usage(void);
+
+/* ---- signames.c ------------------------------------------------------- */
+
+/* "TERM", "SIGTERM", "term", "15" -> 15.  -EINVAL for anything else. */
+int ocivm_signal_parse(const char *s);
+/* 15 -> "TERM" (without SIG); NULL when unknown. */
+const char *ocivm_signal_name(int signo);
+
+/* ---- errmap.c: errno + state -> the phrases callers match -------------- */
+
+enum ocivm_op { OP_CREATE, OP_START, OP_KILL, OP_DELETE, OP_PAUSE, OP_RESUME, OP_STATE };
+
+/* status: the container's status word read after the failure ("" when the
+ * container is gone or unknown).  Writes a one-line message to buf. */
+void ocivm_errmap(enum ocivm_op op, int errnum, const char *id, const char *status,
+		  char *buf, size_t n);
+/* Exit status from what ID/wait gives ("0", "137", "signal 9", "killed 9"). */
+int ocivm_parse_exit(const char *text);
+
+/* ---- olog.c: runc-style log lines -------------------------------------- */
+
+/* Formats one log line (with trailing newline) into buf:
+ *   text: time="2026-01-01T00:00:00Z" level=error msg="..."
+ *   json: {"level":"error","msg":"...","time":"2026-01-01T00:00:00Z"} */
+void ocivm_log_format_line(enum ocivm_log_format f, const char *level, const char *msg,
+			   time_t t, char *buf, size_t n);
+void ocivm_log_setup(const char *path, enum ocivm_log_format f, bool debug);
+void ocivm_log(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define ocivm_debug(...) ocivm_log("debug", __VA_ARGS__)
+/* Logs at "error", prints "ocivm: msg" to stderr; returns 1 (the exit code). */
+int ocivm_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- tree.c: the mounted tree ----------------------------------------- */
+
+struct ocivm_tree {
+	char mount[4096];
+};
+
+/* Finds the tree for --root (the mount itself, or ROOT/mnt), starting
+ * `ocivmfs --state-dir ROOT/state ROOT/mnt` when start is true and none is
+ * mounted.  -ENOENT (not mounted, start false) or -errno. */
+int tree_open(struct ocivm_tree *t, const char *root, bool start, struct oerr *err);
+/* Starts `ocivmfs --state-dir ROOT/state MNT` detached from the caller (own
+ * session, stdio on /dev/null and ROOT/ocivmfs.log) and waits for the mount. */
+int tree_start_daemon(const char *root, const char *mnt, struct oerr *err);
+/* Is dir a mounted ocivmfs tree (has ctl, containers/)? */
+bool tree_is_mount(const char *dir);
+/* MOUNT/rel or MOUNT/containers/ID/rel (id may be NULL). */
+int tree_path(const struct ocivm_tree *t, const char *id, const char *rel, char *buf, size_t n);
+/* Writes one line to a ctl file (global when id is NULL).  0 or -errno. */
+int tree_ctl(const struct ocivm_tree *t, const char *id, const char *line);
+/* Reads a small file of the tree, trailing newline stripped. */
+int tree_read(const struct ocivm_tree *t, const char *id, const char *rel, char **ret);
+/* Status word of ID; "" when the container does not exist. */
+void tree_status(const struct ocivm_tree *t, const char *id, char *buf, size_t n);
+bool tree_exists(const struct ocivm_tree *t, const char *id);
+/* The last line of MOUNT/log that mentions id (or any last line), for the
+ * reason behind an errno; buf "" when none. */
+void tree_last_log(const struct ocivm_tree *t, const char *id, char *buf, size_t n);
+/* Polls ID/status until it is not "creating" (or timeout_ms passes). */
+int tree_wait_status_settled(const struct ocivm_tree *t, const char *id, int timeout_ms,
+			     char *buf, size_t n);
+
+/* ---- shim.c, console.c -------------------------------------------------- */
+
+struct shim_opts {
+	const struct ocivm_tree *tree;
+	const char *id;
+	int go_fd;        /* read end: "1" once the container exists, EOF = give up */
+	int pty_slave;    /* -1 unless --console-socket */
+};
+/* Runs in the forked shim; never returns (exits with the container's status). */
+void shim_main(const struct shim_opts *o) __attribute__((noreturn));
+/* Opens a pty; returns master and (raw) slave. */
+int console_open_pty(int *ret_master, int *ret_slave, struct oerr *err);
+/* Sends fd over the unix socket at path with SCM_RIGHTS (as runc does). */
+int console_send_fd(const char *socket_path, int fd, struct oerr *err);
+
+/* ---- commands (cmd_*.c) ------------------------------------------------- */
+
+int cmd_create(const struct ocivm_args *a, pid_t *ret_shim);
+int cmd_start(const struct ocivm_args *a);
+int cmd_run(const struct ocivm_args *a);
+int cmd_state(const struct ocivm_args *a);
+int cmd_kill(const struct ocivm_args *a);
+int cmd_delete(const struct ocivm_args *a);
+int cmd_pause_resume(const struct ocivm_args *a, bool pause);
+int cmd_list(const struct ocivm_args *a);
+int cmd_ps(const struct ocivm_args *a);
+int cmd_spec(const struct ocivm_args *a);
+int cmd_features(const struct ocivm_args *a);
+/* Shared: open the tree for a, logging the failure; 0 or 1 (exit code). */
+int cmd_open_tree(const struct ocivm_args *a, struct ocivm_tree *t, bool start);
+
+#endif

@@ -1,0 +1,173 @@
+/* The shim: the host process that stands for the container, as kata-shim
+ * did for Kata 1.x.  `create` forks it, so it is a child of the caller (and
+ * of the caller's subreaper once create returns).  It carries the
+ * container's stdio between the tree and the fds it inherited (or the pty
+ * slave), forwards the signals it receives, and exits with the container's
+ * status when ID/wait answers.  It holds the caller's stdio exactly as long
+ * as the container lives, as runc's container process would. */
+#include "ocivm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fileio.h"
+
+#define SHIM_DRAIN_MS 3000
+
+struct pump {
+	int from, to;
+	bool close_to;    /* close `to` at EOF (stdin: the container sees EOF) */
+	pthread_t thread;
+	bool started;
+};
+
+static void *pump_run(void *arg)
+{
+	struct pump *p = arg;
+	char buf[16384];
+
+	for (;;) {
+		ssize_t n = read(p->from, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (fd_write_all(p->to, buf, (size_t)n) < 0)
+			break;
+	}
+	if (p->close_to)
+		close(p->to);
+	return NULL;
+}
+
+static void pump_start(struct pump *p, int from, int to, bool close_to)
+{
+	p->from = from;
+	p->to = to;
+	p->close_to = close_to;
+	if (from >= 0 && to >= 0)
+		p->started = pthread_create(&p->thread, NULL, pump_run, p) == 0;
+}
+
+static void pump_join(struct pump *p, const struct timespec *deadline)
+{
+	if (p->started)
+		pthread_timedjoin_np(p->thread, NULL, deadline);
+}
+
+static int open_stream(const struct shim_opts *o, const char *name, int flags)
+{
+	char path[4200];
+
+	if (tree_path(o->tree, o->id, name, path, sizeof(path)) < 0)
+		return -1;
+	return open(path, flags | O_CLOEXEC);
+}
+
+/* Reads ID/wait (blocks until the container stops): the exit status. */
+static int wait_exit(const struct shim_opts *o)
+{
+	_cleanup_free_ char *text = NULL;
+	int r = tree_read(o->tree, o->id, "wait", &text);
+
+	if (r == -ENOENT)
+		return 128 + SIGKILL; /* deleted by force under us */
+	if (r < 0)
+		return 255;
+	r = ocivm_parse_exit(text);
+	return r < 0 ? 255 : r;
+}
+
+struct waiter {
+	const struct shim_opts *o;
+	struct pump *out, *errp;
+};
+
+static void *waiter_run(void *arg)
+{
+	struct waiter *w = arg;
+	int status = wait_exit(w->o);
+	struct timespec deadline;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += SHIM_DRAIN_MS / 1000;
+	pump_join(w->out, &deadline);
+	pump_join(w->errp, &deadline);
+	_exit(status);
+}
+
+/* Signals that are forwarded to the container; the rest keep their
+ * defaults (SIGCHLD, SIGWINCH, synchronous faults) or are ignored (PIPE). */
+static void forward_set(sigset_t *set)
+{
+	static const int skip[] = { SIGKILL, SIGSTOP, SIGCHLD, SIGPIPE, SIGSEGV, SIGBUS,
+				    SIGFPE, SIGILL, SIGWINCH, SIGURG, SIGTTIN, SIGTTOU,
+				    SIGTSTP, SIGTRAP, SIGSYS };
+	sigfillset(set);
+	for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
+		sigdelset(set, skip[i]);
+	for (int s = SIGRTMIN; s <= SIGRTMAX; s++)
+		sigdelset(set, s); /* glibc's own; containers rarely need them */
+}
+
+static void forward_loop(const struct shim_opts *o, const sigset_t *set)
+{
+	char line[32];
+
+	for (;;) {
+		int sig = sigwaitinfo(set, NULL);
+		if (sig < 0)
+			continue;
+		snprintf(line, sizeof(line), "kill %d", sig);
+		tree_ctl(o->tree, o->id, line);
+	}
+}
+
+static void shim_setup_process(const struct shim_opts *o)
+{
+	prctl(PR_SET_NAME, "ocivm-shim");
+	signal(SIGPIPE, SIG_IGN);
+	if (chdir("/") < 0) {
+		/* harmless: only avoids pinning the caller's cwd */
+	}
+	for (int fd = 3; fd < 4096; fd++)
+		if (fd != o->go_fd && fd != o->pty_slave)
+			close(fd);
+}
+
+void shim_main(const struct shim_opts *o)
+{
+	static struct pump in, out, errp;
+	static struct waiter w;
+	sigset_t set;
+	pthread_t wt;
+	char go = 0;
+	int fin, fout;
+
+	shim_setup_process(o);
+	forward_set(&set);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (read(o->go_fd, &go, 1) != 1 || go != '1')
+		_exit(1);
+	close(o->go_fd);
+	fin = o->pty_slave >= 0 ? o->pty_slave : 0;
+	fout = o->pty_slave >= 0 ? o->pty_slave : 1;
+	pump_start(&out, open_stream(o, "stdout", O_RDONLY), fout, false);
+	pump_start(&errp, open_stream(o, "stderr", O_RDONLY),
+		   o->pty_slave >= 0 ? o->pty_slave : 2, false);
+	pump_start(&in, fin, open_stream(o, "stdin", O_WRONLY), true);
+	w = (struct waiter){ o, &out, &errp };
+	if (pthread_create(&wt, NULL, waiter_run, &w) != 0)
+		_exit(255);
+	forward_loop(o, &set);
+	_exit(255);
+}

@@ -2,4 +2,6 @@
 # host side of the ocivm-init channel, the KVM probe, the rootfs image cache.
 # Link VM_DRIVER_SRCS together with $(COMMON_SRCS) (chan.c, fileio.c, err.c).
 VM_DRIVER_SRCS := vm/driver/strv.c vm/driver/paths.c vm/driver/sock.c \
-                  vm/driver/qemu.c vm/driver/vmm.c vm/driver/probe.c
+                  vm/driver/qemu.c vm/driver/vmm.c vm/driver/probe.c \
+                  vm/driver/record.c vm/driver/spawn.c vm/driver/resolve.c \
+                  vm/driver/session.c vm/driver/vm.c

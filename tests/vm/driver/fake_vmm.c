@@ -1,0 +1,139 @@
+/* A stand-in for ocivm-vmm in unit tests: speaks its CLI and control
+ * socket, and plays ocivm-init's side of the channel on "console".
+ *   --fake-mode=ok      HELLO, SPEC -> READY; START -> STARTED 42 + "hello\n";
+ *                       STDIN echoed to STDOUT; STDIN_EOF -> EXITED 3;
+ *                       SIGNAL n -> EXITED by signal n; then exits
+ *   --fake-mode=error   SPEC -> ERROR "fake: bad spec" + EXITED 1
+ *   --fake-mode=die     SPEC -> the process dies, saying why on stderr
+ *   --fake-mode=silent  never says HELLO */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "chan.h"
+
+static const char *mode = "ok";
+static int handshake_done;
+static uint8_t buf[CHAN_MAX_PAYLOAD];
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+}
+
+static void exited(int fd, uint32_t kind, uint32_t value)
+{
+	uint8_t p[8];
+	put_u32(p, kind);
+	put_u32(p + 4, value);
+	chan_send(fd, CHAN_EXITED, p, 8);
+	usleep(100 * 1000);
+	exit(0);
+}
+
+static void conversation(int fd)
+{
+	uint8_t type;
+	uint32_t len;
+
+	if (!handshake_done) {
+		if (strcmp(mode, "silent") == 0)
+			for (;;)
+				pause();
+		chan_send(fd, CHAN_HELLO, "ocivm-init fake", 15);
+		if (chan_recv(fd, &type, buf, sizeof(buf), &len) < 0 || type != CHAN_SPEC)
+			exit(2);
+		if (strcmp(mode, "die") == 0) {
+			fprintf(stderr, "fake: guest crashed\n");
+			exit(3);
+		}
+		if (strcmp(mode, "error") == 0) {
+			chan_send(fd, CHAN_ERROR, "fake: bad spec", 14);
+			exited(fd, 0, 1);
+		}
+		chan_send(fd, CHAN_READY, NULL, 0);
+		handshake_done = 1;
+	}
+	while (chan_recv(fd, &type, buf, sizeof(buf), &len) == 0) {
+		uint8_t pid[4];
+		switch (type) {
+		case CHAN_START:
+			put_u32(pid, 42);
+			chan_send(fd, CHAN_STARTED, pid, 4);
+			chan_send(fd, CHAN_LOG, "started", 7);
+			chan_send(fd, CHAN_STDOUT, "hello\n", 6);
+			break;
+		case CHAN_STDIN:
+			chan_send(fd, CHAN_STDOUT, buf, len);
+			break;
+		case CHAN_STDIN_EOF:
+			exited(fd, 0, 3);
+			break;
+		case CHAN_SIGNAL:
+			exited(fd, 1, buf[0]);
+			break;
+		}
+	}
+}
+
+static void *serve(void *arg)
+{
+	int fd = (int)(long)arg;
+	char line[64];
+	size_t n = 0;
+
+	while (n < sizeof(line) - 1 && read(fd, line + n, 1) == 1 && line[n] != '\n')
+		n++;
+	line[n] = '\0';
+	if (strcmp(line, "console") == 0)
+		conversation(fd);
+	else if (strcmp(line, "stop") == 0) {
+		if (write(fd, "ok\n", 3) < 0)
+			exit(1);
+		exit(0);
+	} else if (strcmp(line, "pause") == 0 || strcmp(line, "resume") == 0) {
+		if (write(fd, "ok\n", 3) < 0)
+			exit(1);
+	}
+	close(fd);
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	const char *control = NULL, *console = NULL;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	for (int i = 1; i < argc; i++) {
+		if (strncmp(argv[i], "--fake-mode=", 12) == 0)
+			mode = argv[i] + 12;
+		else if (strcmp(argv[i], "--control") == 0 && i + 1 < argc)
+			control = argv[++i];
+		else if (strcmp(argv[i], "--console") == 0 && i + 1 < argc)
+			console = argv[++i];
+	}
+	if (!control || !console)
+		return 2;
+	FILE *f = fopen(console, "w");
+	if (f) {
+		fprintf(f, "fake firmware\r\nfake kernel booting\r\n");
+		fclose(f);
+	}
+	int ls = socket(AF_UNIX, SOCK_STREAM, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", control);
+	if (bind(ls, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(ls, 8) < 0)
+		return 2;
+	for (;;) {
+		int fd = accept(ls, NULL, NULL);
+		pthread_t t;
+		if (fd < 0)
+			continue;
+		pthread_create(&t, NULL, serve, (void *)(long)fd);
+		pthread_detach(t);
+	}
+}

@@ -1,0 +1,251 @@
+/* vm.h end to end against a fake ocivm-vmm (tests/vm/driver/fake_vmm.c):
+ * spawn, handshake, frames to callbacks, stdin, signals, attach, pause,
+ * death without EXITED, failures at create, destroy.  No KVM needed. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vm/vm.h"
+
+struct events {
+	pid_t started;
+	char out[256];
+	size_t out_len;
+	int exited;          /* -1 until on_exit */
+	char reason[300];
+	char log[64];
+};
+
+static void on_started(void *ctx, pid_t pid) { ((struct events *)ctx)->started = pid; }
+static void on_output(void *ctx, int stream, const void *buf, size_t len)
+{
+	struct events *e = ctx;
+	if (stream == 1 && e->out_len + len < sizeof(e->out)) {
+		memcpy(e->out + e->out_len, buf, len);
+		e->out_len += len;
+		e->out[e->out_len] = '\0';
+	}
+}
+static void on_log(void *ctx, const char *line) { snprintf(((struct events *)ctx)->log, 64, "%s", line); }
+static void on_exit_cb(void *ctx, int status, const char *reason)
+{
+	struct events *e = ctx;
+	assert_int_equal(e->exited, -1);   /* called once */
+	e->exited = status;
+	snprintf(e->reason, sizeof(e->reason), "%s", reason ? reason : "");
+}
+static const struct vm_callbacks cbs = {
+	.on_started = on_started, .on_output = on_output, .on_log = on_log, .on_exit = on_exit_cb,
+};
+
+static char fake[PATH_MAX], run_dir[64], kernel[PATH_MAX];
+static const char gspec[] = "version 1\nid t\nend\n";
+static const struct vm_host_probe hw_probe = {
+	.kvm_present = true, .kvm_hw_speed = true, .ns_per_insn = 1,
+	.driver = VM_DRIVER_VMM, .accel = VM_ACCEL_KVM, .reason = "test: hardware",
+};
+
+static int setup(void **state)
+{
+	ssize_t n = readlink("/proc/self/exe", fake, sizeof(fake) - 32);
+	assert_true(n > 0);
+	fake[n] = '\0';
+	strcpy(strrchr(fake, '/') + 1, "ocivm-vmm-fake");
+	snprintf(kernel, sizeof(kernel), "/proc/self/exe");
+	strcpy(run_dir, "/tmp/vmtest.XXXXXX");
+	assert_non_null(mkdtemp(run_dir));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	rmdir(run_dir);
+	return 0;
+}
+
+static struct vm_config config(const char *const *params, size_t n)
+{
+	return (struct vm_config){
+		.id = "t", .run_dir = run_dir, .probe = &hw_probe, .hypervisor_path = fake,
+		.hypervisor_params = params, .n_hypervisor_params = n, .kernel = kernel,
+		.gspec = gspec, .gspec_len = sizeof(gspec) - 1, .ready_timeout_ms = 5000,
+	};
+}
+
+/* Dispatch until cond or the VM ends; fails after 5 s. */
+#define PUMP(vm, cond) do {                                                \
+		for (int _i = 0; _i < 500 && !(cond); _i++) {                  \
+			struct pollfd _p = { vm_fd(vm), POLLIN, 0 };           \
+			poll(&_p, 1, 10);                                      \
+			assert_true(vm_dispatch(vm) >= 0);                     \
+		}                                                              \
+		assert_true(cond);                                             \
+	} while (0)
+
+static void file_exists(const char *name, bool want)
+{
+	char p[128];
+	snprintf(p, sizeof(p), "%s/%s", run_dir, name);
+	assert_int_equal(access(p, F_OK) == 0, want);
+}
+
+static void test_lifecycle(void **state)
+{
+	struct vm_config cfg = config(NULL, 0);
+	struct events ev = { .exited = -1 };
+	struct oerr err = { 0 };
+	struct vm *vm;
+	struct vm_info info;
+
+	assert_int_equal(vm_create(&cfg, &cbs, &ev, &vm, &err), 0);
+	vm_get_info(vm, &info);
+	assert_string_equal(info.driver, "ocivm-vmm");
+	assert_string_equal(info.accel, "kvm");
+	assert_non_null(strstr(info.cmdline, "--control"));
+	assert_true(info.ready_ms >= info.hello_ms && info.hello_ms >= info.spawn_ms);
+	assert_true(vm_pid(vm) > 0);
+	file_exists("vm.json", true);
+	assert_int_equal(vm_start(vm, &err), 0);
+	PUMP(vm, ev.out_len >= 6);
+	assert_int_equal(ev.started, 42);
+	assert_string_equal(ev.out, "hello\n");
+	assert_string_equal(ev.log, "started");
+	assert_int_equal(vm_write_stdin(vm, "abc", 3, &err), 0);
+	PUMP(vm, ev.out_len >= 9);
+	assert_string_equal(ev.out, "hello\nabc");
+	assert_int_equal(vm_close_stdin(vm, &err), 0);
+	PUMP(vm, ev.exited != -1);
+	assert_int_equal(ev.exited, 3);
+	assert_int_equal(vm_dispatch(vm), 1);
+	assert_int_equal(vm_destroy(vm, 1000), 0);
+	file_exists("vm.json", false);
+	file_exists("control.sock", false);
+	file_exists("console", false);
+}
+
+static void test_signal_pause_attach(void **state)
+{
+	struct vm_config cfg = config(NULL, 0);
+	struct events ev = { .exited = -1 };
+	struct oerr err = { 0 };
+	struct vm *vm;
+	int status = 0;
+
+	assert_int_equal(vm_create(&cfg, &cbs, &ev, &vm, &err), 0);
+	assert_int_equal(vm_pause(vm, &err), 0);
+	assert_int_equal(vm_resume(vm, &err), 0);
+	vm_free(vm);   /* the daemon goes away; the VM runs on */
+	assert_int_equal(vm_attach(run_dir, &cbs, &ev, &vm, &status, &err), 0);
+	assert_int_equal(vm_start(vm, &err), 0);
+	PUMP(vm, ev.started == 42);
+	assert_int_equal(vm_signal(vm, SIGTERM, &err), 0);
+	PUMP(vm, ev.exited != -1);
+	assert_int_equal(ev.exited, 128 + SIGTERM);
+	assert_int_equal(vm_signal(vm, 0, &err), -EINVAL);
+	vm_destroy(vm, 1000);
+	oerr_clear(&err);
+	assert_int_equal(vm_attach(run_dir, &cbs, &ev, &vm, &status, &err), -ESRCH);
+	assert_int_equal(status, 255);
+}
+
+static void test_death_without_exited(void **state)
+{
+	struct vm_config cfg = config(NULL, 0);
+	struct events ev = { .exited = -1 };
+	struct oerr err = { 0 };
+	struct vm *vm;
+
+	assert_int_equal(vm_create(&cfg, &cbs, &ev, &vm, &err), 0);
+	kill(vm_pid(vm), SIGKILL);
+	PUMP(vm, ev.exited != -1);
+	assert_int_equal(ev.exited, 255);
+	assert_non_null(strstr(ev.reason, "without an exit status"));
+	assert_non_null(strstr(ev.reason, "fake kernel booting"));
+	assert_int_equal(vm_start(vm, &err), -EPIPE);
+	vm_destroy(vm, 100);
+}
+
+static void expect_create_fails(const char *mode, int code, const char *msg, unsigned timeout)
+{
+	const char *params[] = { mode };
+	struct vm_config cfg = config(params, 1);
+	struct events ev = { .exited = -1 };
+	struct oerr err = { 0 };
+	struct vm *vm = NULL;
+
+	cfg.ready_timeout_ms = timeout;
+	assert_int_equal(vm_create(&cfg, &cbs, &ev, &vm, &err), -code);
+	assert_null(vm);
+	if (!strstr(err.msg, msg))
+		fail_msg("%s: message '%s' lacks '%s'", mode, err.msg, msg);
+	assert_int_equal(ev.exited, -1);
+	file_exists("vm.json", false);
+	file_exists("control.sock", false);
+}
+
+static void test_create_failures(void **state)
+{
+	expect_create_fails("--fake-mode=error", EIO, "fake: bad spec", 5000);
+	expect_create_fails("--fake-mode=die", EIO, "guest crashed", 5000);
+	expect_create_fails("--fake-mode=silent", ETIMEDOUT, "no HELLO", 300);
+}
+
+static void test_resolve_errors(void **state)
+{
+	struct vm_config cfg = config(NULL, 0);
+	struct vm_host_probe slow = hw_probe;
+	struct oerr err = { 0 };
+	struct vm *vm = NULL;
+
+	cfg.hypervisor_path = "/bin/true";
+	assert_int_equal(vm_create(&cfg, &cbs, NULL, &vm, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "not a hypervisor"));
+
+	oerr_clear(&err);
+	cfg.hypervisor_path = "/nonexistent/ocivm-vmm";
+	assert_int_equal(vm_create(&cfg, &cbs, NULL, &vm, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "/nonexistent/ocivm-vmm"));
+
+	oerr_clear(&err);
+	slow.kvm_hw_speed = false;
+	snprintf(slow.reason, sizeof(slow.reason), "kvm_pvm emulates the CPU");
+	cfg.hypervisor_path = fake;
+	cfg.probe = &slow;
+	assert_int_equal(vm_create(&cfg, &cbs, NULL, &vm, &err), -ENODEV);
+	assert_non_null(strstr(err.msg, "ocivm-vmm cannot run here: kvm_pvm"));
+
+	oerr_clear(&err);
+	cfg.hypervisor_path = NULL;
+	cfg.driver = VM_DRIVER_QEMU;
+	cfg.accel = VM_ACCEL_KVM;
+	assert_int_equal(vm_create(&cfg, &cbs, NULL, &vm, &err), -ENODEV);
+	assert_non_null(strstr(err.msg, "-accel kvm"));
+
+	oerr_clear(&err);
+	cfg.kernel = "/nonexistent/vmlinuz";
+	assert_int_equal(vm_create(&cfg, &cbs, NULL, &vm, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "/nonexistent/vmlinuz"));
+	assert_null(vm);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lifecycle),
+		cmocka_unit_test(test_signal_pause_attach),
+		cmocka_unit_test(test_death_without_exited),
+		cmocka_unit_test(test_create_failures),
+		cmocka_unit_test(test_resolve_errors),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,295 @@
+/* The host side of the conversation with ocivm-init (common/chan.h): the
+ * HELLO/SPEC/READY handshake with a deadline, then frames to callbacks. */
+#include "vm_priv.h"
+#include "spawn.h"
+#include "cleanup.h"
+#include "fileio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static uint32_t get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* 1 with a frame, 0 when the socket is drained, -EPIPE at EOF, -EPROTO. */
+static int next_frame(struct vm *vm, uint8_t *type, const uint8_t **pl, uint32_t *len)
+{
+	for (;;) {
+		int r = chan_reader_next(vm->rd, type, pl, len);
+		if (r != 0)
+			return r;
+		if (vm->in_pos < vm->in_len) {
+			vm->in_pos += chan_reader_feed(vm->rd, vm->in + vm->in_pos,
+						       vm->in_len - vm->in_pos);
+			continue;
+		}
+		ssize_t n = recv(vm->chan, vm->in, sizeof(vm->in), MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+		if (n == 0)
+			return -EPIPE;
+		vm->in_pos = 0;
+		vm->in_len = (size_t)n;
+	}
+}
+
+static void copy_text(char *dst, size_t cap, const uint8_t *p, uint32_t len)
+{
+	size_t n = len < cap - 1 ? len : cap - 1;
+	memcpy(dst, p, n);
+	dst[n] = '\0';
+	while (n && (dst[n - 1] == '\n' || dst[n - 1] == '\r'))
+		dst[--n] = '\0';
+}
+
+static void finish(struct vm *vm, int status, const char *reason)
+{
+	vm->done = true;
+	if (vm->cb.on_exit)
+		vm->cb.on_exit(vm->ctx, status, reason);
+}
+
+static void handle_frame(struct vm *vm, uint8_t type, const uint8_t *pl, uint32_t len)
+{
+	char text[1024];
+
+	switch (type) {
+	case CHAN_STARTED:
+		if (len >= 4 && vm->cb.on_started)
+			vm->cb.on_started(vm->ctx, (pid_t)get_u32(pl));
+		break;
+	case CHAN_STDOUT:
+	case CHAN_STDERR:
+		if (vm->cb.on_output)
+			vm->cb.on_output(vm->ctx, type == CHAN_STDOUT ? 1 : 2, pl, len);
+		break;
+	case CHAN_LOG:
+		copy_text(text, sizeof(text), pl, len);
+		if (vm->cb.on_log)
+			vm->cb.on_log(vm->ctx, text);
+		break;
+	case CHAN_ERROR:
+		copy_text(vm->last_error, sizeof(vm->last_error), pl, len);
+		if (vm->cb.on_error)
+			vm->cb.on_error(vm->ctx, vm->last_error);
+		break;
+	case CHAN_EXITED: {
+		uint32_t kind = len >= 8 ? get_u32(pl) : 0, value = len >= 8 ? get_u32(pl + 4) : 255;
+		int status = kind == 1 ? 128 + (int)(value & 0x7f) : (int)(value & 0xff);
+		finish(vm, status, vm->last_error[0] ? vm->last_error : NULL);
+		break;
+	}
+	default:
+		break;   /* HELLO/READY again, or a type this host does not use */
+	}
+}
+
+static void chan_drop(struct vm *vm)
+{
+	if (vm->chan < 0)
+		return;
+	if (vm->epfd >= 0)
+		epoll_ctl(vm->epfd, EPOLL_CTL_DEL, vm->chan, NULL);
+	pthread_mutex_lock(&vm->wlock);
+	close(vm->chan);
+	vm->chan = -1;
+	pthread_mutex_unlock(&vm->wlock);
+}
+
+int vm_session_dispatch(struct vm *vm)
+{
+	uint8_t type;
+	const uint8_t *pl;
+	uint32_t len;
+
+	if (vm->done)
+		return 1;
+	while (vm->chan >= 0) {
+		int r = next_frame(vm, &type, &pl, &len);
+		if (r == 0)
+			break;
+		if (r < 0) {
+			chan_drop(vm);   /* EOF or garbage: the process tells the rest */
+			break;
+		}
+		handle_frame(vm, type, pl, len);
+		if (vm->done)
+			return 1;
+	}
+	if (vm_pidfd_wait(vm->pidfd, 0) == 1) {
+		char reason[300];
+		vm_reap(vm->pidfd, vm->is_child);
+		vm_death_reason(vm, reason, sizeof(reason));
+		finish(vm, 255, reason);
+		return 1;
+	}
+	return 0;
+}
+
+/* Last non-empty line of a file's tail (into buf), or "" . */
+static void tail_line(const char *path, char *buf, size_t cap)
+{
+	char tail[4096];
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	buf[0] = '\0';
+	if (fd < 0)
+		return;
+	off_t size = lseek(fd, 0, SEEK_END);
+	off_t from = size > (off_t)sizeof(tail) - 1 ? size - (off_t)sizeof(tail) + 1 : 0;
+	ssize_t n = pread(fd, tail, sizeof(tail) - 1, from);
+	if (n <= 0)
+		return;
+	tail[n] = '\0';
+	for (ssize_t i = 0; i < n; i++)
+		if (tail[i] == '\r')
+			tail[i] = '\n';
+	while (n > 0 && (tail[n - 1] == '\n' || tail[n - 1] == ' '))
+		tail[--n] = '\0';
+	const char *line = strrchr(tail, '\n');
+	line = line ? line + 1 : tail;
+	size_t n_line = strnlen(line, cap - 1);
+	memcpy(buf, line, n_line);
+	buf[n_line] = '\0';
+}
+
+void vm_death_reason(const struct vm *vm, char *buf, size_t len)
+{
+	char line[200];
+
+	if (vm->last_error[0]) {
+		snprintf(buf, len, "the VM stopped without an exit status after: %s", vm->last_error);
+		return;
+	}
+	tail_line(vm->paths.log, line, sizeof(line));
+	if (line[0]) {
+		snprintf(buf, len, "the VM stopped without an exit status; %s: %s",
+			 vm->drv->name, line);
+		return;
+	}
+	tail_line(vm->paths.console, line, sizeof(line));
+	snprintf(buf, len, "the VM stopped without an exit status; console: %s",
+		 line[0] ? line : "(empty)");
+}
+
+int vm_session_send(struct vm *vm, uint8_t type, const void *payload, uint32_t len,
+		    struct oerr *err)
+{
+	uint8_t hdr[CHAN_HDR_LEN];
+	int r;
+
+	if (len > CHAN_MAX_PAYLOAD)
+		return oerr_set(err, EMSGSIZE, "frame of %u bytes is too large", len);
+	chan_hdr_encode(hdr, type, len);
+	pthread_mutex_lock(&vm->wlock);
+	if (vm->chan < 0 || vm->chan_broken) {
+		pthread_mutex_unlock(&vm->wlock);
+		return oerr_set(err, EPIPE, "the channel to ocivm-init is closed");
+	}
+	r = vm_sock_send_all(vm->chan, hdr, sizeof(hdr), VM_SEND_TIMEOUT_MS);
+	if (r == 0 && len)
+		r = vm_sock_send_all(vm->chan, payload, len, VM_SEND_TIMEOUT_MS);
+	if (r < 0)
+		vm->chan_broken = true;   /* a partial frame: nothing more can follow */
+	pthread_mutex_unlock(&vm->wlock);
+	if (r == -ETIMEDOUT)
+		return oerr_set(err, ETIMEDOUT, "ocivm-init has not read its channel for %u ms",
+				VM_SEND_TIMEOUT_MS);
+	if (r < 0)
+		return oerr_sys(err, -r, "sending %s to ocivm-init", chan_type_name(type));
+	return 0;
+}
+
+/* Connect to the channel, retrying while the process lives. */
+static int session_connect(struct vm *vm, double deadline, struct oerr *err)
+{
+	for (;;) {
+		int fd = vm->drv->connect_channel(&vm->paths, NULL);
+		if (fd >= 0) {
+			fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+			vm->chan = fd;
+			return 0;
+		}
+		if (vm_pidfd_wait(vm->pidfd, 0) == 1) {
+			char reason[300];
+			vm_death_reason(vm, reason, sizeof(reason));
+			return oerr_set(err, EIO, "%s exited at once: %s", vm->drv->name, reason);
+		}
+		if (vm_now_ms() > deadline)
+			return oerr_sys(err, -fd, "connecting to %s's channel", vm->drv->name);
+		struct timespec nap = { 0, 10 * 1000 * 1000 };
+		nanosleep(&nap, NULL);
+	}
+}
+
+/* Wait for a frame of type want; LOG/ERROR are kept for the reason. */
+static int session_wait(struct vm *vm, uint8_t want, double deadline, struct oerr *err)
+{
+	uint8_t type;
+	const uint8_t *pl;
+	uint32_t len;
+
+	for (;;) {
+		int r = next_frame(vm, &type, &pl, &len);
+		if (r == 1 && type == want)
+			return 0;
+		if (r == 1 && type == CHAN_ERROR)
+			copy_text(vm->last_error, sizeof(vm->last_error), pl, len);
+		if (r == 1 && type == CHAN_EXITED)
+			return oerr_set(err, EIO, "ocivm-init: %s",
+					vm->last_error[0] ? vm->last_error : "exited before READY");
+		if (r == -EPROTO)
+			return oerr_set(err, EPROTO, "malformed frame from ocivm-init");
+		if (r == 1)
+			continue;
+		if (r < 0 || vm_pidfd_wait(vm->pidfd, 0) == 1) {
+			char reason[300];
+			vm_death_reason(vm, reason, sizeof(reason));
+			return oerr_set(err, EIO, "waiting for %s: %s", chan_type_name(want), reason);
+		}
+		double left = deadline - vm_now_ms();
+		if (left <= 0)
+			return oerr_set(err, ETIMEDOUT, "no %s from ocivm-init within %.0f s (console: %s)",
+					chan_type_name(want), (deadline - vm->t0_ms) / 1000.0,
+					vm->paths.console);
+		struct pollfd pfd[2] = { { vm->chan, POLLIN, 0 }, { vm->pidfd, POLLIN, 0 } };
+		poll(pfd, 2, left > 1000 ? 1000 : (int)left + 1);
+	}
+}
+
+int vm_session_open(struct vm *vm, const char *gspec, size_t gspec_len,
+		    unsigned timeout_ms, struct oerr *err)
+{
+	double deadline = vm->t0_ms + timeout_ms;
+	int r = session_connect(vm, deadline, err);
+
+	if (r == 0)
+		r = session_wait(vm, CHAN_HELLO, deadline, err);
+	if (r < 0)
+		return r;
+	vm->hello_ms = vm_now_ms() - vm->t0_ms;
+	r = vm_session_send(vm, CHAN_SPEC, gspec, (uint32_t)gspec_len, err);
+	if (r == 0)
+		r = session_wait(vm, CHAN_READY, deadline, err);
+	if (r < 0)
+		return r;
+	vm->ready_ms = vm_now_ms() - vm->t0_ms;
+	return 0;
+}
+
+int vm_session_reattach(struct vm *vm, struct oerr *err)
+{
+	return session_connect(vm, vm_now_ms() + 2000, err);
+}

@@ -1,0 +1,342 @@
+/* vm/vm.h: one VM's life cycle — spawn, handshake, attach, requests,
+ * destroy.  The conversation itself is in session.c. */
+#include "vm_priv.h"
+#include "resolve.h"
+#include "spawn.h"
+#include "cleanup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+double vm_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static struct vm *vm_alloc(const struct vm_callbacks *cb, void *ctx)
+{
+	struct vm *vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		return NULL;
+	vm->rd = malloc(sizeof(*vm->rd));
+	if (!vm->rd) {
+		free(vm);
+		return NULL;
+	}
+	chan_reader_init(vm->rd);
+	pthread_mutex_init(&vm->wlock, NULL);
+	vm->pidfd = vm->chan = vm->epfd = -1;
+	vm->t0_ms = vm_now_ms();
+	if (cb)
+		vm->cb = *cb;
+	vm->ctx = ctx;
+	return vm;
+}
+
+void vm_free(struct vm *vm)
+{
+	if (!vm)
+		return;
+	if (vm->chan >= 0)
+		close(vm->chan);
+	if (vm->epfd >= 0)
+		close(vm->epfd);
+	if (vm->pidfd >= 0)
+		close(vm->pidfd);
+	pthread_mutex_destroy(&vm->wlock);
+	vm_record_free(&vm->rec);
+	free(vm->cmdline);
+	free(vm->rd);
+	free(vm);
+}
+
+static int vm_epoll_setup(struct vm *vm, struct oerr *err)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	vm->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (vm->epfd < 0)
+		return oerr_sys(err, errno, "epoll_create1");
+	ev.data.fd = vm->pidfd;
+	if (epoll_ctl(vm->epfd, EPOLL_CTL_ADD, vm->pidfd, &ev) < 0)
+		return oerr_sys(err, errno, "epoll_ctl");
+	ev.data.fd = vm->chan;
+	if (vm->chan >= 0 && epoll_ctl(vm->epfd, EPOLL_CTL_ADD, vm->chan, &ev) < 0)
+		return oerr_sys(err, errno, "epoll_ctl");
+	return 0;
+}
+
+static void vm_remove_files(const struct vm_paths *p)
+{
+	unlink(p->chan_sock);
+	unlink(p->control_sock);
+	unlink(p->console);
+	unlink(p->log);
+	unlink(p->vm_json);
+}
+
+/* Does any disk sit on a file system that refuses O_DIRECT (tmpfs)? */
+static bool disks_refuse_direct_io(const struct vm_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_disks; i++) {
+		int fd = open(cfg->disks[i].path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+		if (fd < 0 && errno == EINVAL)
+			return true;
+		if (fd >= 0)
+			close(fd);
+	}
+	return false;
+}
+
+static int vm_check_config(const struct vm_config *cfg, struct oerr *err)
+{
+	if (!cfg->kernel || access(cfg->kernel, R_OK) < 0)
+		return oerr_sys(err, cfg->kernel ? errno : ENOENT, "kernel %s",
+				cfg->kernel ? cfg->kernel : "(none)");
+	if (cfg->initrd && access(cfg->initrd, R_OK) < 0)
+		return oerr_sys(err, errno, "initrd %s", cfg->initrd);
+	for (size_t i = 0; i < cfg->n_disks; i++)
+		if (!cfg->disks[i].path || access(cfg->disks[i].path,
+						   cfg->disks[i].readonly ? R_OK : R_OK | W_OK) < 0)
+			return oerr_sys(err, cfg->disks[i].path ? errno : EINVAL, "disk %s",
+					cfg->disks[i].path ? cfg->disks[i].path : "(none)");
+	if (!cfg->gspec || !cfg->gspec_len)
+		return oerr_set(err, EINVAL, "vm config: no gspec for ocivm-init");
+	if (cfg->gspec_len > CHAN_MAX_PAYLOAD)
+		return oerr_set(err, E2BIG, "vm config: gspec of %zu bytes exceeds one frame",
+				cfg->gspec_len);
+	return 0;
+}
+
+/* Build the argv, spawn, write vm.json. */
+static int vm_launch(struct vm *vm, const struct vm_config *cfg,
+		     const struct vm_host_probe *probe, struct oerr *err)
+{
+	struct vm_choice c;
+	struct strv argv;
+	int r = vm_resolve(cfg, probe, &c, err);
+
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *binary = c.binary;
+	struct vm_launch l = { .cfg = cfg, .paths = &vm->paths, .binary = binary,
+			       .accel = c.accel, .tsc_khz = probe->tsc_khz,
+			       .no_direct_io = disks_refuse_direct_io(cfg) };
+	vm->drv = c.drv;
+	strv_init(&argv);
+	r = c.drv->build_argv(&l, &argv, err);
+	if (r == 0)
+		r = vm_spawn(argv.v, vm->paths.log, &vm->pid, &vm->pidfd, err);
+	if (r < 0) {
+		strv_free(&argv);
+		return r;
+	}
+	vm->is_child = true;
+	vm->spawn_ms = vm_now_ms() - vm->t0_ms;
+	vm->cmdline = strv_join(argv.v, argv.n);
+	struct vm_record *rec = &vm->rec;
+	snprintf(rec->driver, sizeof(rec->driver), "%s", c.drv->name);
+	snprintf(rec->accel, sizeof(rec->accel), "%s", c.accel == VM_ACCEL_KVM ? "kvm" : "tcg");
+	rec->pid = vm->pid;
+	vm_proc_start_time(vm->pid, &rec->start_time);
+	rec->vcpus = cfg->vcpus ? cfg->vcpus : 1;
+	rec->memory_mib = cfg->memory_mib ? cfg->memory_mib : 256;
+	vm_kernel_cmdline(&l, "", &rec->kernel_cmdline, NULL);
+	rec->chan_sock = strdup(vm->paths.chan_sock);
+	rec->control_sock = strdup(vm->paths.control_sock);
+	rec->argv = argv.v;
+	rec->argc = argv.n;
+	r = vm_record_write(vm->paths.vm_json, rec);
+	if (r < 0)
+		return oerr_sys(err, -r, "writing %s", vm->paths.vm_json);
+	return 0;
+}
+
+int vm_create(const struct vm_config *cfg, const struct vm_callbacks *cb, void *ctx,
+	      struct vm **ret, struct oerr *err)
+{
+	struct vm_host_probe local;
+	const struct vm_host_probe *probe = cfg->probe;
+	struct vm *vm = vm_alloc(cb, ctx);
+	int r;
+
+	if (!vm)
+		return oerr_set(err, ENOMEM, "vm_create: out of memory");
+	r = vm_paths_init(&vm->paths, cfg->run_dir, err);
+	if (r == 0)
+		r = vm_check_config(cfg, err);
+	if (r == 0 && mkdir(cfg->run_dir, 0700) < 0 && errno != EEXIST)
+		r = oerr_sys(err, errno, "creating %s", cfg->run_dir);
+	if (r < 0) {
+		vm_free(vm);
+		return r;
+	}
+	if (!probe) {
+		vm_probe_host(&local);
+		probe = &local;
+	}
+	vm_remove_files(&vm->paths);   /* leftovers of an earlier VM of this id */
+	r = vm_launch(vm, cfg, probe, err);
+	if (r == 0)
+		r = vm_session_open(vm, cfg->gspec, cfg->gspec_len,
+				    cfg->ready_timeout_ms ? cfg->ready_timeout_ms : VM_DEFAULT_READY_MS, err);
+	if (r == 0)
+		r = vm_epoll_setup(vm, err);
+	if (r < 0) {
+		if (vm->drv)
+			oerr_prefix(err, "%s: ", vm->drv->name);
+		vm_destroy(vm, 200);
+		return r;
+	}
+	*ret = vm;
+	return 0;
+}
+
+int vm_attach(const char *run_dir, const struct vm_callbacks *cb, void *ctx,
+	      struct vm **ret, int *ret_status, struct oerr *err)
+{
+	struct vm *vm = vm_alloc(cb, ctx);
+	unsigned long long st = 0;
+	int r;
+
+	if (ret_status)
+		*ret_status = 255;
+	if (!vm)
+		return oerr_set(err, ENOMEM, "vm_attach: out of memory");
+	r = vm_paths_init(&vm->paths, run_dir, err);
+	if (r == 0 && (r = vm_record_read(vm->paths.vm_json, &vm->rec)) < 0)
+		r = r == -ENOENT ? oerr_set(err, ESRCH, "%s: no VM was recorded here", run_dir)
+				 : oerr_sys(err, -r, "reading %s", vm->paths.vm_json);
+	if (r == 0 && !(vm->drv = vm_driver_by_name(vm->rec.driver)))
+		r = oerr_set(err, EINVAL, "%s: unknown driver %s", vm->paths.vm_json, vm->rec.driver);
+	if (r == 0) {
+		vm->pid = vm->rec.pid;
+		vm->pidfd = vm_pidfd_open(vm->pid);
+		if (vm->pidfd < 0 || vm_proc_start_time(vm->pid, &st) < 0 || st != vm->rec.start_time)
+			r = oerr_set(err, ESRCH, "the VM process %d of %s is gone", (int)vm->pid, run_dir);
+	}
+	if (r == 0)
+		r = vm_session_reattach(vm, err);
+	if (r == 0)
+		r = vm_epoll_setup(vm, err);
+	if (r < 0) {
+		vm_free(vm);
+		return r;
+	}
+	vm->cmdline = strv_join(vm->rec.argv, vm->rec.argc);
+	*ret = vm;
+	return 0;
+}
+
+int vm_start(struct vm *vm, struct oerr *err)
+{
+	return vm_session_send(vm, CHAN_START, NULL, 0, err);
+}
+
+int vm_signal(struct vm *vm, int signo, struct oerr *err)
+{
+	uint8_t p[4] = { (uint8_t)signo, (uint8_t)(signo >> 8), 0, 0 };
+
+	if (signo <= 0 || signo >= 65)
+		return oerr_set(err, EINVAL, "signal %d: out of range", signo);
+	return vm_session_send(vm, CHAN_SIGNAL, p, sizeof(p), err);
+}
+
+int vm_write_stdin(struct vm *vm, const void *buf, size_t len, struct oerr *err)
+{
+	const char *p = buf;
+	while (len) {
+		uint32_t n = len > CHAN_MAX_PAYLOAD ? CHAN_MAX_PAYLOAD : (uint32_t)len;
+		int r = vm_session_send(vm, CHAN_STDIN, p, n, err);
+		if (r < 0)
+			return r;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int vm_close_stdin(struct vm *vm, struct oerr *err)
+{
+	return vm_session_send(vm, CHAN_STDIN_EOF, NULL, 0, err);
+}
+
+int vm_pause(struct vm *vm, struct oerr *err)
+{
+	return vm->drv->control(&vm->paths, VM_CTL_PAUSE, 5000, err);
+}
+
+int vm_resume(struct vm *vm, struct oerr *err)
+{
+	return vm->drv->control(&vm->paths, VM_CTL_RESUME, 5000, err);
+}
+
+int vm_fd(const struct vm *vm)
+{
+	return vm->epfd;
+}
+
+int vm_dispatch(struct vm *vm)
+{
+	return vm_session_dispatch(vm);
+}
+
+pid_t vm_pid(const struct vm *vm)
+{
+	return vm->pid;
+}
+
+/* Ask, then TERM the process group, then KILL; reap. */
+static void vm_stop_process(struct vm *vm, unsigned grace_ms)
+{
+	if (vm->pidfd < 0)
+		return;
+	if (vm_pidfd_wait(vm->pidfd, 0) == 0) {
+		vm->drv->control(&vm->paths, VM_CTL_STOP, grace_ms ? grace_ms : 1, NULL);
+		if (vm_pidfd_wait(vm->pidfd, grace_ms) == 0) {
+			kill(-vm->pid, SIGTERM);
+			kill(vm->pid, SIGTERM);
+			if (vm_pidfd_wait(vm->pidfd, grace_ms) == 0) {
+				kill(-vm->pid, SIGKILL);
+				kill(vm->pid, SIGKILL);
+				vm_pidfd_wait(vm->pidfd, 5000);
+			}
+		}
+	}
+	vm_reap(vm->pidfd, vm->is_child);
+}
+
+int vm_destroy(struct vm *vm, unsigned grace_ms)
+{
+	if (!vm)
+		return 0;
+	vm_stop_process(vm, grace_ms);
+	vm_remove_files(&vm->paths);
+	vm_free(vm);
+	return 0;
+}
+
+void vm_get_info(const struct vm *vm, struct vm_info *ret)
+{
+	*ret = (struct vm_info){
+		.driver = vm->rec.driver,
+		.accel = vm->rec.accel,
+		.cmdline = vm->cmdline ? vm->cmdline : "",
+		.kernel_cmdline = vm->rec.kernel_cmdline ? vm->rec.kernel_cmdline : "",
+		.vcpus = vm->rec.vcpus,
+		.memory_mib = vm->rec.memory_mib,
+		.spawn_ms = vm->spawn_ms,
+		.hello_ms = vm->hello_ms,
+		.ready_ms = vm->ready_ms,
+	};
+}

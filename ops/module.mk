@@ -1,3 +1,14 @@
 # ops/ fragment: unit tests of ops/ and of common/gspec.c (owned by ops).
 $(call unit_test,test_gspec,tests/common/test_gspec.c common/gspec.c,,)
 $(call unit_test,test_ops_config,tests/ops/test_config.c $(OPS_CONFIG_SRCS) common/err.c common/fileio.c,libcjson,)
+
+# make fuzz: the config parser under libFuzzer (clang), into $(BUILD)/fuzz/.
+# Run: $(BUILD)/fuzz/fuzz_config -max_total_time=600 CORPUS_DIR tests/ops/configs
+FUZZ_CC ?= clang
+fuzz: $(BUILD)/fuzz/fuzz_config
+$(BUILD)/fuzz/fuzz_config: ops/fuzz/fuzz_config.c $(OPS_CONFIG_SRCS) common/err.c common/fileio.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -std=gnu11 -g -O1 -D_GNU_SOURCE -I. -Icommon $(call pc_cflags,libcjson) \
+	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	  -o $@ $^ $(call pc_libs,libcjson)
+$(call unit_test,test_ops_lifecycle,tests/ops/test_lifecycle.c ops/lifecycle.c common/err.c,,)

@@ -12,3 +12,4 @@ $(BUILD)/fuzz/fuzz_config: ops/fuzz/fuzz_config.c $(OPS_CONFIG_SRCS) common/err.
 	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	  -o $@ $^ $(call pc_libs,libcjson)
 $(call unit_test,test_ops_lifecycle,tests/ops/test_lifecycle.c ops/lifecycle.c common/err.c,,)
+$(call unit_test,test_ops_hooks,tests/ops/test_hooks.c ops/hooks.c $(OPS_CONFIG_SRCS) common/err.c common/fileio.c,libcjson,)

@@ -4,4 +4,5 @@
 VM_DRIVER_SRCS := vm/driver/strv.c vm/driver/paths.c vm/driver/sock.c \
                   vm/driver/qemu.c vm/driver/vmm.c vm/driver/probe.c \
                   vm/driver/record.c vm/driver/spawn.c vm/driver/resolve.c \
-                  vm/driver/session.c vm/driver/vm.c
+                  vm/driver/session.c vm/driver/vm.c vm/driver/treehash.c \
+                  vm/driver/image.c

@@ -1,0 +1,199 @@
+/* The rootfs image cache: build with mke2fs -d, reuse by content, per-owner
+ * references, removal when unreferenced, one build under concurrency. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "vm/vm.h"
+#include "vm/driver/image.h"
+
+static char base[64], rootfs[128], cache[128];
+
+static void write_file(const char *rel, const char *text)
+{
+	char p[256];
+	snprintf(p, sizeof(p), "%s/%s", rootfs, rel);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static int setup(void **state)
+{
+	char p[256];
+	strcpy(base, "/tmp/vmimage.XXXXXX");
+	assert_non_null(mkdtemp(base));
+	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", base);
+	snprintf(cache, sizeof(cache), "%s/cache", base);
+	assert_int_equal(mkdir(rootfs, 0755), 0);
+	snprintf(p, sizeof(p), "%s/etc", rootfs);
+	assert_int_equal(mkdir(p, 0755), 0);
+	write_file("etc/hello", "hello from the image\n");
+	snprintf(p, sizeof(p), "%s/link", rootfs);
+	assert_int_equal(symlink("etc/hello", p), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", base);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static int count_images(void)
+{
+	char cmd[256], line[32] = "";
+	snprintf(cmd, sizeof(cmd), "ls %s/images 2>/dev/null | wc -l", cache);
+	FILE *f = popen(cmd, "r");
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	pclose(f);
+	return atoi(line);
+}
+
+static void test_hash(void **state)
+{
+	struct vm_tree_sum a, b;
+	char p[256];
+	struct timeval tv[2] = { { 1000, 0 }, { 1000, 0 } };
+
+	assert_int_equal(vm_tree_hash(rootfs, &a), 0);
+	assert_int_equal(vm_tree_hash(rootfs, &b), 0);
+	assert_string_equal(a.hex, b.hex);
+	assert_int_equal(strlen(a.hex), 32);
+	assert_int_equal(a.entries, 4);   /* ., etc, etc/hello, link */
+	/* an mtime change is a different rootfs */
+	snprintf(p, sizeof(p), "%s/etc/hello", rootfs);
+	assert_int_equal(utimes(p, tv), 0);
+	assert_int_equal(vm_tree_hash(rootfs, &b), 0);
+	assert_string_not_equal(a.hex, b.hex);
+	/* so is a mode change */
+	assert_int_equal(vm_tree_hash(rootfs, &a), 0);
+	chmod(p, 0600);
+	assert_int_equal(vm_tree_hash(rootfs, &b), 0);
+	assert_string_not_equal(a.hex, b.hex);
+	chmod(p, 0644);
+	assert_int_equal(vm_tree_hash("/nonexistent", &a), -ENOENT);
+	assert_int_equal(vm_tree_hash("/etc/hostname", &a), -ENOTDIR);
+	assert_true(vm_image_size_for(&a) >= 16u << 20);
+}
+
+static void test_acquire_reuse_release(void **state)
+{
+	struct oerr err = { 0 };
+	char *pa = NULL, *pb = NULL, cmd[512], out[128] = "";
+	struct stat sa, sb;
+
+	assert_int_equal(vm_image_acquire(cache, rootfs, "a", &pa, &err), 0);
+	assert_int_equal(stat(pa, &sa), 0);
+	/* the file is in the image (debugfs reads ext4 without mounting) */
+	snprintf(cmd, sizeof(cmd), "debugfs -R 'cat /etc/hello' %s 2>/dev/null", pa);
+	FILE *f = popen(cmd, "r");
+	assert_non_null(fgets(out, sizeof(out), f));
+	pclose(f);
+	assert_string_equal(out, "hello from the image\n");
+
+	assert_int_equal(vm_image_acquire(cache, rootfs, "b", &pb, &err), 0);
+	assert_string_equal(pa, pb);
+	assert_int_equal(stat(pb, &sb), 0);
+	assert_int_equal(sa.st_ino, sb.st_ino);   /* reused, not rebuilt */
+	assert_int_equal(count_images(), 1);
+
+	assert_int_equal(vm_image_release(cache, "a", &err), 0);
+	assert_int_equal(access(pa, F_OK), 0);    /* b still uses it */
+	assert_int_equal(vm_image_release(cache, "b", &err), 0);
+	assert_int_equal(access(pa, F_OK), -1);
+	assert_int_equal(count_images(), 0);
+	assert_int_equal(vm_image_release(cache, "b", &err), 0);   /* twice: harmless */
+	free(pa);
+	free(pb);
+}
+
+static void test_errors(void **state)
+{
+	struct oerr err = { 0 };
+	char *p = NULL, other[160];
+
+	assert_int_equal(vm_image_acquire(cache, rootfs, "../x", &p, &err), -EINVAL);
+	oerr_clear(&err);
+	assert_int_equal(vm_image_acquire(cache, "/nonexistent", "x", &p, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "/nonexistent"));
+	/* one owner, one image */
+	oerr_clear(&err);
+	assert_int_equal(vm_image_acquire(cache, rootfs, "x", &p, &err), 0);
+	free(p);
+	snprintf(other, sizeof(other), "%s/etc", rootfs);
+	assert_int_equal(vm_image_acquire(cache, other, "x", &p, &err), -EEXIST);
+	assert_int_equal(vm_image_release(cache, "x", &err), 0);
+	assert_null(NULL);
+}
+
+struct racer {
+	char owner[16];
+	char *path;
+	ino_t ino;
+	int r;
+};
+
+static void *race(void *arg)
+{
+	struct racer *rc = arg;
+	struct oerr err = { 0 };
+	struct stat st;
+	rc->r = vm_image_acquire(cache, rootfs, rc->owner, &rc->path, &err);
+	if (rc->r == 0 && stat(rc->path, &st) == 0)
+		rc->ino = st.st_ino;
+	return NULL;
+}
+
+static void test_concurrent_build_once(void **state)
+{
+	struct racer rc[4];
+	pthread_t t[4];
+	struct stat st;
+	struct oerr err = { 0 };
+
+	for (int i = 0; i < 4; i++) {
+		memset(&rc[i], 0, sizeof(rc[i]));
+		snprintf(rc[i].owner, sizeof(rc[i].owner), "c%u", (unsigned)i & 7);
+		pthread_create(&t[i], NULL, race, &rc[i]);
+	}
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	assert_int_equal(stat(rc[0].path, &st), 0);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(rc[i].r, 0);
+		assert_string_equal(rc[i].path, rc[0].path);
+		assert_int_equal(rc[i].ino, st.st_ino);   /* nobody rebuilt it later */
+	}
+	assert_int_equal(count_images(), 1);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(vm_image_release(cache, rc[i].owner, &err), 0);
+		if ((access(rc[3].path, F_OK) == 0) != (i < 3))
+			fail_msg("after releasing %d of 4: image %s", i + 1, i < 3 ? "gone" : "still there");
+	}
+	for (int i = 0; i < 4; i++)
+		free(rc[i].path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hash),
+		cmocka_unit_test(test_acquire_reuse_release),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_concurrent_build_once),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

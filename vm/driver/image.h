@@ -1,0 +1,26 @@
+/* vm/driver/ internals of the rootfs image cache, split out for tests. */
+#ifndef OCIVM_VM_DRIVER_IMAGE_H
+#define OCIVM_VM_DRIVER_IMAGE_H
+
+#include <stdint.h>
+
+#define VM_IMAGE_FSTYPE "ext4"
+#define VM_IMAGE_MAX_ENTRIES 2000000u
+#define VM_IMAGE_MAX_DEPTH 128
+
+/* What the content hash of a tree saw. */
+struct vm_tree_sum {
+	char hex[33];          /* 128-bit key */
+	uint64_t bytes;        /* file data, each file rounded up to 4 KiB */
+	uint64_t entries;      /* inodes needed */
+};
+
+/* Walk dir (sorted, not following symlinks) and hash, per entry: relative
+ * path, type and mode, uid, gid, size, mtime (s and ns), device number, and
+ * the target of symlinks.  File contents are not read: a change that keeps
+ * size and mtime is not seen (as with rsync's quick check). */
+int vm_tree_hash(const char *dir, struct vm_tree_sum *ret);
+/* Image size in bytes for a tree: data + inode tables + 25% + 16 MiB. */
+uint64_t vm_image_size_for(const struct vm_tree_sum *sum);
+
+#endif

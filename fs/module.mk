@@ -1,6 +1,24 @@
 # fs/: unit tests, the daemon, its system tests, bench and fuzz target.
 $(call unit_test,test_fs_ctl,tests/fs/test_ctl.c $(FS_CTL_SRCS) common/err.c,,)
 
+# The daemon links ops/ and the VM drivers once ops/ has sources.
+ifneq ($(strip $(OPS_SRCS)),)
+$(call program,ocivmfs,$(FS_SRCS) $(OPS_SRCS) $(VM_DRIVER_SRCS) $(COMMON_SRCS),fuse3 libcjson liburing,$(OPS_LDLIBS) $(VM_DRIVER_LDLIBS))
+INSTALL_BIN += $(BUILD)/bin/ocivmfs
+$(BUILD)/obj/fs/main.o: CFLAGS += -DOCIVMFS_SHARE=\"$(PREFIX)/share/ocivmfs\"
+endif
+
+# The same daemon over a fake ops/ (tests/fs/fake_ops.c), under ASan+UBSan:
+# the fast tree tests run against it, needing neither ops/ nor a VM.
+FS_FAKE_SRCS := $(FS_SRCS) tests/fs/fake_ops.c common/err.c common/fileio.c common/log.c
+FS_FAKE := $(BUILD)/tests/fs/ocivmfs-fakeops
+$(FS_FAKE): $(patsubst %.c,$(BUILD)/san/%.o,$(FS_FAKE_SRCS))
+	@mkdir -p $(@D)
+	$(CC) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(call pc_libs,fuse3 libcjson) -lpthread
+$(patsubst %.c,$(BUILD)/san/%.o,$(FS_FAKE_SRCS)): CFLAGS_PKG := $(call pc_cflags,fuse3 libcjson)
+all: $(FS_FAKE)
+CHECK_SCRIPTS += tests/fs/tree-fast.sh
+
 # `make fuzz` builds the ctl-parser fuzz target (clang libFuzzer); run it with
 #   nice -n 19 $(BUILD)/fuzz/fuzz_ctl -max_total_time=600 fs/fuzz/corpus
 FUZZ_CC ?= clang

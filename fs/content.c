@@ -1,0 +1,115 @@
+/* fs/content: the text of the generated files, made at open (a reader sees
+ * one consistent snapshot), and the backing files of the output streams. */
+#include "fsd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int text_dup(const char *s, char **ret, size_t *ret_len)
+{
+	char *d = strdup(s);
+	if (!d)
+		return -ENOMEM;
+	*ret = d;
+	*ret_len = strlen(d);
+	return 0;
+}
+
+/* Make sure a malloc'd text ends in a newline (files a person cats). */
+static int text_own(char *s, char **ret, size_t *ret_len)
+{
+	size_t n = strlen(s);
+	if (n && s[n - 1] != '\n') {
+		char *t = realloc(s, n + 2);
+		if (!t) {
+			free(s);
+			return -ENOMEM;
+		}
+		s = t;
+		s[n++] = '\n';
+		s[n] = '\0';
+	}
+	*ret = s;
+	*ret_len = n;
+	return 0;
+}
+
+static int ct_text(struct fsd *fs, const struct node *n, const char *id, char **ret,
+		   size_t *ret_len, struct oerr *err)
+{
+	struct ops_info info;
+	char buf[64] = "";
+	char *s = NULL;
+	int r;
+
+	if (n->sub >= CT_IDX_VMFILE) {
+		r = ops_vm_file(fs->ops, id, n->name, &s, err);
+		return r < 0 ? r : text_own(s, ret, ret_len);
+	}
+	if (strcmp(n->name, "state") == 0 || strcmp(n->name, "config.json") == 0) {
+		r = n->name[0] == 's' ? ops_state_json(fs->ops, id, &s, err)
+				      : ops_config_json(fs->ops, id, &s, err);
+		return r < 0 ? r : text_own(s, ret, ret_len);
+	}
+	r = ops_get(fs->ops, id, &info, err);
+	if (r < 0)
+		return r;
+	if (strcmp(n->name, "status") == 0)
+		snprintf(buf, sizeof(buf), "%s\n", ops_status_name(info.status));
+	else if (strcmp(n->name, "pid") == 0 && info.pid > 0)
+		snprintf(buf, sizeof(buf), "%d\n", (int)info.pid);
+	else if (strcmp(n->name, "exit") == 0 && info.status == OPS_STOPPED && info.exited)
+		snprintf(buf, sizeof(buf), "%d\n", info.exit_status);
+	return text_dup(buf, ret, ret_len);
+}
+
+static const char gctl_usage[] =
+	"write one command per write(2):\n"
+	"  create ID /abs/bundle [pid=N] [terminal=0|1]\n"
+	"  start ID | kill ID [SIGNAL] | delete ID [force] | pause ID | resume ID\n";
+static const char ctl_usage[] =
+	"write one command: start | kill [SIGNAL] | delete [force] | pause | resume\n";
+
+int fsd_content(struct fsd *fs, const struct node *n, const char *id, char **ret,
+		size_t *ret_len, struct oerr *err)
+{
+	char *s = NULL;
+	int r;
+
+	switch (n->ino) {
+	case INO_README:
+		return text_dup(fsd_readme, ret, ret_len);
+	case INO_FEATURES:
+		r = ops_features_json(&s);
+		return r < 0 ? r : text_own(s, ret, ret_len);
+	case INO_LOG:
+		return fsd_log_snapshot(fs, ret, ret_len);
+	case INO_HYPERVISOR:
+		s = strdup(ops_hypervisor_line(fs->ops));
+		return s ? text_own(s, ret, ret_len) : -ENOMEM;
+	case INO_CTL:
+		return text_dup(gctl_usage, ret, ret_len);
+	}
+	if (n->kind == FK_CTL)
+		return text_dup(ctl_usage, ret, ret_len);
+	if (n->slot && id && id[0])
+		return ct_text(fs, n, id, ret, ret_len, err);
+	return -ENOENT;
+}
+
+/* Open the backing file of a stream (it may appear only once the VM
+ * writes); leaves fh->fd at -1 while it does not exist. */
+int fsd_stream_open(struct fsd *fs, struct fh *fh)
+{
+	char path[4096];
+	int r = ops_stream_path(fs->ops, fh->id, fh->node.sub, path, sizeof(path));
+
+	if (r < 0)
+		return r;
+	fh->fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fh->fd < 0 ? -errno : 0;
+}

@@ -1,0 +1,142 @@
+/* fs/: internal interfaces of the ocivmfs daemon (FUSE glue over ops/). */
+#ifndef OCIVM_FS_FSD_H
+#define OCIVM_FS_FSD_H
+
+#define FUSE_USE_VERSION 312
+#include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "err.h"
+#include "log.h"
+#include "ops/ops.h"
+
+#define FS_ID_MAX 256          /* buffer size for a container id */
+#define FS_LOG_LINES 256       /* MOUNT/log keeps this many lines */
+#define FS_EVENT_LINES 1024    /* events kept for slow readers */
+#define FS_LINE_MAX 512
+
+/* Fixed inode numbers; containers and incoming/ use the ranges below. */
+enum {
+	INO_ROOT = 1, INO_README, INO_FEATURES, INO_EVENTS, INO_LOG, INO_CTL,
+	INO_HYPERVISOR, INO_INCOMING, INO_CONTAINERS, INO_FIXED_END,
+};
+#define INO_CT_BIT   (1ULL << 32)   /* | slot << 8 | file index */
+#define INO_LINK_BIT (1ULL << 40)   /* | slot << 8: reply to ln -s */
+#define INO_INC_BIT  (1ULL << 48)   /* | counter: incoming/ nodes */
+#define CT_IDX_DIR 0
+#define CT_IDX_VMDIR 16
+#define CT_IDX_VMFILE 32            /* + index in ops_vm_file_names */
+
+/* What an inode is. */
+enum fkind {
+	FK_NONE, FK_DIR, FK_TEXT, FK_EVENTS, FK_LOG, FK_GCTL, FK_CTL, FK_WAIT,
+	FK_STREAM, FK_STDIN, FK_LINK, FK_INCOMING,
+};
+
+struct node {
+	fuse_ino_t ino;
+	enum fkind kind;
+	mode_t mode;            /* S_IFxxx | permissions */
+	int slot;               /* container slot, 0 for none */
+	int sub;                /* ct file index or stream number */
+	const char *name;       /* fixed name (static storage) */
+};
+
+/* An open file (fi->fh). */
+struct fh {
+	struct node node;
+	char id[FS_ID_MAX];
+	char *buf;              /* FK_TEXT/FK_LOG snapshot, dir listing */
+	size_t len;
+	int fd;                 /* FK_STREAM backing file, incoming fd */
+	uint64_t ev_next;       /* FK_EVENTS: next sequence to read */
+	struct fuse_pollhandle *ph;
+	bool wrote;             /* FK_STDIN: close the guest's stdin on release */
+	bool waiter;            /* linked on fsd.waiters */
+	struct fh *wprev, *wnext;
+};
+
+struct park;
+struct inc;
+
+struct fsd {
+	struct ops *ops;
+	struct fuse_session *se;
+	const char *state_dir;
+	uid_t uid;
+	gid_t gid;
+	time_t mounted;
+	bool debug;
+
+	pthread_mutex_t lock;   /* slots, rings, parks, waiters */
+	char (*slots)[FS_ID_MAX];   /* slot -> id ("" = free); slot 0 unused */
+	int n_slots;
+	char log[FS_LOG_LINES][FS_LINE_MAX];
+	uint64_t log_n;
+	char events[FS_EVENT_LINES][FS_LINE_MAX];
+	uint64_t ev_n;          /* events ever recorded */
+	uint64_t wake_seq;      /* bumps on every kick (lost-wakeup guard) */
+	struct park *parks;
+	struct fh *waiters;
+
+	struct inc *inc;        /* incoming/ passthrough */
+};
+
+/* ino.c: the shape of the tree */
+int fsd_slot_of(struct fsd *fs, const char *id);       /* allocates; <0 -errno */
+int fsd_slot_id(struct fsd *fs, int slot, char *id);    /* -ENOENT when free */
+void fsd_slot_free(struct fsd *fs, const char *id);
+int fsd_node_of(struct fsd *fs, fuse_ino_t ino, struct node *ret, char *ret_id);
+int fsd_child(struct fsd *fs, const struct node *dir, const char *dir_id,
+	      const char *name, struct node *ret);
+int fsd_list(struct fsd *fs, const struct node *dir, const char *dir_id,
+	     struct node **ret, char ***ret_names, size_t *ret_n);
+void fsd_stat(struct fsd *fs, const struct node *n, const char *id, struct stat *st);
+bool fsd_is_ct_ino(fuse_ino_t ino);
+
+/* rings.c: MOUNT/log and MOUNT/events */
+void fsd_log_sink(void *ctx, enum log_level level, const char *line);
+int fsd_log_snapshot(struct fsd *fs, char **ret, size_t *ret_len);
+void fsd_event_push_locked(struct fsd *fs, const char *line);
+size_t fsd_events_copy_locked(struct fsd *fs, uint64_t *next, char *out, size_t size);
+
+/* park.c: blocking reads, poll */
+void fsd_read_blocking(struct fsd *fs, fuse_req_t req, struct fh *fh, size_t size,
+		       off_t off, bool nonblock);
+void fsd_kick(struct fsd *fs, const char *id, bool events);
+void fsd_waiter_add(struct fsd *fs, struct fh *fh);
+void fsd_waiter_del(struct fsd *fs, struct fh *fh);
+void fsd_poll(struct fsd *fs, fuse_req_t req, struct fh *fh, struct fuse_pollhandle *ph);
+void fsd_parks_drop(struct fsd *fs);
+/* answer now: 1 replied, 0 would block (no reply sent) */
+int fsd_try_read(struct fsd *fs, fuse_req_t req, struct fh *fh, size_t size, off_t off);
+
+/* content.c: generated files */
+int fsd_content(struct fsd *fs, const struct node *n, const char *id, char **ret,
+		size_t *ret_len, struct oerr *err);
+int fsd_stream_open(struct fsd *fs, struct fh *fh);
+extern const char fsd_readme[];
+
+/* write.c: ctl, stdin, create/delete by file operations */
+int fsd_write(struct fsd *fs, struct fh *fh, const char *buf, size_t len);
+int fsd_create_link(struct fsd *fs, const char *id, const char *bundle);
+int fsd_create_moved(struct fsd *fs, const char *id, int inc_dirfd, const char *name);
+int fsd_delete(struct fsd *fs, const char *id, bool force);
+void fsd_fail(struct fsd *fs, const char *id, const char *what, const struct oerr *err);
+
+/* incoming.c: passthrough of the staging area */
+int fsd_inc_init(struct fsd *fs, struct oerr *err);
+void fsd_inc_free(struct fsd *fs);
+extern const struct fuse_lowlevel_ops fsd_inc_ops;  /* handlers for INO_INC_BIT inodes */
+int fsd_inc_lookup_root(struct fsd *fs, fuse_req_t req, const char *name);
+int fsd_inc_root_fd(struct fsd *fs);
+int fsd_inc_fd_of(struct fsd *fs, fuse_ino_t ino);   /* dup of its O_PATH fd */
+void fsd_inc_forget(struct fsd *fs, fuse_ino_t ino, uint64_t nlookup);
+
+/* ll.c */
+extern const struct fuse_lowlevel_ops fsd_ll_ops;
+
+#endif

@@ -1,0 +1,321 @@
+/* fs/ino: the shape of the tree — which inode is which file, what a
+ * directory holds.  Container inodes carry a slot number; a slot keeps its
+ * id for the daemon's lifetime, so a re-created id gets the same inodes. */
+#include "fsd.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+
+struct fixed { const char *name; fuse_ino_t ino; enum fkind kind; mode_t mode; };
+
+static const struct fixed root_files[] = {
+	{ "README", INO_README, FK_TEXT, S_IFREG | 0444 },
+	{ "features.json", INO_FEATURES, FK_TEXT, S_IFREG | 0444 },
+	{ "events", INO_EVENTS, FK_EVENTS, S_IFREG | 0444 },
+	{ "log", INO_LOG, FK_LOG, S_IFREG | 0444 },
+	{ "ctl", INO_CTL, FK_GCTL, S_IFREG | 0644 },
+	{ "hypervisor", INO_HYPERVISOR, FK_TEXT, S_IFREG | 0444 },
+	{ "incoming", INO_INCOMING, FK_DIR, S_IFDIR | 0755 },
+	{ "containers", INO_CONTAINERS, FK_DIR, S_IFDIR | 0755 },
+};
+
+/* index = CT file index (1..) */
+static const struct fixed ct_files[] = {
+	{ "ctl", 1, FK_CTL, S_IFREG | 0644 },
+	{ "state", 2, FK_TEXT, S_IFREG | 0444 },
+	{ "status", 3, FK_TEXT, S_IFREG | 0444 },
+	{ "pid", 4, FK_TEXT, S_IFREG | 0444 },
+	{ "wait", 5, FK_WAIT, S_IFREG | 0444 },
+	{ "exit", 6, FK_TEXT, S_IFREG | 0444 },
+	{ "stdout", 7, FK_STREAM, S_IFREG | 0444 },
+	{ "stderr", 8, FK_STREAM, S_IFREG | 0444 },
+	{ "stdin", 9, FK_STDIN, S_IFREG | 0200 },
+	{ "console", 10, FK_STREAM, S_IFREG | 0444 },
+	{ "config.json", 11, FK_TEXT, S_IFREG | 0444 },
+	{ "bundle", 12, FK_LINK, S_IFLNK | 0777 },
+	{ "vm", CT_IDX_VMDIR, FK_DIR, S_IFDIR | 0555 },
+};
+
+static int ct_stream_of(int idx)
+{
+	return idx == 7 ? OPS_STREAM_STDOUT : idx == 8 ? OPS_STREAM_STDERR :
+	       idx == 10 ? OPS_STREAM_CONSOLE : 0;
+}
+
+bool fsd_is_ct_ino(fuse_ino_t ino) { return (ino & INO_CT_BIT) && !(ino >> 40); }
+
+int fsd_slot_of(struct fsd *fs, const char *id)
+{
+	int free_slot = 0, r;
+
+	if (strlen(id) >= FS_ID_MAX)
+		return -EINVAL;
+	pthread_mutex_lock(&fs->lock);
+	for (int s = 1; s < fs->n_slots; s++) {
+		if (strcmp(fs->slots[s], id) == 0) {
+			pthread_mutex_unlock(&fs->lock);
+			return s;
+		}
+		if (!free_slot && !fs->slots[s][0])
+			free_slot = s;
+	}
+	if (!free_slot) {
+		int n = fs->n_slots ? fs->n_slots * 2 : 64;
+		void *p = n <= (1 << 24) ? realloc(fs->slots, (size_t)n * FS_ID_MAX) : NULL;
+		if (!p) {
+			pthread_mutex_unlock(&fs->lock);
+			return -ENOMEM;
+		}
+		fs->slots = p;
+		memset(fs->slots[fs->n_slots], 0, (size_t)(n - fs->n_slots) * FS_ID_MAX);
+		free_slot = fs->n_slots ? fs->n_slots : 1;
+		fs->n_slots = n;
+	}
+	strcpy(fs->slots[free_slot], id);
+	r = free_slot;
+	pthread_mutex_unlock(&fs->lock);
+	return r;
+}
+
+int fsd_slot_id(struct fsd *fs, int slot, char *id)
+{
+	int r = -ENOENT;
+
+	pthread_mutex_lock(&fs->lock);
+	if (slot > 0 && slot < fs->n_slots && fs->slots[slot][0]) {
+		strcpy(id, fs->slots[slot]);
+		r = 0;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	return r;
+}
+
+void fsd_slot_free(struct fsd *fs, const char *id)
+{
+	(void)fs;
+	(void)id;   /* slots are kept: a re-created id reuses its inodes */
+}
+
+static void node_fixed(struct node *n, const struct fixed *f, fuse_ino_t ino)
+{
+	*n = (struct node){ .ino = ino, .kind = f->kind, .mode = f->mode, .name = f->name };
+}
+
+static int ct_node(struct node *n, int slot, int idx)
+{
+	fuse_ino_t base = INO_CT_BIT | ((fuse_ino_t)slot << 8);
+
+	if (idx == CT_IDX_DIR) {
+		*n = (struct node){ .ino = base, .kind = FK_DIR, .mode = S_IFDIR | 0755,
+				    .slot = slot, .name = "" };
+		return 0;
+	}
+	if (idx >= CT_IDX_VMFILE) {
+		int i = 0;
+		while (ops_vm_file_names[i] && i < idx - CT_IDX_VMFILE)
+			i++;
+		if (!ops_vm_file_names[i])
+			return -ENOENT;
+		*n = (struct node){ .ino = base | (fuse_ino_t)idx, .kind = FK_TEXT,
+				    .mode = S_IFREG | 0444, .slot = slot, .sub = idx,
+				    .name = ops_vm_file_names[i] };
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(ct_files); i++) {
+		if ((int)ct_files[i].ino == idx) {
+			node_fixed(n, &ct_files[i], base | (fuse_ino_t)idx);
+			n->slot = slot;
+			n->sub = ct_stream_of(idx) ? ct_stream_of(idx) : idx;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* Resolve an inode number; ret_id gets the container id for container
+ * inodes (after checking the container still exists). */
+int fsd_node_of(struct fsd *fs, fuse_ino_t ino, struct node *ret, char *ret_id)
+{
+	struct ops_info info;
+
+	if (ret_id)
+		ret_id[0] = '\0';
+	if (ino == INO_ROOT) {
+		*ret = (struct node){ .ino = ino, .kind = FK_DIR, .mode = S_IFDIR | 0755,
+				      .name = "" };
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(root_files); i++)
+		if (root_files[i].ino == ino) {
+			node_fixed(ret, &root_files[i], ino);
+			return 0;
+		}
+	if (ino & INO_INC_BIT) {
+		*ret = (struct node){ .ino = ino, .kind = FK_INCOMING };
+		return 0;
+	}
+	int slot = (int)((ino >> 8) & 0xffffff);
+	char id[FS_ID_MAX];
+	if (fsd_slot_id(fs, slot, id) < 0 || ops_get(fs->ops, id, &info, NULL) < 0)
+		return -ENOENT;
+	if (ret_id)
+		strcpy(ret_id, id);
+	if (ino & INO_LINK_BIT) {
+		*ret = (struct node){ .ino = ino, .kind = FK_LINK, .mode = S_IFLNK | 0777,
+				      .slot = slot, .name = id };
+		return 0;
+	}
+	if (!(ino & INO_CT_BIT))
+		return -ENOENT;
+	return ct_node(ret, slot, (int)(ino & 0xff));
+}
+
+int fsd_child(struct fsd *fs, const struct node *dir, const char *dir_id,
+	      const char *name, struct node *ret)
+{
+	if (dir->ino == INO_ROOT) {
+		for (size_t i = 0; i < ARRAY_SIZE(root_files); i++)
+			if (strcmp(root_files[i].name, name) == 0) {
+				node_fixed(ret, &root_files[i], root_files[i].ino);
+				return 0;
+			}
+		return -ENOENT;
+	}
+	if (dir->ino == INO_CONTAINERS) {
+		struct ops_info info;
+		if (ops_id_valid(name, NULL) < 0 || ops_get(fs->ops, name, &info, NULL) < 0)
+			return -ENOENT;
+		int slot = fsd_slot_of(fs, name);
+		return slot < 0 ? slot : ct_node(ret, slot, CT_IDX_DIR);
+	}
+	if (dir->kind == FK_DIR && dir->slot && (dir->ino & 0xff) == CT_IDX_DIR) {
+		for (size_t i = 0; i < ARRAY_SIZE(ct_files); i++)
+			if (strcmp(ct_files[i].name, name) == 0)
+				return ct_node(ret, dir->slot, (int)ct_files[i].ino);
+		return -ENOENT;
+	}
+	if (dir->kind == FK_DIR && dir->slot && (dir->ino & 0xff) == CT_IDX_VMDIR) {
+		for (int i = 0; ops_vm_file_names[i]; i++)
+			if (strcmp(ops_vm_file_names[i], name) == 0)
+				return ct_node(ret, dir->slot, CT_IDX_VMFILE + i);
+		return -ENOENT;
+	}
+	return -ENOTDIR;
+}
+
+static int list_add(struct node **nodes, char ***names, size_t *n, size_t *cap,
+		    const struct node *nd, const char *name)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 32;
+		struct node *a = realloc(*nodes, c * sizeof(**nodes));
+		if (!a)
+			return -ENOMEM;
+		*nodes = a;
+		char **b = realloc(*names, c * sizeof(**names));
+		if (!b)
+			return -ENOMEM;
+		*names = b;
+		*cap = c;
+	}
+	(*names)[*n] = strdup(name);
+	if (!(*names)[*n])
+		return -ENOMEM;
+	(*nodes)[(*n)++] = *nd;
+	return 0;
+}
+
+static int list_containers(struct fsd *fs, struct node **nodes, char ***names,
+			   size_t *n, size_t *cap)
+{
+	char **ids = NULL;
+	size_t n_ids = 0;
+	struct node nd;
+	int r = ops_list(fs->ops, &ids, &n_ids);
+
+	for (size_t i = 0; r >= 0 && i < n_ids; i++) {
+		int slot = fsd_slot_of(fs, ids[i]);
+		if (slot < 0)
+			continue;
+		ct_node(&nd, slot, CT_IDX_DIR);
+		r = list_add(nodes, names, n, cap, &nd, ids[i]);
+	}
+	if (ids)
+		ops_free_list(ids, n_ids);
+	return r < 0 ? r : 0;
+}
+
+/* The entries of a (non-incoming) directory, without "." and "..". */
+int fsd_list(struct fsd *fs, const struct node *dir, const char *dir_id,
+	     struct node **ret, char ***ret_names, size_t *ret_n)
+{
+	struct node *nodes = NULL, nd;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	int r = 0;
+
+	if (dir->ino == INO_ROOT) {
+		for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(root_files); i++) {
+			node_fixed(&nd, &root_files[i], root_files[i].ino);
+			r = list_add(&nodes, &names, &n, &cap, &nd, nd.name);
+		}
+	} else if (dir->ino == INO_CONTAINERS) {
+		r = list_containers(fs, &nodes, &names, &n, &cap);
+	} else if (dir->slot && (dir->ino & 0xff) == CT_IDX_DIR) {
+		for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(ct_files); i++) {
+			ct_node(&nd, dir->slot, (int)ct_files[i].ino);
+			r = list_add(&nodes, &names, &n, &cap, &nd, nd.name);
+		}
+	} else if (dir->slot && (dir->ino & 0xff) == CT_IDX_VMDIR) {
+		for (int i = 0; r >= 0 && ops_vm_file_names[i]; i++) {
+			ct_node(&nd, dir->slot, CT_IDX_VMFILE + i);
+			r = list_add(&nodes, &names, &n, &cap, &nd, nd.name);
+		}
+	} else {
+		r = -ENOTDIR;
+	}
+	if (r < 0) {
+		for (size_t i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+		free(nodes);
+		return r;
+	}
+	*ret = nodes;
+	*ret_names = names;
+	*ret_n = n;
+	return 0;
+}
+
+void fsd_stat(struct fsd *fs, const struct node *n, const char *id, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = n->ino;
+	st->st_mode = n->mode;
+	st->st_nlink = S_ISDIR(n->mode) ? 2 : 1;
+	st->st_uid = fs->uid;
+	st->st_gid = fs->gid;
+	st->st_atime = st->st_mtime = st->st_ctime = fs->mounted;
+	st->st_blksize = 4096;
+	if (n->ino == INO_README)
+		st->st_size = (off_t)strlen(fsd_readme);
+	if (n->kind == FK_STREAM && id && id[0]) {
+		char path[4096];
+		struct stat bs;
+		if (ops_stream_path(fs->ops, id, n->sub, path, sizeof(path)) == 0 &&
+		    stat(path, &bs) == 0) {
+			st->st_size = bs.st_size;
+			st->st_mtim = bs.st_mtim;
+		}
+	}
+	if (n->kind == FK_LINK && id && id[0]) {
+		struct ops_info info;
+		if (ops_get(fs->ops, id, &info, NULL) == 0) {
+			st->st_size = (off_t)strlen(info.bundle);
+			st->st_mtime = st->st_ctime = info.created;
+		}
+	}
+}

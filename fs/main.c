@@ -1,0 +1,306 @@
+/* ocivmfs: mounts the control tree of ocivm containers (see fs/README.md).
+ *
+ *   ocivmfs [--state-dir DIR] [--kernel PATH] [--initrd PATH]
+ *           [--hypervisor auto|ocivm-vmm|qemu] [--foreground] [--allow-other]
+ *           [--debug] MOUNT
+ *
+ * Kernel and initrd default to OCIVMFS_SHARE/{vmlinuz,initrd.img} (the
+ * installed copies); a binary run from a build tree ($(BUILD)/bin) uses
+ * $(BUILD)/guest/{vmlinuz,initrd.img} when those exist. */
+#include "fsd.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+
+#ifndef OCIVMFS_SHARE
+#define OCIVMFS_SHARE "/usr/local/share/ocivmfs"
+#endif
+
+struct args {
+	const char *state_dir, *kernel, *initrd, *hypervisor, *mount;
+	bool foreground, allow_other, debug;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: ocivmfs [--state-dir DIR] [--kernel PATH] [--initrd PATH]\n"
+		   "               [--hypervisor auto|ocivm-vmm|qemu] [--foreground]\n"
+		   "               [--allow-other] [--debug] MOUNT\n");
+}
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	static const struct option opts[] = {
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "hypervisor", required_argument, NULL, 'H' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "allow-other", no_argument, NULL, 'o' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "fdh", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': a->state_dir = optarg; break;
+		case 'k': a->kernel = optarg; break;
+		case 'i': a->initrd = optarg; break;
+		case 'H': a->hypervisor = optarg; break;
+		case 'f': a->foreground = true; break;
+		case 'o': a->allow_other = true; break;
+		case 'd': a->debug = a->foreground = true; break;
+		case 'h': usage(stdout); exit(0);
+		default: return -EINVAL;
+		}
+	}
+	if (optind != argc - 1)
+		return -EINVAL;
+	a->mount = argv[optind];
+	if (a->hypervisor && strcmp(a->hypervisor, "auto") && strcmp(a->hypervisor, "qemu") &&
+	    strcmp(a->hypervisor, "ocivm-vmm"))
+		return -EINVAL;
+	return 0;
+}
+
+/* $(BUILD)/guest/NAME next to $(BUILD)/bin/ocivmfs, else the share dir. */
+static char *guest_file(const char *name)
+{
+	char exe[PATH_MAX], *p = NULL;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n > 0) {
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash && slash - exe >= 4 && strncmp(slash - 4, "/bin", 4) == 0) {
+			*(slash - 4) = '\0';
+			if (asprintf(&p, "%s/guest/%s", exe, name) > 0 && access(p, R_OK) == 0)
+				return p;
+			free(p);
+		}
+	}
+	return asprintf(&p, "%s/%s", OCIVMFS_SHARE, name) > 0 ? p : NULL;
+}
+
+static int mkdir_p(const char *path)
+{
+	char buf[PATH_MAX];
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *s = buf + 1; *s; s++) {
+		if (*s == '/') {
+			*s = '\0';
+			if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+				return -errno;
+			*s = '/';
+		}
+	}
+	return mkdir(buf, 0700) < 0 && errno != EEXIST ? -errno : 0;
+}
+
+static char *default_state_dir(void)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	char *p = NULL;
+	if (geteuid() == 0 || !xdg)
+		return strdup("/run/ocivmfs");
+	return asprintf(&p, "%s/ocivmfs", xdg) > 0 ? p : NULL;
+}
+
+static void on_event(void *ctx, const char *id, const char *line)
+{
+	struct fsd *fs = ctx;
+	pthread_mutex_lock(&fs->lock);
+	fsd_event_push_locked(fs, line);
+	pthread_mutex_unlock(&fs->lock);
+	fsd_kick(fs, id, true);
+}
+
+static void on_output(void *ctx, const char *id, int stream)
+{
+	fsd_kick(ctx, id, false);
+}
+
+static void on_log(void *ctx, const char *line)
+{
+	log_info("%s", line);
+}
+
+static const struct ops_listener listener = { on_event, on_output, on_log };
+
+/* Fork; the parent waits for the child's "mounted" (or its error) so that
+ * `ocivmfs MOUNT && ls MOUNT` works and errors reach the terminal. */
+static int daemonize(int *ret_fd)
+{
+	int p[2];
+	char msg[OERR_MSG_MAX + 1];
+
+	if (pipe(p) < 0)
+		return -errno;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		close(p[0]);
+		setsid();
+		*ret_fd = p[1];
+		return 0;
+	}
+	close(p[1]);
+	ssize_t n = read(p[0], msg, sizeof(msg) - 1);
+	if (n == 1 && msg[0] == '\0')
+		_exit(0);
+	if (n > 0) {
+		msg[n] = '\0';
+		fprintf(stderr, "ocivmfs: %s\n", msg);
+	} else {
+		fprintf(stderr, "ocivmfs: the daemon died while starting\n");
+	}
+	_exit(1);
+}
+
+static void report(int fd, const char *msg, bool foreground)
+{
+	if (fd >= 0) {
+		ssize_t r = write(fd, msg, msg[0] ? strlen(msg) : 1);
+		(void)r;
+		close(fd);
+	} else if (msg[0] && foreground) {
+		fprintf(stderr, "ocivmfs: %s\n", msg);
+	}
+}
+
+static void detach_stdio(void)
+{
+	freopen("/dev/null", "r", stdin);
+	freopen("/dev/null", "w", stdout);
+	freopen("/dev/null", "w", stderr);
+	if (chdir("/") < 0)
+		return;
+}
+
+static struct fuse_session *session_new(struct fsd *fs, const struct args *a)
+{
+	char opts[256];
+	snprintf(opts, sizeof(opts), "default_permissions,fsname=ocivmfs,subtype=ocivmfs%s",
+		 a->allow_other ? ",allow_other" : "");
+	char *argv[] = { "ocivmfs", "-o", opts, a->debug ? "-d" : NULL, NULL };
+	struct fuse_args fargs = FUSE_ARGS_INIT(a->debug ? 4 : 3, argv);
+	return fuse_session_new(&fargs, &fsd_ll_ops, sizeof(fsd_ll_ops), fs);
+}
+
+static int serve(struct fsd *fs)
+{
+	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
+	int r;
+
+	if (!cfg)
+		return -ENOMEM;
+	fuse_loop_cfg_set_idle_threads(cfg, 4);
+	fuse_loop_cfg_set_max_threads(cfg, 64);
+	r = fuse_session_loop_mt(fs->se, cfg);
+	fuse_loop_cfg_destroy(cfg);
+	return r;
+}
+
+static int setup(struct fsd *fs, struct args *a, struct ops_options *oo, struct oerr *err)
+{
+	int r = mkdir_p(a->state_dir);
+	char *abs;
+
+	if (r < 0)
+		return oerr_sys(err, -r, "state dir %s", a->state_dir);
+	abs = realpath(a->state_dir, NULL);
+	if (!abs)
+		return oerr_sys(err, errno, "state dir %s", a->state_dir);
+	fs->state_dir = oo->state_dir = abs;
+	r = ops_open(oo, &listener, fs, &fs->ops, err);
+	if (r < 0) {
+		oerr_set(err, -r, "cannot open the state dir %s", abs);
+		return r;
+	}
+	r = fsd_inc_init(fs, err);
+	if (r < 0)
+		return r;
+	fs->se = session_new(fs, a);
+	if (!fs->se)
+		return oerr_set(err, EINVAL, "fuse_session_new failed");
+	if (fuse_set_signal_handlers(fs->se) < 0)
+		return oerr_set(err, EIO, "cannot install signal handlers");
+	if (fuse_session_mount(fs->se, a->mount) < 0)
+		return oerr_set(err, EIO, "cannot mount on %s (see above)", a->mount);
+	return 0;
+}
+
+static void teardown(struct fsd *fs, bool mounted)
+{
+	if (fs->se) {
+		if (mounted)
+			fuse_session_unmount(fs->se);
+		fuse_remove_signal_handlers(fs->se);
+		fsd_parks_drop(fs);
+		fuse_session_destroy(fs->se);
+	}
+	if (fs->ops)
+		ops_close(fs->ops);
+	fsd_inc_free(fs);
+	log_set_sink(NULL, NULL);
+	free(fs->slots);
+}
+
+int main(int argc, char **argv)
+{
+	struct args a = { 0 };
+	struct oerr err = { 0 };
+	struct fsd fs = { .uid = getuid(), .gid = getgid(), .mounted = time(NULL) };
+	_cleanup_free_ char *state = NULL, *kernel = NULL, *initrd = NULL;
+	int pipe_fd = -1, r;
+
+	if (parse_args(argc, argv, &a) < 0) {
+		usage(stderr);
+		return 2;
+	}
+	if (!a.state_dir)
+		a.state_dir = state = default_state_dir();
+	if (!a.kernel)
+		a.kernel = kernel = guest_file("vmlinuz");
+	if (!a.initrd)
+		a.initrd = initrd = guest_file("initrd.img");
+	struct ops_options oo = { .kernel = a.kernel, .initrd = a.initrd,
+				  .hypervisor = a.hypervisor ? a.hypervisor : "auto" };
+	if (!a.foreground && (r = daemonize(&pipe_fd)) < 0) {
+		fprintf(stderr, "ocivmfs: fork: %s\n", strerror(-r));
+		return 1;
+	}
+	fs.debug = a.debug;
+	pthread_mutex_init(&fs.lock, NULL);
+	log_set_level(a.debug ? LOG_DEBUG : LOG_INFO);
+	log_set_sink(fsd_log_sink, &fs);
+	if (setup(&fs, &a, &oo, &err) < 0) {
+		report(pipe_fd, err.msg, true);
+		teardown(&fs, false);
+		free((char *)fs.state_dir);
+		return 1;
+	}
+	report(pipe_fd, "", a.foreground);
+	if (!a.foreground)
+		detach_stdio();
+	log_info("mounted %s (state %s, kernel %s, initrd %s); %s", a.mount, fs.state_dir,
+		 a.kernel, a.initrd, ops_hypervisor_line(fs.ops));
+	r = serve(&fs);
+	log_info("unmounting %s", a.mount);
+	teardown(&fs, true);
+	free((char *)fs.state_dir);
+	return r < 0 ? 1 : 0;
+}

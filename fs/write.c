@@ -1,0 +1,172 @@
+/* fs/write: the writes that change things — ctl commands, stdin, and
+ * creating/deleting containers by ln -s, mv and rmdir.  This is where an
+ * ops error becomes an errno for the writer plus a line in MOUNT/log. */
+#include "fsd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctl.h"
+
+void fsd_fail(struct fsd *fs, const char *id, const char *what, const struct oerr *err)
+{
+	const char *name = strerrorname_np(err->code);
+	log_warn("%s%s%s: %s (%s)", what, id && id[0] ? " " : "", id ? id : "",
+		 err->msg[0] ? err->msg : strerror(err->code), name ? name : "?");
+}
+
+static int fail(struct fsd *fs, const char *id, const char *what, struct oerr *err, int r)
+{
+	if (!err->code)
+		oerr_set(err, -r, "%s", strerror(-r));
+	fsd_fail(fs, id, what, err);
+	return -err->code;
+}
+
+static int bundle_store_path(struct fsd *fs, const char *id, char *buf, size_t n)
+{
+	int len = snprintf(buf, n, "%s/bundles/%s", fs->state_dir, id);
+	return len < 0 || (size_t)len >= n ? -ENAMETOOLONG : 0;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+/* Remove a bundle that mv put in the state dir, if any. */
+static void bundle_store_remove(struct fsd *fs, const char *id)
+{
+	char path[4096];
+	if (bundle_store_path(fs, id, path, sizeof(path)) == 0)
+		nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int fsd_delete(struct fsd *fs, const char *id, bool force)
+{
+	struct oerr err = { 0 };
+	int r = ops_delete(fs->ops, id, force, &err);
+
+	if (r < 0)
+		return fail(fs, id, "delete", &err, r);
+	bundle_store_remove(fs, id);
+	log_info("deleted %s", id);
+	return 0;
+}
+
+static int create(struct fsd *fs, const char *id, const char *bundle,
+		  const char *const *kv, size_t n_kv, const char *how)
+{
+	struct oerr err = { 0 };
+	int r = ops_id_valid(id, &err);
+
+	if (r == 0)
+		r = ops_create(fs->ops, id, bundle, kv, n_kv, &err);
+	if (r < 0)
+		return fail(fs, id, how, &err, r);
+	log_info("created %s from %s (%s)", id, bundle, how);
+	return 0;
+}
+
+int fsd_create_link(struct fsd *fs, const char *id, const char *bundle)
+{
+	if (bundle[0] != '/') {
+		struct oerr err = { 0 };
+		oerr_set(&err, EINVAL, "ln -s: bundle \"%.256s\" must be an absolute path",
+			 bundle);
+		return fail(fs, id, "create", &err, -EINVAL);
+	}
+	return create(fs, id, bundle, NULL, 0, "create (ln -s)");
+}
+
+/* mv MOUNT/incoming/NAME MOUNT/containers/ID: the bundle moves into the
+ * state dir (bundles/ID), is created from there, and moves back on failure. */
+int fsd_create_moved(struct fsd *fs, const char *id, int inc_dirfd, const char *name)
+{
+	struct oerr err = { 0 };
+	struct ops_info info;
+	char dst[4096], dir[4096];
+	int r = ops_id_valid(id, &err);
+
+	if (r < 0)
+		return fail(fs, id, "create (mv)", &err, r);
+	if (ops_get(fs->ops, id, &info, NULL) == 0) {
+		oerr_set(&err, EEXIST, "container %s already exists", id);
+		return fail(fs, id, "create (mv)", &err, -EEXIST);
+	}
+	snprintf(dir, sizeof(dir), "%s/bundles", fs->state_dir);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return fail(fs, id, "create (mv)", &err, -errno);
+	if ((r = bundle_store_path(fs, id, dst, sizeof(dst))) < 0)
+		return fail(fs, id, "create (mv)", &err, r);
+	bundle_store_remove(fs, id);   /* a leftover of an earlier daemon */
+	if (renameat(inc_dirfd, name, AT_FDCWD, dst) < 0)
+		return fail(fs, id, "create (mv)", &err, -errno);
+	r = create(fs, id, dst, NULL, 0, "create (mv)");
+	if (r < 0 && renameat(AT_FDCWD, dst, inc_dirfd, name) < 0)
+		log_warn("create (mv) %s: could not move the bundle back to incoming/%s: %s",
+			 id, name, strerror(errno));
+	return r;
+}
+
+static int run(struct fsd *fs, const char *id, const struct ctl_cmd *cmd, struct oerr *err)
+{
+	switch (cmd->verb) {
+	case CTL_CREATE:
+		return ops_create(fs->ops, id, cmd->bundle, cmd->kv, cmd->n_kv, err);
+	case CTL_START:  return ops_start(fs->ops, id, err);
+	case CTL_KILL:   return ops_kill(fs->ops, id, cmd->signo, err);
+	case CTL_PAUSE:  return ops_pause(fs->ops, id, err);
+	case CTL_RESUME: return ops_resume(fs->ops, id, err);
+	case CTL_DELETE: return ops_delete(fs->ops, id, cmd->force, err);
+	}
+	return -EINVAL;
+}
+
+static int write_ctl(struct fsd *fs, struct fh *fh, const char *buf, size_t len)
+{
+	static __thread struct ctl_cmd cmd;
+	struct oerr err = { 0 };
+	bool global = fh->node.kind == FK_GCTL;
+	const char *id = global ? NULL : fh->id;
+	int r = ctl_parse(buf, len, global, &cmd, &err);
+
+	if (r < 0)
+		return fail(fs, id, global ? "ctl" : "ctl of", &err, r);
+	if (global)
+		id = cmd.id;
+	r = ops_id_valid(id, &err);
+	if (r == 0)
+		r = run(fs, id, &cmd, &err);
+	if (r < 0)
+		return fail(fs, id, ctl_verb_name(cmd.verb), &err, r);
+	if (cmd.verb == CTL_DELETE)
+		bundle_store_remove(fs, id);
+	log_info("%s %s: done", ctl_verb_name(cmd.verb), id);
+	return 0;
+}
+
+int fsd_write(struct fsd *fs, struct fh *fh, const char *buf, size_t len)
+{
+	struct oerr err = { 0 };
+	int r;
+
+	switch (fh->node.kind) {
+	case FK_GCTL:
+	case FK_CTL:
+		return write_ctl(fs, fh, buf, len);
+	case FK_STDIN:
+		r = ops_write_stdin(fs->ops, fh->id, buf, len, &err);
+		if (r < 0)
+			return fail(fs, fh->id, "stdin of", &err, r);
+		fh->wrote = true;
+		return 0;
+	default:
+		return -EACCES;
+	}
+}

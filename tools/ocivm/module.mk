@@ -4,3 +4,5 @@ $(call unit_test,ocivm_cli,tests/tools/ocivm/test_cli.c $(OCIVM_PURE_SRCS) \
 	tools/ocivm/tree.c tools/ocivm/daemon.c common/err.c common/fileio.c,,)
 CHECK_SCRIPTS += tests/tools/ocivm/cli.sh tests/tools/ocivm/podman.sh
 INSTALL_BIN += $(BUILD)/bin/ocivm
+# A test double of the tree (host processes instead of VMs) for cli.sh.
+$(call program,ocivm-faketree,tests/tools/ocivm/faketree.c,fuse3 libcjson,)

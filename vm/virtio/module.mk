@@ -6,3 +6,17 @@ $(call unit_test,virtio_virtq,tests/vm/virtio/test_virtq.c vm/virtio/virtq.c)
 $(call unit_test,virtio_blk,tests/vm/virtio/test_blk.c $(VIRTIO_TDRV) $(VIRTIO_SRCS),$(VIRTIO_PKGS))
 $(call unit_test,virtio_mmio,tests/vm/virtio/test_mmio.c $(VIRTIO_TDRV) $(VIRTIO_SRCS),$(VIRTIO_PKGS))
 $(call unit_test,virtio_console,tests/vm/virtio/test_console.c $(VIRTIO_TDRV) $(VIRTIO_SRCS),$(VIRTIO_PKGS))
+
+# console_echo: the host side of the self-test's console round trip.
+$(BUILD)/tests/console_echo: tests/vm/virtio/console_echo.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
+all: $(BUILD)/tests/console_echo
+
+# `make fuzz` builds the virtqueue + blk request-parser target (libFuzzer):
+#   nice -n 19 $(BUILD)/fuzz/fuzz_blk_req -max_total_time=600
+FUZZ_CC ?= clang
+$(BUILD)/fuzz/fuzz_blk_req: tests/vm/virtio/fuzz_blk_req.c vm/virtio/blk_req.c vm/virtio/virtq.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -g -O1 -I. -Icommon -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -o $@ $^
+fuzz: $(BUILD)/fuzz/fuzz_blk_req

@@ -12,7 +12,7 @@
 enum flag_id {
 	F_IGNORE, F_IGNORE_V, F_ROOT, F_LOG, F_LOG_FORMAT, F_DEBUG, F_HELP, F_VERSION,
 	F_BUNDLE, F_PID_FILE, F_CONSOLE_SOCKET, F_PRESERVE_FDS, F_DETACH, F_FORCE,
-	F_FORMAT, F_QUIET, F_ALL, F_KERNEL,
+	F_FORMAT, F_QUIET, F_ALL, F_KERNEL, F_DAEMON,
 };
 
 struct flag {
@@ -27,6 +27,7 @@ static const struct flag global_flags[] = {
 	{ "log", 0, F_LOG, true },
 	{ "log-format", 0, F_LOG_FORMAT, true },
 	{ "debug", 0, F_DEBUG, false },
+	{ "ocivmfs", 0, F_DAEMON, true },
 	{ "systemd-cgroup", 0, F_IGNORE, false },
 	{ "criu", 0, F_IGNORE_V, true },
 	{ "rootless", 0, F_IGNORE_V, true },
@@ -165,6 +166,7 @@ static int set_flag(struct ocivm_args *a, const struct flag *f, const char *arg,
 	case F_QUIET: a->quiet = true; return 0;
 	case F_ALL: a->all = true; return 0;
 	case F_KERNEL: a->kernel = val; return 0;
+	case F_DAEMON: a->daemon = val; return 0;
 	}
 	return 0;
 }
@@ -253,6 +255,8 @@ const char *ocivm_usage(void)
 "  --log PATH         append log lines to PATH\n"
 "  --log-format FMT   text (default) or json\n"
 "  --debug            log debug lines too\n"
+"  --ocivmfs PATH     the daemon to start under --root (default: ocivmfs\n"
+"                     next to ocivm, else from PATH; or $OCIVMFS)\n"
 "  --systemd-cgroup, --criu, --rootless: accepted, ignored\n"
 "\n"
 "Commands:\n"

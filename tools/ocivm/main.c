@@ -2,6 +2,7 @@
 #include "ocivm.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int dispatch(const struct ocivm_args *a)
@@ -48,6 +49,8 @@ int main(int argc, char **argv)
 	ocivm_log_setup(a.log_path, a.log_format, a.debug);
 	for (size_t i = 0; i < a.n_ignored; i++)
 		ocivm_debug("ignoring flag %s", a.ignored[i]);
+	if (a.daemon)
+		setenv("OCIVMFS", a.daemon, 1); /* read where the daemon is started */
 	if (a.help) {
 		fputs(ocivm_usage(), stdout);
 		return 0;

@@ -35,6 +35,7 @@ struct ocivm_args {
 	const char *log_path;
 	enum ocivm_log_format log_format;
 	bool debug;
+	const char *daemon;         /* --ocivmfs: the daemon binary to start */
 	/* the command and its flags */
 	enum ocivm_cmd cmd;
 	const char *cmd_name;

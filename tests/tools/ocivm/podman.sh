@@ -25,15 +25,23 @@ skp() { echo "skip $1: $2"; skip=$((skip + 1)); exit 0; }
 
 command -v podman >/dev/null || skp "podman run" "podman is not installed"
 [ -x "$OCIVM" ] || skp "podman run" "no $OCIVM"
-[ -x "$OCIVMFS" ] || skp "podman run" "no $OCIVMFS (the fs/ daemon is not built)"
 [ -c /dev/fuse ] || skp "podman run" "no /dev/fuse"
+if [ ! -x "$OCIVMFS" ]; then
+	# The fs/ daemon is not built: podman <-> ocivm is still checked, against
+	# the tree's test double (the "container" is a host process, no VM).
+	echo "skip real tree: no $OCIVMFS (fs/ daemon not built): using the test double"
+	skip=$((skip + 1))
+	OCIVMFS=$(realpath -m "$BUILD/bin/ocivm-faketree")
+	[ -x "$OCIVMFS" ] || skp "podman run" "no $OCIVMFS either"
+fi
 BUSYBOX=$(command -v busybox || true)
 [ -n "$BUSYBOX" ] || skp "podman run" "no busybox binary (apt-get install busybox-static)"
 file -L "$BUSYBOX" 2>/dev/null | grep -q dynamic && skp "podman run" "busybox is not static"
 
 tmp=$(mktemp -d /tmp/ocivm-podman.XXXXXX)
 P=(podman --root "$tmp/storage" --runroot "$tmp/run" --storage-driver vfs
-   --runtime "$OCIVM" --runtime-flag "root=$tmp/ocivm")
+   --runtime "$OCIVM" --runtime-flag "root=$tmp/ocivm"
+   ${OCIVMFS:+--runtime-flag "ocivmfs=$OCIVMFS"})
 
 # a minimal busybox rootfs tarball
 mkdir -p "$tmp/rootfs/bin" "$tmp/rootfs/proc" "$tmp/rootfs/sys" "$tmp/rootfs/dev" \

@@ -13,3 +13,9 @@ $(BUILD)/tests/ocivm-vmm-fake: tests/vm/driver/fake_vmm.c common/chan.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -o $@ $^ -lpthread
 $(BUILD)/tests/test_vm_session: | $(BUILD)/tests/ocivm-vmm-fake
+
+# End to end (QEMU/TCG here; ocivm-vmm where KVM runs at hardware speed):
+# a C program using vm.h, run by `make check` after `make guest`.
+VM_DRIVER_E2E_SRCS := tests/vm/driver/e2e_lib.c $(VM_DRIVER_SRCS) $(COMMON_SRCS)
+$(call program,vm-driver-e2e,tests/vm/driver/e2e.c $(VM_DRIVER_E2E_SRCS),,)
+CHECK_SCRIPTS += $(BUILD)/bin/vm-driver-e2e

@@ -1,3 +1,31 @@
 # vm/guest/: ocivm-init (static, PID 1 in the guest), the channel tests,
-# and the recipe of `make guest` (kernel fetch + default initrd).
+# the bundled busybox bundle, and the recipe of `make guest` (kernel fetch +
+# default initrd).  GUEST_CACHE=DIR reuses an unpacked kernel tree at
+# DIR/root (e.g. GUEST_CACHE=/work/guest-cache) instead of apt-get download.
+GUEST_CACHE ?=
+GUEST_DIR := $(BUILD)/guest
+GUEST_INIT_CFLAGS := -std=gnu11 -Os -static $(WARN) -D_GNU_SOURCE -I. -Icommon \
+                     -ffunction-sections -fdata-sections -Wl,--gc-sections -s
+
+$(BUILD)/bin/ocivm-init: $(GUEST_INIT_SRCS) $(wildcard vm/guest/*.h) common/chan.h common/gspec.h
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_INIT_CFLAGS) -o $@ $(GUEST_INIT_SRCS)
+PROGRAMS += $(BUILD)/bin/ocivm-init
+INSTALL_SHARE += $(BUILD)/bin/ocivm-init
+
 $(call unit_test,test_chan,tests/common/test_chan.c common/chan.c)
+$(call unit_test,test_guest_plan,tests/vm/guest/test_plan.c $(GUEST_LIB_SRCS))
+$(call unit_test,test_guest_relay,tests/vm/guest/test_relay.c $(GUEST_LIB_SRCS))
+
+# make guest: the Debian cloud kernel unpacked under $(GUEST_DIR)/root,
+# $(GUEST_DIR)/vmlinuz, $(GUEST_DIR)/initrd.img, and the busybox bundle.
+.PHONY: guest-kernel guest-initrd guest-bundle
+guest: guest-kernel guest-initrd guest-bundle
+guest-kernel:
+	vm/guest/fetch-kernel.sh $(GUEST_DIR) $(GUEST_CACHE)
+guest-initrd: guest-kernel $(BUILD)/bin/ocivm-init $(BUILD)/bin/ocivm-mkinitrd
+	$(BUILD)/bin/ocivm-mkinitrd --kernel-release "$$(cat $(GUEST_DIR)/release)" \
+	  --modules-dir $(GUEST_DIR)/root --init $(BUILD)/bin/ocivm-init -o $(GUEST_DIR)/initrd.img
+guest-bundle:
+	tools/bundle/mkbundle.sh $(BUILD)/bundle/busybox
+

@@ -1,0 +1,222 @@
+/* ocivm-init's unprivileged helpers: gspec -> apply-plan, the name tables,
+ * mount option parsing, PATH resolution and the root-confined path join. */
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "gspec.h"
+#include "vm/guest/plan.h"
+#include "vm/guest/setup.h"
+#include "vm/guest/spawn.h"
+
+static char *build_spec(size_t *len)
+{
+	struct gspec_writer w;
+	char *text;
+
+	gspec_writer_init(&w);
+	gspec_putf(&w, "version", "1");
+	gspec_putf(&w, "id", "web");
+	gspec_put(&w, "rootfs", 2, (const char *const[]){ "rootfs0", "0" });
+	gspec_putf(&w, "rootfs_fstype", "erofs");
+	gspec_put(&w, "image", 2, (const char *const[]){ "image0", "ext4" });
+	gspec_putf(&w, "hostname", "box");
+	gspec_putf(&w, "arg", "/bin/sh");
+	gspec_putf(&w, "arg", "-c");
+	gspec_putf(&w, "arg", "echo hello world; exit 3");
+	gspec_putf(&w, "env", "PATH=/usr/bin:/bin");
+	gspec_putf(&w, "env", "%s", "GREETING=a b%c");
+	gspec_putf(&w, "cwd", "/tmp");
+	gspec_put(&w, "user", 3, (const char *const[]){ "1000", "100", "022" });
+	gspec_putf(&w, "gid", "5");
+	gspec_putf(&w, "gid", "6");
+	gspec_putf(&w, "terminal", "1");
+	gspec_putf(&w, "nnp", "1");
+	gspec_putf(&w, "oom", "-500");
+	gspec_put(&w, "rlimit", 3, (const char *const[]){ "RLIMIT_NOFILE", "1024", "4096" });
+	gspec_put(&w, "cap", 2, (const char *const[]){ "bounding", "CAP_KILL" });
+	gspec_put(&w, "cap", 2, (const char *const[]){ "ambient", "CAP_NET_BIND_SERVICE" });
+	gspec_put(&w, "mount", 4, (const char *const[]){ "/proc", "proc", "proc", "-" });
+	gspec_put(&w, "mount", 4, (const char *const[]){ "/dev", "tmpfs", "tmpfs", "nosuid,mode=755" });
+	gspec_put(&w, "sysctl", 2, (const char *const[]){ "net.ipv4.ip_forward", "1" });
+	gspec_putf(&w, "masked", "/proc/kcore");
+	gspec_putf(&w, "readonly", "/proc/sys");
+	assert_int_equal(gspec_finish(&w, &text, len), 0);
+	return text;
+}
+
+static void test_parse_full(void **state)
+{
+	size_t len;
+	char *text = build_spec(&len), eb[256] = "";
+	struct gplan *p = calloc(1, sizeof(*p));
+
+	assert_int_equal(gplan_parse(text, len, p, eb, sizeof(eb)), 0);
+	assert_string_equal(p->id, "web");
+	assert_string_equal(p->rootfs_serial, "rootfs0");
+	assert_int_equal(p->rootfs_ro, 0);
+	assert_string_equal(p->rootfs_fstype, "erofs");
+	assert_string_equal(p->image_serial, "image0");
+	assert_string_equal(p->hostname, "box");
+	assert_null(p->domainname);
+	assert_int_equal(p->n_args, 3);
+	assert_string_equal(p->args[2], "echo hello world; exit 3");
+	assert_null(p->args[3]);
+	assert_string_equal(gplan_getenv(p, "GREETING"), "a b%c");
+	assert_null(gplan_getenv(p, "GREET"));
+	assert_string_equal(p->cwd, "/tmp");
+	assert_int_equal(p->uid, 1000);
+	assert_int_equal(p->gid, 100);
+	assert_int_equal(p->umask, 022);
+	assert_int_equal(p->n_gids, 2);
+	assert_int_equal(p->terminal, 1);
+	assert_int_equal(p->nnp, 1);
+	assert_int_equal(p->oom, -500);
+	assert_int_equal(p->rlimits[0].resource, RLIMIT_NOFILE);
+	assert_int_equal(p->rlimits[0].hard, 4096);
+	assert_true(p->has_caps);
+	assert_true(p->caps[GCAP_BOUNDING] == 1ull << 5);       /* CAP_KILL */
+	assert_true(p->caps[GCAP_AMBIENT] == 1ull << 10);       /* CAP_NET_BIND_SERVICE */
+	assert_int_equal(p->caps[GCAP_EFFECTIVE], 0);
+	assert_int_equal(p->n_mounts, 2);
+	assert_string_equal(p->mounts[1].opts, "nosuid,mode=755");
+	assert_string_equal(p->sysctls[0].key, "net.ipv4.ip_forward");
+	assert_string_equal(p->masked[0], "/proc/kcore");
+	assert_string_equal(p->readonly[0], "/proc/sys");
+	free(p);
+	free(text);
+}
+
+static void expect_reject(const char *spec, const char *why)
+{
+	char buf[1024], eb[256] = "";
+	struct gplan *p = calloc(1, sizeof(*p));
+
+	snprintf(buf, sizeof(buf), "%s", spec);
+	assert_int_equal(gplan_parse(buf, strlen(buf), p, eb, sizeof(eb)), -EINVAL);
+	if (!strstr(eb, why))
+		fail_msg("reason \"%s\" lacks \"%s\"", eb, why);
+	free(p);
+}
+
+static void test_parse_rejects(void **state)
+{
+	const char *head = "version 1\nrootfs r 1\narg sh\n";
+	char buf[512];
+
+	expect_reject("version 1\nrootfs r 1\narg sh\n", "truncated");
+	expect_reject("version 2\nend\n", "unsupported gspec version");
+	expect_reject("version 1\nfrobnicate 1\nend\n", "unknown key frobnicate");
+	expect_reject("version 1\narg sh\nend\n", "no rootfs");
+	expect_reject("version 1\nrootfs r 1\nend\n", "no process args");
+#define REJ(line, why) do { snprintf(buf, sizeof(buf), "%s%s\nend\n", head, line); \
+		expect_reject(buf, why); } while (0)
+	REJ("rootfs r 2", "expected 0 or 1");
+	REJ("rootfs_fstype xfs", "unsupported filesystem");
+	REJ("rlimit RLIMIT_BOGUS 1 1", "unknown resource");
+	REJ("rlimit RLIMIT_NOFILE 10 5", "bad limits");
+	REJ("cap bounding CAP_FLY", "unknown capability");
+	REJ("cap sideways CAP_KILL", "unknown set");
+	REJ("user 0 0 999", "bad umask");
+	REJ("user -1 0 -", "bad uid");
+	REJ("cwd relative", "not absolute");
+	REJ("env NOEQUALS", "NAME=VALUE");
+	REJ("oom 5000", "-1000..1000");
+	REJ("mount rel tmpfs tmpfs -", "not absolute");
+	REJ("sysctl ../../etc/x 1", "bad key");
+	REJ("arg a b", "fields, expected 1");
+	REJ("masked relative", "not absolute");
+#undef REJ
+}
+
+static void test_tables(void **state)
+{
+	assert_int_equal(gtab_rlimit("RLIMIT_NPROC"), RLIMIT_NPROC);
+	assert_int_equal(gtab_rlimit("NOFILE"), -1);
+	assert_int_equal(gtab_cap("CAP_CHOWN"), 0);
+	assert_int_equal(gtab_cap("CAP_SYS_ADMIN"), 21);
+	assert_int_equal(gtab_cap("CAP_CHECKPOINT_RESTORE"), 40);
+	assert_int_equal(gtab_cap("CAP_NOPE"), -1);
+	assert_int_equal(gtab_capset("permitted"), GCAP_PERMITTED);
+	assert_int_equal(gtab_capset("all"), -1);
+}
+
+static void test_mntopts(void **state)
+{
+	struct gmntopts o;
+
+	assert_int_equal(gtab_mntopts("nosuid,noexec,nodev,ro,mode=755,size=65536k", &o), 0);
+	assert_int_equal(o.flags, MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY);
+	assert_string_equal(o.data, "mode=755,size=65536k");
+	assert_int_equal(o.bind, 0);
+	assert_int_equal(gtab_mntopts("rbind,rprivate,ro,rw", &o), 0);
+	assert_int_equal(o.bind, 1);
+	assert_int_equal(o.recursive, 1);
+	assert_int_equal(o.propagation, MS_PRIVATE | MS_REC);
+	assert_int_equal(o.flags & MS_RDONLY, 0);      /* later rw wins */
+	assert_int_equal(gtab_mntopts("-", &o), 0);
+	assert_int_equal(o.flags, 0);
+	assert_string_equal(o.data, "");
+	assert_int_equal(gtab_mntopts("newinstance,ptmxmode=0666,,gid=5", &o), 0);
+	assert_string_equal(o.data, "newinstance,ptmxmode=0666,gid=5");
+	char big[2000];
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(gtab_mntopts(big, &o), -1);
+}
+
+static void test_resolve_and_root(void **state)
+{
+	char tmpl[] = "/tmp/test_guest_plan.XXXXXX", path[PATH_MAX], out[PATH_MAX];
+	char *root = mkdtemp(tmpl);
+	struct gplan p = { 0 };
+	char a0[] = "tool", env[] = "PATH=/nope:/opt/bin";
+
+	assert_non_null(root);
+	snprintf(path, sizeof(path), "%s/opt/bin", root);
+	assert_int_equal(gsetup_mkdir_p(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/opt/bin/tool", root);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+	p.args[0] = a0;
+	p.env[0] = env;
+	p.n_env = 1;
+	assert_int_equal(gspawn_resolve(&p, root, out, sizeof(out)), 0);
+	assert_string_equal(out, "/opt/bin/tool");
+	char missing[] = "nothere";
+	p.args[0] = missing;
+	assert_int_equal(gspawn_resolve(&p, root, out, sizeof(out)), -ENOENT);
+
+	/* a symlink that points out of the root is refused */
+	snprintf(path, sizeof(path), "%s/escape", root);
+	assert_int_equal(symlink("/etc", path), 0);
+	assert_int_equal(gsetup_in_root(root, "/escape", out, sizeof(out)), -EXDEV);
+	assert_int_equal(gsetup_in_root(root, "/opt/bin", out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "/opt/bin"));
+	assert_int_equal(gsetup_in_root(root, "/absent", out, sizeof(out)), -ENOENT);
+	snprintf(path, sizeof(path), "rm -rf %s", root);
+	assert_int_equal(system(path), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_full),
+		cmocka_unit_test(test_parse_rejects),
+		cmocka_unit_test(test_tables),
+		cmocka_unit_test(test_mntopts),
+		cmocka_unit_test(test_resolve_and_root),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

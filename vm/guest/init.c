@@ -1,0 +1,187 @@
+/* ocivm-init: PID 1 in the guest.  Boot steps, then the conversation of
+ * common/chan.h over /dev/hvc0; see vm/guest/README.md.  Messages for a
+ * person go to the serial console (fd 2, /dev/console); the host learns
+ * what matters through ERROR and LOG frames. */
+#include "chan.h"
+#include "plan.h"
+#include "relay.h"
+#include "setup.h"
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/reboot.h>
+#include <sys/signalfd.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#define INIT_VERSION "ocivm-init 1"
+#define INIT_CHAN "/dev/hvc0"
+#define INIT_HELLO_EVERY_MS 2000
+
+struct init {
+	int chan;
+	char spec[CHAN_MAX_PAYLOAD + 1];
+	uint32_t spec_len;
+	struct gplan plan;
+	struct relay relay;
+};
+
+static void init_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void init_log(const char *fmt, ...)
+{
+	struct timespec ts;
+	char line[1024];
+	va_list ap;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	dprintf(2, "[%5ld.%03ld] ocivm-init: %s\n", (long)ts.tv_sec, ts.tv_nsec / 1000000, line);
+}
+
+/* Module and bind-mount notes: to the console, and to the host once the
+ * channel is up. */
+static void init_note(void *ctx, const char *msg)
+{
+	struct init *in = ctx;
+	init_log("%s", msg);
+	if (in && in->chan >= 0)
+		chan_send(in->chan, CHAN_LOG, msg, (uint32_t)strlen(msg));
+}
+
+static __attribute__((noreturn)) void init_poweroff(void)
+{
+	sync();
+	reboot(RB_POWER_OFF);
+	reboot(RB_AUTOBOOT);   /* with -no-reboot, a reset ends the VMM too */
+	for (;;)
+		pause();
+}
+
+/* ERROR + EXITED, then power off. */
+static __attribute__((noreturn)) void init_fail(struct init *in, int code, const char *why)
+{
+	uint8_t b[8];
+
+	init_log("error: %s", why);
+	if (in->chan >= 0) {
+		relay_put_u32(b, 0);
+		relay_put_u32(b + 4, (uint32_t)code);
+		chan_send(in->chan, CHAN_ERROR, why, (uint32_t)strlen(why));
+		chan_send(in->chan, CHAN_EXITED, b, sizeof(b));
+		tcdrain(in->chan);
+	}
+	init_poweroff();
+}
+
+static int init_open_chan(void)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	struct termios t;
+	int fd = -1;
+
+	for (int i = 0; i < 1000 && fd < 0; i++) {
+		fd = open(INIT_CHAN, O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (fd < 0)
+			nanosleep(&ts, NULL);
+	}
+	if (fd < 0)
+		return -errno;
+	if (tcgetattr(fd, &t) == 0) {
+		cfmakeraw(&t);
+		tcsetattr(fd, TCSANOW, &t);
+	}
+	return fd;
+}
+
+/* HELLO, repeated until the first frame arrives (a host that connects late
+ * to QEMU's socket would miss a single one); then expect SPEC. */
+static int init_wait_spec(struct init *in)
+{
+	struct pollfd p = { .fd = in->chan, .events = POLLIN };
+	uint8_t type;
+	int r;
+
+	do {
+		r = chan_send(in->chan, CHAN_HELLO, INIT_VERSION, sizeof(INIT_VERSION) - 1);
+		if (r < 0)
+			return r;
+		r = poll(&p, 1, INIT_HELLO_EVERY_MS);
+	} while (r == 0 || (r < 0 && errno == EINTR));
+	r = chan_recv(in->chan, &type, in->spec, sizeof(in->spec) - 1, &in->spec_len);
+	if (r < 0)
+		return r;
+	if (type != CHAN_SPEC)
+		return -EPROTO;
+	in->spec[in->spec_len] = '\0';
+	return 0;
+}
+
+static int init_spawn(void *ctx, struct gspawn_result *ret, int *ret_code, char *eb, size_t cap)
+{
+	struct init *in = ctx;
+	return gspawn(&in->plan, GSETUP_ROOT, ret, ret_code, eb, cap);
+}
+
+static void init_prepare(struct init *in)
+{
+	char eb[512];
+
+	if (gplan_parse(in->spec, in->spec_len, &in->plan, eb, sizeof(eb)) < 0)
+		init_fail(in, 255, eb);
+	init_log("container %s: mounting rootfs (serial %s, %s%s)", in->plan.id ? in->plan.id : "?",
+		 in->plan.rootfs_serial, in->plan.rootfs_fstype, in->plan.rootfs_ro ? ", read-only" : "");
+	if (gsetup_rootfs(&in->plan, eb, sizeof(eb)) < 0)
+		init_fail(in, 255, eb);
+	if (gsetup_config(&in->plan, GSETUP_ROOT, init_note, in, eb, sizeof(eb)) < 0)
+		init_fail(in, 255, eb);
+}
+
+static int init_sigchld_fd(void)
+{
+	sigset_t s;
+	sigemptyset(&s);
+	sigaddset(&s, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &s, NULL);
+	return signalfd(-1, &s, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+int main(void)
+{
+	static struct init in = { .chan = -1 };
+	char eb[256];
+	int r, sfd;
+
+	if (getpid() != 1) {
+		fprintf(stderr, "ocivm-init: runs as PID 1 inside an ocivmfs guest only\n");
+		return 1;
+	}
+	sfd = init_sigchld_fd();
+	if (gsetup_early(eb, sizeof(eb)) < 0)
+		init_fail(&in, 255, eb);
+	r = gsetup_modules("/modules/load", init_note, &in);
+	init_log("%d modules loaded", r);
+	if ((in.chan = init_open_chan()) < 0)
+		init_fail(&in, 255, "no " INIT_CHAN " (is virtio_console loaded and a console port attached?)");
+	if ((r = init_wait_spec(&in)) < 0)
+		init_fail(&in, 255, "no SPEC from the host");
+	init_log("SPEC received (%u bytes)", (unsigned)in.spec_len);
+	init_prepare(&in);
+	if (sfd < 0 || relay_init(&in.relay, in.chan, sfd, init_spawn, &in, in.plan.terminal) < 0)
+		init_fail(&in, 255, "relay setup failed");
+	relay_queue(&in.relay, CHAN_READY, NULL, 0);
+	init_log("READY");
+	r = relay_run(&in.relay);
+	init_log("done (%s)", r < 0 ? strerror(-r) : "process exited");
+	fcntl(in.chan, F_SETFL, fcntl(in.chan, F_GETFL) & ~O_NONBLOCK);
+	tcdrain(in.chan);
+	init_poweroff();
+}

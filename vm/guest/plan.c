@@ -1,0 +1,277 @@
+/* gspec -> apply-plan (see plan.h).  One handler per key, looked up in a
+ * table that also fixes each key's field count. */
+#include "plan.h"
+#include "gspec.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct gplan_key {
+	const char *key;
+	int nfields;      /* exact count */
+	int (*fn)(struct gplan *p, char **f, char *eb, size_t cap);
+};
+
+static int gplan_fail(char *eb, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int gplan_fail(char *eb, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(eb, cap, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* Unsigned decimal (or octal with base 8), whole string, within max. */
+static int gplan_num(const char *s, int base, unsigned long long max, unsigned long long *ret)
+{
+	char *end;
+	if (!*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, base);
+	if (errno || *end || v > max)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+static int k_version(struct gplan *p, char **f, char *eb, size_t cap)
+{
+	return strcmp(f[0], "1") ? gplan_fail(eb, cap, "version: unsupported gspec version %s", f[0]) : 0;
+}
+static int k_id(struct gplan *p, char **f, char *eb, size_t cap) { p->id = f[0]; return 0; }
+
+static int k_bool(const char *s, int *ret, const char *key, char *eb, size_t cap)
+{
+	if (strcmp(s, "0") && strcmp(s, "1"))
+		return gplan_fail(eb, cap, "%s: expected 0 or 1, got %s", key, s);
+	*ret = s[0] == '1';
+	return 0;
+}
+
+static int k_rootfs(struct gplan *p, char **f, char *eb, size_t cap)
+{
+	p->rootfs_serial = f[0];
+	return k_bool(f[1], &p->rootfs_ro, "rootfs", eb, cap);
+}
+
+static int k_fstype(const char *s, const char *key, char *eb, size_t cap)
+{
+	if (strcmp(s, "ext4") && strcmp(s, "erofs"))
+		return gplan_fail(eb, cap, "%s: unsupported filesystem %s", key, s);
+	return 0;
+}
+
+static int k_rootfs_fstype(struct gplan *p, char **f, char *eb, size_t cap)
+{
+	p->rootfs_fstype = f[0];
+	return k_fstype(f[0], "rootfs_fstype", eb, cap);
+}
+
+static int k_image(struct gplan *p, char **f, char *eb, size_t cap)
+{
+	p->image_serial = f[0];
+	p->image_fstype = f[1];
+	return k_fstype(f[1], "image", eb, cap);
+}
+
+static int k_hostname(struct gplan *p, char **f, char *eb, size_t cap) { p->hostname = f[0]; return 0; }
+static int k_domainname(struct gplan *p, char **f, char *eb, size_t cap) { p->domainname = f[0]; return 0; }
+
+static int k_arg(struct gplan *p, char **f, char *eb, size_t cap)
+{
+	if (p->n_args >= GPLAN_MAX_ARGS)
+		return gplan_fail(eb, cap, "arg: more than %d", GPLAN_MAX_ARGS);
+	p->args[p->n_args++] = f[0];
+	return 0;
+}
+
+static int k_env(struct gplan *p, char **f, char *eb, size_t cap)
+{
+	if (!strchr(f[0], '=') || f[0][0] == '=')
+		return gplan_fail(eb, cap, "env: %s is not NAME=VALUE", f[0]);
+	if (p->n_env >= GPLAN_MAX_ENV)
+		return gplan_fail(eb, cap, "env: more than %d", GPLAN_MAX_ENV);
+	p->env[p->n_env++] = f[0];
+	return 0;
+}
+
+static int k_cwd(struct gplan *p, char **f, char *eb, size_t cap)
+{
+	if (f[0][0] != '/')
+		return gplan_fail(eb, cap, "cwd: %s is not absolute", f[0]);
+	p->cwd = f[0];
+	return 0;
+}
+
+static int k_user(struct gplan *p, char **f, char *eb, size_t cap)
+{
+	unsigned long long uid, gid, um = 0;
+	if (gplan_num(f[0], 10, 0xfffffffe, &uid) || gplan_num(f[1], 10, 0xfffffffe, &gid))
+		return gplan_fail(eb, cap, "user: bad uid/gid %s %s", f[0], f[1]);
+	if (strcmp(f[2], "-") && gplan_num(f[2], 8, 0777, &um))
+		return gplan_fail(eb, cap, "user: bad umask %s", f[2]);
+	p->has_user = 1;
+	p->uid = (uid_t)uid;
+	p->gid = (gid_t)gid;
+	p->umask = strcmp(f[2], "-") ? (int)um : -1;
+	return 0;
+}
+
+static int k_gid(struct gplan *p, char **f, char *eb, size_t cap)
+{
+	unsigned long long g;
+	if (gplan_num(f[0], 10, 0xfffffffe, &g))
+		return gplan_fail(eb, cap, "gid: bad group %s", f[0]);
+	if (p->n_gids >= GPLAN_MAX_GIDS)
+		return gplan_fail(eb, cap, "gid: more than %d", GPLAN_MAX_GIDS);
+	p->gids[p->n_gids++] = (gid_t)g;
+	return 0;
+}
+
+static int k_terminal(struct gplan *p, char **f, char *eb, size_t cap) { return k_bool(f[0], &p->terminal, "terminal", eb, cap); }
+static int k_nnp(struct gplan *p, char **f, char *eb, size_t cap) { return k_bool(f[0], &p->nnp, "nnp", eb, cap); }
+
+static int k_oom(struct gplan *p, char **f, char *eb, size_t cap)
+{
+	char *end;
+	long v = strtol(f[0], &end, 10);
+	if (*end || v < -1000 || v > 1000)
+		return gplan_fail(eb, cap, "oom: %s is not in -1000..1000", f[0]);
+	p->has_oom = 1;
+	p->oom = (int)v;
+	return 0;
+}
+
+static int k_rlimit(struct gplan *p, char **f, char *eb, size_t cap)
+{
+	unsigned long long soft, hard;
+	int res = gtab_rlimit(f[0]);
+	if (res < 0)
+		return gplan_fail(eb, cap, "rlimit: unknown resource %s", f[0]);
+	if (gplan_num(f[1], 10, ~0ull, &soft) || gplan_num(f[2], 10, ~0ull, &hard) || soft > hard)
+		return gplan_fail(eb, cap, "rlimit: %s: bad limits %s %s", f[0], f[1], f[2]);
+	if (p->n_rlimits >= GPLAN_MAX_RLIMITS)
+		return gplan_fail(eb, cap, "rlimit: more than %d", GPLAN_MAX_RLIMITS);
+	p->rlimits[p->n_rlimits++] = (struct gplan_rlimit){ res, (rlim_t)soft, (rlim_t)hard };
+	return 0;
+}
+
+static int k_cap(struct gplan *p, char **f, char *eb, size_t cap)
+{
+	int set = gtab_capset(f[0]), c = gtab_cap(f[1]);
+	if (set < 0)
+		return gplan_fail(eb, cap, "cap: unknown set %s", f[0]);
+	if (c < 0)
+		return gplan_fail(eb, cap, "cap: unknown capability %s", f[1]);
+	p->has_caps = 1;
+	p->caps[set] |= 1ull << c;
+	return 0;
+}
+
+static int k_mount(struct gplan *p, char **f, char *eb, size_t cap)
+{
+	struct gmntopts o;
+	if (f[0][0] != '/')
+		return gplan_fail(eb, cap, "mount: destination %s is not absolute", f[0]);
+	if (gtab_mntopts(f[3], &o) < 0)
+		return gplan_fail(eb, cap, "mount: %s: options too long", f[0]);
+	if (p->n_mounts >= GPLAN_MAX_MOUNTS)
+		return gplan_fail(eb, cap, "mount: more than %d", GPLAN_MAX_MOUNTS);
+	p->mounts[p->n_mounts++] = (struct gplan_mount){ f[0], f[1], f[2], f[3] };
+	return 0;
+}
+
+static int k_sysctl(struct gplan *p, char **f, char *eb, size_t cap)
+{
+	if (!f[0][0] || f[0][0] == '/' || f[0][0] == '.' || strstr(f[0], ".."))
+		return gplan_fail(eb, cap, "sysctl: bad key %s", f[0]);
+	if (p->n_sysctls >= GPLAN_MAX_SYSCTL)
+		return gplan_fail(eb, cap, "sysctl: more than %d", GPLAN_MAX_SYSCTL);
+	p->sysctls[p->n_sysctls++] = (struct gplan_sysctl){ f[0], f[1] };
+	return 0;
+}
+
+static int k_path(char **v, int *n, char *path, const char *key, char *eb, size_t cap)
+{
+	if (path[0] != '/')
+		return gplan_fail(eb, cap, "%s: %s is not absolute", key, path);
+	if (*n >= GPLAN_MAX_PATHS)
+		return gplan_fail(eb, cap, "%s: more than %d", key, GPLAN_MAX_PATHS);
+	v[(*n)++] = path;
+	return 0;
+}
+static int k_masked(struct gplan *p, char **f, char *eb, size_t cap) { return k_path(p->masked, &p->n_masked, f[0], "masked", eb, cap); }
+static int k_readonly(struct gplan *p, char **f, char *eb, size_t cap) { return k_path(p->readonly, &p->n_readonly, f[0], "readonly", eb, cap); }
+
+static const struct gplan_key gplan_keys[] = {
+	{ "version", 1, k_version },   { "id", 1, k_id },
+	{ "rootfs", 2, k_rootfs },     { "rootfs_fstype", 1, k_rootfs_fstype },
+	{ "image", 2, k_image },       { "hostname", 1, k_hostname },
+	{ "domainname", 1, k_domainname }, { "arg", 1, k_arg },
+	{ "env", 1, k_env },           { "cwd", 1, k_cwd },
+	{ "user", 3, k_user },         { "gid", 1, k_gid },
+	{ "terminal", 1, k_terminal }, { "nnp", 1, k_nnp },
+	{ "oom", 1, k_oom },           { "rlimit", 3, k_rlimit },
+	{ "cap", 2, k_cap },           { "mount", 4, k_mount },
+	{ "sysctl", 2, k_sysctl },     { "masked", 1, k_masked },
+	{ "readonly", 1, k_readonly },
+};
+
+static int gplan_apply(struct gplan *p, const struct gspec_record *rec, char *eb, size_t cap)
+{
+	for (size_t i = 0; i < sizeof(gplan_keys) / sizeof(gplan_keys[0]); i++) {
+		const struct gplan_key *k = &gplan_keys[i];
+		if (strcmp(k->key, rec->key))
+			continue;
+		if (rec->nfields != k->nfields)
+			return gplan_fail(eb, cap, "%s: %d fields, expected %d", k->key,
+					  rec->nfields, k->nfields);
+		return k->fn(p, (char **)rec->fields, eb, cap);
+	}
+	return gplan_fail(eb, cap, "unknown key %s", rec->key);
+}
+
+static int gplan_check(const struct gplan *p, char *eb, size_t cap)
+{
+	if (!p->rootfs_serial)
+		return gplan_fail(eb, cap, "no rootfs record");
+	if (p->n_args == 0)
+		return gplan_fail(eb, cap, "no process args");
+	return 0;
+}
+
+int gplan_parse(char *text, size_t len, struct gplan *p, char *eb, size_t cap)
+{
+	struct gspec_parser ps;
+	struct gspec_record rec;
+	char why[256];
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	p->umask = -1;
+	p->cwd = "/";
+	p->rootfs_fstype = "ext4";
+	gspec_parser_init(&ps, text, len);
+	while ((r = gspec_next(&ps, &rec)) == 1) {
+		if (gplan_apply(p, &rec, why, sizeof(why)) < 0)
+			return gplan_fail(eb, cap, "gspec line %d: %s", ps.line, why);
+	}
+	if (r < 0)
+		return gplan_fail(eb, cap, "gspec line %d: malformed or truncated", ps.line);
+	return gplan_check(p, eb, cap);
+}
+
+const char *gplan_getenv(const struct gplan *p, const char *name)
+{
+	size_t n = strlen(name);
+	for (int i = 0; i < p->n_env; i++)
+		if (strncmp(p->env[i], name, n) == 0 && p->env[i][n] == '=')
+			return p->env[i] + n + 1;
+	return NULL;
+}

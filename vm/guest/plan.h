@@ -1,0 +1,69 @@
+/* The apply-plan: the gspec (common/gspec.h) parsed once into typed data.
+ * Strings point into the SPEC text (decoded in place), so the plan lives as
+ * long as that buffer.  Pure: no system calls, unit-tested unprivileged. */
+#ifndef OCIVM_GUEST_PLAN_H
+#define OCIVM_GUEST_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#define GPLAN_MAX_ARGS 256
+#define GPLAN_MAX_ENV 512
+#define GPLAN_MAX_GIDS 64
+#define GPLAN_MAX_RLIMITS 32
+#define GPLAN_MAX_MOUNTS 64
+#define GPLAN_MAX_SYSCTL 64
+#define GPLAN_MAX_PATHS 64
+
+enum gplan_capset { GCAP_BOUNDING, GCAP_EFFECTIVE, GCAP_INHERITABLE, GCAP_PERMITTED,
+		    GCAP_AMBIENT, GCAP_NSETS };
+
+struct gplan_mount { char *dest, *type, *source, *opts; };
+struct gplan_rlimit { int resource; rlim_t soft, hard; };
+struct gplan_sysctl { char *key, *value; };
+
+struct gplan {
+	char *id;
+	char *rootfs_serial, *rootfs_fstype;
+	int rootfs_ro;
+	char *image_serial, *image_fstype;   /* NULL: no vm.image */
+	char *hostname, *domainname;         /* NULL: untouched */
+	char *args[GPLAN_MAX_ARGS + 1]; int n_args;
+	char *env[GPLAN_MAX_ENV + 1]; int n_env;
+	char *cwd;
+	int has_user; uid_t uid; gid_t gid; int umask; /* umask -1: untouched */
+	gid_t gids[GPLAN_MAX_GIDS]; int n_gids;
+	int terminal, nnp;
+	int has_oom, oom;
+	struct gplan_rlimit rlimits[GPLAN_MAX_RLIMITS]; int n_rlimits;
+	int has_caps;                        /* 0: no cap record, caps untouched */
+	uint64_t caps[GCAP_NSETS];
+	struct gplan_mount mounts[GPLAN_MAX_MOUNTS]; int n_mounts;
+	struct gplan_sysctl sysctls[GPLAN_MAX_SYSCTL]; int n_sysctls;
+	char *masked[GPLAN_MAX_PATHS]; int n_masked;
+	char *readonly[GPLAN_MAX_PATHS]; int n_readonly;
+};
+
+/* Parse text (writable, len bytes).  0, or -EINVAL with a one-line reason
+ * in errbuf ("line 7: rlimit: unknown resource RLIMIT_FOO"). */
+int gplan_parse(char *text, size_t len, struct gplan *ret, char *errbuf, size_t cap);
+/* The value of NAME in the plan's env, or NULL. */
+const char *gplan_getenv(const struct gplan *p, const char *name);
+
+/* Name tables (tables.c). -1 when unknown. */
+int gtab_rlimit(const char *name);        /* "RLIMIT_NOFILE" -> RLIMIT_NOFILE */
+int gtab_cap(const char *name);           /* "CAP_SYS_ADMIN" -> 21 */
+int gtab_capset(const char *name);        /* "bounding" -> GCAP_BOUNDING */
+
+/* Mount options ("ro,nosuid,mode=755") -> flags + data (tables.c). */
+struct gmntopts {
+	unsigned long flags;        /* MS_* for mount(2) */
+	unsigned long propagation;  /* MS_PRIVATE/MS_SLAVE/... (| MS_REC), 0 if none */
+	int bind, recursive;        /* bind or rbind */
+	char data[1024];            /* comma-joined options mount(2) does not know */
+};
+int gtab_mntopts(const char *opts, struct gmntopts *ret);
+
+#endif

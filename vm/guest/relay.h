@@ -1,0 +1,61 @@
+/* The conversation after READY: wait for START, run the process, relay
+ * stdin/stdout/stderr as frames, forward signals, report the exit.
+ *
+ * One poll loop over the channel (both directions), the process's pipes and
+ * a signalfd for SIGCHLD.  Nothing blocks: channel output is queued and the
+ * process's output is read only while the queue is below a high-water mark,
+ * and stdin from the host is queued and written when the pipe has room;
+ * so heavy output in either direction never deadlocks.  The same loop reaps
+ * every child (init is PID 1: orphans land here). */
+#ifndef OCIVM_GUEST_RELAY_H
+#define OCIVM_GUEST_RELAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "chan.h"
+#include "spawn.h"
+
+#define RELAY_OUTQ_HIGH (256u * 1024)   /* stop reading the process above this */
+#define RELAY_INQ_MAX (1024u * 1024)    /* stop reading the channel above this */
+#define RELAY_DRAIN_MS 200              /* after exit, wait this long for late output */
+
+/* START handler: start the process; on failure fill code and reason. */
+typedef int (*relay_spawn_fn)(void *ctx, struct gspawn_result *ret, int *ret_code,
+			      char *eb, size_t cap);
+
+struct relay {
+	int chan_fd;                 /* non-blocking */
+	int sig_fd;                  /* signalfd for SIGCHLD */
+	relay_spawn_fn spawn;
+	void *ctx;
+	int terminal;
+	struct chan_reader rd;
+	uint8_t rbuf[CHAN_MAX_PAYLOAD];
+	uint8_t *outq; size_t outq_len, outq_cap;
+	uint8_t *inq; size_t inq_len, inq_cap;
+	int stdin_eof;               /* host sent STDIN_EOF */
+	int chan_eof;                /* host side closed */
+	int in_fd, out_fd, err_fd;   /* -1 when closed */
+	pid_t pid;                   /* 0 before START */
+	int exited, status;          /* wait status once exited */
+	int reported;                /* EXITED queued */
+	int fail_code;               /* START failed: EXITED with this code */
+};
+
+/* chan_fd is switched to non-blocking. */
+int relay_init(struct relay *r, int chan_fd, int sig_fd, relay_spawn_fn spawn, void *ctx,
+	       int terminal);
+/* Run until EXITED has been sent (0), or the channel failed (-errno). */
+int relay_run(struct relay *r);
+void relay_free(struct relay *r);
+
+/* Queue one frame for the host (used by init for LOG/ERROR too). */
+int relay_queue(struct relay *r, uint8_t type, const void *p, uint32_t len);
+
+/* Wire helpers, shared with the tests. */
+void relay_put_u32(uint8_t *b, uint32_t v);
+uint32_t relay_get_u32(const uint8_t *b);
+
+#endif

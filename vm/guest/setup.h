@@ -1,0 +1,35 @@
+/* The privileged steps of ocivm-init, before READY: early mounts, modules,
+ * disks by virtio serial, the container root (image + overlay), and the
+ * config that belongs to the whole guest or the root (mounts, devices,
+ * masked/readonly paths, sysctl, hostname).  Each returns 0 or -errno with
+ * a one-line reason in eb; non-fatal problems go to the note callback. */
+#ifndef OCIVM_GUEST_SETUP_H
+#define OCIVM_GUEST_SETUP_H
+
+#include <stddef.h>
+
+#include "plan.h"
+
+#define GSETUP_ROOT "/mnt/root"
+
+typedef void (*gsetup_note_fn)(void *ctx, const char *msg);
+
+int gsetup_early(char *eb, size_t cap);
+/* Load every module named in list_path (one file name per line, relative to
+ * its directory) in order; a module that fails is noted, not fatal.
+ * Returns the number loaded. */
+int gsetup_modules(const char *list_path, gsetup_note_fn note, void *ctx);
+/* /dev/vdX whose /sys/block/vdX/serial is serial; waits up to timeout_ms. */
+int gsetup_find_disk(const char *serial, unsigned timeout_ms, char *dev, size_t cap);
+/* Mount the rootfs (and vm.image) and assemble GSETUP_ROOT. */
+int gsetup_rootfs(const struct gplan *p, char *eb, size_t cap);
+int gsetup_config(const struct gplan *p, const char *root, gsetup_note_fn note, void *ctx,
+		  char *eb, size_t cap);
+
+/* Helpers with no privilege needed (unit-tested). */
+int gsetup_mkdir_p(const char *path, mode_t mode);
+/* root + path, refusing results that resolve outside root (symlinks). The
+ * path must already exist. */
+int gsetup_in_root(const char *root, const char *path, char *out, size_t cap);
+
+#endif

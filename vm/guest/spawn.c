@@ -1,0 +1,309 @@
+/* See spawn.h.  The child runs straight-line steps; any failure writes a
+ * struct gspawn_fail into the error pipe and exits with 127 or 126. */
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#define GSPAWN_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define GSPAWN_LAST_CAP 40
+
+struct gspawn_fail { int code; char msg[240]; };
+
+static __attribute__((noreturn, format(printf, 3, 4)))
+void child_fail(int efd, int code, const char *fmt, ...)
+{
+	struct gspawn_fail f = { .code = code };
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(f.msg, sizeof(f.msg), fmt, ap);
+	va_end(ap);
+	if (write(efd, &f, sizeof(f)) < 0)
+		_exit(code);
+	_exit(code);
+}
+
+static int is_exec_file(const char *root, const char *path)
+{
+	char full[4096];
+	struct stat st;
+	snprintf(full, sizeof(full), "%s%s", root ? root : "", path);
+	return stat(full, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int gspawn_resolve(const struct gplan *p, const char *root, char *out, size_t cap)
+{
+	const char *a0 = p->args[0], *path = gplan_getenv(p, "PATH");
+
+	if (strchr(a0, '/')) {
+		if ((size_t)snprintf(out, cap, "%s", a0) >= cap)
+			return -ENAMETOOLONG;
+		return 0;
+	}
+	if (!path)
+		path = GSPAWN_DEFAULT_PATH;
+	while (*path) {
+		size_t n = strcspn(path, ":");
+		if ((size_t)snprintf(out, cap, "%.*s/%s", (int)n, n ? path : ".", a0) < cap &&
+		    is_exec_file(root, out))
+			return 0;
+		path += n + (path[n] == ':');
+	}
+	return -ENOENT;
+}
+
+static void child_caps(const struct gplan *p, int efd)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	const uint64_t *c = p->caps;
+
+	for (int i = 0; i < 2; i++) {
+		d[i].effective = (uint32_t)(c[GCAP_EFFECTIVE] >> (32 * i));
+		d[i].permitted = (uint32_t)(c[GCAP_PERMITTED] >> (32 * i));
+		d[i].inheritable = (uint32_t)(c[GCAP_INHERITABLE] >> (32 * i));
+	}
+	if (syscall(SYS_capset, &h, d) < 0)
+		child_fail(efd, 126, "capset: %s", strerror(errno));
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	for (int i = 0; i <= GSPAWN_LAST_CAP; i++)
+		if ((c[GCAP_AMBIENT] >> i & 1) &&
+		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, i, 0, 0) < 0)
+			child_fail(efd, 126, "ambient capability %d: %s", i, strerror(errno));
+}
+
+static void child_identity(const struct gplan *p, int efd)
+{
+	if (p->has_caps)
+		for (int i = 0; i <= GSPAWN_LAST_CAP; i++)
+			if (!(p->caps[GCAP_BOUNDING] >> i & 1) &&
+			    prctl(PR_CAPBSET_DROP, i, 0, 0, 0) < 0 && errno != EINVAL)
+				child_fail(efd, 126, "dropping capability %d: %s", i, strerror(errno));
+	if (p->has_user) {
+		if (setgroups((size_t)p->n_gids, p->gids) < 0 && (errno != EPERM || p->n_gids))
+			child_fail(efd, 126, "setgroups: %s", strerror(errno));
+		if (p->has_caps)
+			prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
+		if (setresgid(p->gid, p->gid, p->gid) < 0)
+			child_fail(efd, 126, "setgid %u: %s", (unsigned)p->gid, strerror(errno));
+		if (setresuid(p->uid, p->uid, p->uid) < 0)
+			child_fail(efd, 126, "setuid %u: %s", (unsigned)p->uid, strerror(errno));
+	}
+	if (p->has_caps)
+		child_caps(p, efd);
+	if (p->nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		child_fail(efd, 126, "noNewPrivileges: %s", strerror(errno));
+	if (p->umask >= 0)
+		umask((mode_t)p->umask);
+}
+
+static void child_limits(const struct gplan *p, int efd)
+{
+	for (int i = 0; i < p->n_rlimits; i++) {
+		struct rlimit rl = { p->rlimits[i].soft, p->rlimits[i].hard };
+		if (setrlimit(p->rlimits[i].resource, &rl) < 0)
+			child_fail(efd, 126, "setrlimit %d: %s", p->rlimits[i].resource, strerror(errno));
+	}
+	if (p->has_oom) {
+		char v[16];
+		int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+		int n = snprintf(v, sizeof(v), "%d", p->oom);
+		if (fd < 0 || write(fd, v, (size_t)n) != n)
+			child_fail(efd, 126, "oom_score_adj %d: %s", p->oom, strerror(errno));
+		close(fd);
+	}
+}
+
+/* stdio: fds[0..2] become 0, 1, 2; with a pty, the slave is the ctty. */
+static void child_stdio(const struct gplan *p, const int fds[3], int efd)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (int s = 1; s < NSIG; s++)
+		signal(s, SIG_DFL);
+	if (setsid() < 0)
+		child_fail(efd, 126, "setsid: %s", strerror(errno));
+	if (p->terminal && ioctl(fds[0], TIOCSCTTY, 0) < 0)
+		child_fail(efd, 126, "TIOCSCTTY: %s", strerror(errno));
+	for (int i = 0; i < 3; i++)
+		if (dup2(fds[i], i) < 0)
+			child_fail(efd, 126, "dup2: %s", strerror(errno));
+}
+
+/* Own mount namespace, root moved onto "/" and chroot there (pivot_root
+ * cannot leave an initramfs; this is what switch_root does). */
+static void child_enter_root(const char *root, int efd)
+{
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		child_fail(efd, 126, "mount namespace: %s", strerror(errno));
+	if (chdir(root) < 0 || mount(root, "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||
+	    chdir("/") < 0)
+		child_fail(efd, 126, "entering root %s: %s", root, strerror(errno));
+}
+
+static __attribute__((noreturn))
+void child_run(const struct gplan *p, const char *root, const int fds[3], int efd)
+{
+	char exe[4096];
+
+	child_stdio(p, fds, efd);
+	child_limits(p, efd);
+	if (root)
+		child_enter_root(root, efd);
+	if (chdir(p->cwd) < 0)
+		child_fail(efd, 126, "cwd %s: %s", p->cwd, strerror(errno));
+	if (gspawn_resolve(p, NULL, exe, sizeof(exe)) < 0)
+		child_fail(efd, 127, "%s: executable file not found in $PATH", p->args[0]);
+	child_identity(p, efd);
+	execve(exe, p->args, p->env);
+	child_fail(efd, errno == ENOENT ? 127 : 126, "exec %s: %s", exe, strerror(errno));
+}
+
+/* A pty from root's devpts if it has one (so the name is valid inside the
+ * container), else from the init's /dev/ptmx.  Slave via TIOCGPTPEER. */
+static int gspawn_pty(const char *root, int *ret_master, int *ret_slave)
+{
+	char path[4096];
+	int m = -1, unlock = 0;
+
+	if (root) {
+		snprintf(path, sizeof(path), "%s/dev/pts/ptmx", root);
+		m = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	}
+	if (m < 0)
+		m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0)
+		return -errno;
+	if (ioctl(m, TIOCSPTLCK, &unlock) < 0) {
+		close(m);
+		return -errno;
+	}
+	int s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+	if (s < 0) {
+		close(m);
+		return -errno;
+	}
+	*ret_master = m;
+	*ret_slave = s;
+	return 0;
+}
+
+static void close_all(int *fds, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (fds[i] >= 0) {
+			close(fds[i]);
+			fds[i] = -1;
+		}
+}
+
+/* child[0..2] for the process, parent[0..2]: stdin writer, stdout, stderr. */
+static int gspawn_stdio(const struct gplan *p, const char *root, int child[3], int parent[3])
+{
+	int a[2], b[2], c[2], r;
+
+	if (p->terminal) {
+		int m, s;
+		if ((r = gspawn_pty(root, &m, &s)) < 0)
+			return r;
+		child[0] = s;
+		child[1] = dup(s);
+		child[2] = dup(s);
+		parent[0] = m;
+		parent[1] = fcntl(m, F_DUPFD_CLOEXEC, 0);
+		parent[2] = -1;
+		return child[1] < 0 || child[2] < 0 || parent[1] < 0 ? -EMFILE : 0;
+	}
+	if (pipe2(a, O_CLOEXEC) < 0)
+		return -errno;
+	if (pipe2(b, O_CLOEXEC) < 0) {
+		close_all(a, 2);
+		return -errno;
+	}
+	if (pipe2(c, O_CLOEXEC) < 0) {
+		close_all(a, 2);
+		close_all(b, 2);
+		return -errno;
+	}
+	child[0] = a[0]; parent[0] = a[1];
+	child[1] = b[1]; parent[1] = b[0];
+	child[2] = c[1]; parent[2] = c[0];
+	return 0;
+}
+
+static int gspawn_wait_exec(int efd, pid_t pid, int *ret_code, char *eb, size_t cap)
+{
+	struct gspawn_fail f;
+	ssize_t n;
+
+	do
+		n = read(efd, &f, sizeof(f));
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		return 0;
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof(f)) {
+		*ret_code = 126;
+		snprintf(eb, cap, "process died before exec");
+		return -EIO;
+	}
+	f.msg[sizeof(f.msg) - 1] = '\0';
+	*ret_code = f.code;
+	snprintf(eb, cap, "%s", f.msg);
+	return f.code == 127 ? -ENOENT : -EACCES;
+}
+
+int gspawn(const struct gplan *p, const char *root, struct gspawn_result *ret,
+	   int *ret_code, char *eb, size_t cap)
+{
+	int child[3] = { -1, -1, -1 }, parent[3] = { -1, -1, -1 }, ep[2], r;
+	pid_t pid;
+
+	*ret_code = 126;
+	if ((r = gspawn_stdio(p, root, child, parent)) < 0 || pipe2(ep, O_CLOEXEC) < 0) {
+		r = r < 0 ? r : -errno;
+		close_all(child, 3);
+		close_all(parent, 3);
+		snprintf(eb, cap, "setting up stdio: %s", strerror(-r));
+		return r;
+	}
+	pid = fork();
+	if (pid == 0) {
+		close(ep[0]);
+		child_run(p, root, child, ep[1]);
+	}
+	r = pid < 0 ? -errno : 0;
+	close_all(child, 3);
+	close(ep[1]);
+	if (r == 0)
+		r = gspawn_wait_exec(ep[0], pid, ret_code, eb, cap);
+	else
+		snprintf(eb, cap, "fork: %s", strerror(-r));
+	close(ep[0]);
+	if (r < 0) {
+		close_all(parent, 3);
+		return r;
+	}
+	for (int i = 0; i < 3; i++)
+		if (parent[i] >= 0)
+			fcntl(parent[i], F_SETFL, fcntl(parent[i], F_GETFL) | O_NONBLOCK);
+	*ret = (struct gspawn_result){ pid, parent[0], parent[1], parent[2] };
+	return 0;
+}

@@ -76,7 +76,7 @@ static const struct { const char *name; enum ocivm_cmd cmd; } commands[] = {
 	{ "list", CMD_LIST }, { "spec", CMD_SPEC }, { "features", CMD_FEATURES },
 	{ "exec", CMD_EXEC }, { "pause", CMD_PAUSE }, { "resume", CMD_RESUME },
 	{ "ps", CMD_PS }, { "events", CMD_EVENTS }, { "help", CMD_HELP },
-	{ "version", CMD_VERSION },
+	{ "version", CMD_VERSION }, { "mount", CMD_MOUNT },
 };
 
 bool ocivm_id_valid(const char *id)
@@ -270,5 +270,7 @@ const char *ocivm_usage(void)
 "  spec [--bundle DIR] [--kernel PATH]   write a busybox-style config.json\n"
 "  features             OCI features document\n"
 "  pause ID | resume ID | ps ID | exec (not supported yet)\n"
+"  mount                (ocivm's own) mount the tree under --root if it is\n"
+"                       not mounted, print where it is\n"
 "  --version | --help\n";
 }

@@ -155,3 +155,16 @@ int cmd_features(const struct ocivm_args *a)
 		printf("%s\n", builtin_features);
 	return 0;
 }
+
+/* Not a runc command: starts the tree outside any caller's subreaper (at
+ * boot, or before podman/containerd use it), so the daemon is not adopted
+ * by the first container's conmon or shim. */
+int cmd_mount(const struct ocivm_args *a)
+{
+	struct ocivm_tree t;
+
+	if (cmd_open_tree(a, &t, true))
+		return 1;
+	printf("%s\n", t.mount);
+	return 0;
+}

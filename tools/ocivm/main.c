@@ -20,6 +20,7 @@ static int dispatch(const struct ocivm_args *a)
 	case CMD_PAUSE: return cmd_pause_resume(a, true);
 	case CMD_RESUME: return cmd_pause_resume(a, false);
 	case CMD_PS: return cmd_ps(a);
+	case CMD_MOUNT: return cmd_mount(a);
 	case CMD_EXEC:
 		return ocivm_fail("exec: not supported yet (ocivm-init runs one process "
 				  "per VM)");

@@ -24,7 +24,7 @@
 enum ocivm_cmd {
 	CMD_NONE, CMD_CREATE, CMD_START, CMD_STATE, CMD_KILL, CMD_DELETE,
 	CMD_RUN, CMD_LIST, CMD_SPEC, CMD_FEATURES, CMD_EXEC, CMD_PAUSE,
-	CMD_RESUME, CMD_PS, CMD_EVENTS, CMD_VERSION, CMD_HELP,
+	CMD_RESUME, CMD_PS, CMD_EVENTS, CMD_VERSION, CMD_HELP, CMD_MOUNT,
 };
 
 enum ocivm_log_format { LOGF_TEXT, LOGF_JSON };
@@ -150,6 +150,7 @@ int cmd_list(const struct ocivm_args *a);
 int cmd_ps(const struct ocivm_args *a);
 int cmd_spec(const struct ocivm_args *a);
 int cmd_features(const struct ocivm_args *a);
+int cmd_mount(const struct ocivm_args *a);
 /* Shared: open the tree for a, logging the failure; 0 or 1 (exit code). */
 int cmd_open_tree(const struct ocivm_args *a, struct ocivm_tree *t, bool start);
 

@@ -284,7 +284,7 @@ static int do_ctl(struct ctr *c, char **w, int n)
 		int sig = n > 1 ? atoi(w[1]) : SIGTERM;
 		if (strcmp(c->status, "running") || sig <= 0)
 			return sig <= 0 ? -EINVAL : -EBUSY;
-		kill(c->proc_pid, sig);
+		kill(-c->proc_pid, sig); /* its process group */
 		return 0;
 	}
 	if (!strcmp(w[0], "delete")) {
@@ -292,7 +292,7 @@ static int do_ctl(struct ctr *c, char **w, int n)
 		if (!strcmp(c->status, "running") && !force)
 			return -EBUSY;
 		if (!strcmp(c->status, "running")) {
-			kill(c->proc_pid, SIGKILL);
+			kill(-c->proc_pid, SIGKILL);
 			while (strcmp(c->status, "stopped"))
 				pthread_cond_wait(&changed, &lock);
 		}

@@ -12,7 +12,9 @@ pass=0 fail=0 skip=0
 finish() {
 	if [ -n "${tmp:-}" ]; then
 		"${P[@]}" rm -af >/dev/null 2>&1
-		mountpoint -q "$tmp/ocivm/mnt" 2>/dev/null && fusermount3 -u "$tmp/ocivm/mnt"
+		if [ "${started_tree:-}" = 1 ]; then
+			fusermount3 -u "$ROOT/mnt" 2>/dev/null || fusermount3 -uz "$ROOT/mnt"
+		fi
 		"${P[@]}" system reset -f >/dev/null 2>&1
 		rm -rf "$tmp"
 	fi
@@ -38,10 +40,21 @@ BUSYBOX=$(command -v busybox || true)
 [ -n "$BUSYBOX" ] || skp "podman run" "no busybox binary (apt-get install busybox-static)"
 file -L "$BUSYBOX" 2>/dev/null | grep -q dynamic && skp "podman run" "busybox is not static"
 
+# The default --root: podman's cleanup process runs `ocivm delete --force ID`
+# without the --runtime-flag options, so a private root would leak containers.
+ROOT=/run/ocivm
+if mountpoint -q "$ROOT/mnt" 2>/dev/null; then
+	echo "note: using the tree already mounted at $ROOT/mnt"
+else
+	# mounted here, not by the first `ocivm create`: a daemon started under
+	# conmon would be adopted by that container's conmon (a subreaper)
+	started_tree=1
+	"$OCIVM" --root "$ROOT" --ocivmfs "$OCIVMFS" mount >/dev/null ||
+		{ echo "FAIL ocivm mount"; fail=$((fail + 1)); exit; }
+fi
 tmp=$(mktemp -d /tmp/ocivm-podman.XXXXXX)
 P=(podman --root "$tmp/storage" --runroot "$tmp/run" --storage-driver vfs
-   --runtime "$OCIVM" --runtime-flag "root=$tmp/ocivm"
-   ${OCIVMFS:+--runtime-flag "ocivmfs=$OCIVMFS"})
+   --runtime "$OCIVM" --runtime-flag "ocivmfs=$OCIVMFS")
 
 # a minimal busybox rootfs tarball
 mkdir -p "$tmp/rootfs/bin" "$tmp/rootfs/proc" "$tmp/rootfs/sys" "$tmp/rootfs/dev" \
@@ -61,5 +74,12 @@ if [ "$rc" = 0 ] && [ "$out" = hello ]; then
 	echo "ok   podman --runtime ocivm run --rm IMAGE echo hello"; pass=$((pass + 1))
 else
 	echo "FAIL podman run: rc=$rc out='$out' err: $(tail -3 "$tmp/run.err" | tr '\n' ' ')"
+	fail=$((fail + 1))
+fi
+for i in $(seq 1 100); do [ -z "$(ls "$ROOT/mnt/containers" 2>/dev/null)" ] && break; sleep 0.1; done
+if [ -z "$(ls "$ROOT/mnt/containers" 2>/dev/null)" ]; then
+	echo "ok   podman's cleanup deleted the container from the tree"; pass=$((pass + 1))
+else
+	echo "FAIL containers left in $ROOT/mnt/containers: $(ls "$ROOT/mnt/containers")"
 	fail=$((fail + 1))
 fi

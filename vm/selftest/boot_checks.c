@@ -1,0 +1,138 @@
+/* Entry state, hvm_start_info, command line, e820 map and initrd. */
+#include "st_internal.h"
+
+#define HVM_START_MAGIC 0x336ec578u
+#define IMAGE_BASE 0x1000000ul
+
+struct hvm_start_info {
+	uint32_t magic, version, flags, nr_modules;
+	uint64_t modlist_paddr, cmdline_paddr, rsdp_paddr, memmap_paddr;
+	uint32_t memmap_entries, reserved;
+};
+struct hvm_modlist_entry {
+	uint64_t paddr, size, cmdline_paddr, reserved;
+};
+struct hvm_memmap_entry {
+	uint64_t addr, size;
+	uint32_t type, reserved;
+};
+
+static const struct hvm_start_info *si;
+
+static void check_entry(void)
+{
+	st_check("entry.mode", (st_entry_cr0 & 1) && !(st_entry_cr0 & 0x80000000u),
+		 "cr0=0x%x (protected mode, paging off)", st_entry_cr0);
+	st_check("entry.cr4", (st_entry_cr4 & 0x20) == 0, "cr4=0x%x", st_entry_cr4);
+	st_check("entry.eflags", (st_entry_eflags & 0x200) == 0 && (st_entry_eflags & 2),
+		 "eflags=0x%x (interrupts off)", st_entry_eflags);
+	st_check("entry.segments", st_entry_cs != 0 && st_entry_ds != 0,
+		 "cs=0x%x ds=0x%x", st_entry_cs, st_entry_ds);
+	si = (const struct hvm_start_info *)(uintptr_t)st_entry_ebx;
+	st_check("pvh.start_info", st_entry_ebx && st_entry_ebx < IMAGE_BASE &&
+		 si->magic == HVM_START_MAGIC && si->version >= 1,
+		 "ebx=0x%x magic=0x%x version=%u", st_entry_ebx,
+		 st_entry_ebx ? si->magic : 0, st_entry_ebx ? si->version : 0);
+}
+
+static void check_cmdline(struct st_env *env)
+{
+	const char *c = (const char *)(uintptr_t)si->cmdline_paddr;
+	size_t n = 0;
+
+	while (c && n < 4096 && c[n])
+		n++;
+	bool ok = c && n < 4096;
+	if (ok) {
+		env->cmdline = c;
+		st_set_cmdline(c);
+	}
+	st_check("cmdline.present", ok, "at 0x%lx, %lu bytes", (uint64_t)si->cmdline_paddr,
+		 (uint64_t)n);
+	ok = ok && n >= 7 && strcmp(c + n - 7, " st.end") == 0 &&
+	     strncmp(c, "ocivm.selftest ", 15) == 0;
+	st_check("cmdline.content", ok, "starts with 'ocivm.selftest', ends with 'st.end'");
+}
+
+static bool in_ram(const struct hvm_memmap_entry *m, uint32_t n, uint64_t a, uint64_t len)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (m[i].type == 1 && a >= m[i].addr && a + len <= m[i].addr + m[i].size)
+			return true;
+	return false;
+}
+
+static void check_e820(struct st_env *env, struct st_platform *pf)
+{
+	const struct hvm_memmap_entry *m = (const void *)(uintptr_t)si->memmap_paddr;
+	uint32_t n = si->memmap_entries;
+	uint64_t ram = 0, want = 0, end = 0;
+	bool sorted = n >= 2 && n <= 128;
+
+	for (uint32_t i = 0; sorted && i < n; i++) {
+		st_printf("# e820 %u: [0x%lx, 0x%lx) type %u\n", i, m[i].addr,
+			  m[i].addr + m[i].size, m[i].type);
+		sorted = m[i].addr >= end && m[i].size > 0 && (m[i].type == 1 || m[i].type == 2);
+		end = m[i].addr + m[i].size;
+		if (m[i].type == 1)
+			ram += m[i].size;
+		if (m[i].type == 1 && m[i].addr <= IMAGE_BASE && end > IMAGE_BASE) {
+			pf->free_lo = (uint64_t)(uintptr_t)_end;
+			pf->free_hi = end;
+		}
+	}
+	env->ram_bytes = ram;
+	st_check("e820.sane", sorted && m[0].addr == 0, "%u entries, sorted, disjoint", n);
+	st_check("e820.image", sorted && in_ram(m, n, IMAGE_BASE, (uint64_t)(uintptr_t)_end - IMAGE_BASE),
+		 "payload [0x%lx, %p) lies in RAM", IMAGE_BASE, (void *)_end);
+	bool have = st_cmdline_u64("st.mem", &want);
+	want <<= 20;
+	st_check("e820.size", have && ram <= want && ram + (1u << 20) >= want,
+		 "%lu KiB of RAM for st.mem=%lu MiB", ram >> 10, want >> 20);
+	st_check("e820.acpi_reserved", sorted && !in_ram(m, n, si->rsdp_paddr, 36),
+		 "RSDP at 0x%lx is not in usable RAM", si->rsdp_paddr);
+}
+
+/* The harness's pattern: little-endian word k = k * 2654435761 mod 2^32. */
+static bool pattern_ok(const uint32_t *w, uint64_t bytes, uint64_t *bad)
+{
+	for (uint64_t k = 0; k < bytes / 4; k++)
+		if (w[k] != (uint32_t)(k * 2654435761u)) {
+			*bad = k * 4;
+			return false;
+		}
+	return true;
+}
+
+static void check_initrd(struct st_env *env, struct st_platform *pf)
+{
+	const struct hvm_modlist_entry *mod = (const void *)(uintptr_t)si->modlist_paddr;
+	const struct hvm_memmap_entry *m = (const void *)(uintptr_t)si->memmap_paddr;
+	uint64_t want = 0, bad = 0;
+	bool have = st_cmdline_u64("st.initrd", &want);
+
+	if (!st_check("initrd.module", si->nr_modules == 1 && mod && have,
+		      "%u module(s), st.initrd=%lu", si->nr_modules, want))
+		return;
+	uint64_t a = mod->paddr, len = mod->size;
+	bool placed = (a & 0xfff) == 0 && in_ram(m, si->memmap_entries, a, len) &&
+		      a >= (uint64_t)(uintptr_t)_end;
+	st_check("initrd.location", placed, "[0x%lx, 0x%lx): page-aligned, in RAM, above the image",
+		 a, a + len);
+	st_check("initrd.size", len == want, "%lu bytes", len);
+	st_check("initrd.bytes", placed && len == want && pattern_ok((const void *)(uintptr_t)a, len, &bad),
+		 "pattern verified%s (first bad offset %lu)", "", bad);
+	if (placed && a < pf->free_hi && a > pf->free_lo)
+		pf->free_hi = a;
+}
+
+void st_boot_checks(struct st_env *env, struct st_platform *pf)
+{
+	check_entry();
+	if (!si || si->magic != HVM_START_MAGIC)
+		return;
+	pf->rsdp = si->rsdp_paddr;
+	check_cmdline(env);
+	check_e820(env, pf);
+	check_initrd(env, pf);
+}

@@ -1,0 +1,49 @@
+/* The self-test payload's main: platform checks, the virtio checks, the
+ * verdict, then ACPI power-off. */
+#include "st_internal.h"
+
+__attribute__((weak)) void st_virtio_checks(const struct st_env *env)
+{
+	(void)env;
+	st_printf("# virtio checks not built in\n");
+}
+
+static struct st_env env;
+static struct st_platform pf;
+
+static void power_off(void)
+{
+	if (pf.sleep_is_io && pf.sleep_port)
+		outb(pf.sleep_port, (5 << 2) | 0x20);   /* SLP_TYP=5 (\_S5), SLP_EN */
+	outb(0x501, 0);                             /* ocivm-vmm debug exit */
+	outw(0x604, 0x2000);                        /* QEMU */
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
+void st_main(void)
+{
+	unsigned total, failed;
+
+	st_printf("# ocivmfs guest self-test\n");
+	st_boot_checks(&env, &pf);
+	st_irq_init();
+	env.tsc_khz = st_tsc_calibrate();
+	st_set_tsc_khz(env.tsc_khz);
+	st_check("time.tsc", env.tsc_khz > 0, "TSC %lu kHz (PIT channel 2)", env.tsc_khz);
+	if (pf.rsdp)
+		st_acpi_checks(&env, &pf);
+	st_irq_checks(&env);
+	st_smp_checks(&env);
+	st_alloc_init(pf.free_lo, pf.free_hi);
+	void *pg = st_alloc_pages(1);
+	st_check("alloc", pg && ((uint64_t)(uintptr_t)pg & 0xfff) == 0,
+		 "page pool [0x%lx, 0x%lx), first page %p", pf.free_lo, pf.free_hi, pg);
+	st_virtio_checks(&env);
+	st_counts(&total, &failed);
+	if (failed)
+		st_printf("SELFTEST FAIL %u/%u\n", failed, total);
+	else
+		st_printf("SELFTEST PASS %u/%u\n", total, total);
+	power_off();
+}

@@ -1,0 +1,26 @@
+# The guest self-test payload: a freestanding ELF with a PVH note, linked at
+# 16 MiB.  Every vm/selftest/*.c and *.S is part of it (the virtio side adds
+# virtio_*.c here).  Installed to PREFIX/share/ocivmfs/guest-selftest.
+SELFTEST_ELF := $(BUILD)/share/ocivmfs/guest-selftest
+SELFTEST_SRCS := $(sort $(wildcard vm/selftest/*.c)) vm/selftest/entry.S
+SELFTEST_OBJS := $(patsubst %,$(BUILD)/guest-obj/%.o,$(SELFTEST_SRCS))
+SELFTEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	-ffreestanding -nostdlib -fno-builtin -mgeneral-regs-only -mno-red-zone \
+	-fno-pic -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables \
+	-fno-tree-loop-distribute-patterns -mcmodel=small -Ivm/selftest -I.
+
+$(BUILD)/guest-obj/vm/selftest/%.c.o: vm/selftest/%.c $(wildcard vm/selftest/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(SELFTEST_CFLAGS) -c -o $@ $<
+
+$(BUILD)/guest-obj/vm/selftest/%.S.o: vm/selftest/%.S
+	@mkdir -p $(@D)
+	$(CC) $(SELFTEST_CFLAGS) -c -o $@ $<
+
+$(SELFTEST_ELF): $(SELFTEST_OBJS) vm/selftest/selftest.ld
+	@mkdir -p $(@D)
+	$(CC) -nostdlib -static -no-pie -Wl,-T,vm/selftest/selftest.ld -Wl,--build-id=none \
+		-Wl,-z,noexecstack -o $@ $(SELFTEST_OBJS)
+
+all: $(SELFTEST_ELF)
+INSTALL_SHARE += $(SELFTEST_ELF)

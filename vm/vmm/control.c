@@ -1,0 +1,194 @@
+/* The control socket (PROTOCOL.md): one request line per connection. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fileio.h"
+#include "vm/vmm/vmm.h"
+
+#define REQ_MAX 64
+
+struct control {
+	struct vm *vm;
+	int listen_fd, stop_fd;
+	pthread_t thread;
+	char path[108];
+};
+
+/* Read one line byte by byte, so nothing after it (console data) is lost. */
+static int read_line(int fd, char *buf, size_t cap)
+{
+	size_t n = 0;
+
+	while (n + 1 < cap) {
+		ssize_t r = read(fd, buf + n, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -EIO;
+		if (buf[n] == '\n') {
+			buf[n] = '\0';
+			if (n && buf[n - 1] == '\r')
+				buf[n - 1] = '\0';
+			return 0;
+		}
+		n++;
+	}
+	return -E2BIG;
+}
+
+static void reply(int fd, const char *s)
+{
+	(void)fd_write_all(fd, s, strlen(s));
+}
+
+static void reply_status(struct control *c, int fd)
+{
+	struct vm *vm = c->vm;
+	struct exit_stats *s = &vm->stats;
+	char buf[512];
+
+	snprintf(buf, sizeof(buf),
+		 "{\"state\":\"%s\",\"pid\":%d,\"vcpus\":%u,\"memory_mib\":%llu,"
+		 "\"exits\":{\"total\":%llu,\"io\":%llu,\"mmio\":%llu,\"hlt\":%llu,"
+		 "\"intr\":%llu,\"other\":%llu},\"virtio_devices\":%u}\n",
+		 vm_is_paused(vm) ? "paused" : "running", (int)getpid(), vm->n_vcpus,
+		 (unsigned long long)vm->cfg->memory_mib,
+		 (unsigned long long)s->total, (unsigned long long)s->io,
+		 (unsigned long long)s->mmio, (unsigned long long)s->hlt,
+		 (unsigned long long)s->intr, (unsigned long long)s->other, vm->n_vdev);
+	reply(fd, buf);
+}
+
+/* Returns true when fd was handed over (console). */
+static bool serve(struct control *c, int fd)
+{
+	struct timeval tv = { .tv_sec = 5 };
+	char req[REQ_MAX];
+	int r;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (read_line(fd, req, sizeof(req)) < 0) {
+		reply(fd, "error request line missing or too long\n");
+		return false;
+	}
+	if (strcmp(req, "status") == 0) {
+		reply_status(c, fd);
+	} else if (strcmp(req, "stop") == 0) {
+		reply(fd, "ok\n");
+		vm_finish(c->vm, EXIT_STOPPED, "stopped by control request");
+	} else if (strcmp(req, "pause") == 0) {
+		reply(fd, vm_pause(c->vm) == 0 ? "ok\n" : "error vm is not running\n");
+	} else if (strcmp(req, "resume") == 0) {
+		reply(fd, vm_resume(c->vm) == 0 ? "ok\n" : "error vm is not running\n");
+	} else if (strcmp(req, "console") == 0) {
+		if (!c->vm->console_dev) {
+			reply(fd, "error no virtio-console device\n");
+			return false;
+		}
+		struct timeval zero = { 0 };
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &zero, sizeof(zero));
+		r = virtio_console_attach(c->vm->console_dev, fd);
+		if (r == 0)
+			return true;
+		reply(fd, "error cannot attach the console\n");
+	} else {
+		reply(fd, "error unknown request (status|stop|pause|resume|console)\n");
+	}
+	return false;
+}
+
+static void *control_thread(void *arg)
+{
+	struct control *c = arg;
+
+	for (;;) {
+		struct pollfd p[2] = { { c->listen_fd, POLLIN, 0 }, { c->stop_fd, POLLIN, 0 } };
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[1].revents)
+			break;
+		int fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (!serve(c, fd))
+			close(fd);
+	}
+	return NULL;
+}
+
+static int listen_unix(const char *path, struct oerr *err)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	_cleanup_close_ int fd = -1;
+
+	if (strlen(path) >= sizeof(a.sun_path))
+		return oerr_set(err, ENAMETOOLONG, "--control %s: path too long", path);
+	strcpy(a.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return oerr_sys(err, errno, "socket");
+	unlink(path);   /* a stale socket from an earlier run */
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		return oerr_sys(err, errno, "--control %s: bind", path);
+	if (listen(fd, 16) < 0)
+		return oerr_sys(err, errno, "listen");
+	return TAKE_FD(fd);
+}
+
+int control_start(struct vm *vm, const char *path, struct control **ret, struct oerr *err)
+{
+	struct control *c = calloc(1, sizeof(*c));
+	int r;
+
+	if (!c)
+		return oerr_set(err, ENOMEM, "out of memory");
+	c->vm = vm;
+	c->stop_fd = eventfd(0, EFD_CLOEXEC);
+	c->listen_fd = listen_unix(path, err);
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	if (c->listen_fd < 0 || c->stop_fd < 0) {
+		r = c->listen_fd < 0 ? c->listen_fd : oerr_sys(err, errno, "eventfd");
+		goto fail;
+	}
+	r = pthread_create(&c->thread, NULL, control_thread, c);
+	if (r != 0) {
+		r = oerr_sys(err, r, "pthread_create");
+		goto fail;
+	}
+	*ret = c;
+	return 0;
+fail:
+	if (c->listen_fd >= 0) {
+		close(c->listen_fd);
+		unlink(c->path);
+	}
+	if (c->stop_fd >= 0)
+		close(c->stop_fd);
+	free(c);
+	return r;
+}
+
+void control_stop(struct control *c)
+{
+	uint64_t one = 1;
+
+	if (!c)
+		return;
+	(void)!write(c->stop_fd, &one, sizeof(one));
+	pthread_join(c->thread, NULL);
+	close(c->listen_fd);
+	close(c->stop_fd);
+	unlink(c->path);
+	free(c);
+}

@@ -1,0 +1,226 @@
+/* ocivm-vmm: one KVM virtual machine per process (README.md, PROTOCOL.md). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "vm/vmm/vmm.h"
+
+#define EXIT_USAGE 64
+#define EXIT_CONFIG 65
+
+static const char usage_text[] =
+"usage: ocivm-vmm --kernel PATH [options]\n"
+"  --kernel PATH      vmlinux ELF (PVH note: PVH entry, else 64-bit entry) or\n"
+"                     bzImage (LZ4 payload with PVH note: decompressed on the host\n"
+"                     and entered through PVH; else the 64-bit boot protocol)\n"
+"  --initrd PATH      initial ramdisk (PVH module / boot_params ramdisk)\n"
+"  --cmdline STR      kernel command line (at most 4095 bytes)\n"
+"  --memory MIB       guest RAM in MiB (default 128; RAM above 3 GiB is mapped at 4 GiB)\n"
+"  --vcpus N          number of vCPUs, 1..64 (default 1)\n"
+"  --console PATH|-   where the 8250 UART (ttyS0) output goes (default -: stdout)\n"
+"  --disk PATH[,ro][,serial=ID]\n"
+"                     a virtio-blk disk (repeatable, up to 15)\n"
+"  --control SOCKET   unix socket for status/stop/pause/resume/console (PROTOCOL.md)\n"
+"  --cpuid-mask LIST  CPUID features to hide: names (cx16,xsave,avx,...) or\n"
+"                     LEAF[.SUB]:REG:BIT (e.g. 0x1:ecx:13)\n"
+"  --help             this text\n"
+"Exit status: 0 guest powered off (or stopped), 1 guest reset, 2 triple fault,\n"
+"3 KVM internal error, 64 bad usage, 65 bad configuration or setup failure.\n";
+
+static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end || !*s || v < min || v > max)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+/* PATH[,ro][,serial=ID]; the string is modified in place. */
+static int parse_disk(char *s, struct vmm_disk_arg *d)
+{
+	char *save = NULL, *tok = strtok_r(s, ",", &save);
+
+	if (!tok)
+		return -EINVAL;
+	*d = (struct vmm_disk_arg){ .path = tok };
+	while ((tok = strtok_r(NULL, ",", &save))) {
+		if (strcmp(tok, "ro") == 0)
+			d->readonly = true;
+		else if (strncmp(tok, "serial=", 7) == 0 && strlen(tok + 7) <= 20)
+			d->serial = tok + 7;
+		else
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct vmm_config *c)
+{
+	static const struct option opts[] = {
+		{ "kernel", required_argument, 0, 'k' }, { "initrd", required_argument, 0, 'i' },
+		{ "cmdline", required_argument, 0, 'c' }, { "memory", required_argument, 0, 'm' },
+		{ "vcpus", required_argument, 0, 'n' }, { "console", required_argument, 0, 'o' },
+		{ "disk", required_argument, 0, 'd' }, { "control", required_argument, 0, 's' },
+		{ "cpuid-mask", required_argument, 0, 'x' }, { "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	uint64_t v;
+	int o;
+
+	*c = (struct vmm_config){ .memory_mib = 128, .vcpus = 1, .console = "-" };
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 'k': c->kernel = optarg; break;
+		case 'i': c->initrd = optarg; break;
+		case 'c': c->cmdline = optarg; break;
+		case 'o': c->console = optarg; break;
+		case 's': c->control = optarg; break;
+		case 'x': c->cpuid_mask = optarg; break;
+		case 'm':
+			if (parse_u64(optarg, 32, 1u << 20, &v) < 0)
+				return log_err("--memory: a number of MiB, 32..1048576"), -EINVAL;
+			c->memory_mib = v;
+			break;
+		case 'n':
+			if (parse_u64(optarg, 1, VMM_MAX_VCPUS, &v) < 0)
+				return log_err("--vcpus: 1..%u", VMM_MAX_VCPUS), -EINVAL;
+			c->vcpus = (unsigned)v;
+			break;
+		case 'd':
+			if (c->n_disks >= VMM_MAX_DISKS || parse_disk(optarg, &c->disks[c->n_disks]) < 0)
+				return log_err("--disk: PATH[,ro][,serial=ID] (ID <= 20 bytes), "
+					       "at most %u disks", VMM_MAX_DISKS), -EINVAL;
+			c->n_disks++;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(0);
+		default:
+			return -EINVAL;
+		}
+	}
+	if (optind < argc)
+		return log_err("unexpected argument '%s'", argv[optind]), -EINVAL;
+	if (!c->kernel)
+		return log_err("--kernel is required (see --help)"), -EINVAL;
+	return 0;
+}
+
+static int open_console(const char *path)
+{
+	if (strcmp(path, "-") == 0)
+		return dup(STDOUT_FILENO);
+	return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* OCIVM_VMM_STATS=1: one line of figures on stderr at exit (bench/vmm).
+ * OCIVM_VMM_T0: CLOCK_MONOTONIC ns taken by the caller just before exec. */
+static void print_stats(struct vm *vm, int64_t t_main)
+{
+	const char *t0s = getenv("OCIVM_VMM_T0");
+	int64_t t0 = t0s ? strtoll(t0s, NULL, 10) : t_main;
+	struct exit_stats *s = &vm->stats;
+
+	if (!getenv("OCIVM_VMM_STATS"))
+		return;
+	fprintf(stderr, "ocivm-vmm stats: first_run_us=%" PRId64 " exits=%llu io=%llu "
+		"mmio=%llu hlt=%llu intr=%llu other=%llu uart_tx=%llu\n",
+		vm->first_run_ns ? (vm->first_run_ns - t0) / 1000 : -1,
+		(unsigned long long)s->total, (unsigned long long)s->io,
+		(unsigned long long)s->mmio, (unsigned long long)s->hlt,
+		(unsigned long long)s->intr, (unsigned long long)s->other,
+		(unsigned long long)vm->uart.tx_bytes);
+}
+
+static int setup(struct vm *vm, const struct vmm_config *cfg, struct oerr *err)
+{
+	int r;
+
+	vm->console_fd = open_console(cfg->console);
+	if (vm->console_fd < 0)
+		return oerr_sys(err, errno, "--console %s", cfg->console);
+	if (cfg->cpuid_mask) {
+		r = cpuid_parse_mask(cfg->cpuid_mask, vm->cpuid_mask, CPUID_MASK_MAX,
+				     &vm->n_cpuid_mask, err);
+		if (r < 0)
+			return r;
+	}
+	r = vm_create(vm, cfg, err);
+	if (r == 0)
+		r = vm_devices_init(vm, err);
+	if (r == 0)
+		r = vm_load_kernel(vm, err);
+	for (unsigned i = 0; r == 0 && i < vm->n_vcpus; i++)
+		r = vcpu_setup_boot(vm, &vm->vcpus[i], err);
+	return r;
+}
+
+static struct vm *vm_alloc(void)
+{
+	struct vm *vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		return NULL;
+	vm->kvm_fd = vm->vm_fd = vm->console_fd = -1;
+	for (unsigned i = 0; i < VMM_MAX_VCPUS; i++)
+		vm->vcpus[i].fd = -1;
+	pthread_mutex_init(&vm->lock, NULL);
+	pthread_cond_init(&vm->cond, NULL);
+	return vm;
+}
+
+int main(int argc, char **argv)
+{
+	int64_t t_main = mono_ns();
+	struct vmm_config cfg;
+	struct oerr err = { 0 };
+	struct control *ctl = NULL;
+	sigset_t set;
+	int status;
+
+	if (parse_args(argc, argv, &cfg) < 0)
+		return EXIT_USAGE;
+	/* Only vCPU threads take the kick signal. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct vm *vm = vm_alloc();
+	if (!vm)
+		return EXIT_CONFIG;
+	if (setup(vm, &cfg, &err) < 0 ||
+	    (cfg.control && control_start(vm, cfg.control, &ctl, &err) < 0) ||
+	    vcpus_start(vm, &err) < 0) {
+		log_err("ocivm-vmm: %s", err.msg);
+		control_stop(ctl);
+		return EXIT_CONFIG;
+	}
+	status = vm_wait(vm);
+	control_stop(ctl);
+	log_info("ocivm-vmm: %s: %s", exit_action_name(vm->result), vm->result_msg);
+	print_stats(vm, t_main);
+	vm_devices_destroy(vm);
+	vm_destroy(vm);
+	close(vm->console_fd);
+	free(vm->cpuid);
+	free(vm);
+	return status;
+}

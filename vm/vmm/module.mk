@@ -1,0 +1,4 @@
+# ocivm-vmm: linked with the virtio devices (VIRTIO_SRCS, vm/virtio/sources.mk)
+# when they are there; weak stubs keep it linkable (UART only) otherwise.
+$(call program,ocivm-vmm,$(VMM_SRCS) $(VIRTIO_SRCS) $(COMMON_SRCS),liburing,-llz4)
+INSTALL_BIN += $(BUILD)/bin/ocivm-vmm

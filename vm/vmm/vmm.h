@@ -1,0 +1,121 @@
+/* ocivm-vmm internals: one struct vm holds everything (no globals). */
+#ifndef OCIVM_VMM_H
+#define OCIVM_VMM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "vm/virtio/virtio.h"
+#include "vm/vmm/bus.h"
+#include "vm/vmm/cpuid.h"
+#include "vm/vmm/layout.h"
+#include "vm/vmm/loader.h"
+#include "vm/vmm/exit.h"
+#include "vm/vmm/uart.h"
+
+#define VMM_MAX_VCPUS 64u
+#define VMM_MAX_DISKS 15u
+
+struct vmm_disk_arg {
+	const char *path;
+	const char *serial;
+	bool readonly;
+};
+
+/* Plain data from the command line. */
+struct vmm_config {
+	const char *kernel;
+	const char *initrd;
+	const char *cmdline;
+	uint64_t memory_mib;
+	unsigned vcpus;
+	const char *console;          /* file, "-" = stdout */
+	struct vmm_disk_arg disks[VMM_MAX_DISKS];
+	unsigned n_disks;
+	const char *control;          /* unix socket path or NULL */
+	const char *cpuid_mask;       /* "cx16,xsave,..." or NULL */
+};
+
+struct vm;
+
+struct vcpu {
+	struct vm *vm;
+	unsigned index;
+	int fd;
+	struct kvm_run *run;
+	size_t run_size;
+	pthread_t thread;
+	bool started;
+};
+
+enum vm_state { VM_RUNNING, VM_PAUSED };
+
+struct power_port {
+	struct vm *vm;
+	unsigned port;
+};
+
+struct vm {
+	const struct vmm_config *cfg;
+	int kvm_fd, vm_fd;
+	struct gmem mem;
+	struct bus pio, mmio;
+	struct uart uart;
+	struct power_port power[8];
+	int console_fd;
+	struct exit_stats stats;      /* atomics, shared by all vCPUs */
+	struct cpuid_bit cpuid_mask[CPUID_MASK_MAX];
+	unsigned n_cpuid_mask;
+	struct kvm_cpuid2 *cpuid;     /* supported table, fetched once */
+	struct boot_entry entry;
+	struct vcpu vcpus[VMM_MAX_VCPUS];
+	unsigned n_vcpus;
+	struct virtio_host vhost[16];
+	struct virtio_mmio *vdev[16];
+	unsigned n_vdev;
+	uint64_t vdev_base[16];
+	unsigned vdev_gsi[16];
+	struct virtio_mmio *console_dev;
+
+	/* Run control: guarded by lock. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool paused, done;
+	unsigned parked;
+	enum exit_action result;
+	char result_msg[256];
+	int64_t first_run_ns;         /* CLOCK_MONOTONIC at the first KVM_RUN */
+};
+
+/* kvm.c */
+int vm_create(struct vm *vm, const struct vmm_config *cfg, struct oerr *err);
+void vm_destroy(struct vm *vm);
+int vm_irq_pulse(struct vm *vm, unsigned gsi);
+int vm_irq_line(struct vm *vm, unsigned gsi, int level);
+/* cpu.c */
+int vcpu_setup_cpuid(struct vm *vm, struct vcpu *vcpu, struct oerr *err);
+int vcpu_setup_boot(struct vm *vm, struct vcpu *vcpu, struct oerr *err);
+/* vcpu.c */
+int vcpus_start(struct vm *vm, struct oerr *err);
+void vm_finish(struct vm *vm, enum exit_action action, const char *msg);
+int vm_pause(struct vm *vm);
+int vm_resume(struct vm *vm);
+bool vm_is_paused(struct vm *vm);
+/* Blocks until the VM ends; returns the process exit status. */
+int vm_wait(struct vm *vm);
+/* devices.c */
+int vm_devices_init(struct vm *vm, struct oerr *err);
+void vm_devices_destroy(struct vm *vm);
+struct acpi_device;
+int vm_acpi_devices(const struct vm *vm, struct acpi_device *out);
+/* boot.c */
+int vm_load_kernel(struct vm *vm, struct oerr *err);
+/* control.c */
+struct control;
+int control_start(struct vm *vm, const char *path, struct control **ret, struct oerr *err);
+void control_stop(struct control *c);
+
+#endif

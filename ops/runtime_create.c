@@ -1,0 +1,435 @@
+/* ops_create: validate, persist "creating", acquire the rootfs image, build
+ * the gspec, boot the VM, run the create hooks; on any failure undo every
+ * step so nothing is left behind. */
+#include "ops/runtime_int.h"
+#include "ops/hooks.h"
+#include "cleanup.h"
+#include "fileio.h"
+#include "gspec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void put2(struct gspec_writer *w, const char *key, const char *a, const char *b)
+{
+	const char *f[2] = { a, b };
+	gspec_put(w, key, 2, f);
+}
+
+static void gspec_process(struct gspec_writer *w, const struct ops_process *p, bool terminal)
+{
+	char uid[16], gid[16], um[16], soft[32], hard[32];
+
+	for (size_t i = 0; i < p->args.n; i++)
+		gspec_put(w, "arg", 1, (const char *const *)&p->args.v[i]);
+	for (size_t i = 0; i < p->env.n; i++)
+		gspec_put(w, "env", 1, (const char *const *)&p->env.v[i]);
+	gspec_put(w, "cwd", 1, (const char *const *)&p->cwd);
+	snprintf(uid, sizeof(uid), "%u", p->uid);
+	snprintf(gid, sizeof(gid), "%u", p->gid);
+	if (p->umask >= 0)
+		snprintf(um, sizeof(um), "%04o", p->umask);
+	else
+		strcpy(um, "-");
+	const char *u[3] = { uid, gid, um };
+	gspec_put(w, "user", 3, u);
+	for (size_t i = 0; i < p->n_gids; i++)
+		gspec_putf(w, "gid", "%u", p->gids[i]);
+	gspec_putf(w, "terminal", "%d", terminal ? 1 : 0);
+	gspec_putf(w, "nnp", "%d", p->no_new_privileges ? 1 : 0);
+	if (p->has_oom_score_adj)
+		gspec_putf(w, "oom", "%d", p->oom_score_adj);
+	for (size_t i = 0; i < p->n_rlimits; i++) {
+		snprintf(soft, sizeof(soft), "%llu", (unsigned long long)p->rlimits[i].soft);
+		snprintf(hard, sizeof(hard), "%llu", (unsigned long long)p->rlimits[i].hard);
+		const char *f[3] = { p->rlimits[i].type, soft, hard };
+		gspec_put(w, "rlimit", 3, f);
+	}
+	for (int s = 0; s < OPS_CAP_SETS; s++)
+		for (size_t i = 0; i < p->caps[s].n; i++)
+			put2(w, "cap", ops_cap_set_names[s], p->caps[s].v[i]);
+}
+
+static void gspec_mounts(struct gspec_writer *w, const struct ops_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_mounts; i++) {
+		const struct ops_mount *m = &cfg->mounts[i];
+		size_t len = 0;
+		for (size_t k = 0; k < m->options.n; k++)
+			len += strlen(m->options.v[k]) + 1;
+		char *opts = malloc(len + 2);
+		if (!opts) {
+			w->error = -ENOMEM;
+			return;
+		}
+		opts[0] = '\0';
+		for (size_t k = 0; k < m->options.n; k++) {
+			if (k)
+				strcat(opts, ",");
+			strcat(opts, m->options.v[k]);
+		}
+		const char *f[4] = { m->destination, m->type ? m->type : "none",
+				     m->source ? m->source : "none", opts[0] ? opts : "-" };
+		gspec_put(w, "mount", 4, f);
+		free(opts);
+	}
+}
+
+int ops_build_gspec(const struct ops_config *cfg, const char *id, bool terminal,
+		    bool has_image, char **ret, size_t *ret_len, struct oerr *err)
+{
+	struct gspec_writer w;
+	const struct ops_linux *l = &cfg->linux_;
+
+	gspec_writer_init(&w);
+	gspec_putf(&w, "version", "1");
+	gspec_put(&w, "id", 1, &id);
+	put2(&w, "rootfs", "rootfs", cfg->root_readonly ? "1" : "0");
+	gspec_putf(&w, "rootfs_fstype", "ext4");
+	if (has_image)
+		put2(&w, "image", "image", "ext4");
+	if (cfg->hostname)
+		gspec_put(&w, "hostname", 1, (const char *const *)&cfg->hostname);
+	if (cfg->domainname)
+		gspec_put(&w, "domainname", 1, (const char *const *)&cfg->domainname);
+	gspec_process(&w, &cfg->process, terminal);
+	gspec_mounts(&w, cfg);
+	for (size_t i = 0; i < l->sysctl.n; i++)
+		put2(&w, "sysctl", l->sysctl.v[i].key, l->sysctl.v[i].value);
+	for (size_t i = 0; i < l->masked_paths.n; i++)
+		gspec_put(&w, "masked", 1, (const char *const *)&l->masked_paths.v[i]);
+	for (size_t i = 0; i < l->readonly_paths.n; i++)
+		gspec_put(&w, "readonly", 1, (const char *const *)&l->readonly_paths.v[i]);
+	int r = gspec_finish(&w, ret, ret_len);
+	gspec_writer_free(&w);
+	if (r == -E2BIG)
+		return oerr_set(err, EINVAL, "config.json: the process spec is larger than %d bytes",
+				GSPEC_MAX_LEN);
+	if (r < 0)
+		return oerr_set(err, -r, "config.json: cannot encode the guest spec");
+	return 0;
+}
+
+struct create_opts {
+	pid_t shim_pid;
+	int terminal; /* -1: from the config */
+};
+
+static int parse_kv(const char *const *kv, size_t n, struct create_opts *o, struct oerr *err)
+{
+	o->shim_pid = 0;
+	o->terminal = -1;
+	for (size_t i = 0; i < n; i++) {
+		const char *s = kv[i];
+		char *end;
+		if (strncmp(s, "pid=", 4) == 0) {
+			long v = strtol(s + 4, &end, 10);
+			if (end == s + 4 || *end || v <= 0 || v > INT32_MAX)
+				return oerr_set(err, EINVAL, "create: bad pid \"%.32s\"", s + 4);
+			o->shim_pid = (pid_t)v;
+		} else if (strcmp(s, "terminal=0") == 0 || strcmp(s, "terminal=1") == 0) {
+			o->terminal = s[9] == '1';
+		} else {
+			return oerr_set(err, EINVAL, "create: unknown option \"%.64s\" (pid=N, terminal=0|1)", s);
+		}
+	}
+	return 0;
+}
+
+static int check_bundle(const char *bundle, char **ret_real, struct oerr *err)
+{
+	struct stat st;
+
+	if (!bundle || bundle[0] != '/')
+		return oerr_set(err, EINVAL, "bundle: must be an absolute path");
+	char *real = realpath(bundle, NULL);
+	if (!real)
+		return oerr_sys(err, errno == ENOENT ? EINVAL : errno, "bundle %.200s", bundle);
+	if (stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		free(real);
+		return oerr_set(err, EINVAL, "bundle %.200s: not a directory", bundle);
+	}
+	*ret_real = real;
+	return 0;
+}
+
+/* Rootfs directory: root.path, relative to the bundle unless absolute. */
+static char *rootfs_dir(const struct ctr *c)
+{
+	char *p = NULL;
+	const char *r = c->cfg->root_path;
+	if (r[0] == '/')
+		return strdup(r);
+	return asprintf(&p, "%s/%s", c->rec.bundle, r) < 0 ? NULL : p;
+}
+
+static void fill_vm_desc(struct ctr *c, struct vm *vm)
+{
+	struct vm_info in = { 0 };
+	struct ops_vm_desc *d = &c->rec.vm;
+
+	vm_get_info(vm, &in);
+	ops_vm_desc_free(d);
+	d->driver = in.driver ? strdup(in.driver) : NULL;
+	d->accel = in.accel ? strdup(in.accel) : NULL;
+	d->hypervisor_cmdline = in.cmdline ? strdup(in.cmdline) : NULL;
+	d->kernel_cmdline = in.kernel_cmdline ? strdup(in.kernel_cmdline) : NULL;
+	d->vcpus = in.vcpus;
+	d->memory_mib = in.memory_mib;
+	d->spawn_ms = in.spawn_ms;
+	d->hello_ms = in.hello_ms;
+	d->ready_ms = in.ready_ms;
+}
+
+struct boot {
+	char *image, *gspec, *run_dir;
+	size_t gspec_len;
+	struct vm_disk disks[2];
+	struct vm_config vc;
+};
+
+static int boot_config(struct ops *ops, struct ctr *c, bool terminal, struct boot *b,
+		       struct oerr *err)
+{
+	const struct ops_vm *v = &c->cfg->vm;
+	unsigned vcpus;
+	uint64_t mib;
+
+	int r = ops_build_gspec(c->cfg, c->rec.id, terminal, v->has_image, &b->gspec,
+				&b->gspec_len, err);
+	if (r < 0)
+		return r;
+	if (asprintf(&b->run_dir, "%s/vm", c->dir) < 0)
+		return oerr_set(err, ENOMEM, "out of memory");
+	if (mkdir(b->run_dir, 0700) < 0 && errno != EEXIST)
+		return oerr_sys(err, errno, "%s", b->run_dir);
+	ops_config_vm_shape(c->cfg, ops->def_vcpus, ops->def_mib, &vcpus, &mib);
+	b->disks[0] = (struct vm_disk){ b->image, "rootfs", c->cfg->root_readonly };
+	b->disks[1] = (struct vm_disk){ v->image_path, "image", false };
+	b->vc = (struct vm_config){
+		.id = c->rec.id, .run_dir = b->run_dir, .driver = ops->driver,
+		.probe = &ops->probe,
+		.kernel = v->kernel_path ? v->kernel_path : ops->kernel,
+		.initrd = v->initrd ? v->initrd : ops->initrd,
+		.kernel_params = (const char *const *)v->kernel_params.v,
+		.n_kernel_params = v->kernel_params.n,
+		.vcpus = vcpus, .memory_mib = mib,
+		.disks = b->disks, .n_disks = v->has_image ? 2 : 1,
+		.gspec = b->gspec, .gspec_len = b->gspec_len,
+	};
+	if (v->has_hypervisor) {
+		const char *base = strrchr(v->hypervisor_path, '/') + 1;
+		if (strstr(base, "qemu"))
+			b->vc.driver = VM_DRIVER_QEMU;
+		else if (strstr(base, "ocivm-vmm"))
+			b->vc.driver = VM_DRIVER_VMM;
+		b->vc.hypervisor_path = v->hypervisor_path;
+		b->vc.hypervisor_params = (const char *const *)v->hypervisor_params.v;
+		b->vc.n_hypervisor_params = v->hypervisor_params.n;
+	} else if (ops->driver == VM_DRIVER_VMM) {
+		b->vc.hypervisor_path = ops->vmm_path;
+	} else if (ops->driver == VM_DRIVER_QEMU) {
+		b->vc.hypervisor_path = ops->qemu_path;
+	}
+	if (!b->vc.kernel)
+		return oerr_set(err, EINVAL, "vm.kernel.path: not set, and the daemon has no default kernel");
+	return 0;
+}
+
+static void boot_free(struct boot *b)
+{
+	free(b->image);
+	free(b->gspec);
+	free(b->run_dir);
+}
+
+static int run_hook_kind(struct ops *ops, struct ctr *c, enum ops_hook_kind k, struct oerr *err)
+{
+	_cleanup_free_ char *state = NULL;
+	char path[PATH_MAX];
+
+	if (!c->cfg->hooks[k].n)
+		return 0;
+	pthread_mutex_lock(&ops->lock);
+	ops_state_text(ops, c, &state);
+	pthread_mutex_unlock(&ops->lock);
+	snprintf(path, sizeof(path), "%s/hooks.log", c->dir);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	return ops_hooks_run(c->cfg, k, state ? state : "{}", fd, OPS_HOOK_DEFAULT_TIMEOUT, err);
+}
+
+static void warn_cb(void *ctx, const char *msg)
+{
+	struct ctr *c = ctx;
+	ops_logf(c->ops, "%s: warning: %s", c->rec.id, msg);
+}
+
+void ops_run_poststop(struct ops *ops, struct ctr *c)
+{
+	_cleanup_free_ char *state = NULL;
+	char path[PATH_MAX];
+
+	if (!c->cfg || !c->cfg->hooks[OPS_HOOK_POSTSTOP].n)
+		return;
+	pthread_mutex_lock(&ops->lock);
+	ops_state_text(ops, c, &state);
+	pthread_mutex_unlock(&ops->lock);
+	snprintf(path, sizeof(path), "%s/hooks.log", c->dir);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	ops_hooks_run_all(c->cfg, OPS_HOOK_POSTSTOP, state ? state : "{}", fd,
+			  OPS_HOOK_DEFAULT_TIMEOUT, warn_cb, c);
+}
+
+static int save_locked(struct ops *ops, struct ctr *c, struct oerr *err)
+{
+	pthread_mutex_lock(&ops->lock);
+	int r = ops_store_save(c->dir, &c->rec, err);
+	pthread_mutex_unlock(&ops->lock);
+	return r;
+}
+
+/* Everything a create does, in order; ops_create undoes it on failure. */
+static int create_steps(struct ops *ops, struct ctr *c, const struct create_opts *o,
+			struct oerr *err)
+{
+	char path[PATH_MAX];
+	struct boot b = { 0 };
+	struct vm *vm = NULL;
+	int r;
+
+	if (mkdir(c->dir, 0700) < 0)
+		return errno == EEXIST ? oerr_set(err, EEXIST, "%s: a state directory for this id already exists", c->dir)
+				       : oerr_sys(err, errno == ENOSPC ? ENOSPC : errno, "%s", c->dir);
+	snprintf(path, sizeof(path), "%s/config.json", c->dir);
+	if ((r = file_write_atomic(path, c->config_text, strlen(c->config_text), 0644)) < 0)
+		return oerr_sys(err, -r, "%s", path);
+	if ((r = ops_open_streams(c, err)) < 0 || (r = save_locked(ops, c, err)) < 0)
+		return r;
+	_cleanup_free_ char *rootfs = rootfs_dir(c);
+	if (!rootfs)
+		return oerr_set(err, ENOMEM, "out of memory");
+	if ((r = vm_image_acquire(ops->cache_dir, rootfs, c->rec.id, &b.image, err)) < 0) {
+		oerr_prefix(err, "root.path: ");
+		return r;
+	}
+	c->rec.image_held = true;
+	if ((r = save_locked(ops, c, err)) < 0)
+		goto out;
+	bool terminal = o->terminal >= 0 ? o->terminal : c->cfg->process.terminal;
+	if ((r = boot_config(ops, c, terminal, &b, err)) < 0)
+		goto out;
+	r = vm_create(&b.vc, &ops_vm_callbacks, c, &vm, err);
+	if (r < 0)
+		goto out;
+	pthread_mutex_lock(&ops->lock);
+	c->vm = vm;
+	c->rec.vmm_pid = vm_pid(vm);
+	fill_vm_desc(c, vm);
+	c->rec.vm.kernel = strdup(b.vc.kernel);
+	c->rec.vm.disks = strdup(b.vc.n_disks == 2 ? "rootfs image" : "rootfs");
+	pthread_mutex_unlock(&ops->lock);
+	if ((r = run_hook_kind(ops, c, OPS_HOOK_PRESTART, err)) < 0 ||
+	    (r = run_hook_kind(ops, c, OPS_HOOK_CREATE_RUNTIME, err)) < 0 ||
+	    (r = run_hook_kind(ops, c, OPS_HOOK_CREATE_CONTAINER, err)) < 0)
+		goto out;
+out:
+	boot_free(&b);
+	return r;
+}
+
+static void create_undo(struct ops *ops, struct ctr *c)
+{
+	pthread_mutex_lock(&ops->lock);
+	struct vm *vm = ops_take_vm(ops, c);
+	pthread_mutex_unlock(&ops->lock);
+	if (vm) {
+		vm_destroy(vm, OPS_DESTROY_GRACE_MS);
+		ops_run_poststop(ops, c); /* the lifecycle continues at delete */
+	}
+	if (c->rec.image_held)
+		vm_image_release(ops->cache_dir, c->rec.id, NULL);
+	c->rec.image_held = false;
+	ops_close_streams(c);
+	ops_store_remove(c->dir);
+}
+
+static int create_prepare(struct ops *ops, const char *id, const char *bundle,
+			  struct ctr **ret, struct oerr *err)
+{
+	_cleanup_free_ char *real = NULL, *text = NULL;
+	struct ops_config *cfg = NULL;
+	int r;
+
+	if ((r = ops_id_valid(id, err)) < 0 || (r = check_bundle(bundle, &real, err)) < 0 ||
+	    (r = ops_config_load(real, &cfg, &text, err)) < 0)
+		return r;
+	if (!cfg->process.present || cfg->process.args.n == 0) {
+		ops_config_free(cfg);
+		return oerr_set(err, EINVAL, "process.args: required when starting");
+	}
+	struct ctr *c = ops_ctr_new(ops, id);
+	if (!c) {
+		ops_config_free(cfg);
+		return oerr_set(err, ENOMEM, "out of memory");
+	}
+	c->cfg = cfg;
+	c->config_text = TAKE_PTR(text);
+	c->rec.bundle = TAKE_PTR(real);
+	c->rec.status = OPS_CREATING;
+	c->rec.created = time(NULL);
+	*ret = c;
+	return 0;
+}
+
+int ops_create(struct ops *ops, const char *id, const char *bundle,
+	       const char *const *kv, size_t n_kv, struct oerr *err)
+{
+	OERR_LOCAL(err);
+	struct create_opts o;
+	struct ctr *c = NULL;
+	struct ops_note n = { 0 };
+	struct ops_transition t;
+	int r;
+
+	if ((r = parse_kv(kv, n_kv, &o, err)) < 0 || (r = create_prepare(ops, id, bundle, &c, err)) < 0)
+		return r;
+	c->rec.shim_pid = o.shim_pid;
+	pthread_mutex_lock(&ops->lock);
+	if (ops_find(ops, id)) {
+		pthread_mutex_unlock(&ops->lock);
+		c->removed = true;
+		c->refs = 1;
+		ops_unref(ops, c);
+		return oerr_set(err, EEXIST, "%s: a container with this id exists", id);
+	}
+	ops_insert(ops, c);
+	c->busy = true;
+	c->refs++; /* ours */
+	pthread_mutex_unlock(&ops->lock);
+
+	r = create_steps(ops, c, &o, err);
+	if (r < 0) {
+		oerr_prefix(err, "create %s: ", id);
+		create_undo(ops, c);
+		pthread_mutex_lock(&ops->lock);
+		ops_remove(ops, c);
+		ops_unref_locked(ops, c);
+		pthread_mutex_unlock(&ops->lock);
+		return r;
+	}
+	pthread_mutex_lock(&ops->lock);
+	ops_transition(c->rec.status, OPS_OP_READY, &t, NULL);
+	c->busy = false;
+	ops_set_status(ops, c, t.next, &n);
+	ops_watch(ops, c);
+	ops_unref_locked(ops, c);
+	pthread_mutex_unlock(&ops->lock);
+	ops_notify(ops, &n);
+	return 0;
+}

@@ -1,0 +1,100 @@
+/* Internal to the runtime behind ops/ops.h (runtime*.c). */
+#ifndef OCIVM_OPS_RUNTIME_INT_H
+#define OCIVM_OPS_RUNTIME_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "ops/config.h"
+#include "ops/lifecycle.h"
+#include "ops/ops.h"
+#include "ops/store.h"
+#include "vm/vm.h"
+
+#define OPS_START_TIMEOUT_MS 60000u
+#define OPS_DESTROY_GRACE_MS 2000u
+
+struct ctr {
+	struct ops *ops;
+	uint64_t serial;              /* epoll key; never reused */
+	struct ops_record rec;        /* what state.json holds */
+	char *dir;                    /* STATE/ID */
+	struct ops_config *cfg;
+	char *config_text;
+	struct vm *vm;                /* NULL when there is no VM */
+	int vm_users;                 /* threads using vm outside the lock */
+	bool in_epoll;
+	bool busy;                    /* create/start/delete under way */
+	bool started;                 /* on_started since the last start */
+	char start_err[OERR_MSG_MAX]; /* on_error text while starting */
+	int refs;
+	bool removed;
+	uint64_t generation;
+	int out_fd[3];                /* [1] stdout, [2] stderr, -1 when closed */
+};
+
+struct ops {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;          /* vm_users, start, busy changes */
+	char *state_dir, *cache_dir, *kernel, *initrd, *vmm_path, *qemu_path;
+	enum vm_driver driver;
+	unsigned def_vcpus;
+	uint64_t def_mib;
+	unsigned start_timeout_ms;
+	struct ops_listener l;
+	void *lctx;
+	struct ctr **v;
+	size_t n, cap;
+	uint64_t next_serial;
+	int epfd, wakefd;
+	pthread_t sup;
+	bool sup_running;
+	struct vm_host_probe probe;
+	char hv_line[512];
+};
+
+/* A change to tell fs/ about once the lock is dropped. */
+struct ops_note {
+	char id[OPS_ID_MAX + 1];
+	char line[OPS_ID_MAX + 64];
+	bool event, output;
+};
+
+/* Lets a public call work with err == NULL. */
+#define OERR_LOCAL(err) struct oerr err##_local = { 0 }; if (!(err)) (err) = &err##_local
+
+void ops_rfc3339(char *buf, size_t n);
+
+/* runtime.c: table, refs, notes, supervisor */
+struct ctr *ops_find(struct ops *ops, const char *id);             /* lock held */
+struct ctr *ops_find_ref(struct ops *ops, const char *id, struct oerr *err); /* takes lock */
+void ops_unref(struct ops *ops, struct ctr *c);                    /* takes lock */
+void ops_unref_locked(struct ops *ops, struct ctr *c);
+int ops_insert(struct ops *ops, struct ctr *c);                    /* lock held */
+void ops_remove(struct ops *ops, struct ctr *c);                   /* lock held */
+struct ctr *ops_ctr_new(struct ops *ops, const char *id);
+void ops_set_status(struct ops *ops, struct ctr *c, enum ops_status s, struct ops_note *n);
+void ops_persist(struct ops *ops, struct ctr *c);                  /* lock held; logs failures */
+void ops_notify(struct ops *ops, const struct ops_note *n);        /* lock NOT held */
+void ops_logf(struct ops *ops, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int ops_watch(struct ops *ops, struct ctr *c);                     /* lock held */
+/* Take the VM away from c (lock held, returns with it held), waiting for its
+ * users; the caller destroys it after dropping the lock. */
+struct vm *ops_take_vm(struct ops *ops, struct ctr *c);
+/* Grab c->vm for a request outside the lock; NULL if there is none. */
+struct vm *ops_vm_get(struct ops *ops, struct ctr *c);
+void ops_vm_put(struct ops *ops, struct ctr *c);
+extern const struct vm_callbacks ops_vm_callbacks;
+void ops_close_streams(struct ctr *c);
+void *ops_supervisor(void *arg);
+int ops_open_streams(struct ctr *c, struct oerr *err);
+void ops_mark_stopped(struct ops *ops, struct ctr *c, int status, const char *reason,
+		      struct ops_note *n); /* lock held */
+
+/* runtime_create.c */
+int ops_build_gspec(const struct ops_config *cfg, const char *id, bool terminal,
+		    bool has_image, char **ret, size_t *ret_len, struct oerr *err);
+int ops_state_text(struct ops *ops, struct ctr *c, char **ret);   /* lock held */
+void ops_run_poststop(struct ops *ops, struct ctr *c);            /* lock NOT held */
+
+#endif

@@ -1,0 +1,240 @@
+/* ops_open (probe, state dir, reload after a restart) and ops_close. */
+#include "ops/runtime_int.h"
+#include "cleanup.h"
+#include "fileio.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char *dup_or(const char *s, const char *def)
+{
+	const char *v = s && *s ? s : def;
+	return v ? strdup(v) : NULL;
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int parse_driver(const char *s, enum vm_driver *ret)
+{
+	if (!s || !*s || strcmp(s, "auto") == 0)
+		*ret = VM_DRIVER_AUTO;
+	else if (strcmp(s, "ocivm-vmm") == 0 || strcmp(s, "vmm") == 0)
+		*ret = VM_DRIVER_VMM;
+	else if (strcmp(s, "qemu") == 0)
+		*ret = VM_DRIVER_QEMU;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static void hv_line(struct ops *ops)
+{
+	enum vm_driver d = ops->driver != VM_DRIVER_AUTO ? ops->driver : ops->probe.driver;
+	const char *name = d == VM_DRIVER_VMM ? "ocivm-vmm" : "qemu";
+	const char *accel = ops->probe.accel == VM_ACCEL_KVM ? "/kvm" :
+			    ops->probe.accel == VM_ACCEL_TCG ? "/tcg" : "";
+	snprintf(ops->hv_line, sizeof(ops->hv_line), "%s%s%s: %s", name,
+		 d == VM_DRIVER_QEMU ? accel : "",
+		 ops->driver != VM_DRIVER_AUTO ? " (chosen by the daemon's options)" : "",
+		 ops->probe.reason[0] ? ops->probe.reason : "no probe result");
+}
+
+static int init_fields(struct ops *ops, const struct ops_options *opt, struct oerr *err)
+{
+	ops->epfd = ops->wakefd = -1;
+	pthread_mutex_init(&ops->lock, NULL);
+	pthread_cond_init(&ops->cond, NULL);
+	if (parse_driver(opt->hypervisor, &ops->driver) < 0)
+		return oerr_set(err, EINVAL, "hypervisor: \"%s\" is not auto, ocivm-vmm or qemu",
+				opt->hypervisor);
+	ops->state_dir = dup_or(opt->state_dir, "/run/ocivmfs");
+	ops->kernel = dup_or(opt->kernel, NULL);
+	ops->initrd = dup_or(opt->initrd, NULL);
+	ops->vmm_path = dup_or(opt->vmm_path, NULL);
+	ops->qemu_path = dup_or(opt->qemu_path, NULL);
+	ops->def_vcpus = opt->default_vcpus ? opt->default_vcpus : 1;
+	ops->def_mib = opt->default_memory_mib ? opt->default_memory_mib : 256;
+	ops->start_timeout_ms = OPS_START_TIMEOUT_MS;
+	if (!ops->state_dir || asprintf(&ops->cache_dir, "%s/.images", ops->state_dir) < 0)
+		return oerr_set(err, ENOMEM, "out of memory");
+	int r = mkdir_p(ops->cache_dir, 0700);
+	if (r < 0)
+		return oerr_sys(err, -r, "state dir %s", ops->state_dir);
+	ops->epfd = epoll_create1(EPOLL_CLOEXEC);
+	ops->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (ops->epfd < 0 || ops->wakefd < 0)
+		return oerr_sys(err, errno, "epoll");
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 0 };
+	if (epoll_ctl(ops->epfd, EPOLL_CTL_ADD, ops->wakefd, &ev) < 0)
+		return oerr_sys(err, errno, "epoll");
+	return 0;
+}
+
+/* A container found in the state dir: re-attach, or mark it stopped. */
+static void reload_one(struct ops *ops, const char *id)
+{
+	struct oerr err = { 0 };
+	struct ops_note n = { 0 };
+	struct ctr *c = ops_ctr_new(ops, id);
+	char path[PATH_MAX];
+	size_t len;
+
+	if (!c)
+		return;
+	if (ops_store_load(c->dir, &c->rec, &err) < 0 || strcmp(c->rec.id, id) != 0) {
+		ops_logf(ops, "%s: not reloaded: %s", id, err.code ? err.msg : "id mismatch");
+		free(c->dir);
+		ops_record_free(&c->rec);
+		free(c);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/config.json", c->dir);
+	if (file_read_all(path, OPS_CFG_MAX_BYTES, &c->config_text, &len) == 0)
+		ops_config_parse(c->config_text, len, &c->cfg, &err);
+	if (c->rec.status == OPS_CREATING) {
+		/* the daemon died mid-create: undo it, nothing is left behind */
+		struct vm *vm = NULL;
+		int st;
+		snprintf(path, sizeof(path), "%s/vm", c->dir);
+		if (vm_attach(path, &ops_vm_callbacks, c, &vm, &st, NULL) == 0)
+			vm_destroy(vm, OPS_DESTROY_GRACE_MS);
+		if (c->rec.image_held)
+			vm_image_release(ops->cache_dir, id, NULL);
+		ops_store_remove(c->dir);
+		ops_logf(ops, "%s: removed: the daemon stopped while it was being created", id);
+		c->removed = true;
+		c->refs = 1;
+		ops_unref_locked(ops, c);
+		return;
+	}
+	pthread_mutex_lock(&ops->lock);
+	ops_insert(ops, c);
+	pthread_mutex_unlock(&ops->lock);
+	ops_open_streams(c, NULL);
+	if (c->rec.status == OPS_STOPPED)
+		return;
+	int st = 255;
+	struct vm *vm = NULL;
+	snprintf(path, sizeof(path), "%s/vm", c->dir);
+	int r = vm_attach(path, &ops_vm_callbacks, c, &vm, &st, &err);
+	pthread_mutex_lock(&ops->lock);
+	if (r == 0) {
+		c->vm = vm;
+		c->rec.vmm_pid = vm_pid(vm);
+		ops_watch(ops, c);
+	} else {
+		ops_mark_stopped(ops, c, st, r == -ESRCH ? "the VM ended while the daemon was away"
+							 : err.msg, &n);
+	}
+	pthread_mutex_unlock(&ops->lock);
+	ops_notify(ops, &n);
+}
+
+static void reload(struct ops *ops)
+{
+	DIR *d = opendir(ops->state_dir);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' || ops_id_valid(e->d_name, NULL) < 0)
+			continue;
+		reload_one(ops, e->d_name);
+	}
+	closedir(d);
+}
+
+int ops_open(const struct ops_options *opt, const struct ops_listener *l, void *ctx,
+	     struct ops **ret, struct oerr *err)
+{
+	struct ops *ops = calloc(1, sizeof(*ops));
+	static const struct ops_options none = { 0 };
+
+	if (!ops)
+		return oerr_set(err, ENOMEM, "out of memory");
+	if (l)
+		ops->l = *l;
+	ops->lctx = ctx;
+	int r = init_fields(ops, opt ? opt : &none, err);
+	if (r < 0) {
+		ops_close(ops);
+		return r;
+	}
+	vm_probe_host(&ops->probe);
+	hv_line(ops);
+	reload(ops);
+	if (pthread_create(&ops->sup, NULL, ops_supervisor, ops) != 0) {
+		ops_close(ops);
+		return oerr_set(err, EAGAIN, "cannot start the supervisor thread");
+	}
+	ops->sup_running = true;
+	*ret = ops;
+	return 0;
+}
+
+void ops_close(struct ops *ops)
+{
+	if (!ops)
+		return;
+	if (ops->sup_running) {
+		uint64_t one = 1;
+		if (write(ops->wakefd, &one, sizeof(one)) < 0) {
+			/* eventfd write cannot fail here */
+		}
+		pthread_join(ops->sup, NULL);
+	}
+	for (size_t i = 0; i < ops->n; i++) {
+		struct ctr *c = ops->v[i];
+		if (c->vm)
+			vm_free(c->vm); /* the VM keeps running */
+		c->vm = NULL;
+		c->removed = true;
+		c->refs = 1;
+		ops_unref_locked(ops, c);
+	}
+	free(ops->v);
+	if (ops->epfd >= 0)
+		close(ops->epfd);
+	if (ops->wakefd >= 0)
+		close(ops->wakefd);
+	free(ops->state_dir);
+	free(ops->cache_dir);
+	free(ops->kernel);
+	free(ops->initrd);
+	free(ops->vmm_path);
+	free(ops->qemu_path);
+	pthread_mutex_destroy(&ops->lock);
+	pthread_cond_destroy(&ops->cond);
+	free(ops);
+}
+
+const char *ops_hypervisor_line(struct ops *ops)
+{
+	return ops->hv_line;
+}

@@ -123,6 +123,22 @@ void tree_status(const struct ocivm_tree *t, const char *id, char *buf, size_t n
 		snprintf(buf, n, "%s", s);
 }
 
+/* "2026-01-01T00:00:00.000Z warn create x: why (EINVAL)" -> "create x: why
+ * (EINVAL)": the daemon's timestamp and level are noise in a CLI message. */
+static const char *strip_stamp(const char *line)
+{
+	static const char *const levels[] = { "error ", "warn ", "info ", "debug " };
+	const char *sp = strchr(line, ' ');
+
+	if (!sp || line[0] < '0' || line[0] > '9' || !memchr(line, 'T', (size_t)(sp - line)))
+		return line;
+	line = sp + 1;
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if (!strncmp(line, levels[i], strlen(levels[i])))
+			return line + strlen(levels[i]);
+	return line;
+}
+
 void tree_last_log(const struct ocivm_tree *t, const char *id, char *buf, size_t n)
 {
 	_cleanup_free_ char *log = NULL;
@@ -137,7 +153,7 @@ void tree_last_log(const struct ocivm_tree *t, const char *id, char *buf, size_t
 			best = line;
 	}
 	if (best || any)
-		snprintf(buf, n, "%s", best ? best : any);
+		snprintf(buf, n, "%s", strip_stamp(best ? best : any));
 }
 
 int tree_wait_status_settled(const struct ocivm_tree *t, const char *id, int timeout_ms,

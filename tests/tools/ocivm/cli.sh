@@ -30,7 +30,7 @@ finish() {
 		for c in $(ls "$mnt/containers" 2>/dev/null); do
 			"$OCIVM" --root "$root" delete --force "$c" >/dev/null 2>&1
 		done
-		fusermount3 -u "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null
+		fusermount3 -u "$mnt" 2>/dev/null || fusermount3 -uz "$mnt" 2>/dev/null
 	fi
 	rm -rf "$tmp"
 	echo "$pass passed, $fail failed, $skip skipped"
@@ -64,9 +64,42 @@ check "text log + ignored flag debug line" bash -c "grep -q 'level=error msg=\"c
 	grep -q 'level=debug msg=\"ignoring flag --systemd-cgroup\"' '$tmp/log.txt'"
 
 # ---- B: a mounted tree, fast error paths ------------------------------------
+# error_paths LABEL: ocivm starts $OCIVMFS under a fresh --root, then the
+# errors that need no VM.
+error_paths() {
+	local label=$1
+	root=$tmp/root-$label; mnt=$root/mnt
+	mkdir -p "$tmp/nobundle"
+	expect_fail "$label: create without config.json is refused" "create container" \
+		create --bundle "$tmp/nobundle" c0
+	check "$label: ocivm started the daemon under --root" mountpoint -q "$mnt"
+	check "$label: refused create leaves nothing" bash -c "[ -z \"\$(ls '$mnt/containers')\" ]"
+	expect_fail "$label: state missing" "container does not exist" state nope
+	expect_fail "$label: start missing" "container does not exist" start nope
+	expect_fail "$label: kill missing" "container does not exist" kill nope KILL
+	expect_fail "$label: delete missing" "container does not exist" delete nope
+	expect_fail "$label: pause missing" "container does not exist" pause nope
+	expect_fail "$label: kill bad signal" "unknown signal" kill nope SIGFOO
+	expect_fail "$label: invalid id" "invalid container id" start ../x
+	check "$label: features from the tree" bash -c "'$OCIVM' --root '$root' features | grep -q ociVersion"
+	check "$label: list on the tree: empty" bash -c "[ -z \"\$('$OCIVM' --root '$root' list -q)\" ]"
+}
+unmount() { fusermount3 -u "$1" 2>/dev/null || fusermount3 -uz "$1" 2>/dev/null; }
+
+if [ ! -c /dev/fuse ]; then skp "tree tests" "no /dev/fuse"; exit; fi
+# fs/'s FUSE glue over its fake ops (no VMs): checks the errnos ocivm maps
+FAKEOPS=$(realpath -m "$BUILD/tests/fs/ocivmfs-fakeops")
+if [ -x "$FAKEOPS" ]; then
+	OCIVMFS_REAL=$OCIVMFS
+	export OCIVMFS=$FAKEOPS
+	error_paths fsglue
+	unmount "$mnt"
+	OCIVMFS=$OCIVMFS_REAL
+else
+	skp "fs glue" "no $FAKEOPS"
+fi
 # The real daemon when it is built; else the test double (host processes
 # instead of VMs), which checks ocivm's own logic but not the product.
-if [ ! -c /dev/fuse ]; then skp "tree tests" "no /dev/fuse"; exit; fi
 if [ -x "$OCIVMFS" ]; then
 	mode=real
 else
@@ -75,20 +108,8 @@ else
 	skp "real tree" "no $(realpath -m "$BUILD/bin/ocivmfs") (fs/ daemon not built): using the test double $OCIVMFS"
 	[ -x "$OCIVMFS" ] || { bad "test double built"; exit; }
 fi
-mnt=$root/mnt
-mkdir -p "$tmp/nobundle"
-expect_fail "create without config.json is refused" "create container" create --bundle "$tmp/nobundle" c0
-check "ocivm started the daemon under --root" mountpoint -q "$mnt"
-check "refused create leaves nothing" bash -c "[ -z \"\$(ls '$mnt/containers')\" ]"
-expect_fail "state missing" "container does not exist" state nope
-expect_fail "start missing" "container does not exist" start nope
-expect_fail "kill missing" "container does not exist" kill nope KILL
-expect_fail "delete missing" "container does not exist" delete nope
-expect_fail "pause missing" "container does not exist" pause nope
-expect_fail "kill bad signal" "unknown signal" kill nope SIGFOO
-expect_fail "invalid id" "invalid container id" start ../x
-check "features from the tree" bash -c "'$OCIVM' --root '$root' features | grep -q ociVersion"
-check "list on the tree: empty" bash -c "[ -z \"\$('$OCIVM' --root '$root' list -q)\" ]"
+export OCIVMFS
+error_paths $mode
 
 # ---- C: the full cycle with a VM ---------------------------------------------
 if [ "$mode" = real ] && [ ! -d "$BUNDLE/rootfs" ]; then

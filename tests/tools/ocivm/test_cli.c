@@ -218,7 +218,8 @@ static int fake_setup(void **s)
 	put("mnt/ctl", "");
 	put("mnt/containers/c1/ctl", "");
 	put("mnt/containers/c1/status", "running\n");
-	put("mnt/log", "x c2: nope\nt c1: start: bad state\nz other\n");
+	put("mnt/log", "x c2: nope\n2026-01-01T00:00:00.000Z warn c1: start: bad state\n"
+	    "z other\n");
 	return 0;
 }
 
@@ -251,7 +252,7 @@ static void test_tree(void **s)
 	assert_string_equal(b, "");
 	assert_int_equal(tree_read(&t, "c9", "state", &text), -ENOENT);
 	tree_last_log(&t, "c1", b, sizeof(b));
-	assert_string_equal(b, "t c1: start: bad state");
+	assert_string_equal(b, "c1: start: bad state"); /* stamp and level stripped */
 	tree_last_log(&t, "c7", b, sizeof(b));
 	assert_string_equal(b, "z other");
 	assert_int_equal(tree_ctl(&t, "c1", "kill 15"), 0);

@@ -20,3 +20,7 @@ $(BUILD)/fuzz/fuzz_blk_req: tests/vm/virtio/fuzz_blk_req.c vm/virtio/blk_req.c v
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -g -O1 -I. -Icommon -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -o $@ $^
 fuzz: $(BUILD)/fuzz/fuzz_blk_req
+
+# bench/blk.sh (make bench): the device model against raw io_uring.
+$(call program,bench_blk,bench/blk.c $(VIRTIO_TDRV) $(VIRTIO_SRCS),$(VIRTIO_PKGS))
+BENCHES += bench/blk.sh

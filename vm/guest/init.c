@@ -23,7 +23,7 @@
 
 #define INIT_VERSION "ocivm-init 1"
 #define INIT_CHAN "/dev/hvc0"
-#define INIT_HELLO_EVERY_MS 2000
+#define INIT_HELLO_EVERY_MS 1000
 
 struct init {
 	int chan;

@@ -29,3 +29,10 @@ guest-initrd: guest-kernel $(BUILD)/bin/ocivm-init $(BUILD)/bin/ocivm-mkinitrd
 guest-bundle:
 	tools/bundle/mkbundle.sh $(BUILD)/bundle/busybox
 
+
+# The host side of the end-to-end test (one conversation with ocivm-init).
+$(BUILD)/tests/guest-peer: tests/vm/guest/peer.c common/chan.c common/gspec.c common/chan.h common/gspec.h
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -o $@ tests/vm/guest/peer.c common/chan.c common/gspec.c
+PROGRAMS += $(BUILD)/tests/guest-peer
+CHECK_SCRIPTS += tests/vm/guest/e2e.sh

@@ -1,0 +1,186 @@
+/* guest-peer: the host side of one ocivm-init conversation, for the
+ * end-to-end test.  Connects to the channel socket (QEMU's virtconsole
+ * chardev), waits for HELLO, sends a SPEC for the busybox rootfs disk with
+ * the given args, waits for READY, sends START, collects output until
+ * EXITED, and checks what it was told to expect.  Prints one line per
+ * check and the timings (ms since the peer started, which the caller starts
+ * together with QEMU).
+ *   guest-peer -s SOCK [-o STDOUT_SUBSTR] [-x EXIT] [-e ERROR_SUBSTR] -- ARG... */
+#include "chan.h"
+#include "gspec.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PEER_TIMEOUT_MS 240000
+
+struct peer {
+	const char *sock, *want_out, *want_err;
+	int want_exit;
+	char **args; int n_args;
+	int fd;
+	char out[65536]; size_t out_len;
+	char err[1024];
+	int exited, kind, value;
+	double t0, t_hello, t_ready, t_start, t_started, t_exit;
+};
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int peer_connect(struct peer *p)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", p->sock);
+	for (int i = 0; i < 3000; i++) {
+		p->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (p->fd >= 0 && connect(p->fd, (struct sockaddr *)&a, sizeof(a)) == 0)
+			return 0;
+		close(p->fd);
+		usleep(10000);
+	}
+	return -errno;
+}
+
+/* One frame, or -ETIMEDOUT once the overall deadline passed. */
+static int peer_recv(struct peer *p, uint8_t *type, void *buf, uint32_t *len)
+{
+	struct pollfd pf = { p->fd, POLLIN, 0 };
+	int left = (int)(p->t0 + PEER_TIMEOUT_MS - now_ms());
+	if (left <= 0 || poll(&pf, 1, left) <= 0)
+		return -ETIMEDOUT;
+	return chan_recv(p->fd, type, buf, CHAN_MAX_PAYLOAD, len);
+}
+
+static int peer_send_spec(struct peer *p)
+{
+	struct gspec_writer w;
+	char *text;
+	size_t len;
+	int r;
+
+	gspec_writer_init(&w);
+	gspec_putf(&w, "version", "1");
+	gspec_putf(&w, "id", "e2e");
+	gspec_put(&w, "rootfs", 2, (const char *const[]){ "rootfs", "0" });
+	gspec_putf(&w, "rootfs_fstype", "ext4");
+	gspec_putf(&w, "hostname", "e2e");
+	for (int i = 0; i < p->n_args; i++)
+		gspec_putf(&w, "arg", "%s", p->args[i]);
+	gspec_putf(&w, "env", "PATH=/usr/sbin:/usr/bin:/sbin:/bin");
+	gspec_putf(&w, "cwd", "/");
+	gspec_put(&w, "mount", 4, (const char *const[]){ "/proc", "proc", "proc", "nosuid,noexec,nodev" });
+	gspec_put(&w, "mount", 4, (const char *const[]){ "/dev", "tmpfs", "tmpfs", "nosuid,mode=755" });
+	gspec_putf(&w, "masked", "/proc/kcore");
+	gspec_putf(&w, "readonly", "/proc/sys");
+	if ((r = gspec_finish(&w, &text, &len)) < 0)
+		return r;
+	r = chan_send(p->fd, CHAN_SPEC, text, (uint32_t)len);
+	free(text);
+	return r;
+}
+
+static void peer_frame(struct peer *p, uint8_t type, const uint8_t *b, uint32_t len)
+{
+	switch (type) {
+	case CHAN_READY: p->t_ready = now_ms(); break;
+	case CHAN_STARTED: p->t_started = now_ms(); break;
+	case CHAN_STDOUT: case CHAN_STDERR:
+		if (p->out_len + len < sizeof(p->out)) {
+			memcpy(p->out + p->out_len, b, len);
+			p->out_len += len;
+		}
+		break;
+	case CHAN_ERROR: snprintf(p->err, sizeof(p->err), "%.*s", (int)len, (const char *)b); break;
+	case CHAN_LOG: fprintf(stderr, "guest log: %.*s\n", (int)len, (const char *)b); break;
+	case CHAN_EXITED:
+		if (len == 8) {
+			p->exited = 1;
+			p->kind = b[0];
+			p->value = b[4] | b[5] << 8;
+			p->t_exit = now_ms();
+		}
+		break;
+	}
+}
+
+static int peer_converse(struct peer *p)
+{
+	static uint8_t buf[CHAN_MAX_PAYLOAD];
+	uint32_t len;
+	uint8_t type;
+	int r;
+
+	if ((r = peer_connect(p)) < 0)
+		return fprintf(stderr, "peer: connect %s: %s\n", p->sock, strerror(-r)), r;
+	do
+		r = peer_recv(p, &type, buf, &len);
+	while (r == 0 && type != CHAN_HELLO);
+	if (r < 0)
+		return fprintf(stderr, "peer: no HELLO: %s\n", strerror(-r)), r;
+	p->t_hello = now_ms();
+	if ((r = peer_send_spec(p)) < 0)
+		return r;
+	while (!p->exited && (r = peer_recv(p, &type, buf, &len)) == 0) {
+		if (type == CHAN_HELLO)
+			continue;
+		peer_frame(p, type, buf, len);
+		if (type == CHAN_READY) {
+			p->t_start = now_ms();
+			if ((r = chan_send(p->fd, CHAN_START, NULL, 0)) < 0)
+				return r;
+		}
+	}
+	return p->exited ? 0 : r;
+}
+
+static int check(int ok, const char *what)
+{
+	printf("%s: %s\n", ok ? "ok" : "FAIL", what);
+	return ok ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	static struct peer p = { .want_exit = -1 };
+	int c, bad = 0;
+
+	while ((c = getopt(argc, argv, "s:o:x:e:")) != -1) {
+		if (c == 's') p.sock = optarg;
+		else if (c == 'o') p.want_out = optarg;
+		else if (c == 'x') p.want_exit = atoi(optarg);
+		else if (c == 'e') p.want_err = optarg;
+		else return 2;
+	}
+	if (!p.sock || optind >= argc)
+		return fprintf(stderr, "usage: guest-peer -s SOCK [-o OUT] [-x CODE] [-e ERR] -- ARG...\n"), 2;
+	p.args = argv + optind;
+	p.n_args = argc - optind;
+	p.t0 = now_ms();
+	int r = peer_converse(&p);
+	p.out[p.out_len] = '\0';
+	bad += check(r == 0, "conversation ended with EXITED");
+	if (p.want_out)
+		bad += check(strstr(p.out, p.want_out) != NULL, "stdout has the expected text");
+	if (p.want_err)
+		bad += check(strstr(p.err, p.want_err) != NULL, "ERROR has the expected reason");
+	if (p.want_exit >= 0)
+		bad += check(p.exited && p.kind == 0 && p.value == p.want_exit, "exit status as expected");
+	printf("output: %s", p.out_len ? p.out : "(none)\n");
+	printf("error: %s\nexited: kind %d value %d\n", p.err[0] ? p.err : "(none)", p.kind, p.value);
+	printf("timing: hello %.0f ms, ready %.0f ms (create: hello->ready %.0f ms), start->started %.0f ms, start->exit %.0f ms\n",
+	       p.t_hello - p.t0, p.t_ready - p.t0, p.t_ready - p.t_hello,
+	       p.t_started ? p.t_started - p.t_start : -1.0, p.t_exit - p.t_start);
+	return bad ? 1 : 0;
+}

@@ -2,3 +2,6 @@
 # when they are there; weak stubs keep it linkable (UART only) otherwise.
 $(call program,ocivm-vmm,$(VMM_SRCS) $(VIRTIO_SRCS) $(COMMON_SRCS),liburing,-llz4)
 INSTALL_BIN += $(BUILD)/bin/ocivm-vmm
+# ocivm-vmmctl: send one control request (tests, debugging).
+$(call program,ocivm-vmmctl,vm/vmm/ctl.c,,)
+CHECK_SCRIPTS += tests/vm/selftest.sh

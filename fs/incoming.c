@@ -127,7 +127,7 @@ static int remember(struct inc *inc, int fd, const struct stat *st, fuse_ino_t *
 			return 0;
 		}
 	}
-	if (inc->n == inc->cap) {
+	if (inc->n >= inc->cap) {
 		size_t c = inc->cap ? inc->cap * 2 : 256;
 		struct inode_e **t = realloc(inc->tab, c * sizeof(*t));
 		if (!t)
@@ -149,6 +149,9 @@ nomem:
 	return -ENOMEM;
 }
 
+/* Entries right under incoming/ get a zero entry timeout: one of them may
+ * be renamed into containers/, and the moved dentry must be looked up again
+ * there (it becomes the container's directory). */
 static int do_lookup(fuse_req_t req, int pfd, const char *name, struct fuse_entry_param *e)
 {
 	struct fsd *fs = fs_of(req);
@@ -167,7 +170,8 @@ static int do_lookup(fuse_req_t req, int pfd, const char *name, struct fuse_entr
 		return r;
 	e->attr.st_ino = e->ino;
 	e->generation = 1;
-	e->attr_timeout = e->entry_timeout = INC_TIMEOUT;
+	e->attr_timeout = INC_TIMEOUT;
+	e->entry_timeout = pfd == fs->inc->root.fd ? 0.0 : INC_TIMEOUT;
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -377,7 +378,7 @@ static void ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		return fsd_inc_ops.rename(req, parent, name, newparent, newname, flags);
 	if (!is_inc(parent) || newparent != INO_CONTAINERS)
 		return refuse(req, EPERM, "rename: only mv incoming/NAME containers/ID is possible");
-	if (flags)
+	if (flags & ~RENAME_NOREPLACE)   /* creating never replaces anything */
 		return (void)fuse_reply_err(req, EINVAL);
 	int dirfd = fsd_inc_fd_of(fs, parent);
 	if (dirfd < 0)

@@ -197,7 +197,9 @@ static struct fuse_session *session_new(struct fsd *fs, const struct args *a)
 		 a->allow_other ? ",allow_other" : "");
 	char *argv[] = { "ocivmfs", "-o", opts, a->debug ? "-d" : NULL, NULL };
 	struct fuse_args fargs = FUSE_ARGS_INIT(a->debug ? 4 : 3, argv);
-	return fuse_session_new(&fargs, &fsd_ll_ops, sizeof(fsd_ll_ops), fs);
+	struct fuse_session *se = fuse_session_new(&fargs, &fsd_ll_ops, sizeof(fsd_ll_ops), fs);
+	fuse_opt_free_args(&fargs);
+	return se;
 }
 
 static int serve(struct fsd *fs)

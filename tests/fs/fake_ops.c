@@ -1,8 +1,7 @@
 /* A test double of ops/ops.h: containers without VMs, so the FUSE tree can
  * be tested fast and alone.  create needs BUNDLE/config.json (valid JSON);
  * start "runs" the container: after a short delay it writes
- * "hello from ID" to stdout; stdin is echoed to stdout, closing stdin exits
- * 0; kill stops it with 128+signal.  State persists in STATE/fake/ID. */
+ * "hello from ID" to stdout; stdin is echoed to stdout; kill stops it with 128+signal.  State persists in STATE/fake/ID. */
 #include "ops/ops.h"
 
 #include <cjson/cJSON.h>
@@ -337,11 +336,8 @@ int ops_write_stdin(struct ops *o, const char *id, const void *buf, size_t len,
 
 int ops_close_stdin(struct ops *o, const char *id, struct oerr *err)
 {
-	int code = 0;
-	int r = change(o, id, err, do_stop, &code);
-	if (r == 0)
-		o->l.on_output(o->ctx, id, OPS_STREAM_STDOUT);
-	return r;
+	struct ops_info i;
+	return ops_get(o, id, &i, err);
 }
 
 int ops_get(struct ops *o, const char *id, struct ops_info *ret, struct oerr *err)

@@ -1,0 +1,54 @@
+# Cases of tree-fast.sh that need no running container (sourced).
+
+cases_static() {   # MOUNT LABEL
+	local m=$1 l=$2
+	check "$l: README says how to create" grep -q 'ln -s /abs/path/to/bundle containers/ID' "$m/README"
+	check "$l: features.json is JSON" jq -e .ociVersionMin "$m/features.json" >/dev/null
+	check "$l: hypervisor says which driver" test -s "$m/hypervisor"
+	check "$l: log has the mount line" grep -q 'mounted' "$m/log"
+	check "$l: tree lists the contract's names" \
+		test "$(ls "$m" | tr '\n' ' ')" = "README containers ctl events features.json hypervisor incoming log "
+	check "$l: tree owned by the mounting user" test "$(stat -c %u "$m/ctl")" = "$(id -u)"
+}
+
+cases_errors() {   # MOUNT LABEL
+	local m=$1 l=$2
+	expect_err "$l: unknown ctl command is EINVAL" "Invalid argument" bash -c "echo frobnicate x > $m/ctl"
+	check "$l: ... and log names it" grep -q 'unknown command "frobnicate"' "$m/log"
+	expect_err "$l: empty ctl command is EINVAL" "Invalid argument" bash -c "echo > $m/ctl"
+	expect_err "$l: two commands in one write is EINVAL" "Invalid argument" \
+		bash -c "printf 'start a\nstart b\n' > $T/two; dd if=$T/two of=$m/ctl bs=64 count=1 status=none"
+	expect_err "$l: oversized ctl write is E2BIG" "Argument list too long" \
+		bash -c "head -c 9000 /dev/zero | tr '\\0' a > $T/big; dd if=$T/big of=$m/ctl bs=9000 count=1 status=none"
+	expect_err "$l: id '..' is EINVAL" "Invalid argument" bash -c "echo 'create .. $T/b' > $m/ctl"
+	expect_err "$l: id with '/' is EINVAL" "Invalid argument" bash -c "echo 'create a/b $T/b' > $m/ctl"
+	expect_err "$l: id over the length limit is EINVAL" "Invalid argument" \
+		bash -c "echo 'create $(printf 'x%.0s' $(seq 300)) $T/b' > $m/ctl"
+	expect_err "$l: id with a space via ln -s is EINVAL" "Invalid argument" ln -s "$T/b" "$m/containers/a b"
+	expect_err "$l: relative bundle is EINVAL" "Invalid argument" bash -c "echo 'create rel b' > $m/ctl"
+	expect_err "$l: ln -s of a relative bundle is EINVAL" "Invalid argument" ln -s b "$m/containers/rel"
+	expect_err "$l: bundle without config.json is EINVAL" "Invalid argument" ln -s "$T/nojson" "$m/containers/nojson"
+	check "$l: ... and log names config.json" grep -q 'nojson.*config.json' "$m/log"
+	expect_err "$l: invalid config.json is EINVAL" "Invalid argument" ln -s "$T/badjson" "$m/containers/badjson"
+	check "$l: ... nothing is left behind" test ! -e "$m/containers/badjson" -a ! -e "$m/containers/nojson"
+	expect_err "$l: unknown create option is EINVAL" "Invalid argument" \
+		bash -c "echo 'create opt $T/b color=red' > $m/ctl"
+	expect_err "$l: start of a missing container is ENOENT" "No such file" bash -c "echo 'start nosuch' > $m/ctl"
+	expect_err "$l: mkdir containers/ID is refused" "Operation not permitted" mkdir "$m/containers/x"
+	check "$l: ... and log says how to create" grep -q 'mkdir containers/ID.*ln -s' "$m/log"
+	expect_err "$l: writing a read-only file fails" "Permission denied" bash -c "echo x > $m/README"
+	expect_err "$l: creating files outside incoming/ fails" "Permission denied" touch "$m/newfile"
+	expect_err "$l: rmdir of a missing container is ENOENT" "No such file" rmdir "$m/containers/nosuch"
+}
+
+cases_permissions() {   # MOUNT BINARY
+	local m=$1 bin=$2
+	local as_nobody="setpriv --reuid=65534 --regid=65534 --clear-groups"
+	check "perm: others may read with --allow-other" $as_nobody cat "$m/README" >/dev/null
+	expect_err "perm: others may not write ctl" "Permission denied" $as_nobody bash -c "echo 'create p $T/b' > $m/ctl"
+	expect_err "perm: others may not create by ln -s" "Permission denied" $as_nobody ln -s "$T/b" "$m/containers/p"
+	mount_tree "$bin" "$T/m2" "$T/state2" || bad "perm: second mount"
+	expect_err "perm: without --allow-other others may not read" "Permission denied" \
+		$as_nobody cat "$T/m2/README"
+	unmount_tree "$T/m2"
+}

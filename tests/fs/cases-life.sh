@@ -1,0 +1,153 @@
+# Cases of tree-fast.sh with containers of the fake ops/ (sourced).
+
+cases_lifecycle() {   # MOUNT
+	local m=$1 c=$1/containers/life
+	check "life: create via ctl with options" bash -c "echo 'create life $T/b pid=$$ terminal=0' > $m/ctl"
+	check "life: containers/ID appears" test -d "$c"
+	check "life: status is created" test "$(cat "$c/status")" = created
+	check "life: state is OCI JSON" test "$(jq -r .status "$c/state")" = created
+	check "life: bundle is a symlink to it" test "$(readlink "$c/bundle")" = "$T/b"
+	check "life: config.json is the bundle's" diff -q "$c/config.json" "$T/b/config.json"
+	check "life: exit is empty before it stops" test ! -s "$c/exit" -a -z "$(cat "$c/exit")"
+	expect_err "life: duplicate id is EEXIST" "File exists" ln -sT "$T/b" "$c"
+	expect_err "life: duplicate via ctl is EEXIST" "File exists" bash -c "echo 'create life $T/b' > $m/ctl"
+	check "life: start" bash -c "echo start > $c/ctl"
+	check "life: status is running" test "$(cat "$c/status")" = running
+	expect_err "life: start twice is EBUSY" "Device or resource busy" bash -c "echo start > $c/ctl"
+	check "life: ... vm/last_error has the reason" grep -q 'not created' "$c/vm/last_error"
+	check "life: ... and so has log" grep -q 'start life.*not created' "$m/log"
+	expect_err "life: rmdir while running is EBUSY" "Device or resource busy" rmdir "$c"
+	check "life: pause" bash -c "echo pause > $c/ctl && test \$(cat $c/status) = paused"
+	check "life: resume" bash -c "echo resume > $c/ctl && test \$(cat $c/status) = running"
+	expect_err "life: unknown signal is EINVAL" "Invalid argument" bash -c "echo 'kill NOSIG' > $c/ctl"
+	check "life: kill KILL" bash -c "echo 'kill KILL' > $c/ctl"
+	check "life: wait gives the exit status" test "$(cat "$c/wait")" = 137
+	check "life: exit gives it too" test "$(cat "$c/exit")" = 137
+	check "life: rmdir deletes a stopped container" rmdir "$c"
+	check "life: ... and it is gone" test ! -e "$c"
+	check "life: ln -s creates" ln -s "$T/b" "$m/containers/life2"
+	check "life: ... the next lookup is the directory" test -d "$m/containers/life2" -a -f "$m/containers/life2/state"
+	check "life: delete via its ctl" bash -c "echo delete > $m/containers/life2/ctl"
+	check "life: ... and it is gone" test ! -e "$m/containers/life2"
+}
+
+cases_blocking() {   # MOUNT
+	local m=$1 c=$1/containers/blk
+	exec 7< "$m/events"   # opened now: events from here on
+	timeout 20 cat <&7 > "$T/events.out" & local evpid=$!
+	exec 7<&-
+	ln -s "$T/b" "$c" || bad "blk: create"
+	cat "$c/stdout" > "$T/stdout.out" & local outpid=$!
+	cat "$c/wait" > "$T/wait.out" & local waitpid=$!
+	sleep 0.3
+	check "blk: stdout read blocks before start" kill -0 $outpid
+	check "blk: wait blocks while not stopped" kill -0 $waitpid
+	echo start > "$c/ctl"
+	check "blk: stdout follows the output" wait_until 10 grep -q "hello from blk" "$T/stdout.out"
+	check "blk: stdin reaches the container" bash -c "echo ping > $c/stdin"
+	check "blk: ... and its echo arrives" wait_until 10 grep -q ping "$T/stdout.out"
+	echo 'kill TERM' > "$c/ctl"
+	check "blk: wait returns when it stops" wait_until 10 eval "! kill -0 $waitpid 2>/dev/null"
+	check "blk: ... with the status" test "$(cat "$T/wait.out")" = 143
+	check "blk: stdout reaches EOF when it stops" wait_until 10 eval "! kill -0 $outpid 2>/dev/null"
+	check "blk: events has created, running, stopped" wait_until 10 eval \
+		"grep -q ' blk created\$' $T/events.out && grep -q ' blk running\$' $T/events.out && grep -q ' blk stopped\$' $T/events.out"
+	check "blk: events lines are '<rfc3339> <id> <status>'" \
+		grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z blk created$' "$T/events.out"
+	[ -n "${DEBUG_FS_TEST:-}" ] && cat "$T/events.out"
+	kill $evpid 2>/dev/null; wait $evpid 2>/dev/null
+	cat "$m/events" > /dev/null & local intpid=$!
+	sleep 0.3
+	kill -TERM $intpid
+	check "blk: a blocked reader can be killed (FUSE interrupt)" wait_until 10 eval "! kill -0 $intpid 2>/dev/null"
+	check "blk: a signal handler interrupts a blocked read (EINTR)" python3 -c "
+import os,signal,sys
+class Alarm(Exception): pass
+def h(s,f): raise Alarm()
+signal.signal(signal.SIGALRM, h); signal.alarm(1)
+fd=os.open('$m/events', os.O_RDONLY)
+try: os.read(fd,64); sys.exit(1)
+except Alarm: sys.exit(0)"
+	check "blk: O_NONBLOCK read at no event is EAGAIN" python3 -c "
+import os,errno,sys
+fd=os.open('$m/events', os.O_RDONLY|os.O_NONBLOCK)
+try: os.read(fd,4096); sys.exit(1)
+except BlockingIOError: sys.exit(0)"
+	check "blk: poll on events wakes on a change" python3 -c "
+import os,select,subprocess,sys
+fd=os.open('$m/events', os.O_RDONLY|os.O_NONBLOCK)
+p=select.poll(); p.register(fd, select.POLLIN)
+if p.poll(200): sys.exit(2)
+subprocess.run(['sh','-c','echo delete force > $c/ctl'], check=True)
+sys.exit(0 if p.poll(10000) and b'blk' in os.read(fd,4096) else 1)"
+	check "blk: deleted" test ! -e "$c"
+}
+
+cases_incoming() {   # MOUNT STATE
+	local m=$1 st=$2
+	check "inc: cp -r a bundle into incoming/" cp -r "$T/b" "$m/incoming/inc1"
+	check "inc: files, symlinks and contents kept" sh -c \
+		"cmp -s $T/b/config.json $m/incoming/inc1/config.json && test \$(readlink $m/incoming/inc1/rootfs/bin/link) = file"
+	check "inc: stored under the state dir" test -f "$st/incoming/inc1/config.json"
+	check "inc: rename inside incoming/" bash -c "mv $m/incoming/inc1 $m/incoming/inc2 && test -d $m/incoming/inc2"
+	check "inc: mv incoming/ID containers/ID creates" mv "$m/incoming/inc2" "$m/containers/inc"
+	check "inc: ... it is created" test "$(cat "$m/containers/inc/status")" = created
+	check "inc: ... and left incoming/" test ! -e "$m/incoming/inc2"
+	check "inc: bundle points into the state dir" test "$(readlink "$m/containers/inc/bundle")" = "$st/bundles/inc"
+	cp -r "$T/nojson" "$m/incoming/bad"
+	check "inc: mv of a bundle without config.json fails (EINVAL)" eval "! mv $m/incoming/bad $m/containers/bad 2>/dev/null"
+	check "inc: ... and log says why" grep -q 'create (mv) bad.*config.json.*(EINVAL)' "$m/log"
+	check "inc: ... the bundle goes back to incoming/" test -d "$m/incoming/bad" -a ! -e "$m/containers/bad"
+	check "inc: rm -r in incoming/" rm -r "$m/incoming/bad"
+	check "inc: rmdir deletes, and the stored bundle goes" bash -c "rmdir $m/containers/inc && test ! -e $st/bundles/inc"
+}
+
+cases_concurrent() {   # MOUNT
+	local m=$1 pids=() n=0
+	exec 7< "$m/events"
+	timeout 30 cat <&7 > "$T/cc.events" & local evpid=$!
+	exec 7<&-
+	for i in $(seq 0 15); do (echo "create cc$i $T/b" > "$m/ctl") & pids+=($!); done
+	for p in "${pids[@]}"; do wait "$p" && n=$((n + 1)); done
+	check "cc: 16 concurrent creates on one ctl all succeed" test $n = 16
+	check "cc: ... 16 containers exist" test "$(ls "$m/containers" | grep -c '^cc')" = 16
+	check "cc: ... each created exactly once (16 events)" wait_until 10 eval \
+		"test \$(grep -c ' cc[0-9]* created\$' $T/cc.events) = 16"
+	pids=(); n=0
+	for i in $(seq 0 15); do (echo start > "$m/containers/cc0/ctl") 2>/dev/null & pids+=($!); done
+	for p in "${pids[@]}"; do wait "$p" && n=$((n + 1)); done
+	check "cc: 16 concurrent starts of one container: exactly one applies" test $n = 1
+	kill $evpid 2>/dev/null; wait $evpid 2>/dev/null
+	for i in $(seq 0 15); do echo "delete cc$i force" > "$m/ctl"; done
+	check "cc: all deleted" test -z "$(ls "$m/containers")"
+}
+
+cases_restart() {   # MOUNT BINARY STATE
+	local m=$1 bin=$2 st=$3
+	echo "create keep $T/b" > "$m/ctl"
+	echo "create run $T/b" > "$m/ctl" && echo start > "$m/containers/run/ctl"
+	local pid; pid=$(pgrep -f "^$bin --state-dir $st " | head -1)
+	kill -TERM "$pid"
+	check "restart: SIGTERM unmounts cleanly" wait_until 10 eval "! is_mounted $m"
+	mount_tree "$bin" "$m" "$st" --allow-other || bad "restart: remount"
+	check "restart: containers show again" test -d "$m/containers/keep" -a -d "$m/containers/run"
+	check "restart: created stays created" test "$(cat "$m/containers/keep/status")" = created
+	check "restart: bundle kept" test "$(readlink "$m/containers/keep/bundle")" = "$T/b"
+	echo "delete keep force" > "$m/ctl"; echo "delete run force" > "$m/ctl"
+}
+
+cases_enospc() {   # BINARY
+	local bin=$1 m=$T/m3
+	mkdir -p "$T/small"
+	if ! mount -t tmpfs -o size=256k tmpfs "$T/small" 2>/dev/null; then
+		skip "enospc: cannot mount a small tmpfs here"; return
+	fi
+	mount_tree "$bin" "$m" "$T/small/state" || bad "enospc: mount"
+	dd if=/dev/zero of="$T/small/fill" bs=4k 2>/dev/null
+	expect_err "enospc: create on a full state dir is ENOSPC" "No space left" \
+		bash -c "echo 'create full $T/b' > $m/ctl"
+	check "enospc: ... nothing left behind" test ! -e "$m/containers/full"
+	expect_err "enospc: cp into a full incoming/ is ENOSPC" "No space left" cp -r "$T/b" "$m/incoming/x"
+	unmount_tree "$m"
+	umount "$T/small"
+}

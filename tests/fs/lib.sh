@@ -1,0 +1,58 @@
+# Helpers of the fs/ tree tests (sourced).  Each case prints one line;
+# summary() prints "N passed, N failed, N skipped" and sets the exit status.
+PASS=0 FAIL=0 SKIP=0
+ok()   { PASS=$((PASS + 1)); echo "ok   - $*"; }
+bad()  { FAIL=$((FAIL + 1)); echo "FAIL - $*"; }
+skip() { SKIP=$((SKIP + 1)); echo "skip - $*"; }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+summary() {
+	echo "$PASS passed, $FAIL failed, $SKIP skipped"
+	[ "$FAIL" -eq 0 ]
+}
+
+# expect_err NAME "strerror text" CMD...: CMD fails and says that text
+expect_err() {
+	local name=$1 want=$2 out; shift 2
+	if out=$( ("$@") 2>&1 ); then
+		bad "$name (succeeded; expected \"$want\")"
+	elif [[ "$out" == *"$want"* ]]; then
+		ok "$name"
+	else
+		bad "$name (got: $out)"
+	fi
+}
+
+# wait_until SECONDS CMD...: poll CMD every 50 ms (for conditions, not timing)
+wait_until() {
+	local t=$(( $1 * 20 )); shift
+	while [ "$t" -gt 0 ]; do "$@" && return 0; sleep 0.05; t=$((t - 1)); done
+	return 1
+}
+
+is_mounted() { grep -q " $(realpath "$1") fuse" /proc/mounts; }
+
+# mount_tree BINARY MOUNT STATE [args...]: starts the daemon (it returns
+# once mounted); unmount_tree MOUNT
+mount_tree() {
+	local bin=$1 mnt=$2 state=$3; shift 3
+	mkdir -p "$mnt" "$state"
+	"$bin" --state-dir "$state" "$@" "$mnt"
+}
+unmount_tree() {
+	is_mounted "$1" && fusermount3 -u "$1"
+	wait_until 10 eval '! is_mounted "$1"'
+}
+
+# can_fuse: prints why not and returns 1 when /dev/fuse cannot be used
+can_fuse() {
+	if [ ! -c /dev/fuse ]; then echo "no /dev/fuse"; return 1; fi
+	if ! command -v fusermount3 >/dev/null; then echo "no fusermount3 (apt-get install fuse3)"; return 1; fi
+	return 0
+}
+
+make_bundle() {   # make_bundle DIR [config text]
+	mkdir -p "$1/rootfs/bin"
+	printf '%s\n' "${2:-{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"/bin/sh\"],\"cwd\":\"/\"}}}" > "$1/config.json"
+	echo hi > "$1/rootfs/bin/file"
+	ln -sf file "$1/rootfs/bin/link"
+}

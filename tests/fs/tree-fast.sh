@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Fast tests of the mounted tree, driven only by file operations on a real
+# /dev/fuse mount in a temp dir.  Part 1 runs the daemon over a fake ops/
+# (tests/fs/fake_ops.c: containers without VMs) to cover the whole tree:
+# errors, ids, permissions, events, log, blocking reads, incoming/, 16
+# concurrent writers, ENOSPC, restart.  Part 2 runs the real ocivmfs on the
+# cases that need no VM.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/fs/lib.sh
+BUILD=${BUILD:-build}
+FAKE=$BUILD/tests/fs/ocivmfs-fakeops
+REAL=$BUILD/bin/ocivmfs
+
+if ! why=$(can_fuse); then
+	echo "skip - all: $why"; SKIP=1; summary; exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "skip - all: needs root (allow_other, setpriv, tmpfs for ENOSPC)"; SKIP=1; summary; exit 0
+fi
+T=$(mktemp -d /tmp/ocivmfs-test.XXXXXX)
+chmod 755 "$T"
+M=$T/m
+cleanup() {
+	for m in "$T"/m*; do is_mounted "$m" 2>/dev/null && fusermount3 -u "$m"; done
+	mountpoint -q "$T/small" && umount "$T/small"
+	rm -rf "$T"
+}
+trap cleanup EXIT
+make_bundle "$T/b"
+make_bundle "$T/nojson"; rm "$T/nojson/config.json"
+make_bundle "$T/badjson" '{"ociVersion": "1.0.2", "root": '
+
+. tests/fs/cases-errors.sh
+. tests/fs/cases-life.sh
+
+if [ ! -x "$FAKE" ]; then
+	bad "fake daemon $FAKE missing (make BUILD=$BUILD all)"
+else
+	mount_tree "$FAKE" "$M" "$T/state" --allow-other || bad "mount (fake)"
+	cases_static "$M" fake
+	cases_errors "$M" fake
+	cases_permissions "$M" "$FAKE"
+	cases_lifecycle "$M"
+	cases_blocking "$M"
+	cases_incoming "$M" "$T/state"
+	cases_concurrent "$M"
+	cases_restart "$M" "$FAKE" "$T/state"
+	unmount_tree "$M"
+	cases_enospc "$FAKE"
+fi
+
+if [ -x "$REAL" ]; then
+	mount_tree "$REAL" "$T/mreal" "$T/state-real" || bad "mount (real ocivmfs)"
+	cases_static "$T/mreal" real
+	cases_errors "$T/mreal" real
+	unmount_tree "$T/mreal"
+else
+	skip "real ocivmfs cases: $REAL not built (ops/ has no sources yet)"
+fi
+summary

@@ -181,9 +181,12 @@ int cmd_create(const struct ocivm_args *a, pid_t *ret_shim)
 
 static volatile pid_t run_shim;
 
-static void run_forward(int sig)
+/* A signal sent to `ocivm run` goes on to the shim (and so the container);
+ * one from the terminal (SI_KERNEL) reached the shim already, as it shares
+ * our process group. */
+static void run_forward(int sig, siginfo_t *si, void *uc)
 {
-	if (run_shim > 0)
+	if (run_shim > 0 && si->si_code != SI_KERNEL)
 		kill(run_shim, sig);
 }
 
@@ -207,8 +210,10 @@ int cmd_run(const struct ocivm_args *a)
 	if (a->detach)
 		return 0;
 	run_shim = shim;
+	struct sigaction sa = { .sa_sigaction = run_forward, .sa_flags = SA_SIGINFO };
+	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(fwd) / sizeof(fwd[0]); i++)
-		signal(fwd[i], run_forward);
+		sigaction(fwd[i], &sa, NULL);
 	while (waitpid(shim, &status, 0) < 0)
 		if (errno != EINTR)
 			return ocivm_fail("waiting for %s: %s", a->pos[0], strerror(errno));

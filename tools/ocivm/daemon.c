@@ -81,9 +81,9 @@ exec_daemon(const char *bin, const char *root, const char *mnt, int report)
 	dup2(null, 0);
 	dup2(logfd >= 0 ? logfd : null, 1);
 	dup2(logfd >= 0 ? logfd : null, 2);
-	for (int fd = 3; fd < 1024; fd++)
-		if (fd != report)
-			close(fd);
+	for (int fd = 3; fd < report; fd++)
+		close(fd);
+	close_range((unsigned)report + 1, ~0U, 0);
 	execlp(bin, bin, "--state-dir", state, mnt, (char *)NULL);
 	int e = errno;
 	if (write(report, &e, sizeof(e)) < 0) {

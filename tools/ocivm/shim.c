@@ -134,14 +134,17 @@ static void forward_loop(const struct shim_opts *o, const sigset_t *set)
 
 static void shim_setup_process(const struct shim_opts *o)
 {
+	int keep = o->go_fd > o->pty_slave ? o->go_fd : o->pty_slave;
+
 	prctl(PR_SET_NAME, "ocivm-shim");
 	signal(SIGPIPE, SIG_IGN);
 	if (chdir("/") < 0) {
 		/* harmless: only avoids pinning the caller's cwd */
 	}
-	for (int fd = 3; fd < 4096; fd++)
+	for (int fd = 3; fd < keep; fd++)
 		if (fd != o->go_fd && fd != o->pty_slave)
 			close(fd);
+	close_range((unsigned)(keep < 3 ? 3 : keep + 1), ~0U, 0);
 }
 
 void shim_main(const struct shim_opts *o)

@@ -76,6 +76,14 @@ else
 	echo "FAIL podman run: rc=$rc out='$out' err: $(tail -3 "$tmp/run.err" | tr '\n' ' ')"
 	fail=$((fail + 1))
 fi
+# podman stop: SIGTERM through `ocivm kill`, then podman rm (a second VM)
+"${P[@]}" run -d --name ocivm-stop localhost/ocivm-busybox sleep 1000 >/dev/null 2>"$tmp/d.err"
+if "${P[@]}" stop -t 30 ocivm-stop >/dev/null 2>>"$tmp/d.err" &&
+   "${P[@]}" rm ocivm-stop >/dev/null 2>>"$tmp/d.err"; then
+	echo "ok   podman run -d, stop, rm"; pass=$((pass + 1))
+else
+	echo "FAIL podman run -d/stop/rm: $(tail -2 "$tmp/d.err" | tr '\n' ' ')"; fail=$((fail + 1))
+fi
 for i in $(seq 1 100); do [ -z "$(ls "$ROOT/mnt/containers" 2>/dev/null)" ] && break; sleep 0.1; done
 if [ -z "$(ls "$ROOT/mnt/containers" 2>/dev/null)" ]; then
 	echo "ok   podman's cleanup deleted the container from the tree"; pass=$((pass + 1))

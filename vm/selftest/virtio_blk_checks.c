@@ -96,8 +96,10 @@ static int open_disks(const struct st_env *env, struct blkdev *rw, struct blkdev
 		if (r < 0)
 			continue;
 		b->capacity = stv_cfg64(&b->d, 0);
-		memset(b->serial, 0, sizeof(b->serial));
-		request(b, T_GET_ID, 0, b->serial, 20, false);
+		memset(buf, 0, 20);
+		request(b, T_GET_ID, 0, buf, 20, false);
+		memcpy(b->serial, buf, 20);
+		b->serial[20] = 0;
 		if (!strcmp(b->serial, "ocivm-st-rw"))
 			*rw = *b;
 		if (!strcmp(b->serial, "ocivm-st-ro"))

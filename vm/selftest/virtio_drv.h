@@ -4,7 +4,11 @@
 #ifndef OCIVM_ST_VIRTIO_DRV_H
 #define OCIVM_ST_VIRTIO_DRV_H
 
+#ifdef STV_HOST_SIM
+#include "tests/vm/virtio/st_host.h"   /* host-side simulation, see there */
+#else
 #include "selftest.h"
+#endif
 
 #define STV_QSIZE 16u
 #define STV_MAX_Q 2u

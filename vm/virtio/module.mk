@@ -24,3 +24,13 @@ fuzz: $(BUILD)/fuzz/fuzz_blk_req
 # bench/blk.sh (make bench): the device model against raw io_uring.
 $(call program,bench_blk,bench/blk.c $(VIRTIO_TDRV) $(VIRTIO_SRCS),$(VIRTIO_PKGS))
 BENCHES += bench/blk.sh
+
+# The guest's virtio checks run on the host against the device models
+# (tests/vm/virtio/st_host.c stands in for the payload framework).
+VIRTIO_GUEST_SRCS := vm/selftest/virtio_drv.c vm/selftest/virtio_checks.c vm/selftest/virtio_blk_checks.c
+$(BUILD)/tests/virtio_guest_sim: tests/vm/virtio/st_host.c $(VIRTIO_GUEST_SRCS) $(VIRTIO_SRCS)
+	@mkdir -p $(@D)
+	$(CC) $(filter-out -MMD -MP,$(BASE_CFLAGS)) -O1 $(SAN_FLAGS) -DSTV_HOST_SIM $(CFLAGS) $(LDFLAGS) \
+		-o $@ $^ $(call pc_libs,$(VIRTIO_PKGS)) -lpthread
+all: $(BUILD)/tests/virtio_guest_sim
+CHECK_SCRIPTS += tests/vm/virtio/guest_sim.sh

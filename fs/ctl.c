@@ -151,7 +151,7 @@ int ctl_parse(const char *text, size_t len, bool with_id, struct ctl_cmd *ret,
 	      struct oerr *err)
 {
 	char *words[CTL_MAX_WORDS];
-	size_t n, first = 1;
+	size_t n = 0, first = 1;
 	int r;
 
 	memset(ret, 0, offsetof(struct ctl_cmd, buf));

@@ -15,9 +15,8 @@ static void rfc3339_now(char *buf, size_t n)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 ts.tv_nsec / 1000000);
+	size_t len = strftime(buf, n, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + len, n - len, ".%03dZ", (int)(ts.tv_nsec / 1000000) % 1000);
 }
 
 /* log_set_sink target: every daemon message lands in MOUNT/log (and on
@@ -27,7 +26,7 @@ void fsd_log_sink(void *ctx, enum log_level level, const char *line)
 	struct fsd *fs = ctx;
 	const char *lv = level <= LOG_ERR ? "error" : level == LOG_WARN ? "warn" :
 			 level == LOG_INFO ? "info" : "debug";
-	char ts[40];
+	char ts[64];
 
 	rfc3339_now(ts, sizeof(ts));
 	if (fs->debug)

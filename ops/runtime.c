@@ -145,7 +145,7 @@ void ops_persist(struct ops *ops, struct ctr *c)
 
 void ops_set_status(struct ops *ops, struct ctr *c, enum ops_status s, struct ops_note *n)
 {
-	char ts[64];
+	char ts[48];
 
 	c->rec.status = s;
 	c->generation++;

@@ -56,7 +56,7 @@ struct ops {
 /* A change to tell fs/ about once the lock is dropped. */
 struct ops_note {
 	char id[OPS_ID_MAX + 1];
-	char line[OPS_ID_MAX + 64];
+	char line[OPS_ID_MAX + 96];
 	bool event, output;
 };
 

@@ -240,7 +240,7 @@ int ops_delete(struct ops *ops, const char *id, bool force, struct oerr *err)
 		/* keep the container: the user can see it and try again */
 		oerr_sys(err, -r, "%s: cannot remove %s", id, c->dir);
 	} else {
-		char ts[64];
+		char ts[48];
 		ops_rfc3339(ts, sizeof(ts));
 		snprintf(n.id, sizeof(n.id), "%s", id);
 		snprintf(n.line, sizeof(n.line), "%s %s deleted", ts, id);
@@ -268,7 +268,11 @@ static int stdin_req(struct ops *ops, const char *id, int (*fn)(struct vm *, voi
 	struct ctr *c = ops_find_ref(ops, id, err);
 	if (!c)
 		return -err->code;
-	int r = send_req(ops, c, fn, arg, err);
+	pthread_mutex_lock(&ops->lock);
+	bool stopped = c->rec.status == OPS_STOPPED;
+	pthread_mutex_unlock(&ops->lock);
+	int r = stopped ? oerr_set(err, EPIPE, "%s: stdin: the container has stopped", id)
+			: send_req(ops, c, fn, arg, err);
 	ops_unref(ops, c);
 	return r;
 }

@@ -1,0 +1,406 @@
+/* The runtime behind ops.h against the fake VM: create/start/kill/delete,
+ * errors that change nothing, failed creates that leave nothing behind,
+ * output streams, persistence and reload after a daemon restart. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fake_vm.h"
+#include "fileio.h"
+#include "ops/ops.h"
+
+static char tmp[64], state_dir[128], bundle[128];
+static pthread_mutex_t ev_mu = PTHREAD_MUTEX_INITIALIZER;
+static char events[8192];
+static int outputs, logs;
+
+static void on_event(void *ctx, const char *id, const char *line)
+{
+	pthread_mutex_lock(&ev_mu);
+	const char *sp = strchr(line, ' '); /* drop the timestamp */
+	strncat(events, sp ? sp + 1 : line, sizeof(events) - strlen(events) - 2);
+	strcat(events, "\n");
+	pthread_mutex_unlock(&ev_mu);
+}
+static void on_output(void *ctx, const char *id, int stream) { __atomic_add_fetch(&outputs, 1, __ATOMIC_SEQ_CST); }
+static void on_log(void *ctx, const char *line) { __atomic_add_fetch(&logs, 1, __ATOMIC_SEQ_CST); }
+static const struct ops_listener listener = { on_event, on_output, on_log };
+
+static const char *config_base =
+	"{\"ociVersion\":\"1.2.0\",\"root\":{\"path\":\"rootfs\"},"
+	"\"process\":{\"args\":[\"sh\",\"-c\",\"echo hi\"],\"env\":[\"A=b c\"],\"cwd\":\"/\","
+	"\"user\":{\"uid\":0,\"gid\":0}},\"hostname\":\"box\","
+	"\"annotations\":{\"k\":\"v\"},"
+	"\"linux\":{\"resources\":{\"cpu\":{\"quota\":200000,\"period\":100000}},\"maskedPaths\":[\"/proc/kcore\"]},"
+	"\"vm\":{\"kernel\":{\"path\":\"/fake/vmlinuz\"}%s}%s}";
+
+static void write_config(const char *vm_extra, const char *top_extra)
+{
+	char path[256], text[4096];
+	snprintf(path, sizeof(path), "%s/config.json", bundle);
+	snprintf(text, sizeof(text), config_base, vm_extra, top_extra);
+	assert_int_equal(file_write_atomic(path, text, strlen(text), 0644), 0);
+}
+
+static int setup(void **state)
+{
+	char p[256];
+	strcpy(tmp, "/tmp/ops-rt-XXXXXX");
+	if (!mkdtemp(tmp))
+		return -1;
+	snprintf(state_dir, sizeof(state_dir), "%s/state", tmp);
+	snprintf(bundle, sizeof(bundle), "%s/bundle", tmp);
+	mkdir(bundle, 0755);
+	snprintf(p, sizeof(p), "%s/rootfs", bundle);
+	mkdir(p, 0755);
+	write_config("", "");
+	fake_reset();
+	events[0] = '\0';
+	outputs = logs = 0;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static struct ops *open_ops(void)
+{
+	struct ops_options o = { .state_dir = state_dir, .kernel = "/default/vmlinuz" };
+	struct ops *ops = NULL;
+	struct oerr err = { 0 };
+	if (ops_open(&o, &listener, NULL, &ops, &err) < 0)
+		fail_msg("ops_open: %s", err.msg);
+	return ops;
+}
+
+static enum ops_status status_of(struct ops *ops, const char *id)
+{
+	struct ops_info in;
+	assert_int_equal(ops_get(ops, id, &in, NULL), 0);
+	return in.status;
+}
+
+/* events arrive from the supervisor thread: wait for a status */
+static void wait_status(struct ops *ops, const char *id, enum ops_status s)
+{
+	for (int i = 0; i < 500 && status_of(ops, id) != s; i++)
+		usleep(10000);
+	assert_string_equal(ops_status_name(status_of(ops, id)), ops_status_name(s));
+}
+
+static int exists(const char *fmt, const char *a)
+{
+	char p[512];
+	snprintf(p, sizeof(p), fmt, state_dir, a);
+	return access(p, F_OK) == 0;
+}
+
+static void test_lifecycle(void **state)
+{
+	struct ops *ops = open_ops();
+	struct oerr err = { 0 };
+	char *s = NULL;
+
+	assert_int_equal(ops_create(ops, "web", bundle, NULL, 0, &err), 0);
+	assert_int_equal(status_of(ops, "web"), OPS_CREATED);
+	assert_true(exists("%s/%s/state.json", "web"));
+	assert_true(exists("%s/%s/config.json", "web"));
+	assert_int_equal(fake.image_refs, 1);
+	assert_int_equal(fake.last_vcpus, 2); /* from linux.resources.cpu */
+	assert_non_null(strstr(fake.last_gspec, "version 1\nid web\nrootfs rootfs 0\n"));
+	assert_non_null(strstr(fake.last_gspec, "arg echo%20hi\nenv A=b%20c\ncwd /\nuser 0 0 -\n"));
+	assert_non_null(strstr(fake.last_gspec, "masked /proc/kcore\nend\n"));
+
+	assert_int_equal(ops_state_json(ops, "web", &s, NULL), 0);
+	assert_non_null(strstr(s, "\"ociVersion\":\"1.2.0\",\"id\":\"web\",\"status\":\"created\",\"pid\":4242,"));
+	assert_non_null(strstr(s, "\"annotations\":{\"k\":\"v\"},\"created\":\""));
+	free(s);
+
+	/* wrong-state operations are refused and change nothing */
+	oerr_clear(&err);
+	assert_int_equal(ops_delete(ops, "web", false, &err), -EBUSY);
+	assert_non_null(strstr(err.msg, "delete needs a stopped container"));
+	assert_int_equal(ops_pause(ops, "web", NULL), -EBUSY);
+	assert_int_equal(ops_resume(ops, "web", NULL), -EBUSY);
+	assert_int_equal(status_of(ops, "web"), OPS_CREATED);
+
+	assert_int_equal(ops_start(ops, "web", &err), 0);
+	assert_int_equal(status_of(ops, "web"), OPS_RUNNING);
+	assert_int_equal(ops_start(ops, "web", NULL), -EBUSY);
+	assert_int_equal(ops_pause(ops, "web", NULL), 0);
+	assert_int_equal(status_of(ops, "web"), OPS_PAUSED);
+	assert_int_equal(ops_kill(ops, "web", SIGTERM, NULL), -EBUSY); /* not while paused */
+	assert_int_equal(ops_resume(ops, "web", NULL), 0);
+
+	/* output lands in the stream file */
+	char run_dir[256], path[256];
+	snprintf(run_dir, sizeof(run_dir), "%s/web/vm", state_dir);
+	fake_output(run_dir, 1, "hello\n");
+	fake_output(run_dir, 2, "oops\n");
+	assert_int_equal(ops_stream_path(ops, "web", OPS_STREAM_STDOUT, path, sizeof(path)), 0);
+	char *out = NULL;
+	size_t len;
+	for (int i = 0; i < 200; i++) {
+		free(out);
+		out = NULL;
+		file_read_all(path, 4096, &out, &len);
+		if (out && len == 6)
+			break;
+		usleep(10000);
+	}
+	assert_string_equal(out, "hello\n");
+	free(out);
+	assert_int_equal(ops_write_stdin(ops, "web", "in", 2, NULL), 0);
+	assert_int_equal(fake.stdin_len, 2);
+
+	assert_int_equal(ops_kill(ops, "web", SIGTERM, NULL), 0);
+	wait_status(ops, "web", OPS_STOPPED);
+	struct ops_info in;
+	ops_get(ops, "web", &in, NULL);
+	assert_true(in.exited);
+	assert_int_equal(in.exit_status, 128 + SIGTERM);
+	assert_int_equal(in.pid, 0);
+	assert_int_equal(ops_kill(ops, "web", SIGKILL, NULL), -EBUSY);
+	assert_int_equal(ops_write_stdin(ops, "web", "x", 1, NULL), -EPIPE);
+	/* output stays readable after the stop */
+	assert_true(exists("%s/%s/stderr", "web"));
+
+	assert_int_equal(ops_delete(ops, "web", false, &err), 0);
+	assert_false(exists("%s/%s", "web"));
+	assert_int_equal(fake.image_refs, 0);
+	assert_int_equal(fake.live, 0);
+	assert_int_equal(ops_get(ops, "web", &in, NULL), -ENOENT);
+	assert_string_equal(events, "web created\nweb running\nweb paused\nweb running\n"
+			    "web stopped\nweb deleted\n");
+	ops_close(ops);
+}
+
+static void test_errors_change_nothing(void **state)
+{
+	struct ops *ops = open_ops();
+	struct oerr err = { 0 };
+	char bad[256];
+
+	assert_int_equal(ops_create(ops, "../x", bundle, NULL, 0, &err), -EINVAL);
+	oerr_clear(&err);
+	assert_int_equal(ops_create(ops, "a", "relative/bundle", NULL, 0, &err), -EINVAL);
+	assert_string_equal(err.msg, "bundle: must be an absolute path");
+	oerr_clear(&err);
+	snprintf(bad, sizeof(bad), "%s/nope", tmp);
+	assert_int_equal(ops_create(ops, "a", bad, NULL, 0, &err), -EINVAL);
+	const char *kv[] = { "color=red" };
+	oerr_clear(&err);
+	assert_int_equal(ops_create(ops, "a", bundle, kv, 1, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "unknown option \"color=red\""));
+	write_config(",\"image\":{\"path\":\"/i.qcow2\",\"format\":\"qcow2\"}", "");
+	oerr_clear(&err);
+	assert_int_equal(ops_create(ops, "a", bundle, NULL, 0, &err), -EINVAL);
+	assert_string_equal(err.msg, "vm.image.format: qcow2 images are not supported (only raw is served)");
+	char cpath[256];
+	const char *noproc = "{\"ociVersion\":\"1.2.0\",\"root\":{\"path\":\"rootfs\"},"
+			     "\"vm\":{\"kernel\":{\"path\":\"/k\"}}}";
+	snprintf(cpath, sizeof(cpath), "%s/config.json", bundle);
+	assert_int_equal(file_write_atomic(cpath, noproc, strlen(noproc), 0644), 0);
+	oerr_clear(&err);
+	assert_int_equal(ops_create(ops, "a", bundle, NULL, 0, &err), -EINVAL);
+	assert_string_equal(err.msg, "process.args: required when starting");
+	write_config("", "");
+	oerr_clear(&err);
+	assert_int_equal(ops_start(ops, "ghost", &err), -ENOENT);
+	assert_int_equal(ops_kill(ops, "ghost", 9, NULL), -ENOENT);
+	assert_int_equal(ops_delete(ops, "ghost", true, NULL), -ENOENT);
+	char *s = NULL;
+	assert_int_equal(ops_state_json(ops, "ghost", &s, NULL), -ENOENT);
+
+	const char *kv2[] = { "pid=777", "terminal=1" };
+	assert_int_equal(ops_create(ops, "a", bundle, kv2, 2, NULL), 0);
+	assert_non_null(strstr(fake.last_gspec, "terminal 1\n"));
+	struct ops_info in;
+	ops_get(ops, "a", &in, NULL);
+	assert_int_equal(in.pid, 777); /* the registered shim stands for it */
+	oerr_clear(&err);
+	assert_int_equal(ops_create(ops, "a", bundle, NULL, 0, &err), -EEXIST);
+	assert_int_equal(ops_kill(ops, "a", 0, NULL), -EINVAL);
+	assert_int_equal(fake.image_refs, 1);
+	char **ids;
+	size_t n;
+	assert_int_equal(ops_list(ops, &ids, &n), 0);
+	assert_int_equal(n, 1);
+	ops_free_list(ids, n);
+	/* forced delete of a created container */
+	assert_int_equal(ops_delete(ops, "a", true, NULL), 0);
+	assert_int_equal(fake.image_refs, 0);
+	assert_int_equal(fake.live, 0);
+	ops_close(ops);
+}
+
+static void test_failed_create_leaves_nothing(void **state)
+{
+	struct ops *ops = open_ops();
+	struct oerr err = { 0 };
+	char hook[256], marker[256], cfgx[1024];
+
+	fake.create_rc = -EIO;
+	assert_int_equal(ops_create(ops, "b", bundle, NULL, 0, &err), -EIO);
+	assert_non_null(strstr(err.msg, "create b: fake: the VM did not become ready"));
+	assert_false(exists("%s/%s", "b"));
+	assert_int_equal(fake.image_refs, 0);
+	fake.create_rc = 0;
+
+	fake.image_rc = -ENOSPC;
+	oerr_clear(&err);
+	assert_int_equal(ops_create(ops, "b", bundle, NULL, 0, &err), -ENOSPC);
+	assert_non_null(strstr(err.msg, "root.path: "));
+	assert_false(exists("%s/%s", "b"));
+	fake.image_rc = 0;
+
+	/* a failing createRuntime hook: the VM goes, poststop runs, nothing stays */
+	snprintf(hook, sizeof(hook), "%s/fail.sh", tmp);
+	snprintf(marker, sizeof(marker), "%s/poststop-ran", tmp);
+	char body[512];
+	snprintf(body, sizeof(body), "#!/bin/sh\nexit 1\n");
+	file_write_atomic(hook, body, strlen(body), 0755);
+	snprintf(cfgx, sizeof(cfgx), ",\"hooks\":{\"createRuntime\":[{\"path\":\"%s\"}],"
+		 "\"poststop\":[{\"path\":\"/bin/sh\",\"args\":[\"sh\",\"-c\",\"touch %s\"]}]}", hook, marker);
+	write_config("", cfgx);
+	oerr_clear(&err);
+	assert_int_equal(ops_create(ops, "b", bundle, NULL, 0, &err), -EIO);
+	assert_non_null(strstr(err.msg, "hooks.createRuntime[0]: "));
+	assert_false(exists("%s/%s", "b"));
+	assert_int_equal(fake.image_refs, 0);
+	assert_int_equal(fake.live, 0);
+	assert_int_equal(access(marker, F_OK), 0);
+	char **ids;
+	size_t n;
+	ops_list(ops, &ids, &n);
+	assert_int_equal(n, 0);
+	ops_free_list(ids, n);
+	assert_string_equal(events, "");
+	ops_close(ops);
+}
+
+static void test_start_failures(void **state)
+{
+	struct ops *ops = open_ops();
+	struct oerr err = { 0 };
+
+	fake.start = FAKE_START_ERROR;
+	assert_int_equal(ops_create(ops, "c", bundle, NULL, 0, NULL), 0);
+	assert_int_equal(ops_start(ops, "c", &err), -EIO);
+	assert_non_null(strstr(err.msg, "exec /bin/sh: no such file"));
+	assert_int_equal(status_of(ops, "c"), OPS_STOPPED);
+	char *s = NULL;
+	assert_int_equal(ops_vm_file(ops, "c", "last_error", &s, NULL), 0);
+	assert_non_null(strstr(s, "exec /bin/sh"));
+	free(s);
+	assert_int_equal(ops_vm_file(ops, "c", "nonsense", &s, NULL), -ENOENT);
+	assert_int_equal(ops_vm_file(ops, "c", "driver", &s, NULL), 0);
+	assert_string_equal(s, "qemu\n");
+	free(s);
+	assert_int_equal(ops_delete(ops, "c", false, NULL), 0);
+	assert_int_equal(fake.live, 0);
+
+	/* a failing startContainer hook stops and destroys it */
+	fake.start = FAKE_START_OK;
+	write_config("", ",\"hooks\":{\"startContainer\":[{\"path\":\"/bin/false\"}]}");
+	assert_int_equal(ops_create(ops, "d", bundle, NULL, 0, NULL), 0);
+	oerr_clear(&err);
+	assert_int_equal(ops_start(ops, "d", &err), -EIO);
+	assert_non_null(strstr(err.msg, "hooks.startContainer[0]: /bin/false exited with status 1"));
+	assert_int_equal(status_of(ops, "d"), OPS_STOPPED);
+	assert_int_equal(fake.live, 0);
+	assert_int_equal(ops_delete(ops, "d", false, NULL), 0);
+	assert_int_equal(fake.image_refs, 0);
+	ops_close(ops);
+}
+
+static void test_reload(void **state)
+{
+	struct ops *ops = open_ops();
+	char run_dir[256];
+
+	assert_int_equal(ops_create(ops, "r1", bundle, NULL, 0, NULL), 0);
+	assert_int_equal(ops_start(ops, "r1", NULL), 0);
+	assert_int_equal(ops_create(ops, "r2", bundle, NULL, 0, NULL), 0);
+	assert_int_equal(ops_create(ops, "r3", bundle, NULL, 0, NULL), 0);
+	assert_int_equal(ops_kill(ops, "r3", SIGKILL, NULL), 0);
+	wait_status(ops, "r3", OPS_STOPPED);
+	ops_close(ops); /* the daemon goes away; VMs keep running */
+	snprintf(run_dir, sizeof(run_dir), "%s/r1/vm", state_dir);
+	assert_true(fake_alive(run_dir));
+	snprintf(run_dir, sizeof(run_dir), "%s/r2/vm", state_dir);
+	fake_exit(run_dir, 3); /* r2's VM ends while no one watches */
+
+	/* a record left mid-create is undone on reload */
+	char p[256];
+	snprintf(p, sizeof(p), "%s/half", state_dir);
+	mkdir(p, 0700);
+	const char *rec = "{\"id\":\"half\",\"status\":\"creating\",\"imageHeld\":true}";
+	snprintf(p, sizeof(p), "%s/half/state.json", state_dir);
+	file_write_atomic(p, rec, strlen(rec), 0644);
+	fake.image_refs++;
+
+	ops = open_ops();
+	assert_int_equal(status_of(ops, "r1"), OPS_RUNNING);
+	assert_int_equal(status_of(ops, "r2"), OPS_STOPPED);
+	struct ops_info in;
+	ops_get(ops, "r2", &in, NULL);
+	assert_int_equal(in.exit_status, 3);
+	ops_get(ops, "r3", &in, NULL);
+	assert_int_equal(in.status, OPS_STOPPED);
+	assert_int_equal(in.exit_status, 128 + SIGKILL);
+	assert_int_equal(ops_get(ops, "half", &in, NULL), -ENOENT);
+	assert_false(exists("%s/%s", "half"));
+	char *cfg = NULL;
+	assert_int_equal(ops_config_json(ops, "r1", &cfg, NULL), 0);
+	assert_non_null(strstr(cfg, "/fake/vmlinuz"));
+	free(cfg);
+	/* the re-attached VM is supervised again */
+	snprintf(run_dir, sizeof(run_dir), "%s/r1/vm", state_dir);
+	fake_exit(run_dir, 0);
+	wait_status(ops, "r1", OPS_STOPPED);
+	for (const char *const *id = (const char *const[]){ "r1", "r2", "r3", NULL }; *id; id++)
+		assert_int_equal(ops_delete(ops, *id, false, NULL), 0);
+	assert_int_equal(fake.image_refs, 0);
+	ops_close(ops);
+}
+
+static void test_features(void **state)
+{
+	char *s = NULL;
+	assert_int_equal(ops_features_json(&s), 0);
+	assert_non_null(strstr(s, "\"ociVersionMax\":\t\"1.3.0\""));
+	assert_non_null(strstr(s, "\"poststop\""));
+	free(s);
+	struct ops *ops = open_ops();
+	assert_non_null(strstr(ops_hypervisor_line(ops), "fake VM driver"));
+	ops_close(ops);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_errors_change_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_create_leaves_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_start_failures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_features, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("ops_runtime", tests, NULL, NULL);
+}

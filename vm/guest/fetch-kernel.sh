@@ -22,6 +22,7 @@ fi
 if [ -z "$(release_of "$dir/root")" ] || ! ls "$dir"/root/boot/vmlinuz-* >/dev/null 2>&1; then
 	command -v apt-get >/dev/null || { echo "fetch-kernel: needs apt-get (Debian)" >&2; exit 1; }
 	mkdir -p "$dir/debs"
+	chown _apt "$dir/debs" 2>/dev/null || true   # apt-get download drops to _apt
 	cd "$dir/debs"
 	if ! apt-cache show "$pkg" >/dev/null 2>&1; then
 		apt-get update -qq </dev/null

@@ -73,8 +73,15 @@ result() {
 	if [ "$2" -eq 0 ]; then echo "PASS $1"; pass=$((pass + 1)); else echo "FAIL $1"; fail=$((fail + 1)); fi
 }
 
-boot hello -o hello -x 3 -- /bin/sh -c 'echo hello; exit 3'
-result "hello-exit3: stdout 'hello', status 3" $?
+# The same boot also checks what init applied from the SPEC the peer sends
+# (hostname, masked /proc/kcore, read-only /proc/sys, overlay upper layer,
+# default /dev nodes) -- one line each, after "hello".
+probe='echo hello; echo host=$(hostname); echo kcore=$(head -c 16 /proc/kcore | wc -c);
+(echo x > /proc/sys/kernel/domainname) 2>/dev/null || echo sysctl-ro=yes;
+echo x > /etc/rwtest && echo rootfs-rw=yes; [ -c /dev/null ] && echo devnull=yes; exit 3'
+boot hello -o hello -o host=e2e -o kcore=0 -o sysctl-ro=yes -o rootfs-rw=yes -o devnull=yes \
+	-x 3 -- /bin/sh -c "$probe"
+result "hello-exit3: stdout 'hello', status 3 (and config applied)" $?
 boot missing -e "No such file or directory" -x 127 -- /no/such/binary
 result "missing-binary: ERROR + status 127" $?
 

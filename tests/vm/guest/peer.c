@@ -5,7 +5,7 @@
  * EXITED, and checks what it was told to expect.  Prints one line per
  * check and the timings (ms since the peer started, which the caller starts
  * together with QEMU).
- *   guest-peer -s SOCK [-o STDOUT_SUBSTR] [-x EXIT] [-e ERROR_SUBSTR] -- ARG... */
+ *   guest-peer -s SOCK [-o STDOUT_SUBSTR]... [-x EXIT] [-e ERROR_SUBSTR] -- ARG... */
 #include "chan.h"
 #include "gspec.h"
 
@@ -22,7 +22,8 @@
 #define PEER_TIMEOUT_MS 240000
 
 struct peer {
-	const char *sock, *want_out, *want_err;
+	const char *sock, *want_err;
+	const char *want_out[16]; int n_want_out;
 	int want_exit;
 	char **args; int n_args;
 	int fd;
@@ -158,7 +159,7 @@ int main(int argc, char **argv)
 
 	while ((c = getopt(argc, argv, "s:o:x:e:")) != -1) {
 		if (c == 's') p.sock = optarg;
-		else if (c == 'o') p.want_out = optarg;
+		else if (c == 'o' && p.n_want_out < 16) p.want_out[p.n_want_out++] = optarg;
 		else if (c == 'x') p.want_exit = atoi(optarg);
 		else if (c == 'e') p.want_err = optarg;
 		else return 2;
@@ -171,8 +172,11 @@ int main(int argc, char **argv)
 	int r = peer_converse(&p);
 	p.out[p.out_len] = '\0';
 	bad += check(r == 0, "conversation ended with EXITED");
-	if (p.want_out)
-		bad += check(strstr(p.out, p.want_out) != NULL, "stdout has the expected text");
+	for (int i = 0; i < p.n_want_out; i++) {
+		char what[256];
+		snprintf(what, sizeof(what), "output has \"%s\"", p.want_out[i]);
+		bad += check(strstr(p.out, p.want_out[i]) != NULL, what);
+	}
 	if (p.want_err)
 		bad += check(strstr(p.err, p.want_err) != NULL, "ERROR has the expected reason");
 	if (p.want_exit >= 0)

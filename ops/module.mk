@@ -14,3 +14,4 @@ $(BUILD)/fuzz/fuzz_config: ops/fuzz/fuzz_config.c $(OPS_CONFIG_SRCS) common/err.
 $(call unit_test,test_ops_lifecycle,tests/ops/test_lifecycle.c ops/lifecycle.c common/err.c,,)
 $(call unit_test,test_ops_hooks,tests/ops/test_hooks.c ops/hooks.c $(OPS_CONFIG_SRCS) common/err.c common/fileio.c,libcjson,)
 $(call unit_test,test_ops_runtime,tests/ops/test_runtime.c tests/ops/fake_vm.c $(OPS_SRCS) common/err.c common/fileio.c common/gspec.c,libcjson,)
+$(call unit_test,test_ops_store,tests/ops/test_store.c ops/store.c ops/cj.c ops/lifecycle.c common/err.c common/fileio.c,libcjson,)

@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "fake_vm.h"
@@ -74,6 +76,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	char cmd[128];
+	umount2(state_dir, MNT_DETACH);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
 	return system(cmd) == 0 ? 0 : -1;
 }
@@ -380,6 +383,43 @@ static void test_reload(void **state)
 	ops_close(ops);
 }
 
+static void test_state_dir_full(void **state)
+{
+	char filler[256], block[4096];
+	struct oerr err = { 0 };
+
+	mkdir(state_dir, 0700);
+	if (mount("tmpfs", state_dir, "tmpfs", 0, "size=64k") < 0) {
+		print_message("cannot mount a tmpfs here (%s): skipped\n", strerror(errno));
+		skip();
+	}
+	struct ops *ops = open_ops();
+	assert_int_equal(ops_create(ops, "early", bundle, NULL, 0, NULL), 0);
+	snprintf(filler, sizeof(filler), "%s/.filler", state_dir);
+	int fd = open(filler, O_WRONLY | O_CREAT, 0644);
+	memset(block, 'f', sizeof(block));
+	while (write(fd, block, sizeof(block)) > 0)
+		;
+	close(fd);
+	assert_int_equal(ops_create(ops, "late", bundle, NULL, 0, &err), -ENOSPC);
+	assert_false(exists("%s/%s", "late"));
+	assert_int_equal(fake.image_refs, 1);
+	/* a state change that cannot be saved is logged; the old record stays whole */
+	int logs0 = logs;
+	assert_int_equal(ops_kill(ops, "early", SIGKILL, NULL), 0);
+	wait_status(ops, "early", OPS_STOPPED);
+	for (int i = 0; i < 200 && logs == logs0; i++)
+		usleep(10000);
+	assert_true(logs > logs0);
+	ops_close(ops);
+	unlink(filler);
+	ops = open_ops(); /* reload: the VM is gone, so it is stopped either way */
+	assert_int_equal(status_of(ops, "early"), OPS_STOPPED);
+	assert_int_equal(ops_delete(ops, "early", false, NULL), 0);
+	assert_int_equal(fake.image_refs, 0);
+	ops_close(ops);
+}
+
 static void test_features(void **state)
 {
 	char *s = NULL;
@@ -400,6 +440,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_failed_create_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_start_failures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_dir_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_features, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("ops_runtime", tests, NULL, NULL);

@@ -5,3 +5,7 @@ INSTALL_BIN += $(BUILD)/bin/ocivm-vmm
 # ocivm-vmmctl: send one control request (tests, debugging).
 $(call program,ocivm-vmmctl,vm/vmm/ctl.c,,)
 CHECK_SCRIPTS += tests/vm/selftest.sh
+
+# Unit tests (no KVM): tests/vm/vmm/.
+$(call unit_test,vmm_exit,tests/vm/vmm/test_exit.c vm/vmm/exit.c vm/vmm/bus.c)
+$(call unit_test,vmm_acpi,tests/vm/vmm/test_acpi.c vm/vmm/acpi.c $(COMMON_SRCS))

@@ -308,6 +308,47 @@ static void test_terminal(void **state)
 	free(r.out);
 }
 
+/* The per-process config: rlimits, umask, env, user, groups, capabilities,
+ * noNewPrivileges.  Needs root (to change uid); skipped otherwise. */
+static void test_identity(void **state)
+{
+	struct result r;
+	static char env2[] = "GREETING=hi there";
+
+	if (geteuid() != 0) {
+		print_message("SKIP: needs root to switch uid\n");
+		skip();
+	}
+	set_plan(0, "/", "/bin/sh", "-c",
+		 "echo nofile=$(ulimit -n) umask=$(umask) greet=\"$GREETING\" id=$(id -u):$(id -g) "
+		 "groups=\"$(id -G)\"; grep -E '^(CapEff|CapBnd|CapAmb|NoNewPrivs)' /proc/self/status", NULL);
+	plan.env[1] = env2;
+	plan.n_env = 2;
+	plan.rlimits[0] = (struct gplan_rlimit){ RLIMIT_NOFILE, 123, 456 };
+	plan.n_rlimits = 1;
+	plan.umask = 027;
+	plan.has_user = 1;
+	plan.uid = 65534;
+	plan.gid = 65534;
+	plan.gids[0] = 65534;
+	plan.gids[1] = 5;
+	plan.n_gids = 2;
+	plan.has_caps = 1;
+	plan.caps[GCAP_BOUNDING] = plan.caps[GCAP_PERMITTED] = plan.caps[GCAP_EFFECTIVE] =
+		plan.caps[GCAP_INHERITABLE] = plan.caps[GCAP_AMBIENT] = 1ull << 10; /* NET_BIND_SERVICE */
+	plan.nnp = 1;
+	run_simple(&r, NULL, 0, 0);
+	assert_non_null(r.out);
+	assert_non_null(strstr(r.out, "nofile=123 umask=0027 greet=hi there id=65534:65534"));
+	assert_non_null(strstr(r.out, "groups=65534 5"));
+	assert_non_null(strstr(r.out, "CapEff:\t0000000000000400"));
+	assert_non_null(strstr(r.out, "CapBnd:\t0000000000000400"));
+	assert_non_null(strstr(r.out, "CapAmb:\t0000000000000400"));
+	assert_non_null(strstr(r.out, "NoNewPrivs:\t1"));
+	assert_int_equal(r.value, 0);
+	free(r.out);
+}
+
 static int setup(void **state)
 {
 	alarm(120);   /* a deadlock fails the run instead of hanging it */
@@ -326,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_heavy_both_ways),
 		cmocka_unit_test(test_background_holder),
 		cmocka_unit_test(test_terminal),
+		cmocka_unit_test(test_identity),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

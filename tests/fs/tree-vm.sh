@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Slow test: the bundled busybox container through the real ocivmfs and the
+# hypervisor it picks here (QEMU/TCG on kvm_pvm machines), driven only by
+# file operations: ln -s, ctl, stdin, stdout, wait, exit, events, rmdir.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/fs/lib.sh
+BUILD=${BUILD:-build}
+BIN=$BUILD/bin/ocivmfs
+BUNDLE=$BUILD/bundle/busybox
+
+if ! why=$(can_fuse); then echo "skip - all: $why"; SKIP=1; summary; exit 0; fi
+for f in "$BIN" "$BUILD/guest/vmlinuz" "$BUILD/guest/initrd.img" "$BUNDLE/config.json"; do
+	if [ ! -e "$f" ]; then
+		echo "skip - all: $f missing (run: make BUILD=$BUILD all guest)"; SKIP=1; summary; exit 0
+	fi
+done
+T=$(mktemp -d /tmp/ocivmfs-vm.XXXXXX)
+M=$T/m C=$T/m/containers/bb
+cleanup() {
+	[ -d "$C" ] && echo "delete force" > "$C/ctl" 2>/dev/null
+	is_mounted "$M" && fusermount3 -u "$M"
+	rm -rf "$T"
+}
+trap cleanup EXIT
+mount_tree "$BIN" "$M" "$T/state" || { bad "mount"; summary; exit 1; }
+echo "# $(cat "$M/hypervisor")"
+
+exec 7< "$M/events"
+timeout 300 cat <&7 > "$T/events" & EVPID=$!
+exec 7<&-
+check "ln -s creates the busybox container (boots the VM)" ln -s "$(realpath "$BUNDLE")" "$C"
+check "status is created" test "$(cat "$C/status" 2>/dev/null)" = created
+check "pid is a live host process" kill -0 "$(cat "$C/pid" 2>/dev/null)"
+check "vm/driver names the driver" grep -q . "$C/vm/driver"
+cat "$C/stdout" > "$T/stdout" 2>/dev/null & OUTPID=$!
+check "start" bash -c "echo start > $C/ctl"
+check "stdin takes a script" bash -c "printf 'echo hello from busybox\nexit 3\n' > $C/stdin"
+code=$(timeout 120 cat "$C/wait" 2>/dev/null)
+check "wait gives the exit status 3" test "$code" = 3
+check "exit says 3" test "$(cat "$C/exit" 2>/dev/null)" = 3
+check "stdout has the output" wait_until 10 grep -q "hello from busybox" "$T/stdout"
+check "stdout reader got EOF" wait_until 10 eval "! kill -0 $OUTPID 2>/dev/null"
+cat "$C/console" > "$T/console" 2>/dev/null
+check "console has the guest's boot messages" grep -qiE 'linux|ocivm' "$T/console"
+check "events saw created, running, stopped" wait_until 10 eval \
+	"grep -q ' bb created\$' $T/events && grep -q ' bb running\$' $T/events && grep -q ' bb stopped\$' $T/events"
+check "rmdir deletes it" rmdir "$C"
+check "it is gone" test ! -e "$C"
+kill $EVPID 2>/dev/null
+if ! summary; then
+	echo "# last log lines:"; tail -n 8 "$M/log" | sed 's/^/# /'
+	echo "# events:"; sed 's/^/# /' "$T/events"
+	echo "# console (head):"; head -n 5 "$T/console" | sed 's/^/# /'
+	exit 1
+fi

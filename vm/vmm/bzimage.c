@@ -26,7 +26,7 @@ static uint64_t le64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v;
 
 int bzimage_probe(const uint8_t *img, size_t len)
 {
-	if (len < HDR_END + 512 || le16(img + HDR_BOOT_FLAG) != 0xaa55 ||
+	if (len < HDR_END || le16(img + HDR_BOOT_FLAG) != 0xaa55 ||
 	    memcmp(img + HDR_MAGIC, "HdrS", 4) != 0)
 		return -ENOEXEC;
 	if (le16(img + HDR_VERSION) < 0x020c || !(img[HDR_XLOADFLAGS] & XLF_KERNEL_64))

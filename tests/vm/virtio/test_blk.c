@@ -411,6 +411,49 @@ static void test_device_broken_ring(void **state)
 	dev_close(&f);
 }
 
+static void test_device_hostile_chains(void **state)
+{
+	struct dev_fx f;
+	uint32_t id, len;
+	dev_open(&f, false, true);
+	/* no writable byte for a status: returned with used length 0 */
+	struct drv_seg s[1] = { { f.hdr, 16, false } };
+	uint16_t head = drv_add(&f.d, 0, s, 1, false);
+	drv_kick(&f.d, 0);
+	assert_int_equal(drv_wait_used(&f.d, 0, &id, &len, 5000), 1);
+	assert_int_equal(id, head);
+	assert_int_equal(len, 0);
+	/* the device goes on */
+	assert_int_equal(dev_req(&f, VIRTIO_BLK_T_IN, 1, 512, true, false, NULL), 0);
+	/* a data descriptor outside guest memory: the queue breaks, no crash */
+	struct drv_seg bad[3] = { { f.hdr, 16, false }, { DRV_GPA_BASE + (2 << 20), 512, true },
+				  { f.st, 1, true } };
+	drv_add(&f.d, 0, bad, 3, false);
+	drv_kick(&f.d, 0);
+	for (int i = 0; i < 500 && !(drv_rd(&f.d, 0x70) & 0x40); i++)
+		usleep(1000);
+	assert_true(drv_rd(&f.d, 0x70) & 0x40);
+	dev_close(&f);
+}
+
+static void test_iov_advance(void **state)
+{
+	char a[8], b[8];
+	struct iovec v[2] = { { a, 8 }, { b, 8 } }, *p = v;
+	int n = 2;
+	blk_iov_advance(&p, &n, 3);
+	assert_int_equal(n, 2);
+	assert_ptr_equal(p[0].iov_base, a + 3);
+	assert_int_equal(p[0].iov_len, 5);
+	blk_iov_advance(&p, &n, 5);
+	assert_int_equal(n, 1);
+	assert_ptr_equal(p[0].iov_base, b);
+	blk_iov_advance(&p, &n, 8);
+	assert_int_equal(n, 0);
+	blk_iov_advance(&p, &n, 8);   /* past the end: stays empty */
+	assert_int_equal(n, 0);
+}
+
 static void test_create_errors(void **state)
 {
 	struct drv d;
@@ -436,6 +479,7 @@ int main(void)
 		cmocka_unit_test(test_engine_uring), cmocka_unit_test(test_engine_errors),
 		cmocka_unit_test(test_device_sync), cmocka_unit_test(test_device_uring),
 		cmocka_unit_test(test_device_ro), cmocka_unit_test(test_device_broken_ring),
+		cmocka_unit_test(test_device_hostile_chains), cmocka_unit_test(test_iov_advance),
 		cmocka_unit_test(test_create_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -164,7 +164,12 @@ static bool rx_work(struct vconsole *c)
 			c->rx_starved = true;
 		if (r <= 0)
 			break;
-		ssize_t n = ch->write_len ? read_into_chain(c->client, ch) : 0;
+		if (ch->write_len == 0) {   /* nothing to fill: hand it back */
+			virtq_push(&c->v->q[RXQ], ch->head, 0);
+			did = true;
+			continue;
+		}
+		ssize_t n = read_into_chain(c->client, ch);
 		if (n > 0) {
 			virtq_push(&c->v->q[RXQ], ch->head, (uint32_t)n);
 			did = true;

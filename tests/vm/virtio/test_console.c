@@ -166,6 +166,25 @@ static void test_client_hangup(void **state)
 	close(b);
 }
 
+static void test_rx_chain_without_room(void **state)
+{
+	struct drv *d = *state;
+	int fd = client(d);
+	assert_int_equal(write(fd, "data", 4), 4);
+	uint64_t b = drv_alloc(d, 16, 16);
+	struct drv_seg s = { b, 16, false };   /* device-readable: useless for RX */
+	drv_add(d, 0, &s, 1, false);
+	drv_kick(d, 0);
+	uint32_t id, len;
+	assert_int_equal(drv_wait_used(d, 0, &id, &len, 5000), 1);
+	assert_int_equal(len, 0);
+	b = guest_rx_buf(d, 16);   /* the client is still there */
+	assert_int_equal(drv_wait_used(d, 0, &id, &len, 5000), 1);
+	assert_int_equal(len, 4);
+	assert_memory_equal(drv_ptr(d, b), "data", 4);
+	close(fd);
+}
+
 static void test_attach_errors(void **state)
 {
 	struct drv *d = *state;
@@ -178,7 +197,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(x) cmocka_unit_test_setup_teardown(x, setup, teardown)
 		T(test_tx_to_host), T(test_rx_from_host), T(test_backpressure_without_client),
-		T(test_client_replaced), T(test_client_hangup), T(test_attach_errors),
+		T(test_client_replaced), T(test_client_hangup), T(test_rx_chain_without_room),
+		T(test_attach_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

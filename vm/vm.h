@@ -101,7 +101,10 @@ int vm_fd(const struct vm *vm);
 int vm_dispatch(struct vm *vm);
 
 /* Kill the hypervisor (TERM, then KILL after grace_ms), reap it, remove its
- * files from run_dir.  Then vm_free().  */
+ * files from run_dir.  Then vm_free().  The files are chan.sock,
+ * control.sock, console (the guest's serial console: copy it first if it must
+ * outlive the VM), hypervisor.log (the VMM's own stdout/stderr) and vm.json.
+ * Not concurrently with vm_dispatch() on the same vm.  */
 int vm_destroy(struct vm *vm, unsigned grace_ms);
 /* Forget the handle; the VM process keeps running (daemon shutdown). */
 void vm_free(struct vm *vm);
@@ -118,6 +121,9 @@ struct vm_info {
 	unsigned vcpus;
 	uint64_t memory_mib;
 	double spawn_ms, hello_ms, ready_ms; /* since vm_create was called */
+	const char *notes;        /* remarks for a person ("" if none), e.g. disks
+				   * on a file system refusing O_DIRECT (QEMU then
+				   * uses cache=writeback,aio=threads) */
 };
 void vm_get_info(const struct vm *vm, struct vm_info *ret);
 
@@ -128,6 +134,13 @@ void vm_get_info(const struct vm *vm, struct vm_info *ret);
  * when no one uses it.  Returns the image path (malloc'd). */
 int vm_image_acquire(const char *cache_dir, const char *rootfs_dir, const char *owner,
 		     char **ret_path, struct oerr *err);
+/* The images are ext4 (gspec "rootfs_fstype ext4"), without a journal, and
+ * shared: vm_create attaches them read-only whatever vm_disk.readonly says
+ * (ocivm-init mounts them read-only under an overlay with a tmpfs upper).
+ * One owner holds at most one image (-EEXIST for a second, different one).
+ * The key covers each entry's relative path, type and mode, uid, gid, size,
+ * mtime (ns), device number and symlink target; file contents are not read. */
+/* 0 also when owner holds nothing (releasing twice is harmless). */
 int vm_image_release(const char *cache_dir, const char *owner, struct oerr *err);
 
 #endif

@@ -218,3 +218,13 @@ int vm_image_release(const char *cache_dir, const char *owner, struct oerr *err)
 	close(lock);
 	return 0;
 }
+
+bool vm_image_is_cached(const char *path)
+{
+	const char *base = path ? strrchr(path, '/') : NULL;
+	size_t hexlen = strspn(base ? base + 1 : "", "0123456789abcdef");
+
+	if (!base || hexlen != 32 || strcmp(base + 1 + 32, "." VM_IMAGE_FSTYPE) != 0)
+		return false;
+	return base - path >= 7 && strncmp(base - 7, "/images", 7) == 0;
+}

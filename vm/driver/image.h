@@ -2,6 +2,7 @@
 #ifndef OCIVM_VM_DRIVER_IMAGE_H
 #define OCIVM_VM_DRIVER_IMAGE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define VM_IMAGE_FSTYPE "ext4"
@@ -22,5 +23,10 @@ struct vm_tree_sum {
 int vm_tree_hash(const char *dir, struct vm_tree_sum *ret);
 /* Image size in bytes for a tree: data + inode tables + 25% + 16 MiB. */
 uint64_t vm_image_size_for(const struct vm_tree_sum *sum);
+
+/* Is path an image of this cache (CACHE/images/KEY.ext4)?  Such images are
+ * shared by every container of that rootfs, so the drivers attach them
+ * read-only whatever the config says (the guest overlays a tmpfs). */
+bool vm_image_is_cached(const char *path);
 
 #endif

@@ -6,3 +6,5 @@ VM_DRIVER_SRCS := vm/driver/strv.c vm/driver/paths.c vm/driver/sock.c \
                   vm/driver/record.c vm/driver/spawn.c vm/driver/resolve.c \
                   vm/driver/session.c vm/driver/vm.c vm/driver/treehash.c \
                   vm/driver/image.c
+# Extra libraries VM_DRIVER_SRCS need (none beyond -lpthread).
+VM_DRIVER_LDLIBS :=

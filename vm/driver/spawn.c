@@ -162,10 +162,10 @@ int vm_reap(int pidfd, bool is_child)
 {
 	siginfo_t si = { 0 };
 
-	if (!is_child)
-		return 0;
+	/* Attached after a restart it may still be our child (same process):
+	 * try anyway, ECHILD just means someone else reaps it. */
 	if (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED | WNOHANG) < 0)
-		return -errno;
+		return is_child ? -errno : 0;
 	if (si.si_code == CLD_EXITED)
 		return W_EXITCODE(si.si_status, 0);
 	return si.si_status & 0x7f;

@@ -24,7 +24,7 @@ int vm_proc_start_time(pid_t pid, unsigned long long *ret);
 /* Wait until pidfd is readable (process gone) for at most timeout_ms:
  * 1 gone, 0 still running, -errno. */
 int vm_pidfd_wait(int pidfd, unsigned timeout_ms);
-/* Reap a child we forked (no-op, 0, for a process we only attached to).
+/* Reap the process if it is our child (0 for one we cannot reap).
  * Returns the wait status or -errno. */
 int vm_reap(int pidfd, bool is_child);
 

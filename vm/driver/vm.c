@@ -2,6 +2,7 @@
  * destroy.  The conversation itself is in session.c. */
 #include "vm_priv.h"
 #include "resolve.h"
+#include "image.h"
 #include "spawn.h"
 #include "cleanup.h"
 
@@ -106,8 +107,9 @@ static int vm_check_config(const struct vm_config *cfg, struct oerr *err)
 	if (cfg->initrd && access(cfg->initrd, R_OK) < 0)
 		return oerr_sys(err, errno, "initrd %s", cfg->initrd);
 	for (size_t i = 0; i < cfg->n_disks; i++)
-		if (!cfg->disks[i].path || access(cfg->disks[i].path,
-						   cfg->disks[i].readonly ? R_OK : R_OK | W_OK) < 0)
+		if (!cfg->disks[i].path ||
+		    access(cfg->disks[i].path, cfg->disks[i].readonly ||
+			   vm_image_is_cached(cfg->disks[i].path) ? R_OK : R_OK | W_OK) < 0)
 			return oerr_sys(err, cfg->disks[i].path ? errno : EINVAL, "disk %s",
 					cfg->disks[i].path ? cfg->disks[i].path : "(none)");
 	if (!cfg->gspec || !cfg->gspec_len)
@@ -118,14 +120,25 @@ static int vm_check_config(const struct vm_config *cfg, struct oerr *err)
 	return 0;
 }
 
-/* Build the argv, spawn, write vm.json. */
-static int vm_launch(struct vm *vm, const struct vm_config *cfg,
+/* Build the argv, spawn, write vm.json.  Cached rootfs images are shared:
+ * they are attached read-only whatever the config says. */
+static int vm_launch(struct vm *vm, const struct vm_config *user_cfg,
 		     const struct vm_host_probe *probe, struct oerr *err)
 {
+	struct vm_config copy = *user_cfg, *cfg = &copy;
 	struct vm_choice c;
 	struct strv argv;
-	int r = vm_resolve(cfg, probe, &c, err);
+	int r;
 
+	_cleanup_free_ struct vm_disk *disks = calloc(user_cfg->n_disks + 1, sizeof(*disks));
+	if (!disks)
+		return oerr_set(err, ENOMEM, "out of memory");
+	for (size_t i = 0; i < user_cfg->n_disks; i++) {
+		disks[i] = user_cfg->disks[i];
+		disks[i].readonly |= vm_image_is_cached(disks[i].path);
+	}
+	copy.disks = disks;
+	r = vm_resolve(cfg, probe, &c, err);
 	if (r < 0)
 		return r;
 	_cleanup_free_ char *binary = c.binary;
@@ -133,6 +146,9 @@ static int vm_launch(struct vm *vm, const struct vm_config *cfg,
 			       .accel = c.accel, .tsc_khz = probe->tsc_khz,
 			       .no_direct_io = disks_refuse_direct_io(cfg) };
 	vm->drv = c.drv;
+	if (l.no_direct_io && c.drv == &vm_driver_qemu)
+		snprintf(vm->notes, sizeof(vm->notes), "a disk's file system refuses O_DIRECT: "
+			 "QEMU uses cache=writeback,aio=threads instead of cache=none,aio=io_uring");
 	strv_init(&argv);
 	r = c.drv->build_argv(&l, &argv, err);
 	if (r == 0)
@@ -338,5 +354,6 @@ void vm_get_info(const struct vm *vm, struct vm_info *ret)
 		.spawn_ms = vm->spawn_ms,
 		.hello_ms = vm->hello_ms,
 		.ready_ms = vm->ready_ms,
+		.notes = vm->notes,
 	};
 }

@@ -109,13 +109,47 @@ static void case_signal(struct tally *t, struct e2e_env *e, enum vm_driver d, co
 	report(t, ok, name, "signal", detail);
 }
 
+/* The daemon restarts: the handle is dropped, the VM runs on, vm_attach
+ * finds it through run_dir/vm.json and the conversation continues. */
+static void case_reattach(struct tally *t, struct e2e_env *e, enum vm_driver d, const char *name)
+{
+	struct e2e_run run;
+	struct oerr err = { 0 };
+	char detail[512];
+	int status = 0;
+	bool ok = boot(e, d, "echo ready; read x; echo got $x; exit 7", &run, detail, sizeof(detail));
+
+	if (ok) {
+		int r = e2e_pump(&run, "ready\n", 30000);
+		pid_t pid = vm_pid(run.vm);
+		vm_free(run.vm);
+		run.vm = NULL;
+		if (r == 0)
+			r = vm_attach(e->run_dir, e2e_callbacks(), &run, &run.vm, &status, &err);
+		if (r == 0 && vm_pid(run.vm) != pid)
+			r = -ESRCH;
+		if (r == 0)
+			r = vm_write_stdin(run.vm, "abc\n", 4, &err);
+		if (r == 0)
+			r = e2e_pump(&run, NULL, 30000);
+		ok = r == 0 && strstr(run.out, "got abc\n") && run.status == 7;
+		snprintf(detail, sizeof(detail), "vm_free + vm_attach, stdin after: %s, status %d%s%.300s",
+			 strstr(run.out, "got abc\n") ? "echoed" : "lost", run.status,
+			 err.msg[0] ? "; " : "", err.msg);
+		if (!run.vm)   /* attach failed: the VM still runs, stop it */
+			kill(pid, SIGKILL);
+	}
+	e2e_destroy(&run);
+	report(t, ok, name, "reattach", detail);
+}
+
 static void run_driver(struct tally *t, struct e2e_env *e, enum vm_driver d, const char *name,
 		       const char *skip)
 {
-	static const char *const cases[] = { "echo+exit", "stdin", "signal" };
+	static const char *const cases[] = { "echo+exit", "stdin", "signal", "reattach" };
 
 	if (skip) {
-		for (size_t i = 0; i < 3; i++) {
+		for (size_t i = 0; i < 4; i++) {
 			printf("skip %s %s: %s\n", name, cases[i], skip);
 			t->skipped++;
 		}
@@ -124,6 +158,7 @@ static void run_driver(struct tally *t, struct e2e_env *e, enum vm_driver d, con
 	case_echo(t, e, d, name);
 	case_stdin(t, e, d, name);
 	case_signal(t, e, d, name);
+	case_reattach(t, e, d, name);
 }
 
 int main(void)
@@ -135,7 +170,7 @@ int main(void)
 
 	if (r != 0) {
 		printf("%s vm/driver e2e: %s\n", r > 0 ? "skip" : "FAIL", why);
-		printf("0 passed, %d failed, %d skipped\n", r > 0 ? 0 : 1, r > 0 ? 6 : 0);
+		printf("0 passed, %d failed, %d skipped\n", r > 0 ? 0 : 1, r > 0 ? 8 : 0);
 		e2e_env_fini(&e);
 		return r > 0 ? 0 : 1;
 	}

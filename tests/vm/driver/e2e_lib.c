@@ -110,6 +110,11 @@ static const struct vm_callbacks e2e_cbs = {
 	.on_started = on_started, .on_output = on_output, .on_exit = on_exit_cb,
 };
 
+const struct vm_callbacks *e2e_callbacks(void)
+{
+	return &e2e_cbs;
+}
+
 static int make_gspec(const char *script, char **ret, size_t *ret_len)
 {
 	struct gspec_writer w;
@@ -148,8 +153,22 @@ int e2e_create(struct e2e_env *e, enum vm_driver d, const char *script, struct e
 		.disks = &disk, .n_disks = 1, .gspec = gspec, .gspec_len = gspec_len,
 		.ready_timeout_ms = 120000,
 	};
+	/* Knobs for boot experiments (vm/driver/README.md):
+	 * OCIVM_E2E_KPARAM  extra kernel parameters, blank-separated;
+	 * OCIVM_E2E_TSC_KHZ overrides the measured TSC rate (0: no tsc_early_khz). */
+	const char *kparam = getenv("OCIVM_E2E_KPARAM"), *tsc = getenv("OCIVM_E2E_TSC_KHZ");
+	char kbuf[512], *save = NULL;
+	const char *kv[16];
+	snprintf(kbuf, sizeof(kbuf), "%s", kparam ? kparam : "");
+	for (char *tok = strtok_r(kbuf, " ", &save); tok && cfg.n_kernel_params < 16;
+	     tok = strtok_r(NULL, " ", &save))
+		kv[cfg.n_kernel_params++] = tok;
+	cfg.kernel_params = kv;
+	if (tsc && *tsc)
+		e->probe.tsc_khz = (unsigned)strtoul(tsc, NULL, 10);
 	memset(run, 0, sizeof(*run));
 	run->status = -1;
+	run->run_dir = e->run_dir;
 	run->t0 = e2e_now_ms();
 	r = vm_create(&cfg, &e2e_cbs, run, &run->vm, err);
 	free(gspec);
@@ -176,6 +195,13 @@ int e2e_pump(struct e2e_run *run, const char *want, unsigned timeout_ms)
 
 void e2e_destroy(struct e2e_run *run)
 {
+	const char *keep = getenv("OCIVM_E2E_KEEP_CONSOLE");
+	char cmd[512];
+	if (run->vm && keep && *keep) {   /* the console file goes with the VM */
+		snprintf(cmd, sizeof(cmd), "cp %s/console %s", run->run_dir, keep);
+		if (system(cmd) != 0)
+			fprintf(stderr, "e2e: could not keep the console\n");
+	}
 	if (run->vm)
 		vm_destroy(run->vm, 2000);
 	run->vm = NULL;

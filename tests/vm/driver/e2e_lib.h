@@ -22,6 +22,7 @@ void e2e_env_fini(struct e2e_env *e);
 
 struct e2e_run {
 	struct vm *vm;
+	const char *run_dir;
 	char out[8192];
 	size_t out_len;
 	pid_t started;
@@ -37,6 +38,9 @@ int e2e_create(struct e2e_env *e, enum vm_driver d, const char *script, struct e
 /* Dispatch until the container printed `want` (NULL: until it exited) or
  * timeout_ms passed: 0, or -ETIMEDOUT. */
 int e2e_pump(struct e2e_run *run, const char *want, unsigned timeout_ms);
+/* vm_destroy; with OCIVM_E2E_KEEP_CONSOLE=FILE the console is copied first. */
 void e2e_destroy(struct e2e_run *run);
+/* The callbacks e2e_create installs (ctx: the e2e_run), for vm_attach. */
+const struct vm_callbacks *e2e_callbacks(void);
 
 #endif

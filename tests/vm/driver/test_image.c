@@ -104,6 +104,11 @@ static void test_acquire_reuse_release(void **state)
 	pclose(f);
 	assert_string_equal(out, "hello from the image\n");
 
+	assert_true(vm_image_is_cached(pa));
+	assert_false(vm_image_is_cached("/var/lib/images/disk.ext4"));
+	assert_false(vm_image_is_cached("/x/0123456789abcdef0123456789abcdef.ext4"));
+	assert_false(vm_image_is_cached("/images/0123456789abcdef0123456789abcdef.ext4.tmp"));
+	assert_false(vm_image_is_cached(NULL));
 	assert_int_equal(vm_image_acquire(cache, rootfs, "b", &pb, &err), 0);
 	assert_string_equal(pa, pb);
 	assert_int_equal(stat(pb, &sb), 0);

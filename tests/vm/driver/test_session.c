@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -102,6 +103,16 @@ static void file_exists(const char *name, bool want)
 static void test_lifecycle(void **state)
 {
 	struct vm_config cfg = config(NULL, 0);
+	char img[128], want[160];
+	/* a cached rootfs image is attached read-only even when asked rw */
+	snprintf(img, sizeof(img), "%s/images", run_dir);
+	assert_int_equal(mkdir(img, 0700), 0);
+	strcat(img, "/0123456789abcdef0123456789abcdef.ext4");
+	close(open(img, O_CREAT | O_WRONLY, 0600));
+	struct vm_disk disk = { .path = img, .serial = "rootfs", .readonly = false };
+	cfg.disks = &disk;
+	cfg.n_disks = 1;
+	snprintf(want, sizeof(want), "--disk %s,ro,serial=rootfs", img);
 	struct events ev = { .exited = -1 };
 	struct oerr err = { 0 };
 	struct vm *vm;
@@ -112,6 +123,7 @@ static void test_lifecycle(void **state)
 	assert_string_equal(info.driver, "ocivm-vmm");
 	assert_string_equal(info.accel, "kvm");
 	assert_non_null(strstr(info.cmdline, "--control"));
+	assert_non_null(strstr(info.cmdline, want));
 	assert_true(info.ready_ms >= info.hello_ms && info.hello_ms >= info.spawn_ms);
 	assert_true(vm_pid(vm) > 0);
 	file_exists("vm.json", true);
@@ -131,6 +143,9 @@ static void test_lifecycle(void **state)
 	file_exists("vm.json", false);
 	file_exists("control.sock", false);
 	file_exists("console", false);
+	unlink(img);
+	*strrchr(img, '/') = '\0';
+	rmdir(img);
 }
 
 static void test_signal_pause_attach(void **state)

@@ -36,3 +36,12 @@ $(BUILD)/tests/guest-peer: tests/vm/guest/peer.c common/chan.c common/gspec.c co
 	$(CC) $(BASE_CFLAGS) -o $@ tests/vm/guest/peer.c common/chan.c common/gspec.c
 PROGRAMS += $(BUILD)/tests/guest-peer
 CHECK_SCRIPTS += tests/vm/guest/e2e.sh
+
+# make fuzz: the host-facing parsers of ocivm-init (channel frames, SPEC) under
+# libFuzzer.  Run: nice -n 19 $(BUILD)/fuzz/fuzz_guest -max_total_time=600 vm/guest/fuzz/corpus
+FUZZ_CC ?= clang
+fuzz: $(BUILD)/fuzz/fuzz_guest
+$(BUILD)/fuzz/fuzz_guest: vm/guest/fuzz/fuzz_guest.c vm/guest/plan.c vm/guest/tables.c common/chan.c common/gspec.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -g -O1 -I. -Icommon -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+	  -fno-sanitize-recover=undefined -o $@ $^

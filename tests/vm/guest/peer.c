@@ -5,7 +5,7 @@
  * EXITED, and checks what it was told to expect.  Prints one line per
  * check and the timings (ms since the peer started, which the caller starts
  * together with QEMU).
- *   guest-peer -s SOCK [-o STDOUT_SUBSTR]... [-x EXIT] [-e ERROR_SUBSTR] -- ARG... */
+ *   guest-peer -s SOCK [-f ext4|erofs] [-o STDOUT_SUBSTR]... [-x EXIT] [-e ERROR_SUBSTR] -- ARG... */
 #include "chan.h"
 #include "gspec.h"
 
@@ -22,7 +22,7 @@
 #define PEER_TIMEOUT_MS 240000
 
 struct peer {
-	const char *sock, *want_err;
+	const char *sock, *want_err, *fstype;
 	const char *want_out[16]; int n_want_out;
 	int want_exit;
 	char **args; int n_args;
@@ -75,7 +75,7 @@ static int peer_send_spec(struct peer *p)
 	gspec_putf(&w, "version", "1");
 	gspec_putf(&w, "id", "e2e");
 	gspec_put(&w, "rootfs", 2, (const char *const[]){ "rootfs", "0" });
-	gspec_putf(&w, "rootfs_fstype", "ext4");
+	gspec_putf(&w, "rootfs_fstype", "%s", p->fstype);
 	gspec_putf(&w, "hostname", "e2e");
 	for (int i = 0; i < p->n_args; i++)
 		gspec_putf(&w, "arg", "%s", p->args[i]);
@@ -154,11 +154,12 @@ static int check(int ok, const char *what)
 
 int main(int argc, char **argv)
 {
-	static struct peer p = { .want_exit = -1 };
+	static struct peer p = { .want_exit = -1, .fstype = "ext4" };
 	int c, bad = 0;
 
-	while ((c = getopt(argc, argv, "s:o:x:e:")) != -1) {
+	while ((c = getopt(argc, argv, "s:o:x:e:f:")) != -1) {
 		if (c == 's') p.sock = optarg;
+		else if (c == 'f') p.fstype = optarg;
 		else if (c == 'o' && p.n_want_out < 16) p.want_out[p.n_want_out++] = optarg;
 		else if (c == 'x') p.want_exit = atoi(optarg);
 		else if (c == 'e') p.want_err = optarg;
@@ -183,8 +184,11 @@ int main(int argc, char **argv)
 		bad += check(p.exited && p.kind == 0 && p.value == p.want_exit, "exit status as expected");
 	printf("output: %s", p.out_len ? p.out : "(none)\n");
 	printf("error: %s\nexited: kind %d value %d\n", p.err[0] ? p.err : "(none)", p.kind, p.value);
-	printf("timing: hello %.0f ms, ready %.0f ms (create: hello->ready %.0f ms), start->started %.0f ms, start->exit %.0f ms\n",
-	       p.t_hello - p.t0, p.t_ready - p.t0, p.t_ready - p.t_hello,
-	       p.t_started ? p.t_started - p.t_start : -1.0, p.t_exit - p.t_start);
+	if (!p.t_hello || !p.t_ready)
+		printf("timing: (no READY)\n");
+	else
+		printf("timing: hello %.0f ms, ready %.0f ms (create: hello->ready %.0f ms), start->started %.0f ms, start->exit %.0f ms\n",
+		       p.t_hello - p.t0, p.t_ready - p.t0, p.t_ready - p.t_hello,
+		       p.t_started ? p.t_started - p.t_start : -1.0, p.t_exit - p.t_start);
 	return bad ? 1 : 0;
 }

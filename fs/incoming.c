@@ -70,7 +70,7 @@ int fsd_inc_init(struct fsd *fs, struct oerr *err)
 		return -ENOMEM;
 	pthread_mutex_init(&inc->lock, NULL);
 	inc->n = 1;
-	snprintf(path, sizeof(path), "%s/incoming", fs->state_dir);
+	snprintf(path, sizeof(path), "%s/.incoming", fs->state_dir);
 	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
 		free(inc);
 		return oerr_sys(err, errno, "mkdir %s", path);

@@ -30,7 +30,7 @@ static int fail(struct fsd *fs, const char *id, const char *what, struct oerr *e
 
 static int bundle_store_path(struct fsd *fs, const char *id, char *buf, size_t n)
 {
-	int len = snprintf(buf, n, "%s/bundles/%s", fs->state_dir, id);
+	int len = snprintf(buf, n, "%s/.bundles/%s", fs->state_dir, id);
 	return len < 0 || (size_t)len >= n ? -ENAMETOOLONG : 0;
 }
 
@@ -85,7 +85,7 @@ int fsd_create_link(struct fsd *fs, const char *id, const char *bundle)
 }
 
 /* mv MOUNT/incoming/NAME MOUNT/containers/ID: the bundle moves into the
- * state dir (bundles/ID), is created from there, and moves back on failure. */
+ * state dir (.bundles/ID), is created from there, and moves back on failure. */
 int fsd_create_moved(struct fsd *fs, const char *id, int inc_dirfd, const char *name)
 {
 	struct oerr err = { 0 };
@@ -99,7 +99,7 @@ int fsd_create_moved(struct fsd *fs, const char *id, int inc_dirfd, const char *
 		oerr_set(&err, EEXIST, "container %s already exists", id);
 		return fail(fs, id, "create (mv)", &err, -EEXIST);
 	}
-	snprintf(dir, sizeof(dir), "%s/bundles", fs->state_dir);
+	snprintf(dir, sizeof(dir), "%s/.bundles", fs->state_dir);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return fail(fs, id, "create (mv)", &err, -errno);
 	if ((r = bundle_store_path(fs, id, dst, sizeof(dst))) < 0)

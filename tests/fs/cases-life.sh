@@ -88,18 +88,18 @@ cases_incoming() {   # MOUNT STATE
 	check "inc: cp -r a bundle into incoming/" cp -r "$T/b" "$m/incoming/inc1"
 	check "inc: files, symlinks and contents kept" sh -c \
 		"cmp -s $T/b/config.json $m/incoming/inc1/config.json && test \$(readlink $m/incoming/inc1/rootfs/bin/link) = file"
-	check "inc: stored under the state dir" test -f "$st/incoming/inc1/config.json"
+	check "inc: stored under the state dir" test -f "$st/.incoming/inc1/config.json"
 	check "inc: rename inside incoming/" bash -c "mv $m/incoming/inc1 $m/incoming/inc2 && test -d $m/incoming/inc2"
 	check "inc: mv incoming/ID containers/ID creates" mv "$m/incoming/inc2" "$m/containers/inc"
 	check "inc: ... it is created" test "$(cat "$m/containers/inc/status")" = created
 	check "inc: ... and left incoming/" test ! -e "$m/incoming/inc2"
-	check "inc: bundle points into the state dir" test "$(readlink "$m/containers/inc/bundle")" = "$st/bundles/inc"
+	check "inc: bundle points into the state dir" test "$(readlink "$m/containers/inc/bundle")" = "$st/.bundles/inc"
 	cp -r "$T/nojson" "$m/incoming/bad"
 	check "inc: mv of a bundle without config.json fails (EINVAL)" eval "! mv $m/incoming/bad $m/containers/bad 2>/dev/null"
 	check "inc: ... and log says why" grep -q 'create (mv) bad.*config.json.*(EINVAL)' "$m/log"
 	check "inc: ... the bundle goes back to incoming/" test -d "$m/incoming/bad" -a ! -e "$m/containers/bad"
 	check "inc: rm -r in incoming/" rm -r "$m/incoming/bad"
-	check "inc: rmdir deletes, and the stored bundle goes" bash -c "rmdir $m/containers/inc && test ! -e $st/bundles/inc"
+	check "inc: rmdir deletes, and the stored bundle goes" bash -c "rmdir $m/containers/inc && test ! -e $st/.bundles/inc"
 }
 
 cases_concurrent() {   # MOUNT

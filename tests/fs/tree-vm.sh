@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/fs/lib.sh
 BUILD=${BUILD:-build}
 BIN=$BUILD/bin/ocivmfs
-BUNDLE=$BUILD/bundle/busybox
+BUNDLE=${OCIVMFS_TEST_BUNDLE:-$BUILD/bundle/busybox}
 
 if ! why=$(can_fuse); then echo "skip - all: $why"; SKIP=1; summary; exit 0; fi
 for f in "$BIN" "$BUILD/guest/vmlinuz" "$BUILD/guest/initrd.img" "$BUNDLE/config.json"; do
@@ -33,6 +33,17 @@ check "ln -s creates the busybox container (boots the VM)" ln -s "$(realpath "$B
 check "status is created" test "$(cat "$C/status" 2>/dev/null)" = created
 check "pid is a live host process" kill -0 "$(cat "$C/pid" 2>/dev/null)"
 check "vm/driver names the driver" grep -q . "$C/vm/driver"
+VMPID=$(cat "$C/pid" 2>/dev/null)
+kill -TERM "$(pgrep -f "^$BIN --state-dir $T/state " | head -1)"
+check "daemon: SIGTERM unmounts" wait_until 10 eval '! is_mounted "$M"'
+check "daemon: the container's VM keeps running" kill -0 "$VMPID"
+kill $EVPID 2>/dev/null
+mount_tree "$BIN" "$M" "$T/state" || bad "daemon: remount on the same state dir"
+check "daemon: after a restart the container shows again, created" \
+	test "$(cat "$C/status" 2>/dev/null)" = created
+exec 7< "$M/events"
+timeout 300 cat <&7 >> "$T/events" & EVPID=$!
+exec 7<&-
 cat "$C/stdout" > "$T/stdout" 2>/dev/null & OUTPID=$!
 check "start" bash -c "echo start > $C/ctl"
 check "stdin takes a script" bash -c "printf 'echo hello from busybox\nexit 3\n' > $C/stdin"

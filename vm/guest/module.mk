@@ -45,3 +45,7 @@ $(BUILD)/fuzz/fuzz_guest: vm/guest/fuzz/fuzz_guest.c vm/guest/plan.c vm/guest/ta
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -g -O1 -I. -Icommon -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
 	  -fno-sanitize-recover=undefined -o $@ $^
+
+# make bench: the relay's throughput for heavy output vs a plain pipe.
+$(call program,bench-guest-relay,vm/guest/bench/bench_relay.c $(GUEST_LIB_SRCS))
+BENCHES += $(BUILD)/bin/bench-guest-relay

@@ -72,13 +72,33 @@ static int relay_grow(uint8_t **buf, size_t *cap, size_t need)
 	return 0;
 }
 
+/* Room for need more bytes at the end of the output queue; the sent head
+ * [0, outq_off) is reclaimed only when the tail would not fit (no memmove
+ * per write). */
+static int relay_outq_reserve(struct relay *r, size_t need)
+{
+	if (r->outq_off == r->outq_len) {
+		r->outq_off = r->outq_len = 0;
+	} else if (r->outq_off && r->outq_len + need > r->outq_cap) {
+		memmove(r->outq, r->outq + r->outq_off, r->outq_len - r->outq_off);
+		r->outq_len -= r->outq_off;
+		r->outq_off = 0;
+	}
+	return relay_grow(&r->outq, &r->outq_cap, r->outq_len + need);
+}
+
+static size_t relay_outq_pending(const struct relay *r)
+{
+	return r->outq_len - r->outq_off;
+}
+
 int relay_queue(struct relay *r, uint8_t type, const void *p, uint32_t len)
 {
 	if (len > CHAN_MAX_PAYLOAD)
 		return -EINVAL;
 	if (r->chan_eof)
 		return 0;   /* nobody listens: drop */
-	int e = relay_grow(&r->outq, &r->outq_cap, r->outq_len + CHAN_HDR_LEN + len);
+	int e = relay_outq_reserve(r, CHAN_HDR_LEN + len);
 	if (e < 0)
 		return e;
 	chan_hdr_encode(r->outq + r->outq_len, type, len);
@@ -197,7 +217,7 @@ static int relay_read_chan(struct relay *r)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 	if (n == 0) {
 		r->chan_eof = 1;
-		r->outq_len = 0;
+		r->outq_len = r->outq_off = 0;
 		return 0;
 	}
 	while (off < (size_t)n) {
@@ -219,18 +239,17 @@ static int relay_read_chan(struct relay *r)
 
 static int relay_write_chan(struct relay *r)
 {
-	ssize_t n = write(r->chan_fd, r->outq, r->outq_len);
+	ssize_t n = write(r->chan_fd, r->outq + r->outq_off, relay_outq_pending(r));
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EINTR)
 			return 0;
 		if (errno != EPIPE && errno != ECONNRESET)
 			return -errno;
 		r->chan_eof = 1;
-		r->outq_len = 0;
+		r->outq_len = r->outq_off = 0;
 		return 0;
 	}
-	memmove(r->outq, r->outq + n, r->outq_len - (size_t)n);
-	r->outq_len -= (size_t)n;
+	r->outq_off += (size_t)n;
 	return 0;
 }
 
@@ -270,7 +289,7 @@ static int relay_write_stdin(struct relay *r, short revents)
 /* Read process output straight into the queue, behind a frame header. */
 static int relay_read_output(struct relay *r, int *fd, uint8_t type)
 {
-	int e = relay_grow(&r->outq, &r->outq_cap, r->outq_len + CHAN_HDR_LEN + CHAN_MAX_PAYLOAD);
+	int e = relay_outq_reserve(r, CHAN_HDR_LEN + CHAN_MAX_PAYLOAD);
 	if (e < 0)
 		return e;
 	ssize_t n = read(*fd, r->outq + r->outq_len + CHAN_HDR_LEN, CHAN_MAX_PAYLOAD);
@@ -308,10 +327,10 @@ enum { P_CHAN, P_SIG, P_IN, P_OUT, P_ERR, P_N };
 
 static int relay_poll(struct relay *r, struct pollfd *pf)
 {
-	int want_out = r->outq_len < RELAY_OUTQ_HIGH;
+	int want_out = relay_outq_pending(r) < RELAY_OUTQ_HIGH;
 
 	pf[P_CHAN] = (struct pollfd){ r->chan_eof ? -1 : r->chan_fd,
-		(short)((r->inq_len < RELAY_INQ_MAX ? POLLIN : 0) | (r->outq_len ? POLLOUT : 0)), 0 };
+		(short)((r->inq_len < RELAY_INQ_MAX ? POLLIN : 0) | (relay_outq_pending(r) ? POLLOUT : 0)), 0 };
 	pf[P_SIG] = (struct pollfd){ r->sig_fd, POLLIN, 0 };
 	pf[P_IN] = (struct pollfd){ r->in_fd, (short)(r->inq_len || r->stdin_eof ? POLLOUT : 0), 0 };
 	pf[P_OUT] = (struct pollfd){ want_out ? r->out_fd : -1, POLLIN, 0 };
@@ -355,7 +374,7 @@ static int relay_step(struct relay *r)
 int relay_run(struct relay *r)
 {
 	for (;;) {
-		if (r->reported && (r->outq_len == 0 || r->chan_eof))
+		if (r->reported && (relay_outq_pending(r) == 0 || r->chan_eof))
 			return 0;
 		if (r->chan_eof && !r->pid)
 			return -EPIPE;   /* host gone before START */

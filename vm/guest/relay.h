@@ -33,7 +33,7 @@ struct relay {
 	int terminal;
 	struct chan_reader rd;
 	uint8_t rbuf[CHAN_MAX_PAYLOAD];
-	uint8_t *outq; size_t outq_len, outq_cap;
+	uint8_t *outq; size_t outq_off, outq_len, outq_cap;   /* pending: [off, len) */
 	uint8_t *inq; size_t inq_len, inq_cap;
 	int stdin_eof;               /* host sent STDIN_EOF */
 	int chan_eof;                /* host side closed */

@@ -81,12 +81,14 @@ result() {
 
 # The same boot also checks what init applied from the SPEC the peer sends
 # (hostname, masked /proc/kcore, read-only /proc/sys, overlay upper layer,
-# default /dev nodes) -- one line each, after "hello".
+# default /dev nodes) -- one line each, after "hello" -- and pushes 2 MiB
+# through stderr (heavy output over virtio-console, counted by the peer).
 probe='echo hello; echo host=$(hostname); echo kcore=$(head -c 16 /proc/kcore | wc -c);
 (echo x > /proc/sys/kernel/domainname) 2>/dev/null || echo sysctl-ro=yes;
-echo x > /etc/rwtest && echo rootfs-rw=yes; [ -c /dev/null ] && echo devnull=yes; exit 3'
+echo x > /etc/rwtest && echo rootfs-rw=yes; [ -c /dev/null ] && echo devnull=yes;
+head -c 2097152 /dev/zero >&2; exit 3'
 boot hello "$tmp/rootfs.ext4" -o hello -o host=e2e -o kcore=0 -o sysctl-ro=yes -o rootfs-rw=yes -o devnull=yes \
-	-x 3 -- /bin/sh -c "$probe"
+	-E 2097152 -x 3 -- /bin/sh -c "$probe"
 result "hello-exit3: stdout 'hello', status 3 (and config applied)" $?
 boot missing "$tmp/rootfs.$missing_fs" -f $missing_fs -e "No such file or directory" -x 127 -- /no/such/binary
 result "missing-binary ($missing_fs rootfs): ERROR + status 127" $?

@@ -5,7 +5,7 @@
  * EXITED, and checks what it was told to expect.  Prints one line per
  * check and the timings (ms since the peer started, which the caller starts
  * together with QEMU).
- *   guest-peer -s SOCK [-f ext4|erofs] [-o STDOUT_SUBSTR]... [-x EXIT] [-e ERROR_SUBSTR] -- ARG... */
+ *   guest-peer -s SOCK [-f ext4|erofs] [-o STDOUT_SUBSTR]... [-E STDERR_BYTES] [-x EXIT] [-e ERROR_SUBSTR] -- ARG... */
 #include "chan.h"
 #include "gspec.h"
 
@@ -28,6 +28,7 @@ struct peer {
 	char **args; int n_args;
 	int fd;
 	char out[65536]; size_t out_len;
+	size_t err_bytes; long want_err_bytes;
 	char err[1024];
 	int exited, kind, value;
 	double t0, t_hello, t_ready, t_start, t_started, t_exit;
@@ -97,7 +98,10 @@ static void peer_frame(struct peer *p, uint8_t type, const uint8_t *b, uint32_t 
 	switch (type) {
 	case CHAN_READY: p->t_ready = now_ms(); break;
 	case CHAN_STARTED: p->t_started = now_ms(); break;
-	case CHAN_STDOUT: case CHAN_STDERR:
+	case CHAN_STDERR:
+		p->err_bytes += len;
+		break;
+	case CHAN_STDOUT:
 		if (p->out_len + len < sizeof(p->out)) {
 			memcpy(p->out + p->out_len, b, len);
 			p->out_len += len;
@@ -154,12 +158,13 @@ static int check(int ok, const char *what)
 
 int main(int argc, char **argv)
 {
-	static struct peer p = { .want_exit = -1, .fstype = "ext4" };
+	static struct peer p = { .want_exit = -1, .fstype = "ext4", .want_err_bytes = -1 };
 	int c, bad = 0;
 
-	while ((c = getopt(argc, argv, "s:o:x:e:f:")) != -1) {
+	while ((c = getopt(argc, argv, "s:o:x:e:f:E:")) != -1) {
 		if (c == 's') p.sock = optarg;
 		else if (c == 'f') p.fstype = optarg;
+		else if (c == 'E') p.want_err_bytes = atol(optarg);
 		else if (c == 'o' && p.n_want_out < 16) p.want_out[p.n_want_out++] = optarg;
 		else if (c == 'x') p.want_exit = atoi(optarg);
 		else if (c == 'e') p.want_err = optarg;
@@ -180,9 +185,12 @@ int main(int argc, char **argv)
 	}
 	if (p.want_err)
 		bad += check(strstr(p.err, p.want_err) != NULL, "ERROR has the expected reason");
+	if (p.want_err_bytes >= 0)
+		bad += check(p.err_bytes == (size_t)p.want_err_bytes, "stderr byte count as expected");
 	if (p.want_exit >= 0)
 		bad += check(p.exited && p.kind == 0 && p.value == p.want_exit, "exit status as expected");
 	printf("output: %s", p.out_len ? p.out : "(none)\n");
+	printf("stderr: %zu bytes\n", p.err_bytes);
 	printf("error: %s\nexited: kind %d value %d\n", p.err[0] ? p.err : "(none)", p.kind, p.value);
 	if (!p.t_hello || !p.t_ready)
 		printf("timing: (no READY)\n");

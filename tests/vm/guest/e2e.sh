@@ -28,6 +28,11 @@ bundle=$BUILD/bundle/busybox
 [ -d "$bundle/rootfs" ] || { bundle=$tmp/bundle; tools/bundle/mkbundle.sh "$bundle" >/dev/null || skip_all "cannot make the busybox bundle"; }
 truncate -s 32M "$tmp/rootfs.ext4"
 mke2fs -q -t ext4 -d "$bundle/rootfs" "$tmp/rootfs.ext4" || skip_all "mke2fs -d failed"
+# A vm.image disk for the first boot: the rootfs is mounted over it, so its
+# files show through where the rootfs has none.
+mkdir -p "$tmp/imagedir/etc" && echo from-image > "$tmp/imagedir/etc/image-marker"
+truncate -s 8M "$tmp/image.ext4"
+mke2fs -q -t ext4 -d "$tmp/imagedir" "$tmp/image.ext4" || skip_all "mke2fs -d failed"
 # The second boot takes the same tree as erofs (when mkfs.erofs is there),
 # so both rootfs formats are covered without a third boot.
 missing_fs=ext4
@@ -40,16 +45,19 @@ fi
 khz=$(awk '/^cpu MHz/ { printf "%d", $4 * 1000; exit }' /proc/cpuinfo)
 [ -n "$khz" ] && [ "$khz" -gt 0 ] || khz=2000000
 
-# boot NAME IMAGE -- ARGS... : one VM, one conversation; peer output in $tmp/NAME.out
+# boot NAME ROOTFS VMIMAGE|- -- ARGS... : one VM, one conversation; peer
+# output in $tmp/NAME.out
 boot() {
-	name=$1 img=$2; shift 2
+	name=$1 img=$2 vmimg=$3; shift 3
+	extra=
+	[ "$vmimg" = - ] || extra="-drive file=$vmimg,if=none,id=d1,format=raw,readonly=on -device virtio-blk-device,drive=d1,serial=image"
 	sock=$tmp/$name.sock
 	qemu-system-x86_64 -M microvm,acpi=on -accel tcg -nodefaults -no-user-config \
 		-nographic -no-reboot -m 256 -smp 1 \
 		-kernel "$G/vmlinuz" -initrd "$G/initrd.img" \
 		-append "console=ttyS0 panic=-1 reboot=t tsc_early_khz=$khz" \
 		-drive "file=$img,if=none,id=d0,format=raw,snapshot=on" \
-		-device virtio-blk-device,drive=d0,serial=rootfs \
+		-device virtio-blk-device,drive=d0,serial=rootfs $extra \
 		-chardev "file,id=con0,path=$tmp/$name.console" -serial chardev:con0 \
 		-device virtio-serial-device \
 		-chardev "socket,id=ch0,path=$sock,server=on,wait=off" \
@@ -81,16 +89,16 @@ result() {
 
 # The same boot also checks what init applied from the SPEC the peer sends
 # (hostname, masked /proc/kcore, read-only /proc/sys, overlay upper layer,
-# default /dev nodes) -- one line each, after "hello" -- and pushes 2 MiB
+# default /dev nodes, the vm.image lower layer) -- one line each, after "hello" -- and pushes 2 MiB
 # through stderr (heavy output over virtio-console, counted by the peer).
 probe='echo hello; echo host=$(hostname); echo kcore=$(head -c 16 /proc/kcore | wc -c);
 (echo x > /proc/sys/kernel/domainname) 2>/dev/null || echo sysctl-ro=yes;
 echo x > /etc/rwtest && echo rootfs-rw=yes; [ -c /dev/null ] && echo devnull=yes;
-head -c 2097152 /dev/zero >&2; exit 3'
-boot hello "$tmp/rootfs.ext4" -o hello -o host=e2e -o kcore=0 -o sysctl-ro=yes -o rootfs-rw=yes -o devnull=yes \
+cat /etc/image-marker; head -c 2097152 /dev/zero >&2; exit 3'
+boot hello "$tmp/rootfs.ext4" "$tmp/image.ext4" -i ext4 -o from-image -o hello -o host=e2e -o kcore=0 -o sysctl-ro=yes -o rootfs-rw=yes -o devnull=yes \
 	-E 2097152 -x 3 -- /bin/sh -c "$probe"
 result "hello-exit3: stdout 'hello', status 3 (and config applied)" $?
-boot missing "$tmp/rootfs.$missing_fs" -f $missing_fs -e "No such file or directory" -x 127 -- /no/such/binary
+boot missing "$tmp/rootfs.$missing_fs" - -f $missing_fs -e "No such file or directory" -x 127 -- /no/such/binary
 result "missing-binary ($missing_fs rootfs): ERROR + status 127" $?
 
 echo "initrd: $(stat -c %s "$G/initrd.img") bytes"

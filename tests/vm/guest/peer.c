@@ -5,7 +5,7 @@
  * EXITED, and checks what it was told to expect.  Prints one line per
  * check and the timings (ms since the peer started, which the caller starts
  * together with QEMU).
- *   guest-peer -s SOCK [-f ext4|erofs] [-o STDOUT_SUBSTR]... [-E STDERR_BYTES] [-x EXIT] [-e ERROR_SUBSTR] -- ARG... */
+ *   guest-peer -s SOCK [-f ext4|erofs] [-i IMAGE_FSTYPE] [-o STDOUT_SUBSTR]... [-E STDERR_BYTES] [-x EXIT] [-e ERROR_SUBSTR] -- ARG... */
 #include "chan.h"
 #include "gspec.h"
 
@@ -22,7 +22,7 @@
 #define PEER_TIMEOUT_MS 240000
 
 struct peer {
-	const char *sock, *want_err, *fstype;
+	const char *sock, *want_err, *fstype, *image;
 	const char *want_out[16]; int n_want_out;
 	int want_exit;
 	char **args; int n_args;
@@ -77,6 +77,8 @@ static int peer_send_spec(struct peer *p)
 	gspec_putf(&w, "id", "e2e");
 	gspec_put(&w, "rootfs", 2, (const char *const[]){ "rootfs", "0" });
 	gspec_putf(&w, "rootfs_fstype", "%s", p->fstype);
+	if (p->image)   /* the vm.image disk, serial "image", under the rootfs */
+		gspec_put(&w, "image", 2, (const char *const[]){ "image", p->image });
 	gspec_putf(&w, "hostname", "e2e");
 	for (int i = 0; i < p->n_args; i++)
 		gspec_putf(&w, "arg", "%s", p->args[i]);
@@ -161,9 +163,10 @@ int main(int argc, char **argv)
 	static struct peer p = { .want_exit = -1, .fstype = "ext4", .want_err_bytes = -1 };
 	int c, bad = 0;
 
-	while ((c = getopt(argc, argv, "s:o:x:e:f:E:")) != -1) {
+	while ((c = getopt(argc, argv, "s:o:x:e:f:E:i:")) != -1) {
 		if (c == 's') p.sock = optarg;
 		else if (c == 'f') p.fstype = optarg;
+		else if (c == 'i') p.image = optarg;
 		else if (c == 'E') p.want_err_bytes = atol(optarg);
 		else if (c == 'o' && p.n_want_out < 16) p.want_out[p.n_want_out++] = optarg;
 		else if (c == 'x') p.want_exit = atoi(optarg);

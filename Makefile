@@ -88,7 +88,11 @@ bench: all
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ocivmfs
 	$(if $(INSTALL_BIN),install -m 755 $(INSTALL_BIN) $(DESTDIR)$(PREFIX)/bin/)
-	$(if $(INSTALL_SHARE),cp -a $(INSTALL_SHARE) $(DESTDIR)$(PREFIX)/share/ocivmfs/)
+	$(if $(INSTALL_SHARE),cp -rL $(INSTALL_SHARE) $(DESTDIR)$(PREFIX)/share/ocivmfs/)
+	@# the guest kernel and initrd, when `make guest` has made them
+	@for f in vmlinuz initrd.img; do \
+	  if [ -e $(BUILD)/guest/$$f ]; then cp -L $(BUILD)/guest/$$f $(DESTDIR)$(PREFIX)/share/ocivmfs/$$f; \
+	  else echo "install: $(BUILD)/guest/$$f missing (run make guest)"; fi; done
 
 clean:
 	rm -rf $(BUILD)

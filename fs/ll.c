@@ -1,8 +1,12 @@
 /* fs/ll: the libfuse low-level handlers of the tree.  Each ends in exactly
  * one fuse_reply_*; incoming/ inodes are handed to incoming.c.
- * Cache policy: containers/ID entries and every attribute of a generated
- * file have zero timeouts (containers come and go, sizes change); the fixed
- * names inside root and ID/ are cached for a second. */
+ * Cache policy: names and the attributes of directories, ctl and links are
+ * cached for a second (they do not change while the name exists); the
+ * attributes of generated files are not (their sizes change).  A name that
+ * goes away is invalidated: rmdir by the kernel itself, `delete` through a
+ * ctl file by fsd_forget_name(); the entry that ln -s or mv leaves behind
+ * is a different inode with a zero timeout, so the next lookup finds the
+ * container's directory. */
 #include "fsd.h"
 
 #include <errno.h>
@@ -21,11 +25,18 @@ static bool is_inc(fuse_ino_t ino) { return ino == INO_INCOMING || (ino & INO_IN
 
 static struct fsd *fsd_of(fuse_req_t req) { return fuse_req_userdata(req); }
 
+static double attr_timeout(const struct node *n)
+{
+	return S_ISDIR(n->mode) || n->kind == FK_CTL || n->kind == FK_GCTL ||
+	       n->kind == FK_STDIN ? FIXED_ENTRY_TIMEOUT : 0.0;
+}
+
 static void reply_entry(fuse_req_t req, struct fsd *fs, const struct node *n,
 			const char *id, double entry_timeout)
 {
 	struct fuse_entry_param e = { .ino = n->ino, .generation = 1,
-				      .entry_timeout = entry_timeout };
+				      .entry_timeout = entry_timeout,
+				      .attr_timeout = entry_timeout ? attr_timeout(n) : 0.0 };
 	fsd_stat(fs, n, id, &e.attr);
 	fuse_reply_entry(req, &e);
 }
@@ -54,7 +65,7 @@ static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return (void)fsd_inc_lookup_root(fs, req, name);
 	if (parent == INO_CONTAINERS)
 		strcpy(id, name);
-	reply_entry(req, fs, &n, id, parent == INO_CONTAINERS ? 0.0 : FIXED_ENTRY_TIMEOUT);
+	reply_entry(req, fs, &n, id, FIXED_ENTRY_TIMEOUT);
 }
 
 static void ll_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
@@ -86,7 +97,7 @@ static void ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	if (r < 0)
 		return (void)fuse_reply_err(req, -r);
 	fsd_stat(fs, &n, id, &st);
-	fuse_reply_attr(req, &st, 0.0);
+	fuse_reply_attr(req, &st, attr_timeout(&n));
 }
 
 /* Only the truncation that `echo cmd > ctl` implies is accepted. */

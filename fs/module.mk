@@ -27,3 +27,15 @@ $(BUILD)/fuzz/fuzz_ctl: fs/fuzz/fuzz_ctl.c $(FS_CTL_SRCS) common/err.c
 	$(FUZZ_CC) -g -O1 -I. -Icommon -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -o $@ $^
 fuzz: $(BUILD)/fuzz/fuzz_ctl
 CHECK_SCRIPTS += tests/fs/tree-vm.sh
+
+# bench/ctl: the tree vs crun state vs tmpfs; ctl and event latency.
+$(BUILD)/bench/ctl_time: bench/ctl_time.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -o $@ $<
+FS_BENCH_FAKE_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(FS_FAKE_SRCS))
+$(BUILD)/bench/ocivmfs-fakeops: $(FS_BENCH_FAKE_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,fuse3 libcjson) -lpthread
+$(BUILD)/obj/tests/fs/fake_ops.o: CFLAGS_PKG := $(call pc_cflags,libcjson)
+all: $(BUILD)/bench/ctl_time $(BUILD)/bench/ocivmfs-fakeops
+BENCHES += bench/ctl.sh

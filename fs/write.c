@@ -59,6 +59,15 @@ int fsd_delete(struct fsd *fs, const char *id, bool force)
 	return 0;
 }
 
+/* Drop the kernel's cached containers/ID entry.  Safe from a ctl write
+ * handler: it holds no lock on containers/ (rmdir, which does, leaves the
+ * dentry to the kernel and must not call this). */
+void fsd_forget_name(struct fsd *fs, const char *id)
+{
+	if (fs->se)
+		fuse_lowlevel_notify_inval_entry(fs->se, INO_CONTAINERS, id, strlen(id));
+}
+
 static int create(struct fsd *fs, const char *id, const char *bundle,
 		  const char *const *kv, size_t n_kv, const char *how)
 {
@@ -145,8 +154,10 @@ static int write_ctl(struct fsd *fs, struct fh *fh, const char *buf, size_t len)
 		r = run(fs, id, &cmd, &err);
 	if (r < 0)
 		return fail(fs, id, ctl_verb_name(cmd.verb), &err, r);
-	if (cmd.verb == CTL_DELETE)
+	if (cmd.verb == CTL_DELETE) {
 		bundle_store_remove(fs, id);
+		fsd_forget_name(fs, id);
+	}
 	log_info("%s %s: done", ctl_verb_name(cmd.verb), id);
 	return 0;
 }

@@ -56,6 +56,6 @@ if [ -x "$REAL" ]; then
 	cases_errors "$T/mreal" real
 	unmount_tree "$T/mreal"
 else
-	skip "real ocivmfs cases: $REAL not built (ops/ has no sources yet)"
+	skip "real ocivmfs cases: $REAL not built"
 fi
 summary

@@ -52,10 +52,10 @@ static uint64_t check_rsdp(uint64_t a)
 static void check_fadt(const struct sdt *f, uint64_t *dsdt, struct st_platform *pf)
 {
 	const uint8_t *b = (const void *)f;
-	bool ok = f && f->len >= 276 && f->rev >= 5;
+	bool ok = f && f->len >= 268 && f->rev >= 5;   /* ACPI 5.0+: sleep registers */
 	uint32_t flags = ok ? rd32(b + 112) : 0;
 
-	st_check("acpi.fadt", ok && (flags & (1u << 20)),
+	st_check("acpi.fadt", ok && f->len >= 276 && (flags & (1u << 20)),
 		 "revision %u, %u bytes, flags 0x%x (HW_REDUCED_ACPI)", f ? f->rev : 0,
 		 f ? f->len : 0, flags);
 	if (!ok)
@@ -63,9 +63,10 @@ static void check_fadt(const struct sdt *f, uint64_t *dsdt, struct st_platform *
 	*dsdt = rd64(b + 140) ? rd64(b + 140) : rd32(b + 40);
 	/* SLEEP_CONTROL_REG: GAS at 244 */
 	pf->sleep_is_io = b[244] == 1;
-	pf->sleep_port = (uint16_t)rd64(b + 248);
-	st_check("acpi.fadt.sleep_reg", pf->sleep_is_io && pf->sleep_port,
-		 "SLEEP_CONTROL_REG in I/O space at 0x%x", pf->sleep_port);
+	pf->sleep_addr = (b[244] <= 1) ? rd64(b + 248) : 0;
+	st_check("acpi.fadt.sleep_reg", pf->sleep_is_io && pf->sleep_addr,
+		 "SLEEP_CONTROL_REG in %s space at 0x%lx", pf->sleep_is_io ? "I/O" : "memory",
+		 pf->sleep_addr);
 	st_check("acpi.fadt.reset_reg", (flags & (1u << 10)) && b[116] == 1 && rd64(b + 120),
 		 "RESET_REG at 0x%lx value 0x%x", rd64(b + 120), b[128]);
 }

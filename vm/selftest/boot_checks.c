@@ -69,10 +69,11 @@ static void check_e820(struct st_env *env, struct st_platform *pf)
 	uint64_t ram = 0, want = 0, end = 0;
 	bool sorted = n >= 2 && n <= 128;
 
-	for (uint32_t i = 0; sorted && i < n; i++) {
+	for (uint32_t i = 0; i < n && n <= 128; i++) {
 		st_printf("# e820 %u: [0x%lx, 0x%lx) type %u\n", i, m[i].addr,
 			  m[i].addr + m[i].size, m[i].type);
-		sorted = m[i].addr >= end && m[i].size > 0 && (m[i].type == 1 || m[i].type == 2);
+		sorted = sorted && m[i].addr >= end && m[i].size > 0 &&
+			 m[i].type >= 1 && m[i].type <= 5;
 		end = m[i].addr + m[i].size;
 		if (m[i].type == 1)
 			ram += m[i].size;

@@ -13,8 +13,10 @@ static struct st_platform pf;
 
 static void power_off(void)
 {
-	if (pf.sleep_is_io && pf.sleep_port)
-		outb(pf.sleep_port, (5 << 2) | 0x20);   /* SLP_TYP=5 (\_S5), SLP_EN */
+	if (pf.sleep_addr && pf.sleep_is_io)
+		outb((uint16_t)pf.sleep_addr, (5 << 2) | 0x20);   /* SLP_TYP=5 (\_S5), SLP_EN */
+	else if (pf.sleep_addr)
+		mmio_write8(pf.sleep_addr, (5 << 2) | 0x20);
 	outb(0x501, 0);                             /* ocivm-vmm debug exit */
 	outw(0x604, 0x2000);                        /* QEMU */
 	for (;;)

@@ -19,8 +19,8 @@ void st_set_tsc_khz(uint64_t khz);
 struct st_platform {
 	uint64_t rsdp;
 	uint64_t free_lo, free_hi;   /* RAM for the page allocator */
-	uint16_t sleep_port;         /* FADT SLEEP_CONTROL_REG (0: none) */
-	uint8_t sleep_is_io;
+	uint64_t sleep_addr;         /* FADT SLEEP_CONTROL_REG (0: none) */
+	uint8_t sleep_is_io;         /* else system memory */
 };
 
 void st_boot_checks(struct st_env *env, struct st_platform *pf);

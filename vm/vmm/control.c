@@ -53,17 +53,24 @@ static void reply_status(struct control *c, int fd)
 {
 	struct vm *vm = c->vm;
 	struct exit_stats *s = &vm->stats;
-	char buf[512];
+	char buf[768];
+	uint64_t k[KS_N];
 
+	vm_kvm_stats(vm, k);
 	snprintf(buf, sizeof(buf),
 		 "{\"state\":\"%s\",\"pid\":%d,\"vcpus\":%u,\"memory_mib\":%llu,"
 		 "\"exits\":{\"total\":%llu,\"io\":%llu,\"mmio\":%llu,\"hlt\":%llu,"
-		 "\"intr\":%llu,\"other\":%llu},\"virtio_devices\":%u}\n",
+		 "\"intr\":%llu,\"other\":%llu},\"kvm\":{\"exits\":%llu,\"io_exits\":%llu,"
+		 "\"mmio_exits\":%llu,\"halt_exits\":%llu,\"insn_emulation\":%llu},"
+		 "\"virtio_devices\":%u}\n",
 		 vm_is_paused(vm) ? "paused" : "running", (int)getpid(), vm->n_vcpus,
 		 (unsigned long long)vm->cfg->memory_mib,
 		 (unsigned long long)s->total, (unsigned long long)s->io,
 		 (unsigned long long)s->mmio, (unsigned long long)s->hlt,
-		 (unsigned long long)s->intr, (unsigned long long)s->other, vm->n_vdev);
+		 (unsigned long long)s->intr, (unsigned long long)s->other,
+		 (unsigned long long)k[KS_EXITS], (unsigned long long)k[KS_IO],
+		 (unsigned long long)k[KS_MMIO], (unsigned long long)k[KS_HALT],
+		 (unsigned long long)k[KS_INSN_EMUL], vm->n_vdev);
 	reply(fd, buf);
 }
 

@@ -65,6 +65,7 @@ static int vcpu_create(struct vm *vm, unsigned i, int run_size, struct oerr *err
 		return oerr_sys(err, errno, "mmap kvm_run");
 	}
 	vm->n_vcpus = i + 1;
+	(void)kvm_stats_open(c->fd, &c->kstats);   /* optional: fd -1 if absent */
 	return vcpu_setup_cpuid(vm, c, err);
 }
 
@@ -105,6 +106,7 @@ void vm_destroy(struct vm *vm)
 			munmap(vm->vcpus[i].run, vm->vcpus[i].run_size);
 		if (vm->vcpus[i].fd >= 0)
 			close(vm->vcpus[i].fd);
+		kvm_stats_close(&vm->vcpus[i].kstats);
 	}
 	for (int i = 0; i < vm->mem.n; i++)
 		munmap(vm->mem.r[i].host, vm->mem.r[i].size);
@@ -131,4 +133,11 @@ int vm_irq_line(struct vm *vm, unsigned gsi, int level)
 {
 	struct kvm_irq_level l = { .irq = gsi, .level = (uint32_t)!!level };
 	return ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0 ? -errno : 0;
+}
+
+void vm_kvm_stats(struct vm *vm, uint64_t sum[KS_N])
+{
+	memset(sum, 0, KS_N * sizeof(sum[0]));
+	for (unsigned i = 0; i < vm->n_vcpus; i++)
+		kvm_stats_add(&vm->vcpus[i].kstats, sum);
 }

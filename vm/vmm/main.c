@@ -32,7 +32,7 @@ static const char usage_text[] =
 "  --cpuid-mask LIST  CPUID features to hide: names (cx16,xsave,avx,...) or\n"
 "                     LEAF[.SUB]:REG:BIT (e.g. 0x1:ecx:13)\n"
 "  --help             this text\n"
-"Exit status: 0 guest powered off (or stopped), 1 guest reset, 2 triple fault,\n"
+"Exit status: 0 guest powered off (or stopped: control request, SIGTERM), 1 guest reset, 2 triple fault,\n"
 "3 KVM internal error, 64 bad usage, 65 bad configuration or setup failure.\n";
 
 static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
@@ -124,30 +124,54 @@ static int open_console(const char *path)
 	return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 }
 
-static int64_t mono_ns(void)
+static int64_t real_ns(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* OCIVM_VMM_STATS=1: one line of figures on stderr at exit (bench/vmm).
- * OCIVM_VMM_T0: CLOCK_MONOTONIC ns taken by the caller just before exec. */
+ * OCIVM_VMM_T0: CLOCK_REALTIME ns taken by the caller just before exec. */
 static void print_stats(struct vm *vm, int64_t t_main)
 {
 	const char *t0s = getenv("OCIVM_VMM_T0");
 	int64_t t0 = t0s ? strtoll(t0s, NULL, 10) : t_main;
 	struct exit_stats *s = &vm->stats;
 
+	uint64_t k[KS_N];
+
 	if (!getenv("OCIVM_VMM_STATS"))
 		return;
+	vm_kvm_stats(vm, k);
 	fprintf(stderr, "ocivm-vmm stats: first_run_us=%" PRId64 " exits=%llu io=%llu "
-		"mmio=%llu hlt=%llu intr=%llu other=%llu uart_tx=%llu\n",
+		"mmio=%llu hlt=%llu intr=%llu other=%llu uart_tx=%llu kvm_exits=%llu "
+		"kvm_mmio=%llu kvm_halt=%llu kvm_insn_emulation=%llu\n",
 		vm->first_run_ns ? (vm->first_run_ns - t0) / 1000 : -1,
 		(unsigned long long)s->total, (unsigned long long)s->io,
 		(unsigned long long)s->mmio, (unsigned long long)s->hlt,
 		(unsigned long long)s->intr, (unsigned long long)s->other,
-		(unsigned long long)vm->uart.tx_bytes);
+		(unsigned long long)vm->uart.tx_bytes, (unsigned long long)k[KS_EXITS],
+		(unsigned long long)k[KS_MMIO], (unsigned long long)k[KS_HALT],
+		(unsigned long long)k[KS_INSN_EMUL]);
+}
+
+/* SIGTERM/SIGINT stop the VM like a "stop" request. */
+static void *signal_thread(void *arg)
+{
+	struct vm *vm = arg;
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigwait(&set, &sig) == 0) {
+		char msg[64];
+		snprintf(msg, sizeof(msg), "stopped by signal %d", sig);
+		vm_finish(vm, EXIT_STOPPED, msg);
+	}
+	return NULL;
 }
 
 static int setup(struct vm *vm, const struct vmm_config *cfg, struct oerr *err)
@@ -179,8 +203,10 @@ static struct vm *vm_alloc(void)
 	if (!vm)
 		return NULL;
 	vm->kvm_fd = vm->vm_fd = vm->console_fd = -1;
-	for (unsigned i = 0; i < VMM_MAX_VCPUS; i++)
+	for (unsigned i = 0; i < VMM_MAX_VCPUS; i++) {
 		vm->vcpus[i].fd = -1;
+		vm->vcpus[i].kstats.fd = -1;
+	}
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_cond_init(&vm->cond, NULL);
 	return vm;
@@ -188,7 +214,7 @@ static struct vm *vm_alloc(void)
 
 int main(int argc, char **argv)
 {
-	int64_t t_main = mono_ns();
+	int64_t t_main = real_ns();
 	struct vmm_config cfg;
 	struct oerr err = { 0 };
 	struct control *ctl = NULL;
@@ -200,6 +226,8 @@ int main(int argc, char **argv)
 	/* Only vCPU threads take the kick signal. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -213,6 +241,9 @@ int main(int argc, char **argv)
 		control_stop(ctl);
 		return EXIT_CONFIG;
 	}
+	pthread_t sig_thread;
+	if (pthread_create(&sig_thread, NULL, signal_thread, vm) == 0)
+		pthread_detach(sig_thread);
 	status = vm_wait(vm);
 	control_stop(ctl);
 	log_info("ocivm-vmm: %s: %s", exit_action_name(vm->result), vm->result_msg);

@@ -2,6 +2,6 @@
 # the parts unit tests link without KVM.
 VMM_CORE_SRCS := vm/vmm/bus.c vm/vmm/exit.c vm/vmm/uart.c vm/vmm/elf.c \
                  vm/vmm/bzimage.c vm/vmm/bootinfo.c vm/vmm/acpi.c vm/vmm/cpuid.c
-VMM_SRCS := $(VMM_CORE_SRCS) vm/vmm/kvm.c vm/vmm/cpu.c vm/vmm/vcpu.c \
+VMM_SRCS := $(VMM_CORE_SRCS) vm/vmm/kvmstats.c vm/vmm/kvm.c vm/vmm/cpu.c vm/vmm/vcpu.c \
             vm/vmm/devices.c vm/vmm/boot.c vm/vmm/control.c vm/vmm/main.c \
             vm/vmm/virtio_weak.c

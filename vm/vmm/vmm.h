@@ -14,6 +14,7 @@
 #include "vm/vmm/layout.h"
 #include "vm/vmm/loader.h"
 #include "vm/vmm/exit.h"
+#include "vm/vmm/kvmstats.h"
 #include "vm/vmm/uart.h"
 
 #define VMM_MAX_VCPUS 64u
@@ -49,6 +50,7 @@ struct vcpu {
 	size_t run_size;
 	pthread_t thread;
 	bool started;
+	struct kvm_stats kstats;
 };
 
 enum vm_state { VM_RUNNING, VM_PAUSED };
@@ -87,7 +89,7 @@ struct vm {
 	unsigned parked;
 	enum exit_action result;
 	char result_msg[256];
-	int64_t first_run_ns;         /* CLOCK_MONOTONIC at the first KVM_RUN */
+	int64_t first_run_ns;         /* CLOCK_REALTIME at the first KVM_RUN */
 };
 
 /* kvm.c */
@@ -95,6 +97,8 @@ int vm_create(struct vm *vm, const struct vmm_config *cfg, struct oerr *err);
 void vm_destroy(struct vm *vm);
 int vm_irq_pulse(struct vm *vm, unsigned gsi);
 int vm_irq_line(struct vm *vm, unsigned gsi, int level);
+/* KVM stats summed over the vCPUs (zeros where unavailable). */
+void vm_kvm_stats(struct vm *vm, uint64_t sum[KS_N]);
 /* cpu.c */
 int vcpu_setup_cpuid(struct vm *vm, struct vcpu *vcpu, struct oerr *err);
 int vcpu_setup_boot(struct vm *vm, struct vcpu *vcpu, struct oerr *err);

@@ -86,7 +86,12 @@ int vm_create(const struct vm_config *cfg, const struct vm_callbacks *cb, void *
 int vm_attach(const char *run_dir, const struct vm_callbacks *cb, void *ctx,
 	      struct vm **ret, int *ret_status, struct oerr *err);
 
-/* Requests to ocivm-init; they only send.  Replies come through callbacks. */
+/* Requests to ocivm-init; they only queue and send what the socket takes,
+ * never blocking (the rest goes out from vm_dispatch()).  Replies come
+ * through callbacks.  vm_write_stdin is all or nothing: -EAGAIN when 1 MiB
+ * of stdin already waits for a process that does not read, -EMSGSIZE above
+ * 1 MiB at once; signals still go through then.  -EPIPE once the channel
+ * is closed. */
 int vm_start(struct vm *vm, struct oerr *err);
 int vm_signal(struct vm *vm, int signo, struct oerr *err);
 int vm_write_stdin(struct vm *vm, const void *buf, size_t len, struct oerr *err);

@@ -11,7 +11,7 @@ $(call program,ocivm-probe,vm/driver/probe_main.c $(VM_DRIVER_SRCS) $(COMMON_SRC
 $(call unit_test,test_vm_session,tests/vm/driver/test_session.c $(VM_DRIVER_TEST_SRCS),,)
 $(BUILD)/tests/ocivm-vmm-fake: tests/vm/driver/fake_vmm.c common/chan.c
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -o $@ $^ -lpthread
+	$(CC) $(BASE_CFLAGS) -o $@ $(filter %.c,$^) -lpthread
 $(BUILD)/tests/test_vm_session: | $(BUILD)/tests/ocivm-vmm-fake
 
 # End to end (QEMU/TCG here; ocivm-vmm where KVM runs at hardware speed):

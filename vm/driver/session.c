@@ -21,8 +21,11 @@ static uint32_t get_u32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-/* 1 with a frame, 0 when the socket is drained, -EPIPE at EOF, -EPROTO. */
-static int next_frame(struct vm *vm, uint8_t *type, const uint8_t **pl, uint32_t *len)
+/* 1 with a frame, 0 when the socket is drained (or may_read is false and
+ * the buffer is), -EAGAIN after each read from the socket (so the caller can
+ * count them), -EPIPE at EOF, -EPROTO. */
+static int next_frame(struct vm *vm, uint8_t *type, const uint8_t **pl, uint32_t *len,
+		      bool may_read)
 {
 	for (;;) {
 		int r = chan_reader_next(vm->rd, type, pl, len);
@@ -33,6 +36,8 @@ static int next_frame(struct vm *vm, uint8_t *type, const uint8_t **pl, uint32_t
 						       vm->in_len - vm->in_pos);
 			continue;
 		}
+		if (!may_read)
+			return 0;
 		ssize_t n = recv(vm->chan, vm->in, sizeof(vm->in), MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -42,6 +47,7 @@ static int next_frame(struct vm *vm, uint8_t *type, const uint8_t **pl, uint32_t
 			return -EPIPE;
 		vm->in_pos = 0;
 		vm->in_len = (size_t)n;
+		return -EAGAIN;
 	}
 }
 
@@ -105,6 +111,7 @@ static void chan_drop(struct vm *vm)
 	pthread_mutex_lock(&vm->wlock);
 	close(vm->chan);
 	vm->chan = -1;
+	vm->outq_len = vm->outq_head = 0;
 	pthread_mutex_unlock(&vm->wlock);
 }
 
@@ -114,10 +121,17 @@ int vm_session_dispatch(struct vm *vm)
 	const uint8_t *pl;
 	uint32_t len;
 
+	unsigned budget = 64;   /* reads per call: a flooding guest cannot pin us */
+
 	if (vm->done)
 		return 1;
+	vm_outq_flush(vm);
 	while (vm->chan >= 0) {
-		int r = next_frame(vm, &type, &pl, &len);
+		int r = next_frame(vm, &type, &pl, &len, budget > 0);
+		if (r == -EAGAIN) {
+			budget--;
+			continue;
+		}
 		if (r == 0)
 			break;
 		if (r < 0) {
@@ -184,34 +198,6 @@ void vm_death_reason(const struct vm *vm, char *buf, size_t len)
 		 line[0] ? line : "(empty)");
 }
 
-int vm_session_send(struct vm *vm, uint8_t type, const void *payload, uint32_t len,
-		    struct oerr *err)
-{
-	uint8_t hdr[CHAN_HDR_LEN];
-	int r;
-
-	if (len > CHAN_MAX_PAYLOAD)
-		return oerr_set(err, EMSGSIZE, "frame of %u bytes is too large", len);
-	chan_hdr_encode(hdr, type, len);
-	pthread_mutex_lock(&vm->wlock);
-	if (vm->chan < 0 || vm->chan_broken) {
-		pthread_mutex_unlock(&vm->wlock);
-		return oerr_set(err, EPIPE, "the channel to ocivm-init is closed");
-	}
-	r = vm_sock_send_all(vm->chan, hdr, sizeof(hdr), VM_SEND_TIMEOUT_MS);
-	if (r == 0 && len)
-		r = vm_sock_send_all(vm->chan, payload, len, VM_SEND_TIMEOUT_MS);
-	if (r < 0)
-		vm->chan_broken = true;   /* a partial frame: nothing more can follow */
-	pthread_mutex_unlock(&vm->wlock);
-	if (r == -ETIMEDOUT)
-		return oerr_set(err, ETIMEDOUT, "ocivm-init has not read its channel for %u ms",
-				VM_SEND_TIMEOUT_MS);
-	if (r < 0)
-		return oerr_sys(err, -r, "sending %s to ocivm-init", chan_type_name(type));
-	return 0;
-}
-
 /* Connect to the channel, retrying while the process lives. */
 static int session_connect(struct vm *vm, double deadline, struct oerr *err)
 {
@@ -242,7 +228,9 @@ static int session_wait(struct vm *vm, uint8_t want, double deadline, struct oer
 	uint32_t len;
 
 	for (;;) {
-		int r = next_frame(vm, &type, &pl, &len);
+		int r = next_frame(vm, &type, &pl, &len, true);
+		if (r == -EAGAIN)
+			continue;
 		if (r == 1 && type == want)
 			return 0;
 		if (r == 1 && type == CHAN_ERROR)
@@ -269,6 +257,23 @@ static int session_wait(struct vm *vm, uint8_t want, double deadline, struct oer
 	}
 }
 
+/* Before the event loop runs: push the queue out within the deadline. */
+static int session_flush_wait(struct vm *vm, double deadline, struct oerr *err)
+{
+	for (;;) {
+		long left = vm_outq_flush(vm);
+		if (left < 0)
+			return oerr_sys(err, (int)-left, "sending SPEC to ocivm-init");
+		if (left == 0)
+			return 0;
+		double ms = deadline - vm_now_ms();
+		if (ms <= 0)
+			return oerr_set(err, ETIMEDOUT, "ocivm-init does not read the SPEC");
+		struct pollfd pfd = { vm->chan, POLLOUT, 0 };
+		poll(&pfd, 1, ms > 1000 ? 1000 : (int)ms + 1);
+	}
+}
+
 int vm_session_open(struct vm *vm, const char *gspec, size_t gspec_len,
 		    unsigned timeout_ms, struct oerr *err)
 {
@@ -281,6 +286,8 @@ int vm_session_open(struct vm *vm, const char *gspec, size_t gspec_len,
 		return r;
 	vm->hello_ms = vm_now_ms() - vm->t0_ms;
 	r = vm_session_send(vm, CHAN_SPEC, gspec, (uint32_t)gspec_len, err);
+	if (r == 0)
+		r = session_flush_wait(vm, deadline, err);
 	if (r == 0)
 		r = session_wait(vm, CHAN_READY, deadline, err);
 	if (r < 0)

@@ -55,6 +55,7 @@ void vm_free(struct vm *vm)
 	if (vm->pidfd >= 0)
 		close(vm->pidfd);
 	pthread_mutex_destroy(&vm->wlock);
+	vm_outq_free(vm);
 	vm_record_free(&vm->rec);
 	free(vm->cmdline);
 	free(vm->rd);
@@ -271,6 +272,19 @@ int vm_signal(struct vm *vm, int signo, struct oerr *err)
 int vm_write_stdin(struct vm *vm, const void *buf, size_t len, struct oerr *err)
 {
 	const char *p = buf;
+
+	if (len > VM_OUTQ_STDIN_MAX)
+		return oerr_set(err, EMSGSIZE, "stdin write of %zu bytes: at most %u at once",
+				len, VM_OUTQ_STDIN_MAX);
+	/* All or nothing: frames go in only if all of them fit. */
+	pthread_mutex_lock(&vm->wlock);
+	size_t frames = (len + CHAN_MAX_PAYLOAD - 1) / CHAN_MAX_PAYLOAD;
+	bool fits = vm->outq_len + len + frames * CHAN_HDR_LEN <= VM_OUTQ_STDIN_MAX;
+	size_t queued = vm->outq_len;
+	pthread_mutex_unlock(&vm->wlock);
+	if (!fits)
+		return oerr_set(err, EAGAIN, "the container is not reading its stdin: %zu bytes wait for it",
+				queued);
 	while (len) {
 		uint32_t n = len > CHAN_MAX_PAYLOAD ? CHAN_MAX_PAYLOAD : (uint32_t)len;
 		int r = vm_session_send(vm, CHAN_STDIN, p, n, err);

@@ -10,7 +10,8 @@
 #include "driver.h"
 #include "record.h"
 
-#define VM_SEND_TIMEOUT_MS 5000u
+#define VM_OUTQ_STDIN_MAX (1u << 20)   /* stdin bytes queued for a slow reader */
+#define VM_OUTQ_MAX (VM_OUTQ_STDIN_MAX + (256u << 10)) /* + control frames */
 #define VM_DEFAULT_READY_MS 120000u
 
 struct vm {
@@ -23,8 +24,11 @@ struct vm {
 	bool is_child;              /* we forked it: we reap it */
 	int chan;                   /* non-blocking stream to ocivm-init, -1 if none */
 	int epfd;                   /* chan + pidfd: what vm_fd() returns */
-	pthread_mutex_t wlock;      /* one writer at a time on chan */
-	bool chan_broken;           /* a send timed out mid-frame */
+	pthread_mutex_t wlock;      /* guards chan writes and the out queue */
+	bool chan_broken;           /* a send failed: the peer is gone */
+	uint8_t *outq;              /* frames the socket has not taken yet */
+	size_t outq_head, outq_len, outq_cap;
+	bool want_out;              /* EPOLLOUT armed on chan */
 	struct chan_reader *rd;
 	uint8_t in[16384];          /* bytes read from chan, not yet fed to rd */
 	size_t in_pos, in_len;
@@ -45,8 +49,14 @@ int vm_session_open(struct vm *vm, const char *gspec, size_t gspec_len,
 		    unsigned timeout_ms, struct oerr *err);
 /* Connect again after a daemon restart (no handshake). */
 int vm_session_reattach(struct vm *vm, struct oerr *err);
+/* Queue one frame and send what the socket takes now; never blocks.  The
+ * rest goes out from vm_dispatch() (EPOLLOUT).  -EAGAIN when stdin already
+ * has VM_OUTQ_STDIN_MAX bytes waiting (outq.c). */
 int vm_session_send(struct vm *vm, uint8_t type, const void *payload, uint32_t len,
 		    struct oerr *err);
+/* Send what the socket takes: bytes still queued, or -errno. */
+long vm_outq_flush(struct vm *vm);
+void vm_outq_free(struct vm *vm);
 /* Read what is there; fire callbacks.  1 once on_exit fired. */
 int vm_session_dispatch(struct vm *vm);
 /* The last meaningful line of the console or hypervisor log. */

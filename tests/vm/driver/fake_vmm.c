@@ -5,7 +5,9 @@
  *                       SIGNAL n -> EXITED by signal n; then exits
  *   --fake-mode=error   SPEC -> ERROR "fake: bad spec" + EXITED 1
  *   --fake-mode=die     SPEC -> the process dies, saying why on stderr
- *   --fake-mode=silent  never says HELLO */
+ *   --fake-mode=silent  never says HELLO
+ *   --fake-mode=deaf    as ok, but reads nothing for 1.5 s after START and
+ *                       then drops STDIN instead of echoing it */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -67,9 +69,12 @@ static void conversation(int fd)
 			chan_send(fd, CHAN_STARTED, pid, 4);
 			chan_send(fd, CHAN_LOG, "started", 7);
 			chan_send(fd, CHAN_STDOUT, "hello\n", 6);
+			if (strcmp(mode, "deaf") == 0)
+				usleep(1500 * 1000);
 			break;
 		case CHAN_STDIN:
-			chan_send(fd, CHAN_STDOUT, buf, len);
+			if (strcmp(mode, "deaf") != 0)
+				chan_send(fd, CHAN_STDOUT, buf, len);
 			break;
 		case CHAN_STDIN_EOF:
 			exited(fd, 0, 3);

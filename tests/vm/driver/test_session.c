@@ -173,6 +173,35 @@ static void test_signal_pause_attach(void **state)
 	assert_int_equal(status, 255);
 }
 
+/* A guest that does not read: writers get EAGAIN at once instead of
+ * blocking, a signal still goes in, and the queue drains from vm_dispatch. */
+static void test_backpressure(void **state)
+{
+	const char *params[] = { "--fake-mode=deaf" };
+	struct vm_config cfg = config(params, 1);
+	struct events ev = { .exited = -1 };
+	struct oerr err = { 0 };
+	static char chunk[65536];
+	struct vm *vm;
+	int r = 0, writes = 0;
+
+	assert_int_equal(vm_create(&cfg, &cbs, &ev, &vm, &err), 0);
+	assert_int_equal(vm_start(vm, &err), 0);
+	PUMP(vm, ev.started == 42);
+	while (writes < 64 && (r = vm_write_stdin(vm, chunk, sizeof(chunk), &err)) == 0)
+		writes++;
+	assert_int_equal(r, -EAGAIN);
+	assert_non_null(strstr(err.msg, "not reading"));
+	assert_true(writes >= 16);   /* the 1 MiB queue filled first */
+	oerr_clear(&err);
+	assert_int_equal(vm_write_stdin(vm, chunk, 2u << 20, &err), -EMSGSIZE);
+	oerr_clear(&err);
+	assert_int_equal(vm_signal(vm, SIGKILL, &err), 0);
+	PUMP(vm, ev.exited != -1);
+	assert_int_equal(ev.exited, 128 + SIGKILL);
+	vm_destroy(vm, 1000);
+}
+
 static void test_death_without_exited(void **state)
 {
 	struct vm_config cfg = config(NULL, 0);
@@ -258,6 +287,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lifecycle),
 		cmocka_unit_test(test_signal_pause_attach),
+		cmocka_unit_test(test_backpressure),
 		cmocka_unit_test(test_death_without_exited),
 		cmocka_unit_test(test_create_failures),
 		cmocka_unit_test(test_resolve_errors),

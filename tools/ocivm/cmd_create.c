@@ -204,8 +204,9 @@ int cmd_run(const struct ocivm_args *a)
 	if (cmd_open_tree(a, &t, false))
 		return 1;
 	if ((r = tree_ctl(&t, a->pos[0], "start")) < 0) {
+		r = cmd_fail_op(&t, OP_START, r, a->pos[0]);
 		tree_ctl(&t, a->pos[0], "delete force");
-		return ocivm_fail("start container %s: %s", a->pos[0], strerror(-r));
+		return r;
 	}
 	if (a->detach)
 		return 0;

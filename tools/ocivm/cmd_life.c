@@ -42,16 +42,15 @@ static const char *need_id(const struct ocivm_args *a)
 }
 
 /* Reports a failed ctl write: the mapped phrase, then the tree's reason. */
-static int fail_op(const struct ocivm_tree *t, enum ocivm_op op, int r, const char *id)
+int cmd_fail_op(const struct ocivm_tree *t, enum ocivm_op op, int r, const char *id)
 {
 	char status[32], msg[512], reason[1024];
 
 	tree_status(t, id, status, sizeof(status));
 	ocivm_errmap(op, r, id, status, msg, sizeof(msg));
 	tree_last_log(t, id, reason, sizeof(reason));
-	if (*reason && (r == -EINVAL || op == OP_CREATE))
+	if (*reason && r != -ENOENT)
 		return ocivm_fail("%s: %s", msg, reason);
-	ocivm_debug("tree: %s", reason);
 	return ocivm_fail("%s", msg);
 }
 
@@ -75,7 +74,7 @@ static int simple_op(const struct ocivm_args *a, enum ocivm_op op, const char *l
 	}
 	ocivm_debug("%s: echo %s > %s/containers/%s/ctl", id, line, t.mount, id);
 	r = tree_ctl(&t, id, line);
-	return r < 0 ? fail_op(&t, op, r, id) : 0;
+	return r < 0 ? cmd_fail_op(&t, op, r, id) : 0;
 }
 
 int cmd_start(const struct ocivm_args *a) { return simple_op(a, OP_START, "start"); }
@@ -116,5 +115,5 @@ int cmd_delete(const struct ocivm_args *a)
 	r = tree_ctl(&t, id, line);
 	if (r == -ENOENT)
 		return 0; /* gone meanwhile: what delete wanted */
-	return r < 0 ? fail_op(&t, OP_DELETE, r, id) : 0;
+	return r < 0 ? cmd_fail_op(&t, OP_DELETE, r, id) : 0;
 }

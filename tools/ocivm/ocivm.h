@@ -115,8 +115,8 @@ int tree_read(const struct ocivm_tree *t, const char *id, const char *rel, char 
 /* Status word of ID; "" when the container does not exist. */
 void tree_status(const struct ocivm_tree *t, const char *id, char *buf, size_t n);
 bool tree_exists(const struct ocivm_tree *t, const char *id);
-/* The last line of MOUNT/log that mentions id (or any last line), for the
- * reason behind an errno; buf "" when none. */
+/* The last line of MOUNT/log that mentions id, without the daemon's stamp
+ * and level: the reason behind an errno; buf "" when none. */
 void tree_last_log(const struct ocivm_tree *t, const char *id, char *buf, size_t n);
 /* Polls ID/status until it is not "creating" (or timeout_ms passes). */
 int tree_wait_status_settled(const struct ocivm_tree *t, const char *id, int timeout_ms,
@@ -151,6 +151,8 @@ int cmd_ps(const struct ocivm_args *a);
 int cmd_spec(const struct ocivm_args *a);
 int cmd_features(const struct ocivm_args *a);
 int cmd_mount(const struct ocivm_args *a);
+/* Reports a failed ctl write (runc's phrase + the tree's reason); returns 1. */
+int cmd_fail_op(const struct ocivm_tree *t, enum ocivm_op op, int r, const char *id);
 /* Shared: open the tree for a, logging the failure; 0 or 1 (exit code). */
 int cmd_open_tree(const struct ocivm_args *a, struct ocivm_tree *t, bool start);
 

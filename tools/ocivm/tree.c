@@ -142,18 +142,17 @@ static const char *strip_stamp(const char *line)
 void tree_last_log(const struct ocivm_tree *t, const char *id, char *buf, size_t n)
 {
 	_cleanup_free_ char *log = NULL;
-	char *line, *save = NULL, *best = NULL, *any = NULL;
+	char *line, *save = NULL, *best = NULL;
 
 	buf[0] = '\0';
 	if (tree_read(t, NULL, "log", &log) < 0)
 		return;
 	for (line = strtok_r(log, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		any = line;
-		if (id && strstr(line, id))
+		if (strstr(line, id))
 			best = line;
 	}
-	if (best || any)
-		snprintf(buf, n, "%s", strip_stamp(best ? best : any));
+	if (best)
+		snprintf(buf, n, "%s", strip_stamp(best));
 }
 
 int tree_wait_status_settled(const struct ocivm_tree *t, const char *id, int timeout_ms,

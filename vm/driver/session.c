@@ -248,10 +248,13 @@ static int session_wait(struct vm *vm, uint8_t want, double deadline, struct oer
 			return oerr_set(err, EIO, "waiting for %s: %s", chan_type_name(want), reason);
 		}
 		double left = deadline - vm_now_ms();
-		if (left <= 0)
-			return oerr_set(err, ETIMEDOUT, "no %s from ocivm-init within %.0f s (console: %s)",
+		if (left <= 0) {
+			char line[200];   /* the console goes with the VM: quote it */
+			tail_line(vm->paths.console, line, sizeof(line));
+			return oerr_set(err, ETIMEDOUT, "no %s from ocivm-init within %.0f s; console: %s",
 					chan_type_name(want), (deadline - vm->t0_ms) / 1000.0,
-					vm->paths.console);
+					line[0] ? line : "(empty)");
+		}
 		struct pollfd pfd[2] = { { vm->chan, POLLIN, 0 }, { vm->pidfd, POLLIN, 0 } };
 		poll(pfd, 2, left > 1000 ? 1000 : (int)left + 1);
 	}

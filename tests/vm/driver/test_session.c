@@ -242,6 +242,7 @@ static void test_create_failures(void **state)
 	expect_create_fails("--fake-mode=error", EIO, "fake: bad spec", 5000);
 	expect_create_fails("--fake-mode=die", EIO, "guest crashed", 5000);
 	expect_create_fails("--fake-mode=silent", ETIMEDOUT, "no HELLO", 300);
+	expect_create_fails("--fake-mode=silent", ETIMEDOUT, "console: fake kernel booting", 300);
 }
 
 static void test_resolve_errors(void **state)

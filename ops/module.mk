@@ -15,3 +15,12 @@ $(call unit_test,test_ops_lifecycle,tests/ops/test_lifecycle.c ops/lifecycle.c c
 $(call unit_test,test_ops_hooks,tests/ops/test_hooks.c ops/hooks.c $(OPS_CONFIG_SRCS) common/err.c common/fileio.c,libcjson,)
 $(call unit_test,test_ops_runtime,tests/ops/test_runtime.c tests/ops/fake_vm.c $(OPS_SRCS) common/err.c common/fileio.c common/gspec.c,libcjson,)
 $(call unit_test,test_ops_store,tests/ops/test_store.c ops/store.c ops/cj.c ops/lifecycle.c common/err.c common/fileio.c,libcjson,)
+
+# End to end over the real VM drivers (a QEMU/TCG boot here; skips without
+# a kernel, initrd and the busybox bundle from `make guest`).
+$(BUILD)/tests/ops-e2e: $(patsubst %.c,$(BUILD)/obj/%.o,tests/ops/ops_e2e.c $(OPS_SRCS) $(VM_DRIVER_SRCS) $(COMMON_SRCS))
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,libcjson) $(OPS_LDLIBS) $(VM_DRIVER_LDLIBS) -lpthread
+$(BUILD)/obj/tests/ops/ops_e2e.o $(patsubst %.c,$(BUILD)/obj/%.o,$(OPS_SRCS)): CFLAGS_PKG := $(call pc_cflags,libcjson)
+all: $(BUILD)/tests/ops-e2e
+CHECK_SCRIPTS += tests/ops/e2e.sh

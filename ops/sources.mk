@@ -6,3 +6,4 @@ OPS_CORE_SRCS := $(OPS_CONFIG_SRCS) ops/lifecycle.c ops/hooks.c ops/store.c
 OPS_RUNTIME_SRCS := ops/runtime.c ops/runtime_open.c ops/runtime_create.c \
                     ops/runtime_ops.c ops/runtime_info.c
 OPS_SRCS := $(OPS_CORE_SRCS) $(OPS_RUNTIME_SRCS)
+OPS_LDLIBS :=

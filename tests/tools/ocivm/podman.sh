@@ -28,7 +28,9 @@ skp() { echo "skip $1: $2"; skip=$((skip + 1)); exit 0; }
 command -v podman >/dev/null || skp "podman run" "podman is not installed"
 [ -x "$OCIVM" ] || skp "podman run" "no $OCIVM"
 [ -c /dev/fuse ] || skp "podman run" "no /dev/fuse"
+mode=real
 if [ ! -x "$OCIVMFS" ]; then
+	mode=fake
 	# The fs/ daemon is not built: podman <-> ocivm is still checked, against
 	# the tree's test double (the "container" is a host process, no VM).
 	echo "skip real tree: no $OCIVMFS (fs/ daemon not built): using the test double"
@@ -60,7 +62,7 @@ P=(podman --root "$tmp/storage" --runroot "$tmp/run" --storage-driver vfs
 mkdir -p "$tmp/rootfs/bin" "$tmp/rootfs/proc" "$tmp/rootfs/sys" "$tmp/rootfs/dev" \
 	"$tmp/rootfs/etc" "$tmp/rootfs/tmp"
 cp "$BUSYBOX" "$tmp/rootfs/bin/busybox"
-for t in sh echo cat ls sleep; do ln -s busybox "$tmp/rootfs/bin/$t"; done
+for t in sh echo cat ls sleep uname tty; do ln -s busybox "$tmp/rootfs/bin/$t"; done
 tar -C "$tmp/rootfs" -cf "$tmp/busybox.tar" .
 if "${P[@]}" import "$tmp/busybox.tar" localhost/ocivm-busybox >/dev/null 2>"$tmp/import.err"; then
 	echo "ok   podman import busybox"; pass=$((pass + 1))
@@ -75,6 +77,27 @@ if [ "$rc" = 0 ] && [ "$out" = hello ]; then
 else
 	echo "FAIL podman run: rc=$rc out='$out' err: $(tail -3 "$tmp/run.err" | tr '\n' ' ')"
 	fail=$((fail + 1))
+fi
+# exit status, and (real tree) the process ran on the guest kernel
+out=$(timeout 900 "${P[@]}" run --rm localhost/ocivm-busybox sh -c 'uname -r; exit 7' 2>"$tmp/run.err")
+rc=$?
+want=
+[ "$mode" = real ] && want=$(cat "$BUILD/guest/release" 2>/dev/null)
+if [ "$rc" = 7 ] && { [ "$mode" = fake ] || [ "$out" = "$want" ]; }; then
+	echo "ok   exit status 7 reaches podman${want:+; uname -r in the container: $out}"; pass=$((pass + 1))
+else
+	echo "FAIL exit status/kernel: rc=$rc out='$out' want '$want'"; fail=$((fail + 1))
+fi
+# -t: the pty goes to conmon through --console-socket
+if [ "$mode" = fake ]; then
+	echo "skip podman run -t: the test double runs no terminal"; skip=$((skip + 1))
+else
+out=$(timeout 900 "${P[@]}" run -t --rm localhost/ocivm-busybox sh -c 'tty; echo hi-tty' </dev/null 2>"$tmp/run.err")
+if grep -q '^/dev/pts/' <<<"$out" && grep -q 'hi-tty' <<<"$out"; then
+	echo "ok   podman run -t: a terminal in the container"; pass=$((pass + 1))
+else
+	echo "FAIL podman run -t: out='$out' err: $(tail -2 "$tmp/run.err" | tr '\n' ' ')"; fail=$((fail + 1))
+fi
 fi
 # podman stop: SIGTERM through `ocivm kill`, then podman rm (a second VM)
 "${P[@]}" run -d --name ocivm-stop localhost/ocivm-busybox sleep 1000 >/dev/null 2>"$tmp/d.err"

@@ -46,7 +46,8 @@ struct ops_listener {
  * the others are marked stopped. */
 int ops_open(const struct ops_options *opt, const struct ops_listener *l, void *ctx,
 	     struct ops **ret, struct oerr *err);
-/* Frees everything; running VMs keep running. */
+/* Frees everything; running VMs keep running.  Call it once no other ops
+ * call is in flight. */
 void ops_close(struct ops *ops);
 
 /* One line about which hypervisor serves new containers and why (for

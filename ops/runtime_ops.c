@@ -104,7 +104,7 @@ static int hooks_now(struct ops *ops, struct ctr *c, enum ops_hook_kind k, struc
 	_cleanup_free_ char *state = NULL;
 	char path[PATH_MAX];
 
-	if (!c->cfg->hooks[k].n)
+	if (!c->cfg || !c->cfg->hooks[k].n)
 		return 0;
 	pthread_mutex_lock(&ops->lock);
 	ops_state_text(ops, c, &state);

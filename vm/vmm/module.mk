@@ -11,3 +11,7 @@ $(call unit_test,vmm_exit,tests/vm/vmm/test_exit.c vm/vmm/exit.c vm/vmm/bus.c)
 $(call unit_test,vmm_acpi,tests/vm/vmm/test_acpi.c vm/vmm/acpi.c $(COMMON_SRCS))
 $(call unit_test,vmm_loader,tests/vm/vmm/test_loader.c vm/vmm/elf.c vm/vmm/bzimage.c vm/vmm/bootinfo.c $(COMMON_SRCS),,-llz4)
 $(call unit_test,vmm_uart_cpuid,tests/vm/vmm/test_uart_cpuid.c vm/vmm/uart.c vm/vmm/cpuid.c $(COMMON_SRCS))
+
+# bench/vmm.sh (make bench): ocivm-vmm next to QEMU microvm; its QMP helper.
+$(call program,bench_vmm_qmp,bench/vmm_qmp.c,,)
+BENCHES += bench/vmm.sh

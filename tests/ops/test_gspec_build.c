@@ -1,0 +1,87 @@
+/* The gspec ops builds from a config: every record the guest needs, in the
+ * documented order, and parseable by the guest's parser. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fileio.h"
+#include "gspec.h"
+#include "ops/runtime_int.h"
+
+static void test_full(void **state)
+{
+	char *text = NULL, *g = NULL;
+	size_t len, glen;
+	struct ops_config *cfg = NULL;
+	struct oerr err = { 0 };
+
+	assert_int_equal(file_read_all("tests/ops/configs/full.json", 1 << 20, &text, &len), 0);
+	assert_int_equal(ops_config_parse(text, len, &cfg, &err), 0);
+	assert_int_equal(ops_build_gspec(cfg, "web", false, cfg->vm.has_image, &g, &glen, &err), 0);
+	static const char *const want =
+		"version 1\nid web\nrootfs rootfs 1\nrootfs_fstype ext4\nimage image ext4\n"
+		"hostname box\ndomainname example.org\n"
+		"arg sh\narg -c\narg echo%20hi\n"
+		"env PATH=/bin:/usr/bin\nenv TERM=xterm\ncwd /home\nuser 1000 100 0022\n"
+		"gid 5\ngid 6\nterminal 0\nnnp 1\noom -500\n"
+		"rlimit RLIMIT_NOFILE 1024 4096\nrlimit RLIMIT_CORE 0 18446744073709551615\n"
+		"cap bounding CAP_CHOWN\ncap bounding CAP_KILL\ncap effective CAP_KILL\n"
+		"mount /proc proc proc nosuid,noexec\nmount /tmp tmpfs none -\n"
+		"sysctl net.ipv4.ip_forward 1\nmasked /proc/kcore\nreadonly /proc/sys\nend\n";
+	assert_string_equal(g, want);
+	assert_int_equal(glen, strlen(want));
+
+	struct gspec_parser ps;
+	struct gspec_record r;
+	int n = 0, rc;
+	gspec_parser_init(&ps, g, glen);
+	while ((rc = gspec_next(&ps, &r)) == 1)
+		n++;
+	assert_int_equal(rc, 0);
+	assert_int_equal(n, 29);
+	free(g);
+	ops_config_free(cfg);
+	free(text);
+}
+
+static void test_too_big(void **state)
+{
+	/* 20 args of 4000 bytes: a valid config whose spec cannot fit a frame */
+	size_t cap = 200000;
+	char *text = malloc(cap), *p = text;
+	p += sprintf(p, "{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"process\":{"
+		     "\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0},\"args\":[");
+	for (int i = 0; i < 20; i++) {
+		*p++ = i ? ',' : ' ';
+		*p++ = '"';
+		memset(p, 'a', 4000);
+		p += 4000;
+		*p++ = '"';
+	}
+	strcpy(p, "]}}");
+	struct ops_config *cfg = NULL;
+	struct oerr err = { 0 };
+	char *g = NULL;
+	size_t glen;
+	assert_int_equal(ops_config_parse(text, strlen(text), &cfg, &err), 0);
+	assert_int_equal(ops_build_gspec(cfg, "x", false, false, &g, &glen, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "larger than 60000 bytes"));
+	ops_config_free(cfg);
+	free(text);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_too_big),
+	};
+	return cmocka_run_group_tests_name("ops_gspec_build", tests, NULL, NULL);
+}

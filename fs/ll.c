@@ -448,13 +448,6 @@ static void ll_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const 
 	fuse_reply_err(req, EPERM);
 }
 
-static void ll_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	if (is_inc(ino) && fsd_inc_ops.flush)
-		return fsd_inc_ops.flush(req, ino, fi);
-	fuse_reply_err(req, 0);
-}
-
 static void ll_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
 	if (is_inc(ino) && fsd_inc_ops.fsync)
@@ -480,7 +473,8 @@ const struct fuse_lowlevel_ops fsd_ll_ops = {
 	.open = ll_open,
 	.read = ll_read,
 	.write = ll_write,
-	.flush = ll_flush,
+	/* no .flush: the kernel stops sending FLUSH after the first ENOSYS,
+	 * one round trip less per close */
 	.release = ll_release,
 	.fsync = ll_fsync,
 	.opendir = ll_opendir,

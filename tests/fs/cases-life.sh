@@ -149,5 +149,6 @@ cases_enospc() {   # BINARY
 	check "enospc: ... nothing left behind" test ! -e "$m/containers/full"
 	expect_err "enospc: cp into a full incoming/ is ENOSPC" "No space left" cp -r "$T/b" "$m/incoming/x"
 	unmount_tree "$m"
-	umount "$T/small"
+	wait_until 10 eval "! pgrep -f '^$bin --state-dir $T/small/state ' >/dev/null"
+	umount "$T/small" || bad "enospc: the daemon still holds the state dir after unmount"
 }

@@ -273,8 +273,10 @@ void vm_get_info(const struct vm *vm, struct vm_info *ret)
 	ret->accel = "tcg";
 	ret->cmdline = "qemu-system-x86_64 -M microvm";
 	ret->kernel_cmdline = "console=hvc0";
+	pthread_mutex_lock(&mu);
 	ret->vcpus = fake.last_vcpus;
 	ret->memory_mib = fake.last_mib;
+	pthread_mutex_unlock(&mu);
 	ret->ready_ms = 12.5;
 }
 

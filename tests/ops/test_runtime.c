@@ -420,6 +420,111 @@ static void test_state_dir_full(void **state)
 	ops_close(ops);
 }
 
+static void test_hook_order(void **state)
+{
+	static const char *const kinds[] = { "prestart", "createRuntime", "createContainer",
+					     "startContainer", "poststart", "poststop" };
+	char log[256], extra[4096], *p = extra;
+
+	snprintf(log, sizeof(log), "%s/hooks.order", tmp);
+	p += sprintf(p, ",\"hooks\":{");
+	for (int i = 0; i < 6; i++)
+		p += sprintf(p, "%s\"%s\":[{\"path\":\"/bin/sh\",\"args\":[\"sh\",\"-c\","
+			     "\"printf '%s ' >> %s; grep -o 'status\\\":\\\"[a-z]*' >> %s\"]}]",
+			     i ? "," : "", kinds[i], kinds[i], log, log);
+	strcpy(p, "}");
+	write_config("", extra);
+	struct ops *ops = open_ops();
+	struct oerr err = { 0 };
+	if (ops_create(ops, "h", bundle, NULL, 0, &err) < 0)
+		fail_msg("create: %s", err.msg);
+	assert_int_equal(ops_start(ops, "h", &err), 0);
+	assert_int_equal(ops_kill(ops, "h", SIGKILL, NULL), 0);
+	wait_status(ops, "h", OPS_STOPPED);
+	assert_int_equal(ops_delete(ops, "h", false, &err), 0);
+	char *got = NULL;
+	size_t len;
+	assert_int_equal(file_read_all(log, 65536, &got, &len), 0);
+	assert_string_equal(got,
+		"prestart status\":\"creating\ncreateRuntime status\":\"creating\n"
+		"createContainer status\":\"creating\nstartContainer status\":\"created\n"
+		"poststart status\":\"running\npoststop status\":\"stopped\n");
+	free(got);
+	ops_close(ops);
+}
+
+struct worker { struct ops *ops; int k, errors; };
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	char id[32];
+	struct ops_info in;
+
+	snprintf(id, sizeof(id), "t%d", w->k);
+	for (int i = 0; i < 15; i++) {
+		if (ops_create(w->ops, id, bundle, NULL, 0, NULL) < 0 ||
+		    ops_start(w->ops, id, NULL) < 0 || ops_kill(w->ops, id, SIGKILL, NULL) < 0) {
+			w->errors++;
+			continue;
+		}
+		for (int t = 0; t < 500 && ops_get(w->ops, id, &in, NULL) == 0 &&
+				in.status != OPS_STOPPED; t++)
+			usleep(2000);
+		if (ops_delete(w->ops, id, false, NULL) < 0)
+			w->errors++;
+	}
+	return NULL;
+}
+
+static void *chaos_main(void *arg)
+{
+	struct worker *w = arg;
+	char *s;
+	for (int i = 0; i < 60; i++) {
+		int r = 0;
+		switch ((i + w->k) % 5) {
+		case 0: r = ops_create(w->ops, "shared", bundle, NULL, 0, NULL); break;
+		case 1: r = ops_start(w->ops, "shared", NULL); break;
+		case 2: r = ops_delete(w->ops, "shared", true, NULL); break;
+		case 3: r = ops_kill(w->ops, "shared", SIGTERM, NULL); break;
+		case 4:
+			if ((r = ops_state_json(w->ops, "shared", &s, NULL)) == 0)
+				free(s);
+			break;
+		}
+		/* allowed outcomes of racing on one id */
+		if (r && r != -EEXIST && r != -ENOENT && r != -EBUSY && r != -EIO && r != -EPIPE)
+			w->errors++;
+	}
+	return NULL;
+}
+
+static void test_concurrency(void **state)
+{
+	struct ops *ops = open_ops();
+	struct worker w[6];
+	pthread_t th[6];
+
+	for (int i = 0; i < 6; i++) {
+		w[i] = (struct worker){ ops, i, 0 };
+		pthread_create(&th[i], NULL, i < 4 ? worker_main : chaos_main, &w[i]);
+	}
+	for (int i = 0; i < 6; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(w[i].errors, 0);
+	}
+	ops_delete(ops, "shared", true, NULL);
+	char **ids;
+	size_t n;
+	ops_list(ops, &ids, &n);
+	assert_int_equal(n, 0);
+	ops_free_list(ids, n);
+	assert_int_equal(fake.image_refs, 0);
+	assert_int_equal(fake.live, 0);
+	ops_close(ops);
+}
+
 static void test_features(void **state)
 {
 	char *s = NULL;
@@ -441,6 +546,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_start_failures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_dir_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hook_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrency, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_features, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("ops_runtime", tests, NULL, NULL);

@@ -22,47 +22,18 @@
 #include "fileio.h"
 
 #define SHIM_DRAIN_MS 3000
+#define SHIM_RECONNECT_MS (5 * 60 * 1000) /* how long the tree may be away */
+#define SHIM_RETRY_MS 200
 
 struct pump {
+	const struct shim_opts *o;
+	const char *name; /* tree stream read from (reopened after a daemon restart) */
 	int from, to;
+	off_t off;
 	bool close_to;    /* close `to` at EOF (stdin: the container sees EOF) */
 	pthread_t thread;
 	bool started;
 };
-
-static void *pump_run(void *arg)
-{
-	struct pump *p = arg;
-	char buf[16384];
-
-	for (;;) {
-		ssize_t n = read(p->from, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (fd_write_all(p->to, buf, (size_t)n) < 0)
-			break;
-	}
-	if (p->close_to)
-		close(p->to);
-	return NULL;
-}
-
-static void pump_start(struct pump *p, int from, int to, bool close_to)
-{
-	p->from = from;
-	p->to = to;
-	p->close_to = close_to;
-	if (from >= 0 && to >= 0)
-		p->started = pthread_create(&p->thread, NULL, pump_run, p) == 0;
-}
-
-static void pump_join(struct pump *p, const struct timespec *deadline)
-{
-	if (p->started)
-		pthread_timedjoin_np(p->thread, NULL, deadline);
-}
 
 static int open_stream(const struct shim_opts *o, const char *name, int flags)
 {
@@ -73,18 +44,94 @@ static int open_stream(const struct shim_opts *o, const char *name, int flags)
 	return open(path, flags | O_CLOEXEC);
 }
 
-/* Reads ID/wait (blocks until the container stops): the exit status. */
+static void nap_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000 * 1000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* The container is gone for good: the tree is mounted and has no ID. */
+static bool container_gone(const struct shim_opts *o)
+{
+	return tree_is_mount(o->tree->mount) && !tree_exists(o->tree, o->id);
+}
+
+/* After the daemon went away (reads fail with ENOTCONN and the like), waits
+ * for a new one to mount the tree again (it re-attaches running containers)
+ * and reopens ID/name.  -1 when the container is gone or the tree stays away. */
+static int reopen_stream(const struct shim_opts *o, const char *name, int flags)
+{
+	for (int waited = 0; waited < SHIM_RECONNECT_MS; waited += SHIM_RETRY_MS) {
+		int fd = open_stream(o, name, flags);
+		if (fd >= 0)
+			return fd;
+		if (container_gone(o))
+			return -1;
+		nap_ms(SHIM_RETRY_MS);
+	}
+	return -1;
+}
+
+static void *pump_run(void *arg)
+{
+	struct pump *p = arg;
+	char buf[16384];
+
+	for (;;) {
+		ssize_t n = p->name ? pread(p->from, buf, sizeof(buf), p->off)
+				    : read(p->from, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && p->name) {
+			close(p->from);
+			if ((p->from = reopen_stream(p->o, p->name, O_RDONLY)) < 0)
+				break;
+			continue;
+		}
+		if (n <= 0)
+			break;
+		p->off += n;
+		if (fd_write_all(p->to, buf, (size_t)n) < 0)
+			break;
+	}
+	if (p->close_to)
+		close(p->to);
+	return NULL;
+}
+
+/* A tree stream (name set) copied to fd `to`, or fd `from` copied into the
+ * tree (name NULL, `to` closed at EOF). */
+static void pump_start(struct pump *p, const struct shim_opts *o, const char *name,
+		       int from, int to)
+{
+	*p = (struct pump){ .o = o, .name = name, .from = from, .to = to, .close_to = !name };
+	if (from >= 0 && to >= 0)
+		p->started = pthread_create(&p->thread, NULL, pump_run, p) == 0;
+}
+
+static void pump_join(struct pump *p, const struct timespec *deadline)
+{
+	if (p->started)
+		pthread_timedjoin_np(p->thread, NULL, deadline);
+}
+
+/* Reads ID/wait (blocks until the container stops): the exit status.  A
+ * daemon restart is waited out; a container deleted under us was killed. */
 static int wait_exit(const struct shim_opts *o)
 {
-	_cleanup_free_ char *text = NULL;
-	int r = tree_read(o->tree, o->id, "wait", &text);
-
-	if (r == -ENOENT)
-		return 128 + SIGKILL; /* deleted by force under us */
-	if (r < 0)
-		return 255;
-	r = ocivm_parse_exit(text);
-	return r < 0 ? 255 : r;
+	for (int waited = 0; waited < SHIM_RECONNECT_MS; waited += SHIM_RETRY_MS) {
+		_cleanup_free_ char *text = NULL;
+		int r = tree_read(o->tree, o->id, "wait", &text);
+		if (r == 0) {
+			r = ocivm_parse_exit(text);
+			return r < 0 ? 255 : r;
+		}
+		if (container_gone(o))
+			return 128 + SIGKILL;
+		nap_ms(SHIM_RETRY_MS);
+	}
+	return 255;
 }
 
 struct waiter {
@@ -164,10 +211,10 @@ void shim_main(const struct shim_opts *o)
 	close(o->go_fd);
 	fin = o->pty_slave >= 0 ? o->pty_slave : 0;
 	fout = o->pty_slave >= 0 ? o->pty_slave : 1;
-	pump_start(&out, open_stream(o, "stdout", O_RDONLY), fout, false);
-	pump_start(&errp, open_stream(o, "stderr", O_RDONLY),
-		   o->pty_slave >= 0 ? o->pty_slave : 2, false);
-	pump_start(&in, fin, open_stream(o, "stdin", O_WRONLY), true);
+	pump_start(&out, o, "stdout", open_stream(o, "stdout", O_RDONLY), fout);
+	pump_start(&errp, o, "stderr", open_stream(o, "stderr", O_RDONLY),
+		   o->pty_slave >= 0 ? o->pty_slave : 2);
+	pump_start(&in, o, NULL, fin, open_stream(o, "stdin", O_WRONLY));
 	w = (struct waiter){ o, &out, &errp };
 	if (pthread_create(&wt, NULL, waiter_run, &w) != 0)
 		_exit(255);

@@ -202,3 +202,27 @@ for i in $(seq 1 600); do kill -0 "${pid:-0}" 2>/dev/null || break; sleep 0.1; d
 check "signal to the shim reaches the container" [ "$(cat "$mnt/containers/c4/exit" 2>/dev/null)" = 143 ]
 "$OCIVM" --root "$root" delete c4
 kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null
+
+# The daemon restarts under a running container (real tree only: the test
+# double keeps no state): the shim reattaches its streams and its wait.
+if [ "$mode" != real ]; then skp "daemon restart" "the test double keeps no state"; exit; fi
+mkbundle "$tmp/b5" '["sh","-c","i=0; while true; do echo tick$i; i=$((i+1)); sleep 1; done"]'
+"$OCIVM" --root "$root" create --bundle "$tmp/b5" --pid-file "$tmp/c5.pid" c5 \
+	>"$tmp/c5.out" 2>/dev/null </dev/null
+"$OCIVM" --root "$root" start c5
+pid=$(cat "$tmp/c5.pid" 2>/dev/null)
+for i in $(seq 1 300); do grep -q tick1 "$tmp/c5.out" && break; sleep 0.1; done
+daemon=$(pgrep -f -x ".*ocivmfs --state-dir $root/state $mnt")
+check "restart: found the daemon" [ -n "$daemon" ]
+kill "${daemon:-0}" 2>/dev/null
+for i in $(seq 1 100); do kill -0 "${daemon:-0}" 2>/dev/null || break; sleep 0.1; done
+check "restart: daemon gone, shim alive" bash -c "! kill -0 ${daemon:-0} 2>/dev/null && kill -0 ${pid:-0}"
+check "restart: ocivm mount starts it again" bash -c "'$OCIVM' --root '$root' mount >/dev/null"
+n=$(grep -c tick "$tmp/c5.out")
+for i in $(seq 1 300); do [ "$(grep -c tick "$tmp/c5.out")" -gt $((n + 1)) ] && break; sleep 0.1; done
+check "restart: output flows again through the shim" [ "$(grep -c tick "$tmp/c5.out")" -gt $((n + 1)) ]
+check "restart: c5 still running" [ "$(cat "$mnt/containers/c5/status" 2>/dev/null)" = running ]
+"$OCIVM" --root "$root" kill c5 KILL
+for i in $(seq 1 600); do kill -0 "${pid:-0}" 2>/dev/null || break; sleep 0.1; done
+check "restart: shim exits with the container" bash -c "! kill -0 ${pid:-0} 2>/dev/null"
+"$OCIVM" --root "$root" delete c5

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "tools/ocivm/ocivm.h"
@@ -269,6 +271,41 @@ static void test_tree(void **s)
 	assert_non_null(strstr(err.msg, "no ocivmfs tree"));
 }
 
+/* --console-socket: the pty master arrives over the socket as runc sends it,
+ * and bytes written to the slave come out of the received master. */
+static void test_console(void **s)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct oerr err = { 0 };
+	char cbuf[CMSG_SPACE(sizeof(int))], name[128] = { 0 }, buf[16] = { 0 };
+	struct iovec iov = { name, sizeof(name) - 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	int master, slave, got, lsn, c;
+
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "/tmp/ocivm-console-%d", (int)getpid());
+	unlink(addr.sun_path);
+	assert_true((lsn = socket(AF_UNIX, SOCK_STREAM, 0)) >= 0);
+	assert_int_equal(bind(lsn, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	assert_int_equal(listen(lsn, 1), 0);
+	assert_int_equal(console_open_pty(&master, &slave, &err), 0);
+	assert_int_equal(console_send_fd(addr.sun_path, master, &err), 0);
+	assert_true((c = accept(lsn, NULL, NULL)) >= 0);
+	assert_true(recvmsg(c, &msg, 0) > 0);
+	assert_non_null(strstr(name, "/dev/pts/"));
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	assert_non_null(cm);
+	assert_int_equal(cm->cmsg_type, SCM_RIGHTS);
+	memcpy(&got, CMSG_DATA(cm), sizeof(int));
+	assert_int_equal(write(slave, "hi", 2), 2); /* raw slave: no \r added */
+	assert_int_equal(read(got, buf, sizeof(buf)), 2);
+	assert_string_equal(buf, "hi");
+	assert_int_equal(console_send_fd("/nonexistent/sock", master, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "console socket"));
+	close(got); close(c); close(lsn); close(master); close(slave);
+	unlink(addr.sun_path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +319,7 @@ int main(void)
 		cmocka_unit_test(test_log_lines),
 		cmocka_unit_test(test_log_file),
 		cmocka_unit_test_setup_teardown(test_tree, fake_setup, fake_teardown),
+		cmocka_unit_test(test_console),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

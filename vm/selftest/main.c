@@ -56,11 +56,25 @@ static void finish(void)
 	power_off();
 }
 
+/* st.loop=N: only run N iterations of a 2-instruction loop and power off,
+ * so a host can time guest execution (hardware KVM or an emulating one). */
+static void speed_loop(void)
+{
+	uint64_t n = 0;
+
+	if (!st_cmdline_u64("st.loop", &n))
+		return;
+	__asm__ volatile("1: dec %0; jnz 1b" : "+r"(n) : : "cc");
+	st_printf("SELFTEST LOOP done\n");
+	power_off();
+}
+
 void st_main(void)
 {
 
 	st_printf("# ocivmfs guest self-test\n");
 	st_boot_checks(&env, &pf);
+	speed_loop();
 	st_irq_init();
 	env.tsc_khz = st_tsc_calibrate();
 	st_set_tsc_khz(env.tsc_khz);

@@ -1,12 +1,44 @@
 /* ocivm-vmmctl SOCKET REQUEST: send one control request to an ocivm-vmm
  * (PROTOCOL.md) and print the reply.  Exit 0 unless the reply is "error ..."
- * or the socket cannot be reached.  (The console request is not relayed.) */
+ * or the socket cannot be reached.
+ * ocivm-vmmctl SOCKET console: relay the virtio-console stream: standard
+ * input to the guest, guest output to standard output, until the VMM closes
+ * it (EOF on standard input only stops the input direction). */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+static int relay(int fd)
+{
+	struct pollfd p[2] = { { fd, POLLIN, 0 }, { STDIN_FILENO, POLLIN, 0 } };
+	char buf[4096];
+
+	for (;;) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return 1;
+		}
+		if (p[0].revents) {
+			ssize_t n = read(fd, buf, sizeof(buf));
+			if (n <= 0)
+				return 0;
+			if (write(STDOUT_FILENO, buf, (size_t)n) != n)
+				return 1;
+		}
+		if (p[1].revents) {
+			ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+			if (n <= 0)
+				p[1].fd = -1;   /* stop reading stdin, keep printing */
+			else if (write(fd, buf, (size_t)n) != n)
+				return 1;
+		}
+	}
+}
 
 int main(int argc, char **argv)
 {
@@ -15,9 +47,8 @@ int main(int argc, char **argv)
 	char buf[4096];
 	size_t got = 0;
 
-	if (argc != 3 || strlen(argv[1]) >= sizeof(a.sun_path) ||
-	    strcmp(argv[2], "console") == 0) {
-		fprintf(stderr, "usage: ocivm-vmmctl SOCKET status|stop|pause|resume\n");
+	if (argc != 3 || strlen(argv[1]) >= sizeof(a.sun_path)) {
+		fprintf(stderr, "usage: ocivm-vmmctl SOCKET status|stop|pause|resume|console\n");
 		return 64;
 	}
 	strcpy(a.sun_path, argv[1]);
@@ -26,8 +57,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ocivm-vmmctl: %s: %s\n", argv[1], strerror(errno));
 		return 69;
 	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	dprintf(fd, "%s\n", argv[2]);
+	if (strcmp(argv[2], "console") == 0)
+		return relay(fd);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	for (;;) {
 		ssize_t n = read(fd, buf + got, sizeof(buf) - 1 - got);
 		if (n < 0 && errno == EINTR)

@@ -15,3 +15,4 @@ $(call unit_test,vmm_uart_cpuid,tests/vm/vmm/test_uart_cpuid.c vm/vmm/uart.c vm/
 # bench/vmm.sh (make bench): ocivm-vmm next to QEMU microvm; its QMP helper.
 $(call program,bench_vmm_qmp,bench/vmm_qmp.c,,)
 BENCHES += bench/vmm.sh
+CHECK_SCRIPTS += tests/vm/vmm/linux_e2e.sh

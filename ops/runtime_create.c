@@ -22,6 +22,8 @@ static void put2(struct gspec_writer *w, const char *key, const char *a, const c
 	gspec_put(w, key, 2, f);
 }
 
+static bool ambient_ok(const struct ops_process *p, const char *cap);
+
 static void gspec_process(struct gspec_writer *w, const struct ops_process *p, bool terminal)
 {
 	char uid[16], gid[16], um[16], soft[32], hard[32];
@@ -53,7 +55,41 @@ static void gspec_process(struct gspec_writer *w, const struct ops_process *p, b
 	}
 	for (int s = 0; s < OPS_CAP_SETS; s++)
 		for (size_t i = 0; i < p->caps[s].n; i++)
-			put2(w, "cap", ops_cap_set_names[s], p->caps[s].v[i]);
+			if (s != OPS_CAP_AMBIENT || ambient_ok(p, p->caps[s].v[i]))
+				put2(w, "cap", ops_cap_set_names[s], p->caps[s].v[i]);
+}
+
+static bool in_set(const struct cj_strv *set, const char *cap)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (strcmp(set->v[i], cap) == 0)
+			return true;
+	return false;
+}
+
+/* The kernel raises an ambient capability only if it is permitted and
+ * inheritable; like runc, such a request is skipped with a warning rather
+ * than failing the start. */
+static bool ambient_ok(const struct ops_process *p, const char *cap)
+{
+	return in_set(&p->caps[OPS_CAP_PERMITTED], cap) && in_set(&p->caps[OPS_CAP_INHERITABLE], cap);
+}
+
+static void ambient_note(const struct ops_process *p, char *note, size_t n)
+{
+	const struct cj_strv *a = &p->caps[OPS_CAP_AMBIENT];
+	size_t used = 0;
+
+	note[0] = '\0';
+	for (size_t i = 0; i < a->n && used < n; i++) {
+		if (ambient_ok(p, a->v[i]))
+			continue;
+		int k = snprintf(note + used, n - used, "%s%s", used ? ", " : "", a->v[i]);
+		used += k > 0 ? (size_t)k : 0;
+	}
+	if (note[0] && used < n)
+		snprintf(note + used, n - used, ": ambient capabilities not also permitted and "
+			 "inheritable are not raised");
 }
 
 static void gspec_mounts(struct gspec_writer *w, const struct ops_config *cfg)
@@ -82,7 +118,8 @@ static void gspec_mounts(struct gspec_writer *w, const struct ops_config *cfg)
 }
 
 int ops_build_gspec(const struct ops_config *cfg, const char *id, bool terminal,
-		    bool has_image, char **ret, size_t *ret_len, struct oerr *err)
+		    bool has_image, char **ret, size_t *ret_len, char *note, size_t note_len,
+		    struct oerr *err)
 {
 	struct gspec_writer w;
 	const struct ops_linux *l = &cfg->linux_;
@@ -108,6 +145,8 @@ int ops_build_gspec(const struct ops_config *cfg, const char *id, bool terminal,
 		gspec_put(&w, "readonly", 1, (const char *const *)&l->readonly_paths.v[i]);
 	int r = gspec_finish(&w, ret, ret_len);
 	gspec_writer_free(&w);
+	if (note)
+		ambient_note(&cfg->process, note, note_len);
 	if (r == -E2BIG)
 		return oerr_set(err, EINVAL, "config.json: the process spec is larger than %d bytes",
 				GSPEC_MAX_LEN);
@@ -201,10 +240,13 @@ static int boot_config(struct ops *ops, struct ctr *c, bool terminal, struct boo
 	unsigned vcpus;
 	uint64_t mib;
 
+	char note[512];
 	int r = ops_build_gspec(c->cfg, c->rec.id, terminal, v->has_image, &b->gspec,
-				&b->gspec_len, err);
+				&b->gspec_len, note, sizeof(note), err);
 	if (r < 0)
 		return r;
+	if (note[0])
+		ops_logf(ops, "%s: warning: process.capabilities.ambient: %s", c->rec.id, note);
 	if (asprintf(&b->run_dir, "%s/vm", c->dir) < 0)
 		return oerr_set(err, ENOMEM, "out of memory");
 	if (mkdir(b->run_dir, 0700) < 0 && errno != EEXIST)

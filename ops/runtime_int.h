@@ -92,8 +92,11 @@ void ops_mark_stopped(struct ops *ops, struct ctr *c, int status, const char *re
 		      struct ops_note *n); /* lock held */
 
 /* runtime_create.c */
+/* note (may be NULL) gets a warning about requests that cannot be honoured
+ * ("" if none). */
 int ops_build_gspec(const struct ops_config *cfg, const char *id, bool terminal,
-		    bool has_image, char **ret, size_t *ret_len, struct oerr *err);
+		    bool has_image, char **ret, size_t *ret_len, char *note, size_t note_len,
+		    struct oerr *err);
 int ops_state_text(struct ops *ops, struct ctr *c, char **ret);   /* lock held */
 void ops_run_poststop(struct ops *ops, struct ctr *c);            /* lock NOT held */
 

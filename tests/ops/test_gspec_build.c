@@ -24,7 +24,10 @@ static void test_full(void **state)
 
 	assert_int_equal(file_read_all("tests/ops/configs/full.json", 1 << 20, &text, &len), 0);
 	assert_int_equal(ops_config_parse(text, len, &cfg, &err), 0);
-	assert_int_equal(ops_build_gspec(cfg, "web", false, cfg->vm.has_image, &g, &glen, &err), 0);
+	char note[256];
+	assert_int_equal(ops_build_gspec(cfg, "web", false, cfg->vm.has_image, &g, &glen,
+					 note, sizeof(note), &err), 0);
+	assert_string_equal(note, "");
 	static const char *const want =
 		"version 1\nid web\nrootfs rootfs 1\nrootfs_fstype ext4\nimage image ext4\n"
 		"hostname box\ndomainname example.org\n"
@@ -71,10 +74,33 @@ static void test_too_big(void **state)
 	char *g = NULL;
 	size_t glen;
 	assert_int_equal(ops_config_parse(text, strlen(text), &cfg, &err), 0);
-	assert_int_equal(ops_build_gspec(cfg, "x", false, false, &g, &glen, &err), -EINVAL);
+	assert_int_equal(ops_build_gspec(cfg, "x", false, false, &g, &glen, NULL, 0, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "larger than 60000 bytes"));
 	ops_config_free(cfg);
 	free(text);
+}
+
+static void test_ambient(void **state)
+{
+	static const char *const text =
+		"{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"},\"process\":{\"cwd\":\"/\","
+		"\"user\":{\"uid\":0,\"gid\":0},\"args\":[\"sh\"],\"capabilities\":{"
+		"\"permitted\":[\"CAP_KILL\",\"CAP_CHOWN\"],\"inheritable\":[\"CAP_CHOWN\"],"
+		"\"ambient\":[\"CAP_KILL\",\"CAP_CHOWN\",\"CAP_SYS_ADMIN\"]}}}";
+	struct ops_config *cfg = NULL;
+	char *g = NULL, note[256];
+	size_t glen;
+
+	assert_int_equal(ops_config_parse(text, strlen(text), &cfg, NULL), 0);
+	assert_int_equal(ops_build_gspec(cfg, "x", false, false, &g, &glen, note, sizeof(note), NULL), 0);
+	assert_non_null(strstr(g, "cap ambient CAP_CHOWN\n"));
+	assert_null(strstr(g, "cap ambient CAP_KILL"));
+	assert_null(strstr(g, "cap ambient CAP_SYS_ADMIN"));
+	assert_non_null(strstr(g, "cap permitted CAP_KILL\n"));
+	assert_string_equal(note, "CAP_KILL, CAP_SYS_ADMIN: ambient capabilities not also "
+			    "permitted and inheritable are not raised");
+	free(g);
+	ops_config_free(cfg);
 }
 
 int main(void)
@@ -82,6 +108,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_too_big),
+		cmocka_unit_test(test_ambient),
 	};
 	return cmocka_run_group_tests_name("ops_gspec_build", tests, NULL, NULL);
 }

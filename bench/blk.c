@@ -143,6 +143,12 @@ static long run_dev(const char *path, struct wl *w, bool uring, double secs, lon
 			drv_kick(&d, 0);
 		done += n;
 	}
+	struct blk_stats st;
+	virtio_blk_stats(d.m, &st);
+	fprintf(stderr, "# dev: engine %s%s, per request: %.2f guest kicks (%.2f suppressed), "
+		"%.2f device wakeups on a kick, %.2f interrupts\n", st.engine,
+		st.direct ? " (O_DIRECT)" : "", (double)d.q[0].kicks / done,
+		(double)d.q[0].kicks_suppressed / done, (double)st.kicks / done, (double)st.irqs / done);
 	drv_fini(&d);
 	return done;
 }

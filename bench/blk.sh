@@ -21,17 +21,20 @@ if [ "$(stat -c %s "$FILE" 2>/dev/null || echo 0)" != 1073741824 ]; then
 	dd if=/dev/urandom of="$FILE" bs=1M count=1024 oflag=direct status=none
 fi
 
+NOTES=$(mktemp)
+trap 'rm -f "$NOTES"' EXIT
 field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p"; }
 
 ratio_of() {   # ratio_of WORKLOAD -> prints a line, sets RATIO
 	raw=0 dev=0 i=0
 	while [ $i -lt "$ROUNDS" ]; do
 		r=$("$BIN" "$FILE" raw "$1" "$ROUND_S" | field reqs)
-		d=$("$BIN" "$FILE" dev "$1" "$ROUND_S" | field reqs)
+		d=$("$BIN" "$FILE" dev "$1" "$ROUND_S" 2>"$NOTES" | field reqs)
 		raw=$((raw + r)) dev=$((dev + d)) i=$((i + 1))
 	done
 	secs=$(awk "BEGIN{print $ROUNDS*$ROUND_S}")
 	RATIO=$(awk "BEGIN{printf \"%.2f\", $dev/$raw}")
+	sed "s/^# dev:/# $1 dev:/" "$NOTES"
 	awk "BEGIN{printf \"%-5s raw io_uring %8.0f IOPS   virtio-blk %8.0f IOPS   ratio %s\n\", \
 		\"$1\", $raw/$secs, $dev/$secs, \"$RATIO\"}"
 }

@@ -79,7 +79,8 @@ static void setup_queue(struct drv *d, unsigned i, uint16_t num)
 	q->desc = drv_alloc(d, 16ull * num, 4096);
 	q->avail = drv_alloc(d, 6 + 2ull * num, 4096);
 	q->used = drv_alloc(d, 6 + 8ull * num, 4096);
-	q->avail_idx = q->last_used = q->next_desc = 0;
+	q->avail_idx = q->last_used = q->next_desc = q->kicked_idx = 0;
+	q->kicks = q->kicks_suppressed = 0;
 	drv_wr(d, 0x30, i);
 	drv_wr(d, 0x38, num);
 	drv_wr(d, 0x80, (uint32_t)q->desc);
@@ -156,9 +157,29 @@ uint16_t drv_add(struct drv *d, unsigned qi, const struct drv_seg *s, unsigned n
 	return head;
 }
 
+static bool want_kick(struct drv *d, struct drv_queue *q)
+{
+	uint8_t *used = drv_ptr(d, q->used);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (d->event_idx) {
+		uint16_t ev, old = q->kicked_idx;
+		memcpy(&ev, used + 4 + 8 * q->num, 2);
+		q->kicked_idx = q->avail_idx;
+		return (uint16_t)(q->avail_idx - ev - 1) < (uint16_t)(q->avail_idx - old);
+	}
+	uint16_t flags;
+	memcpy(&flags, used, 2);
+	return !(flags & 1);
+}
+
 void drv_kick(struct drv *d, unsigned qi)
 {
 	uint64_t one = 1;
+	if (!want_kick(d, &d->q[qi])) {
+		d->q[qi].kicks_suppressed++;
+		return;
+	}
+	d->q[qi].kicks++;
 	if (d->q[qi].kick >= 0) {
 		if (write(d->q[qi].kick, &one, 8) < 0)
 			abort();

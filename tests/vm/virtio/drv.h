@@ -23,6 +23,8 @@ struct drv_queue {
 	uint16_t num;
 	uint64_t desc, avail, used;
 	uint16_t avail_idx, last_used, next_desc;
+	uint16_t kicked_idx;   /* avail idx at the last notification */
+	uint64_t kicks, kicks_suppressed;
 	int kick;
 };
 
@@ -47,6 +49,8 @@ void drv_wr(struct drv *d, uint64_t off, uint32_t val);
 uint32_t drv_setup(struct drv *d, uint64_t want, unsigned nq, uint16_t num);
 /* Put a chain on queue qi (no kick). indirect: through one indirect table. */
 uint16_t drv_add(struct drv *d, unsigned qi, const struct drv_seg *s, unsigned n, bool indirect);
+/* Notify the device, unless it suppressed notifications (EVENT_IDX
+ * avail_event or the NO_NOTIFY flag), as a Linux driver does. */
 void drv_kick(struct drv *d, unsigned qi);
 /* Next used entry: 1 and fills id/len, 0 if none. */
 int drv_used(struct drv *d, unsigned qi, uint32_t *id, uint32_t *len);

@@ -1,7 +1,9 @@
 /* bench/create: create->READY, START->running, exit->stopped latencies per
  * driver that can run here, median of 5 runs of a busybox container
  * (`/bin/sh -c true`), through vm.h with make guest's kernel and initrd.
- * Last line: "create <driver> ready_ms=<x> start_ms=<y>". */
+ * QEMU runs two ways side by side, runs interleaved: the bzImage as given,
+ * and its uncompressed vmlinux through PVH (vm_config.cache_dir set).
+ * Last line: "create <driver> ready_ms=<x> start_ms=<y>" (the default way). */
 #include "../tests/vm/driver/e2e_lib.h"
 
 #include <stdio.h>
@@ -12,6 +14,13 @@
 
 struct sample {
 	double spawn, hello, ready, start, exit, stop;
+};
+
+struct variant {
+	const char *name;
+	enum vm_driver driver;
+	bool no_pvh;
+	struct sample s[RUNS];
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -28,21 +37,23 @@ static double median(const struct sample *s, size_t off)
 	qsort(v, RUNS, sizeof(v[0]), cmp_double);
 	return v[RUNS / 2];
 }
+#define MED(v, field) median((v)->s, offsetof(struct sample, field))
 
-static int one_run(struct e2e_env *e, enum vm_driver d, struct sample *s)
+static int one_run(struct e2e_env *e, struct variant *v, struct sample *s)
 {
 	struct e2e_run run;
 	struct oerr err = { 0 };
 	struct vm_info info;
 
-	if (e2e_create(e, d, "true", &run, &err) < 0) {
-		fprintf(stderr, "create: %s\n", err.msg);
+	e->no_pvh = v->no_pvh;
+	if (e2e_create(e, v->driver, "true", &run, &err) < 0) {
+		fprintf(stderr, "%s: create: %s\n", v->name, err.msg);
 		return -1;
 	}
 	vm_get_info(run.vm, &info);
 	run.t_start = e2e_now_ms();
 	if (vm_start(run.vm, &err) < 0 || e2e_pump(&run, NULL, 60000) < 0 || run.status != 0) {
-		fprintf(stderr, "run: %s (status %d) %s\n", err.msg, run.status, run.reason);
+		fprintf(stderr, "%s: run: %s (status %d) %s\n", v->name, err.msg, run.status, run.reason);
 		e2e_destroy(&run);
 		return -1;
 	}
@@ -53,38 +64,36 @@ static int one_run(struct e2e_env *e, enum vm_driver d, struct sample *s)
 		.start = run.t_started - run.t_start, .exit = run.t_exit - run.t_started,
 		.stop = e2e_now_ms() - t,
 	};
-	printf("  run: spawn %.0f hello %.0f ready %.0f start %.1f exit %.1f stop %.0f ms\n",
-	       s->spawn, s->hello, s->ready, s->start, s->exit, s->stop);
+	printf("  %-14s spawn %4.0f hello %5.0f ready %5.0f start %5.1f exit %5.1f stop %3.0f ms\n",
+	       v->name, s->spawn, s->hello, s->ready, s->start, s->exit, s->stop);
 	fflush(stdout);
 	return 0;
 }
 
-static int bench_driver(struct e2e_env *e, enum vm_driver d, const char *name, char *last,
-			size_t last_len)
+static void print_medians(const struct variant *v)
 {
-	struct sample s[RUNS];
-
-	printf("%s (%s):\n", name, d == VM_DRIVER_QEMU ? (e->probe.kvm_hw_speed ? "kvm" : "tcg") : "kvm");
-	for (int i = 0; i < RUNS; i++)
-		if (one_run(e, d, &s[i]) < 0)
-			return -1;
-	double ready = median(s, offsetof(struct sample, ready));
-	double hello = median(s, offsetof(struct sample, hello));
-	printf("  median: spawn %.0f ms, kernel+init to HELLO %.0f ms, SPEC->READY %.0f ms, "
+	printf("%s median of %d: spawn %.0f ms, kernel+init to HELLO %.0f ms, SPEC->READY %.0f ms, "
 	       "START->running %.1f ms, exit->EXITED %.1f ms, EXITED->VM gone %.0f ms\n",
-	       median(s, offsetof(struct sample, spawn)), hello, ready - hello,
-	       median(s, offsetof(struct sample, start)), median(s, offsetof(struct sample, exit)),
-	       median(s, offsetof(struct sample, stop)));
-	printf("  boot share of create: %.2f (HELLO/READY)\n", hello / ready);
-	snprintf(last, last_len, "create %s ready_ms=%.0f start_ms=%.1f", name, ready,
-		 median(s, offsetof(struct sample, start)));
+	       v->name, RUNS, MED(v, spawn), MED(v, hello), MED(v, ready) - MED(v, hello),
+	       MED(v, start), MED(v, exit), MED(v, stop));
+}
+
+/* Runs of all variants interleaved, so the machine's load hits them alike. */
+static int bench(struct e2e_env *e, struct variant *v, size_t n)
+{
+	for (int i = 0; i < RUNS; i++)
+		for (size_t k = 0; k < n; k++)
+			if (one_run(e, &v[k], &v[k].s[i]) < 0)
+				return -1;
+	for (size_t k = 0; k < n; k++)
+		print_medians(&v[k]);
 	return 0;
 }
 
 int main(void)
 {
 	struct e2e_env e;
-	char why[300] = "", last[200] = "", line[200];
+	char why[300] = "", last[200] = "";
 	int r = e2e_env_init(&e, why, sizeof(why));
 
 	if (r != 0) {
@@ -93,13 +102,22 @@ int main(void)
 		return r > 0 ? 0 : 1;
 	}
 	printf("# host: %s\n", e.probe.reason);
-	r = bench_driver(&e, VM_DRIVER_QEMU, "qemu", line, sizeof(line));
-	if (r == 0)
-		snprintf(last, sizeof(last), "%s", line);
+	struct variant q[2] = {
+		{ .name = "qemu/bzImage", .driver = VM_DRIVER_QEMU, .no_pvh = true },
+		{ .name = "qemu/PVH", .driver = VM_DRIVER_QEMU, .no_pvh = false },
+	};
+	r = bench(&e, q, 2);
+	if (r == 0) {
+		printf("create->READY, PVH vmlinux / bzImage: %.2f\n", MED(&q[1], ready) / MED(&q[0], ready));
+		snprintf(last, sizeof(last), "create qemu ready_ms=%.0f start_ms=%.1f",
+			 MED(&q[1], ready), MED(&q[1], start));
+	}
 	if (r == 0 && e.probe.kvm_hw_speed) {
-		r = bench_driver(&e, VM_DRIVER_VMM, "ocivm-vmm", line, sizeof(line));
+		struct variant v = { .name = "ocivm-vmm", .driver = VM_DRIVER_VMM };
+		r = bench(&e, &v, 1);
 		if (r == 0)
-			snprintf(last, sizeof(last), "%s", line);
+			snprintf(last, sizeof(last), "create ocivm-vmm ready_ms=%.0f start_ms=%.1f",
+				 MED(&v, ready), MED(&v, start));
 	} else if (r == 0) {
 		printf("ocivm-vmm: not run: %s\n", e.probe.reason);
 	}

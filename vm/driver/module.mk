@@ -1,14 +1,15 @@
 # vm/driver/ fragment: unit tests, the end-to-end check, the create bench.
 VM_DRIVER_TEST_SRCS := $(VM_DRIVER_SRCS) $(COMMON_SRCS)
 
-$(call unit_test,test_vm_argv,tests/vm/driver/test_argv.c $(VM_DRIVER_TEST_SRCS),,)
-$(call unit_test,test_vm_record,tests/vm/driver/test_record.c $(VM_DRIVER_TEST_SRCS),,)
-$(call unit_test,test_vm_image,tests/vm/driver/test_image.c $(VM_DRIVER_TEST_SRCS),,)
-$(call unit_test,test_vm_probe,tests/vm/driver/test_probe.c $(VM_DRIVER_TEST_SRCS),,)
-$(call program,ocivm-probe,vm/driver/probe_main.c $(VM_DRIVER_SRCS) $(COMMON_SRCS),,)
+$(call unit_test,test_vm_argv,tests/vm/driver/test_argv.c $(VM_DRIVER_TEST_SRCS),,$(VM_DRIVER_LDLIBS))
+$(call unit_test,test_vm_record,tests/vm/driver/test_record.c $(VM_DRIVER_TEST_SRCS),,$(VM_DRIVER_LDLIBS))
+$(call unit_test,test_vm_image,tests/vm/driver/test_image.c $(VM_DRIVER_TEST_SRCS),,$(VM_DRIVER_LDLIBS))
+$(call unit_test,test_vm_kernel,tests/vm/driver/test_kernel.c $(VM_DRIVER_TEST_SRCS),,$(VM_DRIVER_LDLIBS))
+$(call unit_test,test_vm_probe,tests/vm/driver/test_probe.c $(VM_DRIVER_TEST_SRCS),,$(VM_DRIVER_LDLIBS))
+$(call program,ocivm-probe,vm/driver/probe_main.c $(VM_DRIVER_SRCS) $(COMMON_SRCS),,$(VM_DRIVER_LDLIBS))
 
 # vm.h against a fake ocivm-vmm (no KVM): the fake sits next to the test.
-$(call unit_test,test_vm_session,tests/vm/driver/test_session.c $(VM_DRIVER_TEST_SRCS),,)
+$(call unit_test,test_vm_session,tests/vm/driver/test_session.c $(VM_DRIVER_TEST_SRCS),,$(VM_DRIVER_LDLIBS))
 $(BUILD)/tests/ocivm-vmm-fake: tests/vm/driver/fake_vmm.c common/chan.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -o $@ $(filter %.c,$^) -lpthread
@@ -17,9 +18,9 @@ $(BUILD)/tests/test_vm_session: | $(BUILD)/tests/ocivm-vmm-fake
 # End to end (QEMU/TCG here; ocivm-vmm where KVM runs at hardware speed):
 # a C program using vm.h, run by `make check` after `make guest`.
 VM_DRIVER_E2E_SRCS := tests/vm/driver/e2e_lib.c $(VM_DRIVER_SRCS) $(COMMON_SRCS)
-$(call program,vm-driver-e2e,tests/vm/driver/e2e.c $(VM_DRIVER_E2E_SRCS),,)
+$(call program,vm-driver-e2e,tests/vm/driver/e2e.c $(VM_DRIVER_E2E_SRCS),,$(VM_DRIVER_LDLIBS))
 CHECK_SCRIPTS += $(BUILD)/bin/vm-driver-e2e
 
 # make bench: create latencies per driver (needs make guest).
-$(call program,bench-create,bench/create.c $(VM_DRIVER_E2E_SRCS),,)
+$(call program,bench-create,bench/create.c $(VM_DRIVER_E2E_SRCS),,$(VM_DRIVER_LDLIBS))
 BENCHES += $(BUILD)/bin/bench-create

@@ -3,6 +3,7 @@
 #include "vm_priv.h"
 #include "resolve.h"
 #include "image.h"
+#include "kernel.h"
 #include "spawn.h"
 #include "cleanup.h"
 
@@ -142,6 +143,11 @@ static int vm_launch(struct vm *vm, const struct vm_config *user_cfg,
 	r = vm_resolve(cfg, probe, &c, err);
 	if (r < 0)
 		return r;
+	_cleanup_free_ char *pvh = NULL;
+	if (c.drv == &vm_driver_qemu && vm_kernel_pvh(cfg->cache_dir, cfg->kernel, &pvh) == 0) {
+		copy.kernel = pvh;
+		snprintf(vm->notes, sizeof(vm->notes), "kernel booted through PVH from %s", pvh);
+	}
 	_cleanup_free_ char *binary = c.binary;
 	struct vm_launch l = { .cfg = cfg, .paths = &vm->paths, .binary = binary,
 			       .accel = c.accel, .tsc_khz = probe->tsc_khz,
@@ -149,7 +155,8 @@ static int vm_launch(struct vm *vm, const struct vm_config *user_cfg,
 	vm->drv = c.drv;
 	if (l.no_direct_io && c.drv == &vm_driver_qemu)
 		snprintf(vm->notes, sizeof(vm->notes), "a disk's file system refuses O_DIRECT: "
-			 "QEMU uses cache=writeback,aio=threads instead of cache=none,aio=io_uring");
+			 "QEMU uses cache=writeback,aio=threads instead of cache=none,aio=io_uring%s",
+			 pvh ? "; kernel booted through PVH" : "");
 	strv_init(&argv);
 	r = c.drv->build_argv(&l, &argv, err);
 	if (r == 0)

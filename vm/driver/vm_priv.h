@@ -35,7 +35,7 @@ struct vm {
 	struct vm_callbacks cb;
 	void *ctx;
 	bool done;                  /* on_exit has been called */
-	char notes[160];            /* vm_info.notes */
+	char notes[400];            /* vm_info.notes */
 	char last_error[256];       /* init's last ERROR text */
 	double t0_ms, spawn_ms, hello_ms, ready_ms;
 };

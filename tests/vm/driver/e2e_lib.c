@@ -151,7 +151,7 @@ int e2e_create(struct e2e_env *e, enum vm_driver d, const char *script, struct e
 		.id = "e2e", .run_dir = e->run_dir, .driver = d, .probe = &e->probe,
 		.kernel = e->kernel, .initrd = e->initrd, .vcpus = 1, .memory_mib = 256,
 		.disks = &disk, .n_disks = 1, .gspec = gspec, .gspec_len = gspec_len,
-		.ready_timeout_ms = 120000,
+		.ready_timeout_ms = 120000, .cache_dir = e->no_pvh ? NULL : e->cache,
 	};
 	/* Knobs for boot experiments (vm/driver/README.md):
 	 * OCIVM_E2E_KPARAM  extra kernel parameters, blank-separated;

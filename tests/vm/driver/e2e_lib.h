@@ -14,6 +14,7 @@ struct e2e_env {
 	char tmp[64], rootfs[128], cache[128], run_dir[128];
 	char *image;
 	struct vm_host_probe probe;
+	bool no_pvh;             /* leave vm_config.cache_dir NULL: boot the bzImage */
 };
 
 /* 0 ready; 1 cannot run here (why says so); -errno on a real failure. */

@@ -3,7 +3,8 @@ $(call program,ocivm,$(OCIVM_SRCS) common/err.c common/fileio.c,libcjson,)
 $(call unit_test,ocivm_cli,tests/tools/ocivm/test_cli.c $(OCIVM_PURE_SRCS) \
 	tools/ocivm/tree.c tools/ocivm/daemon.c tools/ocivm/console.c common/err.c \
 	common/fileio.c,,)
-CHECK_SCRIPTS += tests/tools/ocivm/cli.sh tests/tools/ocivm/podman.sh
+CHECK_SCRIPTS += tests/tools/ocivm/cli.sh tests/tools/ocivm/podman.sh \
+	tests/tools/ocivm/containerd.sh
 INSTALL_BIN += $(BUILD)/bin/ocivm
 # A test double of the tree (host processes instead of VMs) for cli.sh.
 $(call program,ocivm-faketree,tests/tools/ocivm/faketree.c,fuse3 libcjson,)

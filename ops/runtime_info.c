@@ -122,6 +122,18 @@ int ops_features_json(char **ret)
 	static const char *const ns[] = { "pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time" };
 	static const char *const mopts[] = { "ro", "rw", "nosuid", "nodev", "noexec", "bind", "rbind",
 					     "relatime", "noatime", "strictatime", "sync", "remount" };
+	/* what the guest kernel (6.1) knows, CAP_CHOWN .. CAP_CHECKPOINT_RESTORE */
+	static const char *const caps[] = {
+		"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+		"CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+		"CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
+		"CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
+		"CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+		"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+		"CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
+		"CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+		"CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+	};
 	cJSON *o = cJSON_CreateObject();
 
 	if (!o)
@@ -133,6 +145,7 @@ int ops_features_json(char **ret)
 	cJSON *lx = cJSON_AddObjectToObject(o, "linux");
 	if (lx) {
 		cJSON_AddItemToObject(lx, "namespaces", cJSON_CreateStringArray(ns, ARRAY_SIZE(ns)));
+		cJSON_AddItemToObject(lx, "capabilities", cJSON_CreateStringArray(caps, ARRAY_SIZE(caps)));
 		cJSON *cg = cJSON_AddObjectToObject(lx, "cgroup");
 		cJSON_AddBoolToObject(cg, "v1", 0);
 		cJSON_AddBoolToObject(cg, "v2", 0);

@@ -531,6 +531,8 @@ static void test_features(void **state)
 	assert_int_equal(ops_features_json(&s), 0);
 	assert_non_null(strstr(s, "\"ociVersionMax\":\t\"1.3.0\""));
 	assert_non_null(strstr(s, "\"poststop\""));
+	assert_non_null(strstr(s, "\"CAP_CHECKPOINT_RESTORE\""));
+	assert_non_null(strstr(s, "\"namespaces\""));
 	free(s);
 	struct ops *ops = open_ops();
 	assert_non_null(strstr(ops_hypervisor_line(ops), "fake VM driver"));

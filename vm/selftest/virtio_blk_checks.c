@@ -108,8 +108,29 @@ static int open_disks(const struct st_env *env, struct blkdev *rw, struct blkdev
 	return n;
 }
 
+/* Interrupts arrive through the IOAPIC, and only when EVENT_IDX asks. */
+static void irq_checks(struct blkdev *b)
+{
+	uint32_t gsi = b->d.gsi;
+	uint64_t i0 = st_irq_count(gsi);
+	uint8_t st = request(b, T_IN, 0, buf, 512, false);
+	st_check("virtio.blk.irq", st == S_OK && st_irq_count(gsi) > i0, "gsi %u: %llu interrupts",
+		 gsi, (unsigned long long)(st_irq_count(gsi) - i0));
+	if (!(b->d.features & STV_F_EVENT_IDX))
+		return;
+	b->d.q[0].event_ahead = 8;   /* used_event far ahead: no interrupt wanted */
+	uint64_t i1 = st_irq_count(gsi);
+	st = request(b, T_IN, 0, buf, 512, false);
+	bool quiet = !st_irq_wait(gsi, i1 + 1, 50);
+	b->d.q[0].event_ahead = 0;
+	st_check("virtio.blk.event_idx", st == S_OK && quiet,
+		 "no interrupt while used_event is ahead (%llu taken)",
+		 (unsigned long long)(st_irq_count(gsi) - i1));
+}
+
 static void rw_checks(struct blkdev *b)
 {
+	irq_checks(b);
 	uint8_t st = request(b, T_IN, 0, buf, 8 * 512, false);
 	st_check("virtio.blk.read", st == S_OK && sectors_are(buf, 0, 8, 1),
 		 "sectors 0-7: status %u, pattern %s", st, sectors_are(buf, 0, 8, 1) ? "ok" : "wrong");

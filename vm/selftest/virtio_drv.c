@@ -115,7 +115,7 @@ void stv_post(struct stv_dev *d, unsigned qi, const struct stv_seg *s, unsigned 
 				 (uint16_t)(i + 1));
 	}
 	q->avail[2 + q->avail_idx % STV_QSIZE] = 0;
-	q->avail[2 + STV_QSIZE] = q->last_used;   /* used_event: interrupt on the next */
+	q->avail[2 + STV_QSIZE] = (uint16_t)(q->last_used + q->event_ahead); /* used_event */
 	st_mb();
 	q->avail_idx++;
 	q->avail[1] = q->avail_idx;

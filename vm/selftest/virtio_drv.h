@@ -29,6 +29,7 @@ struct stv_queue {
 	volatile uint8_t *used;
 	uint16_t avail_idx, last_used;
 	void *indirect;             /* one page for an indirect table */
+	uint16_t event_ahead;       /* used_event = last_used + this (0: next) */
 };
 
 struct stv_dev {

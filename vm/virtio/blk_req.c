@@ -55,7 +55,8 @@ static int parse_rw(const struct virtq_chain *c, const struct blk_limits *lim,
 	if (!in && lim->readonly)
 		return VIRTIO_BLK_S_IOERR;
 	r->len = in ? c->write_len - 1 : c->read_len - 16;
-	if (r->len % VIRTIO_BLK_SECTOR || !in_range(lim, r->sector, r->len / VIRTIO_BLK_SECTOR))
+	if (r->len % VIRTIO_BLK_SECTOR || r->len > BLK_MAX_REQ_BYTES ||
+	    !in_range(lim, r->sector, r->len / VIRTIO_BLK_SECTOR))
 		return VIRTIO_BLK_S_IOERR;
 	int e = in ? collect(c, c->n_read, c->n, 0, r->len, r)
 		   : collect(c, 0, c->n_read, 16, r->len, r);

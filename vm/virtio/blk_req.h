@@ -25,6 +25,7 @@
 #define VIRTIO_BLK_SECTOR 512u
 #define BLK_SEG_MAX (VIRTQ_CHAIN_MAX - 2)      /* data segments per request */
 #define BLK_MAX_DISCARD_SECTORS (1u << 22)     /* 2 GiB per discard/zeroes */
+#define BLK_MAX_REQ_BYTES (1u << 30)           /* data per IN/OUT request */
 
 struct blk_limits {
 	uint64_t capacity;   /* sectors */

@@ -119,6 +119,12 @@ static void test_parse_hostile(void **state)
 	mkhdr(VIRTIO_BLK_T_OUT, 0);
 	chain3(&c, 512, true);                   /* write with writable data */
 	assert_int_equal(blk_req_parse(&c, &lim_rw, NULL, &r), VIRTIO_BLK_S_IOERR);
+	chain3(&c, 1024, true);                  /* oversized: more than 1 GiB */
+	c.seg[1].len = BLK_MAX_REQ_BYTES + 512;
+	c.write_len = BLK_MAX_REQ_BYTES + 513ull;
+	struct blk_limits huge = { .capacity = 1ull << 40 };
+	mkhdr(VIRTIO_BLK_T_IN, 0);
+	assert_int_equal(blk_req_parse(&c, &huge, NULL, &r), VIRTIO_BLK_S_IOERR);
 	mkhdr(99, 0);
 	assert_int_equal(blk_req_parse(&c, &lim_rw, NULL, &r), VIRTIO_BLK_S_UNSUPP);
 	/* too many segments */

@@ -196,11 +196,19 @@ static void ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	fuse_reply_open(req, fi);
 }
 
+/* Replies from a private copy: once the reply is written the kernel may let
+ * the reader close the file, and release() free fh->buf, while libfuse (or
+ * a sanitizer's writev check) still looks at the buffer it was handed. */
 static void reply_slice(fuse_req_t req, const char *buf, size_t len, size_t size, off_t off)
 {
 	if (off < 0 || (size_t)off >= len)
 		return (void)fuse_reply_buf(req, NULL, 0);
-	fuse_reply_buf(req, buf + off, len - (size_t)off < size ? len - (size_t)off : size);
+	size_t n = len - (size_t)off < size ? len - (size_t)off : size;
+	_cleanup_free_ char *copy = malloc(n);
+	if (!copy)
+		return (void)fuse_reply_err(req, ENOMEM);
+	memcpy(copy, buf + off, n);
+	fuse_reply_buf(req, copy, n);
 }
 
 static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,

@@ -126,7 +126,7 @@ cases_restart() {   # MOUNT BINARY STATE
 	local m=$1 bin=$2 st=$3
 	echo "create keep $T/b" > "$m/ctl"
 	echo "create run $T/b" > "$m/ctl" && echo start > "$m/containers/run/ctl"
-	local pid; pid=$(pgrep -f "^$bin --state-dir $st " | head -1)
+	local pid; pid=$(pgrep -f "^$bin .*--state-dir $st " | head -1)
 	kill -TERM "$pid"
 	check "restart: SIGTERM unmounts cleanly" wait_until 10 eval "! is_mounted $m"
 	mount_tree "$bin" "$m" "$st" --allow-other || bad "restart: remount"
@@ -149,6 +149,6 @@ cases_enospc() {   # BINARY
 	check "enospc: ... nothing left behind" test ! -e "$m/containers/full"
 	expect_err "enospc: cp into a full incoming/ is ENOSPC" "No space left" cp -r "$T/b" "$m/incoming/x"
 	unmount_tree "$m"
-	wait_until 10 eval "! pgrep -f '^$bin --state-dir $T/small/state ' >/dev/null"
+	wait_until 10 eval "! pgrep -f '^$bin .*--state-dir $T/small/state ' >/dev/null"
 	umount "$T/small" || bad "enospc: the daemon still holds the state dir after unmount"
 }

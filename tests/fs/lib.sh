@@ -25,7 +25,7 @@ expect_err() {
 # wait_until SECONDS CMD...: poll CMD every 50 ms (for conditions, not timing)
 wait_until() {
 	local t=$(( $1 * 20 )); shift
-	while [ "$t" -gt 0 ]; do "$@" && return 0; sleep 0.05; t=$((t - 1)); done
+	while [ "$t" -gt 0 ]; do "$@" 2>/dev/null && return 0; sleep 0.05; t=$((t - 1)); done
 	return 1
 }
 
@@ -36,6 +36,11 @@ is_mounted() { grep -q " $(realpath "$1") fuse" /proc/mounts; }
 mount_tree() {
 	local bin=$1 mnt=$2 state=$3; shift 3
 	mkdir -p "$mnt" "$state"
+	if [ -n "${OCIVMFS_TEST_LOG:-}" ]; then   # keep the daemon's stderr (ASan reports)
+		"$bin" --foreground --state-dir "$state" "$@" "$mnt" >> "$OCIVMFS_TEST_LOG" 2>&1 &
+		wait_until 10 is_mounted "$mnt"
+		return
+	fi
 	"$bin" --state-dir "$state" "$@" "$mnt"
 }
 unmount_tree() {

@@ -37,15 +37,23 @@ make_bundle "$T/badjson" '{"ociVersion": "1.0.2", "root": '
 if [ ! -x "$FAKE" ]; then
 	bad "fake daemon $FAKE missing (make BUILD=$BUILD all)"
 else
+	# a phase after which the daemon is gone ends the run (one line, not 100)
+	phase() {
+		"$@"
+		if ! is_mounted "$M"; then
+			bad "the daemon died during $1 (OCIVMFS_TEST_LOG=FILE keeps its stderr)"
+			summary; exit 1
+		fi
+	}
 	mount_tree "$FAKE" "$M" "$T/state" --allow-other || bad "mount (fake)"
-	cases_static "$M" fake
-	cases_errors "$M" fake
-	cases_permissions "$M" "$FAKE"
-	cases_lifecycle "$M"
-	cases_blocking "$M"
-	cases_incoming "$M" "$T/state"
-	cases_concurrent "$M"
-	cases_restart "$M" "$FAKE" "$T/state"
+	phase cases_static "$M" fake
+	phase cases_errors "$M" fake
+	phase cases_permissions "$M" "$FAKE"
+	phase cases_lifecycle "$M"
+	phase cases_blocking "$M"
+	phase cases_incoming "$M" "$T/state"
+	phase cases_concurrent "$M"
+	phase cases_restart "$M" "$FAKE" "$T/state"
 	unmount_tree "$M"
 	cases_enospc "$FAKE"
 fi

@@ -42,11 +42,14 @@ static int ct_text(struct fsd *fs, const struct node *n, const char *id, char **
 		   size_t *ret_len, struct oerr *err)
 {
 	struct ops_info info;
-	char buf[64] = "";
+	char buf[64] = "", line[FS_LINE_MAX + 1];
 	char *s = NULL;
 	int r;
 
 	if (n->sub >= CT_IDX_VMFILE) {
+		if (strcmp(n->name, "last_error") == 0 &&
+		    fsd_slot_last_error(fs, id, line, sizeof(line)))
+			return text_dup(line, ret, ret_len);
 		r = ops_vm_file(fs->ops, id, n->name, &s, err);
 		return r < 0 ? r : text_own(s, ret, ret_len);
 	}

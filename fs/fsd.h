@@ -62,6 +62,11 @@ struct fh {
 struct park;
 struct inc;
 
+struct fslot {
+	char id[FS_ID_MAX];            /* "" = free */
+	char last_error[FS_LINE_MAX];  /* a rejected write ops never saw */
+};
+
 struct fsd {
 	struct ops *ops;
 	struct fuse_session *se;
@@ -72,7 +77,7 @@ struct fsd {
 	bool debug;
 
 	pthread_mutex_t lock;   /* slots, rings, parks, waiters */
-	char (*slots)[FS_ID_MAX];   /* slot -> id ("" = free); slot 0 unused */
+	struct fslot *slots;    /* slot -> container id; slot 0 unused */
 	int n_slots;
 	char log[FS_LOG_LINES][FS_LINE_MAX];
 	uint64_t log_n;
@@ -89,6 +94,9 @@ struct fsd {
 int fsd_slot_of(struct fsd *fs, const char *id);       /* allocates; <0 -errno */
 int fsd_slot_id(struct fsd *fs, int slot, char *id);    /* -ENOENT when free */
 void fsd_slot_free(struct fsd *fs, const char *id);
+/* ID/vm/last_error for errors found in fs/ (msg NULL: clear, ops has it) */
+void fsd_slot_note(struct fsd *fs, const char *id, const char *msg);
+bool fsd_slot_last_error(struct fsd *fs, const char *id, char *buf, size_t n);
 int fsd_node_of(struct fsd *fs, fuse_ino_t ino, struct node *ret, char *ret_id);
 int fsd_child(struct fsd *fs, const struct node *dir, const char *dir_id,
 	      const char *name, struct node *ret);

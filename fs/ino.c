@@ -4,6 +4,7 @@
 #include "fsd.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,26 +56,26 @@ int fsd_slot_of(struct fsd *fs, const char *id)
 		return -EINVAL;
 	pthread_mutex_lock(&fs->lock);
 	for (int s = 1; s < fs->n_slots; s++) {
-		if (strcmp(fs->slots[s], id) == 0) {
+		if (strcmp(fs->slots[s].id, id) == 0) {
 			pthread_mutex_unlock(&fs->lock);
 			return s;
 		}
-		if (!free_slot && !fs->slots[s][0])
+		if (!free_slot && !fs->slots[s].id[0])
 			free_slot = s;
 	}
 	if (!free_slot) {
 		int n = fs->n_slots ? fs->n_slots * 2 : 64;
-		void *p = n <= (1 << 24) ? realloc(fs->slots, (size_t)n * FS_ID_MAX) : NULL;
+		void *p = n <= (1 << 24) ? realloc(fs->slots, (size_t)n * sizeof(*fs->slots)) : NULL;
 		if (!p) {
 			pthread_mutex_unlock(&fs->lock);
 			return -ENOMEM;
 		}
 		fs->slots = p;
-		memset(fs->slots[fs->n_slots], 0, (size_t)(n - fs->n_slots) * FS_ID_MAX);
+		memset(&fs->slots[fs->n_slots], 0, (size_t)(n - fs->n_slots) * sizeof(*fs->slots));
 		free_slot = fs->n_slots ? fs->n_slots : 1;
 		fs->n_slots = n;
 	}
-	strcpy(fs->slots[free_slot], id);
+	strcpy(fs->slots[free_slot].id, id);
 	r = free_slot;
 	pthread_mutex_unlock(&fs->lock);
 	return r;
@@ -85,8 +86,8 @@ int fsd_slot_id(struct fsd *fs, int slot, char *id)
 	int r = -ENOENT;
 
 	pthread_mutex_lock(&fs->lock);
-	if (slot > 0 && slot < fs->n_slots && fs->slots[slot][0]) {
-		strcpy(id, fs->slots[slot]);
+	if (slot > 0 && slot < fs->n_slots && fs->slots[slot].id[0]) {
+		strcpy(id, fs->slots[slot].id);
 		r = 0;
 	}
 	pthread_mutex_unlock(&fs->lock);
@@ -95,8 +96,33 @@ int fsd_slot_id(struct fsd *fs, int slot, char *id)
 
 void fsd_slot_free(struct fsd *fs, const char *id)
 {
-	(void)fs;
-	(void)id;   /* slots are kept: a re-created id reuses its inodes */
+	fsd_slot_note(fs, id, NULL);   /* the slot stays: a re-created id reuses its inodes */
+}
+
+void fsd_slot_note(struct fsd *fs, const char *id, const char *msg)
+{
+	int slot = id && id[0] ? fsd_slot_of(fs, id) : -1;
+
+	if (slot <= 0)
+		return;
+	pthread_mutex_lock(&fs->lock);
+	snprintf(fs->slots[slot].last_error, FS_LINE_MAX, "%s", msg ? msg : "");
+	pthread_mutex_unlock(&fs->lock);
+}
+
+bool fsd_slot_last_error(struct fsd *fs, const char *id, char *buf, size_t n)
+{
+	bool r = false;
+
+	pthread_mutex_lock(&fs->lock);
+	for (int s = 1; s < fs->n_slots && !r; s++) {
+		if (strcmp(fs->slots[s].id, id) == 0 && fs->slots[s].last_error[0]) {
+			snprintf(buf, n, "%s\n", fs->slots[s].last_error);
+			r = true;
+		}
+	}
+	pthread_mutex_unlock(&fs->lock);
+	return r;
 }
 
 static void node_fixed(struct node *n, const struct fixed *f, fuse_ino_t ino)

@@ -55,6 +55,7 @@ int fsd_delete(struct fsd *fs, const char *id, bool force)
 	if (r < 0)
 		return fail(fs, id, "delete", &err, r);
 	bundle_store_remove(fs, id);
+	fsd_slot_free(fs, id);
 	log_info("deleted %s", id);
 	return 0;
 }
@@ -145,17 +146,23 @@ static int write_ctl(struct fsd *fs, struct fh *fh, const char *buf, size_t len)
 	const char *id = global ? NULL : fh->id;
 	int r = ctl_parse(buf, len, global, &cmd, &err);
 
-	if (r < 0)
+	if (r < 0) {
+		fsd_slot_note(fs, id, err.msg);   /* ops never sees it */
 		return fail(fs, id, global ? "ctl" : "ctl of", &err, r);
+	}
 	if (global)
 		id = cmd.id;
 	r = ops_id_valid(id, &err);
 	if (r == 0)
 		r = run(fs, id, &cmd, &err);
-	if (r < 0)
+	if (r < 0) {
+		fsd_slot_note(fs, id, NULL);   /* ops keeps this one */
 		return fail(fs, id, ctl_verb_name(cmd.verb), &err, r);
+	}
+	fsd_slot_note(fs, id, NULL);
 	if (cmd.verb == CTL_DELETE) {
 		bundle_store_remove(fs, id);
+		fsd_slot_free(fs, id);
 		fsd_forget_name(fs, id);
 	}
 	log_info("%s %s: done", ctl_verb_name(cmd.verb), id);

@@ -16,6 +16,8 @@ cases_lifecycle() {   # MOUNT
 	expect_err "life: start twice is EBUSY" "Device or resource busy" bash -c "echo start > $c/ctl"
 	check "life: ... vm/last_error has the reason" grep -q 'not created' "$c/vm/last_error"
 	check "life: ... and so has log" grep -q 'start life.*not created' "$m/log"
+	expect_err "life: unknown word in ID/ctl is EINVAL" "Invalid argument" bash -c "echo frob > $c/ctl"
+	check "life: ... vm/last_error says which" grep -q 'unknown command "frob"' "$c/vm/last_error"
 	expect_err "life: rmdir while running is EBUSY" "Device or resource busy" rmdir "$c"
 	check "life: pause" bash -c "echo pause > $c/ctl && test \$(cat $c/status) = paused"
 	check "life: resume" bash -c "echo resume > $c/ctl && test \$(cat $c/status) = running"

@@ -178,7 +178,7 @@ static void test_timeout(void **state)
 	assert_non_null(c);
 	pid_t child = atoi(c);
 	free(c);
-	for (int i = 0; i < 100 && alive(child); i++)
+	for (int i = 0; i < 3000 && alive(child); i++)
 		usleep(10000);
 	assert_false(alive(child));
 	/* the daemon-wide default applies when the hook has none */

@@ -101,7 +101,7 @@ static enum ops_status status_of(struct ops *ops, const char *id)
 /* events arrive from the supervisor thread: wait for a status */
 static void wait_status(struct ops *ops, const char *id, enum ops_status s)
 {
-	for (int i = 0; i < 500 && status_of(ops, id) != s; i++)
+	for (int i = 0; i < 3000 && status_of(ops, id) != s; i++)
 		usleep(10000);
 	assert_string_equal(ops_status_name(status_of(ops, id)), ops_status_name(s));
 }
@@ -158,7 +158,7 @@ static void test_lifecycle(void **state)
 	assert_int_equal(ops_stream_path(ops, "web", OPS_STREAM_STDOUT, path, sizeof(path)), 0);
 	char *out = NULL;
 	size_t len;
-	for (int i = 0; i < 200; i++) {
+	for (int i = 0; i < 3000; i++) {
 		free(out);
 		out = NULL;
 		file_read_all(path, 4096, &out, &len);
@@ -408,7 +408,7 @@ static void test_state_dir_full(void **state)
 	int logs0 = logs;
 	assert_int_equal(ops_kill(ops, "early", SIGKILL, NULL), 0);
 	wait_status(ops, "early", OPS_STOPPED);
-	for (int i = 0; i < 200 && logs == logs0; i++)
+	for (int i = 0; i < 3000 && logs == logs0; i++)
 		usleep(10000);
 	assert_true(logs > logs0);
 	ops_close(ops);
@@ -468,7 +468,7 @@ static void *worker_main(void *arg)
 			w->errors++;
 			continue;
 		}
-		for (int t = 0; t < 500 && ops_get(w->ops, id, &in, NULL) == 0 &&
+		for (int t = 0; t < 15000 && ops_get(w->ops, id, &in, NULL) == 0 &&
 				in.status != OPS_STOPPED; t++)
 			usleep(2000);
 		if (ops_delete(w->ops, id, false, NULL) < 0)

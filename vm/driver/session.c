@@ -179,23 +179,30 @@ static void tail_line(const char *path, char *buf, size_t cap)
 	buf[n_line] = '\0';
 }
 
-void vm_death_reason(const struct vm *vm, char *buf, size_t len)
+/* What the process said last: its own log, else the console. */
+static void last_words(const struct vm *vm, char *buf, size_t len)
 {
 	char line[200];
 
-	if (vm->last_error[0]) {
-		snprintf(buf, len, "the VM stopped without an exit status after: %s", vm->last_error);
-		return;
-	}
 	tail_line(vm->paths.log, line, sizeof(line));
 	if (line[0]) {
-		snprintf(buf, len, "the VM stopped without an exit status; %s: %s",
-			 vm->drv->name, line);
+		snprintf(buf, len, "%s", line);
 		return;
 	}
 	tail_line(vm->paths.console, line, sizeof(line));
-	snprintf(buf, len, "the VM stopped without an exit status; console: %s",
-		 line[0] ? line : "(empty)");
+	snprintf(buf, len, "console: %s", line[0] ? line : "(empty)");
+}
+
+void vm_death_reason(const struct vm *vm, char *buf, size_t len)
+{
+	char words[220];
+
+	if (vm->last_error[0]) {
+		snprintf(buf, len, "the VM stopped without an exit status after: %.200s", vm->last_error);
+		return;
+	}
+	last_words(vm, words, sizeof(words));
+	snprintf(buf, len, "the VM stopped without an exit status; %.220s", words);
 }
 
 /* Connect to the channel, retrying while the process lives. */
@@ -209,9 +216,9 @@ static int session_connect(struct vm *vm, double deadline, struct oerr *err)
 			return 0;
 		}
 		if (vm_pidfd_wait(vm->pidfd, 0) == 1) {
-			char reason[300];
-			vm_death_reason(vm, reason, sizeof(reason));
-			return oerr_set(err, EIO, "%s exited at once: %s", vm->drv->name, reason);
+			char words[220];
+			last_words(vm, words, sizeof(words));
+			return oerr_set(err, EIO, "exited at once: %s", words);
 		}
 		if (vm_now_ms() > deadline)
 			return oerr_sys(err, -fd, "connecting to %s's channel", vm->drv->name);

@@ -214,13 +214,36 @@ static void case_vmm_control(struct tally *t, struct e2e_env *e, const char *vmm
 	report(t, r == 0, "ocivm-vmm", "control", d);
 }
 
+/* A parameter the hypervisor refuses: create fails at once, with the
+ * hypervisor's own words, and leaves nothing in run_dir. */
+static void case_bad_param(struct tally *t, struct e2e_env *e, enum vm_driver d, const char *name)
+{
+	static const char *const bad[] = { "-no-such-option-here" };
+	struct e2e_run run;
+	struct oerr err = { 0 };
+	char detail[512], p[256];
+
+	e->hv_params = bad;
+	e->n_hv_params = 1;
+	int r = e2e_create(e, d, "true", &run, &err);
+	e->hv_params = NULL;
+	e->n_hv_params = 0;
+	snprintf(p, sizeof(p), "%s/vm.json", e->run_dir);
+	bool ok = r < 0 && strstr(err.msg, "no-such-option-here") && access(p, F_OK) < 0 &&
+		  run.t_ready - run.t0 < 30000;
+	snprintf(detail, sizeof(detail), "create -> %.400s", r < 0 ? err.msg : "succeeded");
+	if (r == 0)
+		e2e_destroy(&run);
+	report(t, ok, name, "bad parameter", detail);
+}
+
 static void run_driver(struct tally *t, struct e2e_env *e, enum vm_driver d, const char *name,
 		       const char *skip)
 {
-	static const char *const cases[] = { "echo+exit", "stdin", "signal", "reattach" };
+	static const char *const cases[] = { "echo+exit", "stdin", "signal", "reattach", "bad parameter" };
 
 	if (skip) {
-		for (size_t i = 0; i < 4; i++) {
+		for (size_t i = 0; i < 5; i++) {
 			printf("skip %s %s: %s\n", name, cases[i], skip);
 			t->skipped++;
 		}
@@ -230,6 +253,7 @@ static void run_driver(struct tally *t, struct e2e_env *e, enum vm_driver d, con
 	case_stdin(t, e, d, name);
 	case_signal(t, e, d, name);
 	case_reattach(t, e, d, name);
+	case_bad_param(t, e, d, name);
 }
 
 int main(void)
@@ -241,7 +265,7 @@ int main(void)
 
 	if (r != 0) {
 		printf("%s vm/driver e2e: %s\n", r > 0 ? "skip" : "FAIL", why);
-		printf("0 passed, %d failed, %d skipped\n", r > 0 ? 0 : 1, r > 0 ? 9 : 0);
+		printf("0 passed, %d failed, %d skipped\n", r > 0 ? 0 : 1, r > 0 ? 11 : 0);
 		e2e_env_fini(&e);
 		return r > 0 ? 0 : 1;
 	}

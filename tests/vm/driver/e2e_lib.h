@@ -15,6 +15,8 @@ struct e2e_env {
 	char *image;
 	struct vm_host_probe probe;
 	bool no_pvh;             /* leave vm_config.cache_dir NULL: boot the bzImage */
+	const char *const *hv_params;   /* vm.hypervisor.parameters for the next create */
+	size_t n_hv_params;
 };
 
 /* 0 ready; 1 cannot run here (why says so); -errno on a real failure. */

@@ -3,7 +3,7 @@
 cases_static() {   # MOUNT LABEL
 	local m=$1 l=$2
 	check "$l: README says how to create" grep -q 'ln -s /abs/path/to/bundle containers/ID' "$m/README"
-	check "$l: features.json is JSON" jq -e .ociVersionMin "$m/features.json" >/dev/null
+	check_with jq "$l: features.json is JSON" jq -e .ociVersionMin "$m/features.json" >/dev/null
 	check "$l: hypervisor says which driver" test -s "$m/hypervisor"
 	check "$l: log has the mount line" grep -q 'mounted' "$m/log"
 	check "$l: tree lists the contract's names" \

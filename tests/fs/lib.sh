@@ -5,6 +5,11 @@ ok()   { PASS=$((PASS + 1)); echo "ok   - $*"; }
 bad()  { FAIL=$((FAIL + 1)); echo "FAIL - $*"; }
 skip() { SKIP=$((SKIP + 1)); echo "skip - $*"; }
 check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+# check_with TOOL NAME CMD...: like check, skipped when TOOL is not installed
+check_with() {
+	local tool=$1; shift
+	if command -v "$tool" >/dev/null; then check "$@"; else skip "$1 (needs $tool)"; fi
+}
 summary() {
 	echo "$PASS passed, $FAIL failed, $SKIP skipped"
 	[ "$FAIL" -eq 0 ]
@@ -51,6 +56,7 @@ unmount_tree() {
 # can_fuse: prints why not and returns 1 when /dev/fuse cannot be used
 can_fuse() {
 	if [ ! -c /dev/fuse ]; then echo "no /dev/fuse"; return 1; fi
+	if [ ! -r /dev/fuse ] || [ ! -w /dev/fuse ]; then echo "/dev/fuse is not usable by $(id -un)"; return 1; fi
 	if ! command -v fusermount3 >/dev/null; then echo "no fusermount3 (apt-get install fuse3)"; return 1; fi
 	return 0
 }

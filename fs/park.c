@@ -192,14 +192,33 @@ static bool fh_matches(const struct fh *fh, const char *id, bool events)
 	return id && strcmp(fh->id, id) == 0;
 }
 
+/* Poll handles are taken (under the lock) in batches and notified outside
+ * it; a poller that polls again registers a new handle. */
+static void notify_pollers(struct fsd *fs, const char *id, bool events)
+{
+	struct fuse_pollhandle *phs[64];
+	size_t n;
+
+	do {
+		n = 0;
+		pthread_mutex_lock(&fs->lock);
+		for (struct fh *w = fs->waiters; w && n < ARRAY_SIZE(phs); w = w->wnext)
+			if (w->ph && fh_matches(w, id, events))
+				phs[n++] = TAKE_PTR(w->ph);
+		pthread_mutex_unlock(&fs->lock);
+		for (size_t i = 0; i < n; i++) {
+			fuse_lowlevel_notify_poll(phs[i]);
+			fuse_pollhandle_destroy(phs[i]);
+		}
+	} while (n == ARRAY_SIZE(phs));
+}
+
 /* Something happened to id (NULL: nothing container-specific); events:
  * a line was added to MOUNT/events.  Answers the parked reads it concerns
  * and notifies pollers.  Called with no fs lock held. */
 void fsd_kick(struct fsd *fs, const char *id, bool events)
 {
 	struct park *mine = NULL;
-	struct fuse_pollhandle *phs[64];
-	size_t n_ph = 0;
 
 	pthread_mutex_lock(&fs->lock);
 	fs->wake_seq++;
@@ -213,9 +232,6 @@ void fsd_kick(struct fsd *fs, const char *id, bool events)
 			pp = &p->next;
 		}
 	}
-	for (struct fh *w = fs->waiters; w && n_ph < ARRAY_SIZE(phs); w = w->wnext)
-		if (w->ph && fh_matches(w, id, events))
-			phs[n_ph++] = TAKE_PTR(w->ph);
 	pthread_mutex_unlock(&fs->lock);
 
 	while (mine) {
@@ -224,10 +240,7 @@ void fsd_kick(struct fsd *fs, const char *id, bool events)
 		fsd_read_blocking(fs, p->req, p->fh, p->size, p->off, false);
 		free(p);
 	}
-	for (size_t i = 0; i < n_ph; i++) {
-		fuse_lowlevel_notify_poll(phs[i]);
-		fuse_pollhandle_destroy(phs[i]);
-	}
+	notify_pollers(fs, id, events);
 }
 
 void fsd_waiter_add(struct fsd *fs, struct fh *fh)

@@ -49,7 +49,7 @@ run timeout 120 cat "$C/stdout"
 say "wait blocks until it stops, then gives the exit status"
 run timeout 120 cat "$C/wait" || fail "wait"
 run cat "$C/exit"
-run cat "$C/state"; echo
+run cat "$C/state"
 run cat "$C/vm/timings"
 say "delete it, then unmount"
 run rmdir "$C" || fail "rmdir"

@@ -34,3 +34,9 @@ $(BUILD)/tests/virtio_guest_sim: tests/vm/virtio/st_host.c $(VIRTIO_GUEST_SRCS) 
 		-o $@ $^ $(call pc_libs,$(VIRTIO_PKGS)) -lpthread
 all: $(BUILD)/tests/virtio_guest_sim
 CHECK_SCRIPTS += tests/vm/virtio/guest_sim.sh
+# ... and the virtio-mmio register model under a hostile guest:
+#   nice -n 19 $(BUILD)/fuzz/fuzz_mmio -max_total_time=600
+$(BUILD)/fuzz/fuzz_mmio: tests/vm/virtio/fuzz_mmio.c vm/virtio/mmio.c vm/virtio/virtq.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -g -O1 -I. -Icommon -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -o $@ $^ -lpthread
+fuzz: $(BUILD)/fuzz/fuzz_mmio

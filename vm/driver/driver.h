@@ -54,6 +54,7 @@ struct vm_launch {
 struct vm_driver_ops {
 	const char *name;             /* "qemu", "ocivm-vmm" */
 	const char *default_binary;   /* looked up in PATH */
+	const char *base_cmdline;     /* kernel options before the config's */
 	int (*build_argv)(const struct vm_launch *l, struct strv *ret, struct oerr *err);
 	/* Connect to the guest channel once (no retry): fd or -errno. */
 	int (*connect_channel)(const struct vm_paths *p, struct oerr *err);

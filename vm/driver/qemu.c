@@ -54,23 +54,10 @@ static void qemu_add_disk(struct strv *a, const struct vm_disk *d, size_t i,
 		strv_addf(a, "virtio-blk-device,drive=disk%zu", i);
 }
 
-static int qemu_build_argv(const struct vm_launch *l, struct strv *a, struct oerr *err)
+/* Machine, accelerator, memory, CPUs, kernel. */
+static void qemu_add_machine(struct strv *a, const struct vm_launch *l, const char *cmdline)
 {
 	const struct vm_config *cfg = l->cfg;
-	const struct vm_paths *p = l->paths;
-	_cleanup_free_ char *cmdline = NULL;
-	_cleanup_free_ char *chan = qemu_escape(p->chan_sock);
-	_cleanup_free_ char *qmp = qemu_escape(p->control_sock);
-	_cleanup_free_ char *con = qemu_escape(p->console);
-	int r;
-
-	if (!chan || !qmp || !con)
-		return oerr_set(err, ENOMEM, "qemu argv: out of memory");
-	if (!cfg->kernel)
-		return oerr_set(err, EINVAL, "qemu: no kernel given");
-	r = vm_kernel_cmdline(l, QEMU_BASE_CMDLINE, &cmdline, err);
-	if (r < 0)
-		return r;
 
 	strv_add(a, l->binary);
 	strv_add(a, "-M");
@@ -97,8 +84,17 @@ static int qemu_build_argv(const struct vm_launch *l, struct strv *a, struct oer
 	}
 	strv_add(a, "-append");
 	strv_add(a, cmdline);
-	for (size_t i = 0; i < cfg->n_disks; i++)
-		qemu_add_disk(a, &cfg->disks[i], i, !l->no_direct_io);
+}
+
+/* Serial console to a file, the ocivm-init channel, QMP. */
+static int qemu_add_sockets(struct strv *a, const struct vm_paths *p)
+{
+	_cleanup_free_ char *chan = qemu_escape(p->chan_sock);
+	_cleanup_free_ char *qmp = qemu_escape(p->control_sock);
+	_cleanup_free_ char *con = qemu_escape(p->console);
+
+	if (!chan || !qmp || !con)
+		return -ENOMEM;
 	strv_add(a, "-chardev");
 	strv_addf(a, "file,id=con0,path=%s", con);
 	strv_add(a, "-serial");
@@ -111,6 +107,25 @@ static int qemu_build_argv(const struct vm_launch *l, struct strv *a, struct oer
 	strv_add(a, "virtconsole,chardev=ch0");
 	strv_add(a, "-qmp");
 	strv_addf(a, "unix:%s,server=on,wait=off", qmp);
+	return 0;
+}
+
+static int qemu_build_argv(const struct vm_launch *l, struct strv *a, struct oerr *err)
+{
+	const struct vm_config *cfg = l->cfg;
+	_cleanup_free_ char *cmdline = NULL;
+	int r;
+
+	if (!cfg->kernel)
+		return oerr_set(err, EINVAL, "qemu: no kernel given");
+	r = vm_kernel_cmdline(l, QEMU_BASE_CMDLINE, &cmdline, err);
+	if (r < 0)
+		return r;
+	qemu_add_machine(a, l, cmdline);
+	for (size_t i = 0; i < cfg->n_disks; i++)
+		qemu_add_disk(a, &cfg->disks[i], i, !l->no_direct_io);
+	if (qemu_add_sockets(a, l->paths) < 0 && !a->error)
+		a->error = -ENOMEM;
 	for (size_t i = 0; i < cfg->n_hypervisor_params; i++)
 		strv_add(a, cfg->hypervisor_params[i]);
 	if (a->error)
@@ -183,6 +198,7 @@ static int qemu_connect_channel(const struct vm_paths *p, struct oerr *err)
 
 const struct vm_driver_ops vm_driver_qemu = {
 	.name = "qemu",
+	.base_cmdline = QEMU_BASE_CMDLINE,
 	.default_binary = "qemu-system-x86_64",
 	.build_argv = qemu_build_argv,
 	.connect_channel = qemu_connect_channel,

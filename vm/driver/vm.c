@@ -122,41 +122,76 @@ static int vm_check_config(const struct vm_config *cfg, struct oerr *err)
 	return 0;
 }
 
-/* Build the argv, spawn, write vm.json.  Cached rootfs images are shared:
- * they are attached read-only whatever the config says. */
+static void vm_note(struct vm *vm, const char *note)
+{
+	size_t n = strlen(vm->notes);
+	snprintf(vm->notes + n, sizeof(vm->notes) - n, "%s%s", n ? "; " : "", note);
+}
+
+/* The config as launched: cached rootfs images are shared, so they are
+ * attached read-only whatever the config says; QEMU boots an LZ4 bzImage as
+ * its PVH vmlinux when a cache_dir is given.  *disks and *pvh are the
+ * caller's to free. */
+static int vm_adjust_config(struct vm *vm, const struct vm_driver_ops *drv,
+			    struct vm_config *cfg, struct vm_disk **disks, char **pvh)
+{
+	*disks = calloc(cfg->n_disks + 1, sizeof(**disks));
+	if (!*disks)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->n_disks; i++) {
+		(*disks)[i] = cfg->disks[i];
+		(*disks)[i].readonly |= vm_image_is_cached(cfg->disks[i].path);
+	}
+	cfg->disks = *disks;
+	if (drv == &vm_driver_qemu && vm_kernel_pvh(cfg->cache_dir, cfg->kernel, pvh) == 0) {
+		cfg->kernel = *pvh;
+		vm_note(vm, "kernel booted through PVH (the bzImage's own vmlinux)");
+	}
+	return 0;
+}
+
+/* vm.json: takes over argv. */
+static int vm_record_launch(struct vm *vm, const struct vm_launch *l, struct strv *argv)
+{
+	struct vm_record *rec = &vm->rec;
+
+	snprintf(rec->driver, sizeof(rec->driver), "%s", vm->drv->name);
+	snprintf(rec->accel, sizeof(rec->accel), "%s", l->accel == VM_ACCEL_KVM ? "kvm" : "tcg");
+	rec->pid = vm->pid;
+	vm_proc_start_time(vm->pid, &rec->start_time);
+	rec->vcpus = l->cfg->vcpus ? l->cfg->vcpus : 1;
+	rec->memory_mib = l->cfg->memory_mib ? l->cfg->memory_mib : 256;
+	vm_kernel_cmdline(l, vm->drv->base_cmdline, &rec->kernel_cmdline, NULL);
+	rec->chan_sock = strdup(vm->paths.chan_sock);
+	rec->control_sock = strdup(vm->paths.control_sock);
+	rec->argv = argv->v;
+	rec->argc = argv->n;
+	*argv = (struct strv){ 0 };
+	return vm_record_write(vm->paths.vm_json, rec);
+}
+
+/* Resolve, build the argv, spawn, write vm.json. */
 static int vm_launch(struct vm *vm, const struct vm_config *user_cfg,
 		     const struct vm_host_probe *probe, struct oerr *err)
 {
-	struct vm_config copy = *user_cfg, *cfg = &copy;
+	struct vm_config cfg = *user_cfg;
 	struct vm_choice c;
 	struct strv argv;
-	int r;
+	int r = vm_resolve(&cfg, probe, &c, err);
 
-	_cleanup_free_ struct vm_disk *disks = calloc(user_cfg->n_disks + 1, sizeof(*disks));
-	if (!disks)
-		return oerr_set(err, ENOMEM, "out of memory");
-	for (size_t i = 0; i < user_cfg->n_disks; i++) {
-		disks[i] = user_cfg->disks[i];
-		disks[i].readonly |= vm_image_is_cached(disks[i].path);
-	}
-	copy.disks = disks;
-	r = vm_resolve(cfg, probe, &c, err);
 	if (r < 0)
 		return r;
-	_cleanup_free_ char *pvh = NULL;
-	if (c.drv == &vm_driver_qemu && vm_kernel_pvh(cfg->cache_dir, cfg->kernel, &pvh) == 0) {
-		copy.kernel = pvh;
-		snprintf(vm->notes, sizeof(vm->notes), "kernel booted through PVH from %s", pvh);
-	}
-	_cleanup_free_ char *binary = c.binary;
-	struct vm_launch l = { .cfg = cfg, .paths = &vm->paths, .binary = binary,
-			       .accel = c.accel, .tsc_khz = probe->tsc_khz,
-			       .no_direct_io = disks_refuse_direct_io(cfg) };
+	_cleanup_free_ char *binary = c.binary, *pvh = NULL;
+	_cleanup_free_ struct vm_disk *disks = NULL;
 	vm->drv = c.drv;
+	if (vm_adjust_config(vm, c.drv, &cfg, &disks, &pvh) < 0)
+		return oerr_set(err, ENOMEM, "out of memory");
+	struct vm_launch l = { .cfg = &cfg, .paths = &vm->paths, .binary = binary,
+			       .accel = c.accel, .tsc_khz = probe->tsc_khz,
+			       .no_direct_io = disks_refuse_direct_io(&cfg) };
 	if (l.no_direct_io && c.drv == &vm_driver_qemu)
-		snprintf(vm->notes, sizeof(vm->notes), "a disk's file system refuses O_DIRECT: "
-			 "QEMU uses cache=writeback,aio=threads instead of cache=none,aio=io_uring%s",
-			 pvh ? "; kernel booted through PVH" : "");
+		vm_note(vm, "a disk's file system refuses O_DIRECT: QEMU uses "
+			"cache=writeback,aio=threads instead of cache=none,aio=io_uring");
 	strv_init(&argv);
 	r = c.drv->build_argv(&l, &argv, err);
 	if (r == 0)
@@ -168,19 +203,7 @@ static int vm_launch(struct vm *vm, const struct vm_config *user_cfg,
 	vm->is_child = true;
 	vm->spawn_ms = vm_now_ms() - vm->t0_ms;
 	vm->cmdline = strv_join(argv.v, argv.n);
-	struct vm_record *rec = &vm->rec;
-	snprintf(rec->driver, sizeof(rec->driver), "%s", c.drv->name);
-	snprintf(rec->accel, sizeof(rec->accel), "%s", c.accel == VM_ACCEL_KVM ? "kvm" : "tcg");
-	rec->pid = vm->pid;
-	vm_proc_start_time(vm->pid, &rec->start_time);
-	rec->vcpus = cfg->vcpus ? cfg->vcpus : 1;
-	rec->memory_mib = cfg->memory_mib ? cfg->memory_mib : 256;
-	vm_kernel_cmdline(&l, "", &rec->kernel_cmdline, NULL);
-	rec->chan_sock = strdup(vm->paths.chan_sock);
-	rec->control_sock = strdup(vm->paths.control_sock);
-	rec->argv = argv.v;
-	rec->argc = argv.n;
-	r = vm_record_write(vm->paths.vm_json, rec);
+	r = vm_record_launch(vm, &l, &argv);
 	if (r < 0)
 		return oerr_sys(err, -r, "writing %s", vm->paths.vm_json);
 	return 0;

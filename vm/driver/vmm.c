@@ -103,6 +103,7 @@ static int vmm_control(const struct vm_paths *p, enum vm_ctl op, unsigned timeou
 
 const struct vm_driver_ops vm_driver_vmm = {
 	.name = "ocivm-vmm",
+	.base_cmdline = VMM_BASE_CMDLINE,
 	.default_binary = "ocivm-vmm",
 	.build_argv = vmm_build_argv,
 	.connect_channel = vmm_connect_channel,

@@ -124,6 +124,10 @@ static void test_lifecycle(void **state)
 	assert_string_equal(info.accel, "kvm");
 	assert_non_null(strstr(info.cmdline, "--control"));
 	assert_non_null(strstr(info.cmdline, want));
+	assert_string_equal(info.kernel_cmdline, "console=ttyS0 panic=-1 reboot=t");
+	assert_string_equal(info.notes, "");
+	assert_int_equal(info.vcpus, 1);
+	assert_true(info.memory_mib == 256);
 	assert_true(info.ready_ms >= info.hello_ms && info.hello_ms >= info.spawn_ms);
 	assert_true(vm_pid(vm) > 0);
 	file_exists("vm.json", true);

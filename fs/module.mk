@@ -36,6 +36,6 @@ FS_BENCH_FAKE_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(FS_FAKE_SRCS))
 $(BUILD)/bench/ocivmfs-fakeops: $(FS_BENCH_FAKE_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,fuse3 libcjson) -lpthread
-$(BUILD)/obj/tests/fs/fake_ops.o: CFLAGS_PKG := $(call pc_cflags,libcjson)
+$(FS_BENCH_FAKE_OBJS): CFLAGS_PKG := $(call pc_cflags,fuse3 libcjson)
 all: $(BUILD)/bench/ctl_time $(BUILD)/bench/ocivmfs-fakeops
 BENCHES += bench/ctl.sh

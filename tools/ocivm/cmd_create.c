@@ -82,28 +82,59 @@ static int write_pid_file(const char *path, pid_t pid)
 	return file_write_atomic(path, buf, (size_t)n, 0644);
 }
 
+/* SIGINT/SIGTERM/SIGHUP while create waits for the VM: the container the
+ * tree may already hold is deleted again before ocivm exits. */
+static volatile sig_atomic_t create_interrupted;
+
+static void on_create_signal(int sig) { create_interrupted = sig; }
+
+static void catch_interrupts(void)
+{
+	struct sigaction sa = { .sa_handler = on_create_signal }; /* no SA_RESTART */
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* Polls ID/status in slices, so an interruption is seen within one. */
+static int wait_created(struct create_ctx *c, char *status, size_t n)
+{
+	int left = create_timeout_ms(), r;
+
+	do {
+		int slice = left < 500 ? left : 500;
+		r = tree_wait_status_settled(&c->tree, c->id, slice, status, n);
+		left -= slice;
+	} while (r == -ETIMEDOUT && left > 0 && !create_interrupted);
+	return create_interrupted ? -EINTR : r;
+}
+
 static int ask_tree(struct create_ctx *c)
 {
-	char line[PATH_MAX + 1200], status[32], reason[1024];
+	char line[PATH_MAX + 1200], status[32] = "", reason[1024], msg[512];
 	int r;
 
 	snprintf(line, sizeof(line), "create %s %s pid=%d terminal=%d", c->id, c->bundle,
 		 (int)c->shim, c->master >= 0);
 	ocivm_debug("echo '%s' > %s/ctl", line, c->tree.mount);
-	if ((r = tree_ctl(&c->tree, NULL, line)) < 0) {
+	r = tree_ctl(&c->tree, NULL, line);
+	if (r < 0 && r != -EINTR && !create_interrupted) {
 		undo(c, false);
-		char msg[512];
 		ocivm_errmap(OP_CREATE, r, c->id, "", msg, sizeof(msg));
 		tree_last_log(&c->tree, c->id, reason, sizeof(reason));
 		if (r == -EEXIST || !*reason)
 			return ocivm_fail("%s", msg);
 		return ocivm_fail("%s: %s", msg, reason);
 	}
-	r = tree_wait_status_settled(&c->tree, c->id, create_timeout_ms(), status,
-				     sizeof(status));
+	r = r < 0 ? -EINTR : wait_created(c, status, sizeof(status));
 	if (r < 0 || strcmp(status, "created")) {
 		tree_last_log(&c->tree, c->id, reason, sizeof(reason));
 		undo(c, true);
+		if (r == -EINTR)
+			return ocivm_fail("create container %s: interrupted by signal %d; "
+					  "deleted it again", c->id, (int)create_interrupted);
 		if (r == -ETIMEDOUT)
 			return ocivm_fail("create container %s: timed out waiting for the VM",
 					  c->id);
@@ -165,6 +196,7 @@ int cmd_create(const struct ocivm_args *a, pid_t *ret_shim)
 
 	if (prepare(&c))
 		return 1;
+	catch_interrupts();
 	if ((r = fork_shim(&c)) < 0)
 		return ocivm_fail("forking the shim: %s", strerror(-r));
 	if (ask_tree(&c) || finish(&c)) {

@@ -226,3 +226,15 @@ check "restart: c5 still running" [ "$(cat "$mnt/containers/c5/status" 2>/dev/nu
 for i in $(seq 1 600); do kill -0 "${pid:-0}" 2>/dev/null || break; sleep 0.1; done
 check "restart: shim exits with the container" bash -c "! kill -0 ${pid:-0} 2>/dev/null"
 "$OCIVM" --root "$root" delete c5
+
+# create interrupted while the VM boots (what a caller's timeout does):
+# exit 1, and the container is deleted again.
+"$OCIVM" --root "$root" create --bundle "$tmp/b5" --pid-file "$tmp/c6.pid" c6 \
+	>/dev/null 2>"$tmp/c6.err" </dev/null &
+cpid=$!
+for i in $(seq 1 100); do [ -e "$mnt/containers/c6" ] && break; sleep 0.05; done
+kill -INT $cpid
+wait $cpid
+rc=$?
+check "interrupted create: exit 1, says so" bash -c "[ $rc = 1 ] && grep -q interrupted '$tmp/c6.err'"
+check "interrupted create: nothing left" bash -c "[ ! -e '$mnt/containers/c6' ]"

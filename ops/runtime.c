@@ -243,6 +243,12 @@ struct vm *ops_take_vm(struct ops *ops, struct ctr *c)
 	return vm;
 }
 
+void ops_wait_reaped(struct ops *ops, struct ctr *c)
+{
+	while (c->reaping > 0)
+		pthread_cond_wait(&ops->cond, &ops->lock);
+}
+
 int ops_watch(struct ops *ops, struct ctr *c)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = c->serial };
@@ -341,6 +347,7 @@ static void dispatch_one(struct ops *ops, uint64_t serial)
 	pthread_cond_broadcast(&ops->cond);
 	struct vm *gone = NULL;
 	if (r != 0 && c->vm == vm && !c->busy) {
+		c->reaping++; /* before the wait in ops_take_vm drops the lock */
 		gone = ops_take_vm(ops, c);
 		if (r < 0)
 			ops_logf(ops, "%s: lost the VM: %s", c->rec.id, strerror(-r));
@@ -351,8 +358,13 @@ static void dispatch_one(struct ops *ops, uint64_t serial)
 		c->in_epoll = false;
 	}
 	pthread_mutex_unlock(&ops->lock);
-	if (gone)
+	if (gone) {
 		vm_destroy(gone, 0);
+		pthread_mutex_lock(&ops->lock);
+		c->reaping--;
+		pthread_cond_broadcast(&ops->cond);
+		pthread_mutex_unlock(&ops->lock);
+	}
 	ops_notify(ops, &n);
 	ops_unref(ops, c);
 }

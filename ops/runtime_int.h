@@ -23,6 +23,7 @@ struct ctr {
 	char *config_text;
 	struct vm *vm;                /* NULL when there is no VM */
 	int vm_users;                 /* threads using vm outside the lock */
+	int reaping;                  /* the supervisor is destroying a VM that ended */
 	bool in_epoll;
 	bool busy;                    /* create/start/delete under way */
 	bool started;                 /* on_started since the last start */
@@ -81,6 +82,8 @@ int ops_watch(struct ops *ops, struct ctr *c);                     /* lock held 
 /* Take the VM away from c (lock held, returns with it held), waiting for its
  * users; the caller destroys it after dropping the lock. */
 struct vm *ops_take_vm(struct ops *ops, struct ctr *c);
+/* Wait (lock held) until a VM the supervisor is destroying is gone. */
+void ops_wait_reaped(struct ops *ops, struct ctr *c);
 /* Grab c->vm for a request outside the lock; NULL if there is none. */
 struct vm *ops_vm_get(struct ops *ops, struct ctr *c);
 void ops_vm_put(struct ops *ops, struct ctr *c);

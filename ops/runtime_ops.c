@@ -62,6 +62,7 @@ static void stop_vm(struct ops *ops, struct ctr *c, int status, const char *reas
 
 	pthread_mutex_lock(&ops->lock);
 	struct vm *vm = ops_take_vm(ops, c);
+	ops_wait_reaped(ops, c);
 	ops_mark_stopped(ops, c, status, reason, &n);
 	pthread_mutex_unlock(&ops->lock);
 	if (vm)

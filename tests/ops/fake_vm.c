@@ -24,13 +24,14 @@ struct fake_ev {
 
 struct fake_proc {
 	char run_dir[512];
-	int alive, status;
+	int alive, status, incarnation;
 	struct vm *handle;
 	struct fake_proc *next;
 };
 
 struct vm {
 	struct fake_proc *proc;
+	int incarnation;
 	int efd;
 	struct vm_callbacks cb;
 	void *ctx;
@@ -121,6 +122,7 @@ static struct vm *new_handle(struct fake_proc *p, const struct vm_callbacks *cb,
 	vm->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vm->cb = *cb;
 	vm->ctx = ctx;
+	vm->incarnation = p->incarnation;
 	p->handle = vm;
 	return vm;
 }
@@ -147,6 +149,7 @@ int vm_create(const struct vm_config *cfg, const struct vm_callbacks *cb, void *
 		procs = p;
 	}
 	p->alive = 1;
+	p->incarnation++;
 	fake.live++;
 	*ret = new_handle(p, cb, ctx);
 	pthread_mutex_unlock(&mu);
@@ -251,7 +254,7 @@ int vm_destroy(struct vm *vm, unsigned grace_ms)
 {
 	pthread_mutex_lock(&mu);
 	fake.destroys++;
-	if (vm->proc->alive) {
+	if (vm->proc->alive && vm->incarnation == vm->proc->incarnation) {
 		vm->proc->alive = 0;
 		vm->proc->status = 128 + SIGKILL;
 	}

@@ -151,6 +151,10 @@ expect_fail "start again" "cannot start an already running container" start c1
 for i in $(seq 1 600); do grep -q hello-from-c1 "$tmp/c1.out" && break; sleep 0.1; done
 check "c1 stdout reaches create's stdout" grep -q hello-from-c1 "$tmp/c1.out"
 check "list -f json" bash -c "'$OCIVM' --root '$root' list -f json | grep -q '\"status\":\"running\"'"
+check "pause c1" bash -c "'$OCIVM' --root '$root' pause c1 && [ \"\$(cat '$mnt/containers/c1/status')\" = paused ]"
+expect_fail "pause paused" "container not running" pause c1
+check "resume c1" bash -c "'$OCIVM' --root '$root' resume c1 && [ \"\$(cat '$mnt/containers/c1/status')\" = running ]"
+expect_fail "resume running" "container not paused" resume c1
 check "kill c1 KILL" "$OCIVM" --root "$root" kill c1 KILL
 for i in $(seq 1 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 check "shim exits with the container" bash -c "! kill -0 $pid 2>/dev/null"

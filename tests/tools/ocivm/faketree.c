@@ -282,16 +282,25 @@ static int do_ctl(struct ctr *c, char **w, int n)
 		return do_start(c);
 	if (!strcmp(w[0], "kill")) {
 		int sig = n > 1 ? atoi(w[1]) : SIGTERM;
-		if (strcmp(c->status, "running") || sig <= 0)
+		if ((strcmp(c->status, "running") && strcmp(c->status, "paused")) || sig <= 0)
 			return sig <= 0 ? -EINVAL : -EBUSY;
 		kill(-c->proc_pid, sig); /* its process group */
 		return 0;
 	}
+	if (!strcmp(w[0], "pause") || !strcmp(w[0], "resume")) {
+		bool pause = w[0][0] == 'p';
+		if (strcmp(c->status, pause ? "running" : "paused"))
+			return -EBUSY;
+		kill(-c->proc_pid, pause ? SIGSTOP : SIGCONT);
+		strcpy(c->status, pause ? "paused" : "running");
+		return 0;
+	}
 	if (!strcmp(w[0], "delete")) {
 		bool force = n > 1 && !strcmp(w[1], "force");
-		if (!strcmp(c->status, "running") && !force)
+		bool live = !strcmp(c->status, "running") || !strcmp(c->status, "paused");
+		if (live && !force)
 			return -EBUSY;
-		if (!strcmp(c->status, "running")) {
+		if (live) {
 			kill(-c->proc_pid, SIGKILL);
 			while (strcmp(c->status, "stopped"))
 				pthread_cond_wait(&changed, &lock);

@@ -25,3 +25,13 @@ $(BUILD)/obj/tests/ops/ops_e2e.o $(patsubst %.c,$(BUILD)/obj/%.o,$(OPS_SRCS)): C
 all: $(BUILD)/tests/ops-e2e
 CHECK_SCRIPTS += tests/ops/e2e.sh
 $(call unit_test,test_ops_gspec_build,tests/ops/test_gspec_build.c tests/ops/fake_vm.c $(OPS_SRCS) common/err.c common/fileio.c common/gspec.c,libcjson,)
+
+# The runtime test again under ThreadSanitizer (the supervisor thread and
+# the racing workers of test_concurrency); run by `make unit` like the rest.
+OPS_TSAN_SRCS := tests/ops/test_runtime.c tests/ops/fake_vm.c $(OPS_SRCS) common/err.c \
+                 common/fileio.c common/gspec.c
+$(BUILD)/tests/test_ops_runtime_tsan: $(OPS_TSAN_SRCS) $(wildcard ops/*.h tests/ops/*.h common/*.h)
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -g -O1 -fsanitize=thread -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -I. -Icommon \
+	  $(call pc_cflags,cmocka libcjson) -o $@ $(OPS_TSAN_SRCS) $(call pc_libs,cmocka libcjson) -lpthread
+UNIT_TESTS += $(BUILD)/tests/test_ops_runtime_tsan

@@ -266,13 +266,15 @@ int main(int argc, char **argv)
 	struct args a = { 0 };
 	struct oerr err = { 0 };
 	struct fsd fs = { .uid = getuid(), .gid = getgid(), .mounted = time(NULL) };
-	_cleanup_free_ char *state = NULL, *kernel = NULL, *initrd = NULL;
+	_cleanup_free_ char *state = NULL, *kernel = NULL, *initrd = NULL, *mnt = NULL;
 	int pipe_fd = -1, r;
 
 	if (parse_args(argc, argv, &a) < 0) {
 		usage(stderr);
 		return 2;
 	}
+	if ((mnt = realpath(a.mount, NULL)))
+		a.mount = mnt;   /* the daemon chdirs to / */
 	if (!a.state_dir)
 		a.state_dir = state = default_state_dir();
 	if (!a.kernel)

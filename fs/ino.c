@@ -99,14 +99,19 @@ void fsd_slot_free(struct fsd *fs, const char *id)
 	fsd_slot_note(fs, id, NULL);   /* the slot stays: a re-created id reuses its inodes */
 }
 
+/* Only for ids that already have a slot: a stream of writes naming made-up
+ * ids must not make the daemon allocate. */
 void fsd_slot_note(struct fsd *fs, const char *id, const char *msg)
 {
-	int slot = id && id[0] ? fsd_slot_of(fs, id) : -1;
-
-	if (slot <= 0)
+	if (!id)
 		return;
 	pthread_mutex_lock(&fs->lock);
-	snprintf(fs->slots[slot].last_error, FS_LINE_MAX, "%s", msg ? msg : "");
+	for (int s = 1; s < fs->n_slots; s++) {
+		if (strcmp(fs->slots[s].id, id) == 0) {
+			snprintf(fs->slots[s].last_error, FS_LINE_MAX, "%s", msg ? msg : "");
+			break;
+		}
+	}
 	pthread_mutex_unlock(&fs->lock);
 }
 

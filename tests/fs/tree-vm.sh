@@ -34,10 +34,10 @@ check "status is created" test "$(cat "$C/status" 2>/dev/null)" = created
 check "pid is a live host process" kill -0 "$(cat "$C/pid" 2>/dev/null)"
 check "vm/driver names the driver" grep -q . "$C/vm/driver"
 VMPID=$(cat "$C/pid" 2>/dev/null)
+kill $EVPID 2>/dev/null; wait $EVPID 2>/dev/null
 kill -TERM "$(pgrep -f "^$BIN .*--state-dir $T/state " | head -1)"
 check "daemon: SIGTERM unmounts" wait_until 10 eval '! is_mounted "$M"'
 check "daemon: the container's VM keeps running" kill -0 "$VMPID"
-kill $EVPID 2>/dev/null
 mount_tree "$BIN" "$M" "$T/state" || bad "daemon: remount on the same state dir"
 check "daemon: after a restart the container shows again, created" \
 	test "$(cat "$C/status" 2>/dev/null)" = created

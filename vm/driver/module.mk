@@ -24,3 +24,11 @@ CHECK_SCRIPTS += $(BUILD)/bin/vm-driver-e2e
 # make bench: create latencies per driver (needs make guest).
 $(call program,bench-create,bench/create.c $(VM_DRIVER_E2E_SRCS),,$(VM_DRIVER_LDLIBS))
 BENCHES += $(BUILD)/bin/bench-create
+
+# make fuzz: the bzImage/ELF-note and vm.json parsers under libFuzzer (clang).
+# Run: nice -n 19 $(BUILD)/fuzz/fuzz_vm_kernel -max_total_time=600 CORPUS_DIR tests/vm/driver/fuzz/seeds
+VM_DRIVER_FUZZ_CC ?= clang
+fuzz: $(BUILD)/fuzz/fuzz_vm_kernel
+$(BUILD)/fuzz/fuzz_vm_kernel: tests/vm/driver/fuzz/fuzz_kernel.c vm/driver/kernel.c vm/driver/record.c common/fileio.c
+	@mkdir -p $(@D)
+	$(VM_DRIVER_FUZZ_CC) -g -O1 -I. -Icommon -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -o $@ $^ -llz4

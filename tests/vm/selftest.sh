@@ -70,7 +70,7 @@ if [ -x "$ECHO" ]; then
 	ECHO_ARG=st.console_echo=1
 fi
 # shellcheck disable=SC2086
-run_vmm main "st.ndev=$NDEV $ECHO_ARG" --control "$T/ctl" $DISK_ARGS
+run_vmm main "st.ndev=$NDEV $ECHO_ARG st.cpuid_masked=cx16" --control "$T/ctl" --cpuid-mask cx16 $DISK_ARGS
 [ -n "$BG" ] && { wait "$BG" 2>/dev/null; BG=; }
 grep -E '^(PASS|FAIL) ' "$T/main.console" | sed 's/^\(PASS\|FAIL\) /\1 guest./' | tr -d '\r'
 npass=$(grep -c '^PASS ' "$T/main.console")

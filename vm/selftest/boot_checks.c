@@ -127,6 +127,25 @@ static void check_initrd(struct st_env *env, struct st_platform *pf)
 		pf->free_hi = a;
 }
 
+static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+			 : "a"(leaf), "c"(sub));
+}
+
+/* st.cpuid_masked=cx16: the VMM's --cpuid-mask cx16 reached the guest. */
+static void check_cpuid(void)
+{
+	uint32_t r[4];
+	char want[16];
+
+	cpuid(1, 0, r);
+	st_printf("# cpuid 1: eax=0x%x ebx=0x%x ecx=0x%x edx=0x%x\n", r[0], r[1], r[2], r[3]);
+	st_check("cpuid.hypervisor", r[2] & (1u << 31), "CPUID.1:ECX.hypervisor set");
+	if (st_cmdline_value("st.cpuid_masked", want, sizeof(want)) && strcmp(want, "cx16") == 0)
+		st_check("cpuid.mask", !(r[2] & (1u << 13)), "cx16 hidden by --cpuid-mask");
+}
+
 void st_boot_checks(struct st_env *env, struct st_platform *pf)
 {
 	check_entry();
@@ -136,4 +155,5 @@ void st_boot_checks(struct st_env *env, struct st_platform *pf)
 	check_cmdline(env);
 	check_e820(env, pf);
 	check_initrd(env, pf);
+	check_cpuid();
 }

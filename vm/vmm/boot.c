@@ -17,6 +17,8 @@
 static int load_image(struct vm *vm, const uint8_t *img, size_t len,
 		      struct kernel_image *k, struct oerr *err)
 {
+	if (bzimage_probe(img, len) == 0 && vm->cfg->bzimage_direct)
+		return bzimage_load(&vm->mem, img, len, k, err);
 	if (bzimage_probe(img, len) == 0) {
 		_cleanup_free_ uint8_t *elf = NULL;
 		size_t elf_len = 0;

@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -110,6 +112,9 @@ static int parse_args(int argc, char **argv, struct vmm_config *c)
 			return -EINVAL;
 		}
 	}
+	/* Testing aid: OCIVM_VMM_BZIMAGE=direct forces the 64-bit boot protocol. */
+	const char *bz = getenv("OCIVM_VMM_BZIMAGE");
+	c->bzimage_direct = bz && strcmp(bz, "direct") == 0;
 	if (optind < argc)
 		return log_err("unexpected argument '%s'", argv[optind]), -EINVAL;
 	if (!c->kernel)
@@ -246,7 +251,12 @@ int main(int argc, char **argv)
 		pthread_detach(sig_thread);
 	status = vm_wait(vm);
 	control_stop(ctl);
-	log_info("ocivm-vmm: %s: %s", exit_action_name(vm->result), vm->result_msg);
+	struct kvm_regs regs;
+	if (vm->result == EXIT_STOPPED && ioctl(vm->vcpus[0].fd, KVM_GET_REGS, &regs) == 0)
+		log_info("ocivm-vmm: %s: %s (vCPU 0 was at rip 0x%llx)", exit_action_name(vm->result),
+			 vm->result_msg, (unsigned long long)regs.rip);
+	else
+		log_info("ocivm-vmm: %s: %s", exit_action_name(vm->result), vm->result_msg);
 	print_stats(vm, t_main);
 	vm_devices_destroy(vm);
 	vm_destroy(vm);

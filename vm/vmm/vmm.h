@@ -38,6 +38,7 @@ struct vmm_config {
 	unsigned n_disks;
 	const char *control;          /* unix socket path or NULL */
 	const char *cpuid_mask;       /* "cx16,xsave,..." or NULL */
+	bool bzimage_direct;          /* bzImage: 64-bit entry even if LZ4+PVH works */
 };
 
 struct vm;

@@ -284,6 +284,25 @@ static int boot_config(struct ops *ops, struct ctr *c, bool terminal, struct boo
 	return 0;
 }
 
+/* "SERIAL PATH ro|rw" per disk, one a line. */
+static void describe_disks(const struct boot *b, char **ret)
+{
+	char *s = NULL, *prev;
+
+	for (size_t i = 0; i < b->vc.n_disks; i++) {
+		const struct vm_disk *d = &b->disks[i];
+		prev = s;
+		if (asprintf(&s, "%s%s%s %s %s", prev ? prev : "", prev ? "\n" : "", d->serial,
+			     d->path, d->readonly ? "ro" : "rw") < 0)
+			s = NULL;
+		free(prev);
+		if (!s)
+			return;
+	}
+	free(*ret);
+	*ret = s;
+}
+
 static void boot_free(struct boot *b)
 {
 	free(b->image);
@@ -374,7 +393,7 @@ static int create_steps(struct ops *ops, struct ctr *c, const struct create_opts
 	c->rec.vmm_pid = vm_pid(vm);
 	fill_vm_desc(c, vm);
 	c->rec.vm.kernel = strdup(b.vc.kernel);
-	c->rec.vm.disks = strdup(b.vc.n_disks == 2 ? "rootfs image" : "rootfs");
+	describe_disks(&b, &c->rec.vm.disks);
 	pthread_mutex_unlock(&ops->lock);
 	if ((r = run_hook_kind(ops, c, OPS_HOOK_PRESTART, err)) < 0 ||
 	    (r = run_hook_kind(ops, c, OPS_HOOK_CREATE_RUNTIME, err)) < 0 ||

@@ -315,6 +315,13 @@ static void test_start_failures(void **state)
 	assert_int_equal(ops_vm_file(ops, "c", "driver", &s, NULL), 0);
 	assert_string_equal(s, "qemu\n");
 	free(s);
+	assert_int_equal(ops_vm_file(ops, "c", "disks", &s, NULL), 0);
+	assert_non_null(strstr(s, "rootfs "));
+	assert_non_null(strstr(s, "/.images/images/fake.ext4 rw\n"));
+	free(s);
+	assert_int_equal(ops_vm_file(ops, "c", "vcpus", &s, NULL), 0);
+	assert_string_equal(s, "2\n");
+	free(s);
 	assert_int_equal(ops_delete(ops, "c", false, NULL), 0);
 	assert_int_equal(fake.live, 0);
 

@@ -6,6 +6,7 @@
 #include "cleanup.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The driver a binary's name says it is, or NULL. */
@@ -62,6 +63,14 @@ int vm_resolve(const struct vm_config *cfg, const struct vm_host_probe *probe,
 {
 	struct vm_choice c = { 0 };
 	int r = resolve_driver(cfg, probe, &c.drv, err);
+
+	/* AUTO picked ocivm-vmm, but none is installed: QEMU with KVM is the
+	 * same machine. */
+	if (r == 0 && c.drv == &vm_driver_vmm && cfg->driver == VM_DRIVER_AUTO &&
+	    !cfg->hypervisor_path && vm_find_binary(vm_driver_vmm.default_binary, &c.binary) < 0)
+		c.drv = &vm_driver_qemu;
+	free(c.binary);
+	c.binary = NULL;
 
 	if (r == 0)
 		r = resolve_accel(c.drv, cfg, probe, &c.accel, err);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "vm/vm.h"
+#include "vm/driver/resolve.h"
 
 struct events {
 	pid_t started;
@@ -287,6 +288,50 @@ static void test_resolve_errors(void **state)
 	assert_null(vm);
 }
 
+static void test_resolve_auto(void **state)
+{
+	struct vm_config cfg = config(NULL, 0);
+	struct vm_host_probe slow = hw_probe;
+	struct vm_choice c;
+	struct oerr err = { 0 };
+	char *path = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
+
+	if (access("/usr/bin/qemu-system-x86_64", X_OK) < 0 ||
+	    access("/usr/bin/ocivm-vmm", F_OK) == 0 || access("/bin/ocivm-vmm", F_OK) == 0) {
+		free(path);
+		skip();
+	}
+	setenv("PATH", "/usr/bin:/bin", 1);   /* no ocivm-vmm there */
+	cfg.hypervisor_path = NULL;
+	/* hardware KVM, no ocivm-vmm installed: QEMU with KVM */
+	assert_int_equal(vm_resolve(&cfg, &hw_probe, &c, &err), 0);
+	assert_ptr_equal(c.drv, &vm_driver_qemu);
+	assert_int_equal(c.accel, VM_ACCEL_KVM);
+	assert_string_equal(c.binary, "/usr/bin/qemu-system-x86_64");
+	free(c.binary);
+	/* asked for ocivm-vmm by name: no silent substitute */
+	cfg.driver = VM_DRIVER_VMM;
+	assert_int_equal(vm_resolve(&cfg, &hw_probe, &c, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "ocivm-vmm: not found in PATH"));
+	/* emulating KVM: QEMU with TCG */
+	cfg.driver = VM_DRIVER_AUTO;
+	slow.kvm_hw_speed = false;
+	slow.driver = VM_DRIVER_QEMU;
+	slow.accel = VM_ACCEL_TCG;
+	assert_int_equal(vm_resolve(&cfg, &slow, &c, &err), 0);
+	assert_ptr_equal(c.drv, &vm_driver_qemu);
+	assert_int_equal(c.accel, VM_ACCEL_TCG);
+	free(c.binary);
+	/* a qemu path in the bundle picks QEMU whatever AUTO would say */
+	cfg.hypervisor_path = "/usr/bin/qemu-system-x86_64";
+	assert_int_equal(vm_resolve(&cfg, &hw_probe, &c, &err), 0);
+	assert_ptr_equal(c.drv, &vm_driver_qemu);
+	free(c.binary);
+	if (path)
+		setenv("PATH", path, 1);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -296,6 +341,7 @@ int main(void)
 		cmocka_unit_test(test_death_without_exited),
 		cmocka_unit_test(test_create_failures),
 		cmocka_unit_test(test_resolve_errors),
+		cmocka_unit_test(test_resolve_auto),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -107,20 +107,27 @@ else
 	check "vmm.exit.triple_fault (2; got $rc)" test "$rc" -eq 2
 fi
 
-# --- control socket: status, pause, resume, stop on a waiting guest ---
-run_vmm wait "st.ndev=1 st.console_echo=0 st.after=wait" --control "$T/wctl" &
+# --- control socket: status, pause, resume, stop on a ticking guest ---
+run_vmm wait "st.ndev=1 st.console_echo=0 st.after=tick" --control "$T/wctl" &
 VPID=$!
 BG=$VPID
 i=0
 while ! grep -q '^SELFTEST' "$T/wait.console" 2>/dev/null && [ $i -lt $((TIMEOUT * 10)) ]; do
 	sleep 0.1; i=$((i + 1))
 done
+exits() { "$CTL" "$T/wctl" status | sed -n 's/.*"exits":{"total":\([0-9]*\).*/\1/p'; }
 st=$("$CTL" "$T/wctl" status)
 check "vmm.control.status: $st" sh -c "echo '$st' | grep -q '\"state\":\"running\"' && echo '$st' | grep -q '\"vcpus\":2'"
+e1=$(exits); sleep 0.5; e2=$(exits)
+check "vmm.control.running_guest_exits ($e1 -> $e2)" test "$e2" -gt "$e1"
 check "vmm.control.pause" test "$("$CTL" "$T/wctl" pause)" = ok
 check "vmm.control.status_paused" sh -c "'$CTL' '$T/wctl' status | grep -q '\"state\":\"paused\"'"
+p1=$(exits); sleep 0.5; p2=$(exits)
+check "vmm.control.paused_guest_frozen ($p1 -> $p2)" test "$p2" -eq "$p1"
 check "vmm.control.resume" test "$("$CTL" "$T/wctl" resume)" = ok
 check "vmm.control.status_running" sh -c "'$CTL' '$T/wctl' status | grep -q '\"state\":\"running\"'"
+sleep 0.5; r1=$(exits)
+check "vmm.control.resumed_guest_runs ($p2 -> $r1)" test "$r1" -gt "$p2"
 check "vmm.control.bad_request" sh -c "! '$CTL' '$T/wctl' frobnicate | grep -qv '^error'"
 check "vmm.control.stop" test "$("$CTL" "$T/wctl" stop)" = ok
 wait $VPID

@@ -5,6 +5,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,27 +31,49 @@ static const char spec_template[] =
 " \"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"ipc\"},{\"type\":\"uts\"},"
 "  {\"type\":\"mount\"}]}}";
 
-/* The kernel the vm section names: --kernel, else $OCIVM_KERNEL; NULL when
- * neither (the bundle then runs on the daemon's default kernel, which is
- * also what a bundle without `vm.kernel` gets). */
-static const char *spec_kernel(const struct ocivm_args *a)
+#ifndef OCIVM_SHARE
+#define OCIVM_SHARE "/usr/local/share/ocivmfs"
+#endif
+
+/* The kernel the vm section names (vm.kernel.path is REQUIRED there):
+ * --kernel, else $OCIVM_KERNEL, else the guest kernel ocivmfs would use
+ * (BUILD/guest/vmlinuz beside BUILD/bin/ocivm, or the share dir).  Written
+ * to buf; false when there is none (the bundle then gets no vm section and
+ * runs on the daemon's default kernel). */
+static bool spec_kernel(const struct ocivm_args *a, char *buf, size_t n)
 {
 	const char *k = a->kernel ? a->kernel : getenv("OCIVM_KERNEL");
+	char self[PATH_MAX], cand[PATH_MAX + 32];
+	ssize_t len;
 
-	return k && *k ? k : NULL;
+	if (k && *k) {
+		snprintf(buf, n, "%s", k);
+		return true;
+	}
+	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (len > 0) {
+		self[len] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(cand, sizeof(cand), "%s/../guest/vmlinuz", self);
+			if (realpath(cand, self) && access(self, R_OK) == 0) {
+				snprintf(buf, n, "%s", self);
+				return true;
+			}
+		}
+	}
+	snprintf(buf, n, "%s/vmlinuz", OCIVM_SHARE);
+	return access(buf, R_OK) == 0;
 }
 
 static cJSON *spec_vm(const char *kernel)
 {
 	cJSON *vm = cJSON_CreateObject();
+	cJSON *k = cJSON_AddObjectToObject(vm, "kernel");
 	cJSON *hw = cJSON_AddObjectToObject(vm, "hwConfig");
 
-	if (kernel) {
-		cJSON *k = cJSON_AddObjectToObject(vm, "kernel");
-		const char *params[] = { "console=ttyS0" };
-		cJSON_AddStringToObject(k, "path", kernel);
-		cJSON_AddItemToObject(k, "parameters", cJSON_CreateStringArray(params, 1));
-	}
+	cJSON_AddStringToObject(k, "path", kernel);
 	cJSON_AddNumberToObject(hw, "vcpus", 1);
 	cJSON_AddNumberToObject(hw, "memory", 256.0 * 1024 * 1024);
 	return vm;
@@ -59,20 +82,24 @@ static cJSON *spec_vm(const char *kernel)
 int cmd_spec(const struct ocivm_args *a)
 {
 	const char *dir = a->bundle ? a->bundle : ".";
-	const char *kernel = spec_kernel(a);
-	char path[4200];
+	char kernel[PATH_MAX], path[4200];
+	bool have_kernel = spec_kernel(a, kernel, sizeof(kernel));
 	cJSON *j;
 	char *text;
 	int r;
 
-	if (kernel && kernel[0] != '/')
+	if (have_kernel && kernel[0] != '/')
 		return ocivm_fail("--kernel %s: must be an absolute path", kernel);
 	snprintf(path, sizeof(path), "%s/config.json", dir);
 	if (access(path, F_OK) == 0)
 		return ocivm_fail("File %s exists. Remove it first", path);
 	if (!(j = cJSON_Parse(spec_template)))
 		return ocivm_fail("spec: template does not parse");
-	cJSON_AddItemToObject(j, "vm", spec_vm(kernel));
+	if (have_kernel)
+		cJSON_AddItemToObject(j, "vm", spec_vm(kernel));
+	else
+		fprintf(stderr, "ocivm: spec: no guest kernel found (--kernel PATH): no vm "
+				"section, the daemon's default kernel will be used\n");
 	text = cJSON_Print(j);
 	cJSON_Delete(j);
 	if (!text)

@@ -94,7 +94,7 @@ int ops_open_streams(struct ctr *c, struct oerr *err);
 void ops_mark_stopped(struct ops *ops, struct ctr *c, int status, const char *reason,
 		      struct ops_note *n); /* lock held */
 
-/* runtime_create.c */
+/* spec.c (gspec), runtime_create.c, runtime_info.c */
 /* note (may be NULL) gets a warning about requests that cannot be honoured
  * ("" if none). */
 int ops_build_gspec(const struct ops_config *cfg, const char *id, bool terminal,

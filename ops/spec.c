@@ -1,0 +1,148 @@
+/* The gspec (common/gspec.h) ops sends to ocivm-init, built from the parsed
+ * config: every record in the documented order. */
+#include "ops/runtime_int.h"
+#include "gspec.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void put2(struct gspec_writer *w, const char *key, const char *a, const char *b)
+{
+	const char *f[2] = { a, b };
+	gspec_put(w, key, 2, f);
+}
+
+static bool ambient_ok(const struct ops_process *p, const char *cap);
+
+static void gspec_process(struct gspec_writer *w, const struct ops_process *p, bool terminal)
+{
+	char uid[16], gid[16], um[16], soft[32], hard[32];
+
+	for (size_t i = 0; i < p->args.n; i++)
+		gspec_put(w, "arg", 1, (const char *const *)&p->args.v[i]);
+	for (size_t i = 0; i < p->env.n; i++)
+		gspec_put(w, "env", 1, (const char *const *)&p->env.v[i]);
+	gspec_put(w, "cwd", 1, (const char *const *)&p->cwd);
+	snprintf(uid, sizeof(uid), "%u", p->uid);
+	snprintf(gid, sizeof(gid), "%u", p->gid);
+	if (p->umask >= 0)
+		snprintf(um, sizeof(um), "%04o", p->umask);
+	else
+		strcpy(um, "-");
+	const char *u[3] = { uid, gid, um };
+	gspec_put(w, "user", 3, u);
+	for (size_t i = 0; i < p->n_gids; i++)
+		gspec_putf(w, "gid", "%u", p->gids[i]);
+	gspec_putf(w, "terminal", "%d", terminal ? 1 : 0);
+	gspec_putf(w, "nnp", "%d", p->no_new_privileges ? 1 : 0);
+	if (p->has_oom_score_adj)
+		gspec_putf(w, "oom", "%d", p->oom_score_adj);
+	for (size_t i = 0; i < p->n_rlimits; i++) {
+		snprintf(soft, sizeof(soft), "%llu", (unsigned long long)p->rlimits[i].soft);
+		snprintf(hard, sizeof(hard), "%llu", (unsigned long long)p->rlimits[i].hard);
+		const char *f[3] = { p->rlimits[i].type, soft, hard };
+		gspec_put(w, "rlimit", 3, f);
+	}
+	for (int s = 0; s < OPS_CAP_SETS; s++)
+		for (size_t i = 0; i < p->caps[s].n; i++)
+			if (s != OPS_CAP_AMBIENT || ambient_ok(p, p->caps[s].v[i]))
+				put2(w, "cap", ops_cap_set_names[s], p->caps[s].v[i]);
+}
+
+static bool in_set(const struct cj_strv *set, const char *cap)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (strcmp(set->v[i], cap) == 0)
+			return true;
+	return false;
+}
+
+/* The kernel raises an ambient capability only if it is permitted and
+ * inheritable; like runc, such a request is skipped with a warning rather
+ * than failing the start. */
+static bool ambient_ok(const struct ops_process *p, const char *cap)
+{
+	return in_set(&p->caps[OPS_CAP_PERMITTED], cap) && in_set(&p->caps[OPS_CAP_INHERITABLE], cap);
+}
+
+static void ambient_note(const struct ops_process *p, char *note, size_t n)
+{
+	const struct cj_strv *a = &p->caps[OPS_CAP_AMBIENT];
+	size_t used = 0;
+
+	note[0] = '\0';
+	for (size_t i = 0; i < a->n && used < n; i++) {
+		if (ambient_ok(p, a->v[i]))
+			continue;
+		int k = snprintf(note + used, n - used, "%s%s", used ? ", " : "", a->v[i]);
+		used += k > 0 ? (size_t)k : 0;
+	}
+	if (note[0] && used < n)
+		snprintf(note + used, n - used, ": ambient capabilities not also permitted and "
+			 "inheritable are not raised");
+}
+
+static void gspec_mounts(struct gspec_writer *w, const struct ops_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_mounts; i++) {
+		const struct ops_mount *m = &cfg->mounts[i];
+		size_t len = 0;
+		for (size_t k = 0; k < m->options.n; k++)
+			len += strlen(m->options.v[k]) + 1;
+		char *opts = malloc(len + 2);
+		if (!opts) {
+			w->error = -ENOMEM;
+			return;
+		}
+		opts[0] = '\0';
+		for (size_t k = 0; k < m->options.n; k++) {
+			if (k)
+				strcat(opts, ",");
+			strcat(opts, m->options.v[k]);
+		}
+		const char *f[4] = { m->destination, m->type ? m->type : "none",
+				     m->source ? m->source : "none", opts[0] ? opts : "-" };
+		gspec_put(w, "mount", 4, f);
+		free(opts);
+	}
+}
+
+int ops_build_gspec(const struct ops_config *cfg, const char *id, bool terminal,
+		    bool has_image, char **ret, size_t *ret_len, char *note, size_t note_len,
+		    struct oerr *err)
+{
+	struct gspec_writer w;
+	const struct ops_linux *l = &cfg->linux_;
+
+	gspec_writer_init(&w);
+	gspec_putf(&w, "version", "1");
+	gspec_put(&w, "id", 1, &id);
+	put2(&w, "rootfs", "rootfs", cfg->root_readonly ? "1" : "0");
+	gspec_putf(&w, "rootfs_fstype", "ext4");
+	if (has_image)
+		put2(&w, "image", "image", "ext4");
+	if (cfg->hostname)
+		gspec_put(&w, "hostname", 1, (const char *const *)&cfg->hostname);
+	if (cfg->domainname)
+		gspec_put(&w, "domainname", 1, (const char *const *)&cfg->domainname);
+	gspec_process(&w, &cfg->process, terminal);
+	gspec_mounts(&w, cfg);
+	for (size_t i = 0; i < l->sysctl.n; i++)
+		put2(&w, "sysctl", l->sysctl.v[i].key, l->sysctl.v[i].value);
+	for (size_t i = 0; i < l->masked_paths.n; i++)
+		gspec_put(&w, "masked", 1, (const char *const *)&l->masked_paths.v[i]);
+	for (size_t i = 0; i < l->readonly_paths.n; i++)
+		gspec_put(&w, "readonly", 1, (const char *const *)&l->readonly_paths.v[i]);
+	int r = gspec_finish(&w, ret, ret_len);
+	gspec_writer_free(&w);
+	if (note)
+		ambient_note(&cfg->process, note, note_len);
+	if (r == -E2BIG)
+		return oerr_set(err, EINVAL, "config.json: the process spec is larger than %d bytes",
+				GSPEC_MAX_LEN);
+	if (r < 0)
+		return oerr_set(err, -r, "config.json: cannot encode the guest spec");
+	return 0;
+}

@@ -178,6 +178,7 @@ void ops_mark_stopped(struct ops *ops, struct ctr *c, int status, const char *re
 		snprintf(c->rec.last_error, sizeof(c->rec.last_error), "%s", reason);
 	n->output = true;
 	ops_set_status(ops, c, OPS_STOPPED, n);
+	ops_close_streams(c); /* on_exit is the last callback: no more output */
 }
 
 /* ---- streams ---- */

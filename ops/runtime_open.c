@@ -135,9 +135,9 @@ static void reload_one(struct ops *ops, const char *id)
 	pthread_mutex_lock(&ops->lock);
 	ops_insert(ops, c);
 	pthread_mutex_unlock(&ops->lock);
-	ops_open_streams(c, NULL);
 	if (c->rec.status == OPS_STOPPED)
 		return;
+	ops_open_streams(c, NULL);
 	int st = 255;
 	struct vm *vm = NULL;
 	snprintf(path, sizeof(path), "%s/vm", c->dir);

@@ -112,8 +112,11 @@ static int boot_config(struct ops *ops, struct ctr *c, bool terminal, struct boo
 	if (mkdir(b->run_dir, 0700) < 0 && errno != EEXIST)
 		return oerr_sys(err, errno, "%s", b->run_dir);
 	ops_config_vm_shape(c->cfg, ops->def_vcpus, ops->def_mib, &vcpus, &mib);
-	b->disks[0] = (struct vm_disk){ b->image, "rootfs", c->cfg->root_readonly };
-	b->disks[1] = (struct vm_disk){ v->image_path, "image", false };
+	/* Both disks are attached read-only: the rootfs image is shared by every
+	 * container made from the same tree, and the guest mounts both as
+	 * overlay lower layers (a tmpfs upper unless root.readonly). */
+	b->disks[0] = (struct vm_disk){ b->image, "rootfs", true };
+	b->disks[1] = (struct vm_disk){ v->image_path, "image", true };
 	b->vc = (struct vm_config){
 		.id = c->rec.id, .run_dir = b->run_dir, .driver = ops->driver,
 		.probe = &ops->probe,

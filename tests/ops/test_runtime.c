@@ -317,7 +317,7 @@ static void test_start_failures(void **state)
 	free(s);
 	assert_int_equal(ops_vm_file(ops, "c", "disks", &s, NULL), 0);
 	assert_non_null(strstr(s, "rootfs "));
-	assert_non_null(strstr(s, "/.images/images/fake.ext4 rw\n"));
+	assert_non_null(strstr(s, "/.images/images/fake.ext4 ro\n"));
 	free(s);
 	assert_int_equal(ops_vm_file(ops, "c", "vcpus", &s, NULL), 0);
 	assert_string_equal(s, "2\n");

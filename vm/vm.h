@@ -111,11 +111,12 @@ int vm_resume(struct vm *vm, struct oerr *err);
 int vm_fd(const struct vm *vm);
 int vm_dispatch(struct vm *vm);
 
-/* Kill the hypervisor (TERM, then KILL after grace_ms), reap it, remove its
- * files from run_dir.  Then vm_free().  The files are chan.sock,
- * control.sock, console (the guest's serial console: copy it first if it must
- * outlive the VM), hypervisor.log (the VMM's own stdout/stderr) and vm.json.
- * Not concurrently with vm_dispatch() on the same vm.  */
+/* Kill the hypervisor (stop request, then TERM, then KILL, grace_ms apart),
+ * reap it, remove chan.sock, control.sock and vm.json from run_dir.  Then
+ * vm_free().  run_dir/console (the guest's serial console: the container's
+ * console file) and run_dir/hypervisor.log (the hypervisor's own
+ * stdout/stderr) stay for reading after the end; the owner of run_dir
+ * removes them with it.  Not concurrently with vm_dispatch() on the same vm. */
 int vm_destroy(struct vm *vm, unsigned grace_ms);
 /* Forget the handle; the VM process keeps running (daemon shutdown). */
 void vm_free(struct vm *vm);

@@ -79,13 +79,16 @@ static int vm_epoll_setup(struct vm *vm, struct oerr *err)
 	return 0;
 }
 
-static void vm_remove_files(const struct vm_paths *p)
+/* What makes the VM reachable; with all, its console and log too. */
+static void vm_remove_files(const struct vm_paths *p, bool all)
 {
 	unlink(p->chan_sock);
 	unlink(p->control_sock);
-	unlink(p->console);
-	unlink(p->log);
 	unlink(p->vm_json);
+	if (all) {
+		unlink(p->console);
+		unlink(p->log);
+	}
 }
 
 /* Does any disk sit on a file system that refuses O_DIRECT (tmpfs)? */
@@ -121,6 +124,8 @@ static int vm_check_config(const struct vm_config *cfg, struct oerr *err)
 				cfg->gspec_len);
 	return 0;
 }
+
+static void vm_stop_process(struct vm *vm, unsigned grace_ms);
 
 static void vm_note(struct vm *vm, const char *note)
 {
@@ -232,7 +237,7 @@ int vm_create(const struct vm_config *cfg, const struct vm_callbacks *cb, void *
 		vm_probe_host(&local);
 		probe = &local;
 	}
-	vm_remove_files(&vm->paths);   /* leftovers of an earlier VM of this id */
+	vm_remove_files(&vm->paths, true);   /* leftovers of an earlier VM of this id */
 	r = vm_launch(vm, cfg, probe, err);
 	if (r == 0)
 		r = vm_session_open(vm, cfg->gspec, cfg->gspec_len,
@@ -242,7 +247,9 @@ int vm_create(const struct vm_config *cfg, const struct vm_callbacks *cb, void *
 	if (r < 0) {
 		if (vm->drv)
 			oerr_prefix(err, "%s: ", vm->drv->name);
-		vm_destroy(vm, 200);
+		vm_stop_process(vm, 200);
+		vm_remove_files(&vm->paths, true);   /* a failed create leaves nothing */
+		vm_free(vm);
 		return r;
 	}
 	*ret = vm;
@@ -381,7 +388,7 @@ int vm_destroy(struct vm *vm, unsigned grace_ms)
 	if (!vm)
 		return 0;
 	vm_stop_process(vm, grace_ms);
-	vm_remove_files(&vm->paths);
+	vm_remove_files(&vm->paths, false);
 	vm_free(vm);
 	return 0;
 }

@@ -25,6 +25,13 @@ static bool is_inc(fuse_ino_t ino) { return ino == INO_INCOMING || (ino & INO_IN
 
 static struct fsd *fsd_of(fuse_req_t req) { return fuse_req_userdata(req); }
 
+/* Refuse with an errno and its reason in MOUNT/log. */
+static void refuse(fuse_req_t req, int code, const char *what)
+{
+	log_warn("%s: %s", what, strerror(code));
+	fuse_reply_err(req, code);
+}
+
 static double attr_timeout(const struct node *n)
 {
 	return S_ISDIR(n->mode) || n->kind == FK_CTL || n->kind == FK_GCTL ||
@@ -115,7 +122,7 @@ static void ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	if (to_set == FUSE_SET_ATTR_SIZE && attr->st_size == 0 &&
 	    (n.kind == FK_CTL || n.kind == FK_GCTL || n.kind == FK_STDIN))
 		return ll_getattr(req, ino, fi);
-	fuse_reply_err(req, EPERM);
+	refuse(req, EPERM, "setattr: the tree's files cannot be changed that way");
 }
 
 static void ll_readlink(fuse_req_t req, fuse_ino_t ino)
@@ -288,8 +295,10 @@ static void ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return (void)fuse_reply_err(req, ENOMEM);
 	fh->fd = -1;
 	r = fsd_node_of(fs, ino, &fh->node, fh->id);
-	if (r == 0)
-		r = open_check(&fh->node, fi->flags);
+	if (r == 0 && (r = open_check(&fh->node, fi->flags)) < 0)
+		log_warn("open %s%s%s: %s", fh->id, fh->id[0] ? "/" : "", fh->node.name,
+			 r == -EACCES ? "not open for that access mode (read-only, or ctl/stdin)"
+				      : strerror(-r));
 	if (r == 0)
 		r = open_fh(fs, fh, fi->flags);
 	if (r < 0) {
@@ -363,11 +372,6 @@ static void ll_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 	fuse_reply_poll(req, POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM);
 }
 
-static void refuse(fuse_req_t req, int code, const char *what)
-{
-	log_warn("%s: %s", what, strerror(code));
-	fuse_reply_err(req, code);
-}
 
 static void ll_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
 {
@@ -430,7 +434,9 @@ static void ll_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	if (is_inc(parent))
 		return fsd_inc_ops.unlink(req, parent, name);
-	fuse_reply_err(req, parent == INO_CONTAINERS ? EISDIR : EPERM);
+	if (parent == INO_CONTAINERS)
+		return refuse(req, EISDIR, "rm containers/ID: rmdir deletes a container");
+	refuse(req, EPERM, "rm: only files in incoming/ can be removed");
 }
 
 static void ll_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
@@ -446,14 +452,14 @@ static void ll_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 {
 	if (is_inc(parent))
 		return fsd_inc_ops.mknod(req, parent, name, mode, rdev);
-	fuse_reply_err(req, EPERM);
+	refuse(req, EPERM, "mknod: only in incoming/");
 }
 
 static void ll_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *name)
 {
 	if (is_inc(ino) && is_inc(newparent))
 		return fsd_inc_ops.link(req, ino, newparent, name);
-	fuse_reply_err(req, EPERM);
+	refuse(req, EPERM, "ln: hard links only inside incoming/");
 }
 
 static void ll_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)

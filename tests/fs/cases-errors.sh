@@ -37,6 +37,7 @@ cases_errors() {   # MOUNT LABEL
 	expect_err "$l: mkdir containers/ID is refused" "Operation not permitted" mkdir "$m/containers/x"
 	check "$l: ... and log says how to create" grep -q 'mkdir containers/ID.*ln -s' "$m/log"
 	expect_err "$l: writing a read-only file fails" "Permission denied" bash -c "echo x > $m/README"
+	check "$l: ... and log says why" grep -q 'open README: not open for that access mode' "$m/log"
 	expect_err "$l: creating files outside incoming/ fails" "Permission denied" touch "$m/newfile"
 	expect_err "$l: rmdir of a missing container is ENOENT" "No such file" rmdir "$m/containers/nosuch"
 }

@@ -6,6 +6,7 @@ $(call unit_test,test_vm_record,tests/vm/driver/test_record.c $(VM_DRIVER_TEST_S
 $(call unit_test,test_vm_image,tests/vm/driver/test_image.c $(VM_DRIVER_TEST_SRCS),,$(VM_DRIVER_LDLIBS))
 $(call unit_test,test_vm_kernel,tests/vm/driver/test_kernel.c $(VM_DRIVER_TEST_SRCS),,$(VM_DRIVER_LDLIBS))
 $(call unit_test,test_vm_probe,tests/vm/driver/test_probe.c $(VM_DRIVER_TEST_SRCS),,$(VM_DRIVER_LDLIBS))
+# ocivm-probe: prints what the host probe finds and decides (installed).
 $(call program,ocivm-probe,vm/driver/probe_main.c $(VM_DRIVER_SRCS) $(COMMON_SRCS),,$(VM_DRIVER_LDLIBS))
 
 # vm.h against a fake ocivm-vmm (no KVM): the fake sits next to the test.
@@ -32,3 +33,4 @@ fuzz: $(BUILD)/fuzz/fuzz_vm_kernel
 $(BUILD)/fuzz/fuzz_vm_kernel: tests/vm/driver/fuzz/fuzz_kernel.c vm/driver/kernel.c vm/driver/record.c common/fileio.c
 	@mkdir -p $(@D)
 	$(VM_DRIVER_FUZZ_CC) -g -O1 -I. -Icommon -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -o $@ $^ -llz4
+INSTALL_BIN += $(BUILD)/bin/ocivm-probe

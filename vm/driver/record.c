@@ -39,8 +39,9 @@ int vm_record_write(const char *path, const struct vm_record *rec)
 	put_str(f, rec->driver);
 	fprintf(f, ",\"accel\":");
 	put_str(f, rec->accel);
-	fprintf(f, ",\"pid\":%d,\"start_time\":%llu,\"vcpus\":%u,\"memory_mib\":%llu,\"kernel_cmdline\":",
-		(int)rec->pid, rec->start_time, rec->vcpus, (unsigned long long)rec->memory_mib);
+	fprintf(f, ",\"pid\":%d,\"start_time\":%llu,\"started_unix\":%llu,\"vcpus\":%u,"
+		"\"memory_mib\":%llu,\"kernel_cmdline\":", (int)rec->pid, rec->start_time,
+		rec->started_unix, rec->vcpus, (unsigned long long)rec->memory_mib);
 	put_str(f, rec->kernel_cmdline);
 	fprintf(f, ",\"chan_sock\":");
 	put_str(f, rec->chan_sock);
@@ -202,6 +203,8 @@ static int jp_member(struct jp *j, const char *key, struct vm_record *rec)
 		rec->pid = (pid_t)v;
 	else if (strcmp(key, "start_time") == 0)
 		rec->start_time = v;
+	else if (strcmp(key, "started_unix") == 0)
+		rec->started_unix = v;
 	else if (strcmp(key, "vcpus") == 0)
 		rec->vcpus = (unsigned)v;
 	else if (strcmp(key, "memory_mib") == 0)

@@ -14,6 +14,7 @@ struct vm_record {
 	char accel[8];              /* "kvm" | "tcg" */
 	pid_t pid;
 	unsigned long long start_time;   /* /proc/PID/stat starttime: guards pid reuse */
+	unsigned long long started_unix; /* wall clock at spawn, for people */
 	unsigned vcpus;
 	uint64_t memory_mib;
 	char *kernel_cmdline;

@@ -164,6 +164,7 @@ static int vm_record_launch(struct vm *vm, const struct vm_launch *l, struct str
 	snprintf(rec->accel, sizeof(rec->accel), "%s", l->accel == VM_ACCEL_KVM ? "kvm" : "tcg");
 	rec->pid = vm->pid;
 	vm_proc_start_time(vm->pid, &rec->start_time);
+	rec->started_unix = (unsigned long long)time(NULL);
 	rec->vcpus = l->cfg->vcpus ? l->cfg->vcpus : 1;
 	rec->memory_mib = l->cfg->memory_mib ? l->cfg->memory_mib : 256;
 	vm_kernel_cmdline(l, vm->drv->base_cmdline, &rec->kernel_cmdline, NULL);

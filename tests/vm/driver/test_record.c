@@ -16,7 +16,7 @@ static void test_round_trip(void **state)
 	char *argv[] = { "/usr/bin/qemu-system-x86_64", "-append",
 			 "console=ttyS0 a=\"b c\" back\\slash\ttab\nnl", "ünïcode", NULL };
 	struct vm_record w = {
-		.driver = "qemu", .accel = "tcg", .pid = 4242, .start_time = 123456789012ull,
+		.driver = "qemu", .accel = "tcg", .pid = 4242, .start_time = 123456789012ull, .started_unix = 1764350000ull,
 		.vcpus = 2, .memory_mib = 1ull << 33,
 		.kernel_cmdline = "console=ttyS0 x=\"y z\"", .chan_sock = "/run/x/chan.sock",
 		.control_sock = "/run/x/control.sock", .argv = argv, .argc = 4,
@@ -34,6 +34,7 @@ static void test_round_trip(void **state)
 	assert_string_equal(r.accel, "tcg");
 	assert_int_equal(r.pid, 4242);
 	assert_true(r.start_time == 123456789012ull);
+	assert_true(r.started_unix == 1764350000ull);
 	assert_int_equal(r.vcpus, 2);
 	assert_true(r.memory_mib == 1ull << 33);
 	assert_string_equal(r.kernel_cmdline, w.kernel_cmdline);

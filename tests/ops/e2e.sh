@@ -18,9 +18,9 @@ mkdir -p "$T/bundle" "$T/bad"
 ROOTFS=$(realpath "$BUILD/bundle/busybox/rootfs")
 cat > "$T/bundle/config.json" <<JSON
 { "ociVersion": "1.2.0",
-  "root": { "path": "$ROOTFS", "readonly": true },
+  "root": { "path": "$ROOTFS", "readonly": false },
   "process": { "terminal": false, "user": { "uid": 0, "gid": 0 }, "cwd": "/",
-    "args": [ "sh", "-c", "echo hello-ops; read x; echo got \$x; exit 7" ],
+    "args": [ "sh", "-c", "echo hello-ops; echo rw-ok > /rwcheck && cat /rwcheck; read x; echo got \$x; exit 7" ],
     "env": [ "PATH=/bin:/sbin:/usr/bin" ] },
   "hostname": "opse2e",
   "mounts": [ { "destination": "/proc", "type": "proc", "source": "proc" } ] }

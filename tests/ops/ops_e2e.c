@@ -91,6 +91,8 @@ int main(int argc, char **argv)
 	file_read_all(path, 1 << 20, &s, &len);
 	check("stdout has the output and the stdin line", s && strstr(s, "hello-ops") && strstr(s, "got world"),
 	      s ? s : "no stdout");
+	check("the rootfs is writable (overlay over the read-only shared image)", s && strstr(s, "rw-ok"),
+	      s ? s : "no stdout");
 	free(s);
 	oerr_clear(&err);
 	check("delete removes it", ops_delete(ops, "e2e", false, &err) == 0 &&

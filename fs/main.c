@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -216,6 +218,27 @@ static int serve(struct fsd *fs)
 	return r;
 }
 
+/* A daemon that was killed (not unmounted) leaves a dead mount behind
+ * ("Transport endpoint is not connected"): detach it so a new daemon can
+ * mount there again. */
+static void clear_dead_mount(const char *mnt)
+{
+	struct stat st;
+
+	if (stat(mnt, &st) == 0 || errno != ENOTCONN)
+		return;
+	log_warn("%s: a dead ocivmfs mount (killed daemon?): detaching it", mnt);
+	if (umount2(mnt, MNT_DETACH) == 0)
+		return;
+	pid_t pid = fork();
+	if (pid == 0) {
+		execlp("fusermount3", "fusermount3", "-u", "-z", mnt, (char *)NULL);
+		_exit(127);
+	}
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+}
+
 static int setup(struct fsd *fs, struct args *a, struct ops_options *oo, struct oerr *err)
 {
 	int r = mkdir_p(a->state_dir);
@@ -240,6 +263,7 @@ static int setup(struct fsd *fs, struct args *a, struct ops_options *oo, struct 
 		return oerr_set(err, EINVAL, "fuse_session_new failed");
 	if (fuse_set_signal_handlers(fs->se) < 0)
 		return oerr_set(err, EIO, "cannot install signal handlers");
+	clear_dead_mount(a->mount);
 	if (fuse_session_mount(fs->se, a->mount) < 0)
 		return oerr_set(err, EIO, "cannot mount on %s (see above)", a->mount);
 	return 0;
@@ -273,8 +297,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if ((mnt = realpath(a.mount, NULL)))
-		a.mount = mnt;   /* the daemon chdirs to / */
+	if ((mnt = realpath(a.mount, NULL)) || (errno == ENOTCONN && (mnt = strdup(a.mount))))
+		a.mount = mnt;   /* absolute: the daemon chdirs to / */
 	if (!a.state_dir)
 		a.state_dir = state = default_state_dir();
 	if (!a.kernel)

@@ -136,6 +136,12 @@ cases_restart() {   # MOUNT BINARY STATE
 	check "restart: containers show again" test -d "$m/containers/keep" -a -d "$m/containers/run"
 	check "restart: created stays created" test "$(cat "$m/containers/keep/status")" = created
 	check "restart: bundle kept" test "$(readlink "$m/containers/keep/bundle")" = "$T/b"
+	pid=$(pgrep -f "^$bin .*--state-dir $st " | head -1)
+	kill -KILL "$pid"
+	wait_until 10 eval "! kill -0 $pid"
+	mount_tree "$bin" "$m" "$st" ${ROOT:+--allow-other} || bad "restart: remount after SIGKILL"
+	check "restart: after SIGKILL the dead mount is replaced" grep -q 'dead ocivmfs mount' "$m/log"
+	check "restart: ... and the containers show again" test "$(cat "$m/containers/keep/status")" = created
 	echo "delete keep force" > "$m/ctl"; echo "delete run force" > "$m/ctl"
 }
 

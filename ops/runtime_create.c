@@ -137,10 +137,10 @@ static int boot_config(struct ops *ops, struct ctr *c, bool terminal, struct boo
 		b->vc.hypervisor_path = v->hypervisor_path;
 		b->vc.hypervisor_params = (const char *const *)v->hypervisor_params.v;
 		b->vc.n_hypervisor_params = v->hypervisor_params.n;
-	} else if (ops->driver == VM_DRIVER_VMM) {
-		b->vc.hypervisor_path = ops->vmm_path;
-	} else if (ops->driver == VM_DRIVER_QEMU) {
-		b->vc.hypervisor_path = ops->qemu_path;
+	} else {
+		enum vm_driver d = ops->driver != VM_DRIVER_AUTO ? ops->driver : ops->probe.driver;
+		b->vc.hypervisor_path = d == VM_DRIVER_VMM ? ops->vmm_path :
+					d == VM_DRIVER_QEMU ? ops->qemu_path : NULL;
 	}
 	if (!b->vc.kernel)
 		return oerr_set(err, EINVAL, "vm.kernel.path: not set, and the daemon has no default kernel");

@@ -83,7 +83,8 @@ static int teardown(void **state)
 
 static struct ops *open_ops(void)
 {
-	struct ops_options o = { .state_dir = state_dir, .kernel = "/default/vmlinuz" };
+	struct ops_options o = { .state_dir = state_dir, .kernel = "/default/vmlinuz",
+				 .qemu_path = "/opt/qemu/bin/qemu-system-x86_64" };
 	struct ops *ops = NULL;
 	struct oerr err = { 0 };
 	if (ops_open(&o, &listener, NULL, &ops, &err) < 0)
@@ -125,6 +126,7 @@ static void test_lifecycle(void **state)
 	assert_true(exists("%s/%s/config.json", "web"));
 	assert_int_equal(fake.image_refs, 1);
 	assert_int_equal(fake.last_vcpus, 2); /* from linux.resources.cpu */
+	assert_string_equal(fake.last_hypervisor, "/opt/qemu/bin/qemu-system-x86_64"); /* auto: the probe says qemu */
 	assert_non_null(strstr(fake.last_gspec, "version 1\nid web\nrootfs rootfs 0\n"));
 	assert_non_null(strstr(fake.last_gspec, "arg echo%20hi\nenv A=b%20c\ncwd /\nuser 0 0 -\n"));
 	assert_non_null(strstr(fake.last_gspec, "masked /proc/kcore\nend\n"));
@@ -247,6 +249,14 @@ static void test_errors_change_nothing(void **state)
 	ops_free_list(ids, n);
 	/* forced delete of a created container */
 	assert_int_equal(ops_delete(ops, "a", true, NULL), 0);
+	/* vm.hypervisor and vm.hwConfig win over the daemon's choices */
+	write_config(",\"hypervisor\":{\"path\":\"/usr/local/bin/ocivm-vmm\"},"
+		     "\"hwConfig\":{\"vcpus\":3,\"memory\":134217728}", "");
+	assert_int_equal(ops_create(ops, "hv", bundle, NULL, 0, NULL), 0);
+	assert_string_equal(fake.last_hypervisor, "/usr/local/bin/ocivm-vmm");
+	assert_int_equal(fake.last_vcpus, 3);
+	assert_int_equal(fake.last_mib, 128);
+	assert_int_equal(ops_delete(ops, "hv", true, NULL), 0);
 	assert_int_equal(fake.image_refs, 0);
 	assert_int_equal(fake.live, 0);
 	ops_close(ops);

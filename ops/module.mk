@@ -6,7 +6,7 @@ $(call unit_test,test_ops_config,tests/ops/test_config.c $(OPS_CONFIG_SRCS) comm
 # Run: $(BUILD)/fuzz/fuzz_config -max_total_time=600 CORPUS_DIR tests/ops/configs
 FUZZ_CC ?= clang
 fuzz: $(BUILD)/fuzz/fuzz_config
-$(BUILD)/fuzz/fuzz_config: ops/fuzz/fuzz_config.c $(OPS_CONFIG_SRCS) common/err.c common/fileio.c
+$(BUILD)/fuzz/fuzz_config: ops/fuzz/fuzz_config.c $(OPS_CONFIG_SRCS) ops/spec.c common/gspec.c common/err.c common/fileio.c
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -std=gnu11 -g -O1 -D_GNU_SOURCE -I. -Icommon $(call pc_cflags,libcjson) \
 	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \

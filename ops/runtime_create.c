@@ -173,12 +173,12 @@ static void boot_free(struct boot *b)
 	free(b->run_dir);
 }
 
-static int run_hook_kind(struct ops *ops, struct ctr *c, enum ops_hook_kind k, struct oerr *err)
+int ops_run_hooks(struct ops *ops, struct ctr *c, enum ops_hook_kind k, struct oerr *err)
 {
 	_cleanup_free_ char *state = NULL;
 	char path[PATH_MAX];
 
-	if (!c->cfg->hooks[k].n)
+	if (!c->cfg || !c->cfg->hooks[k].n)
 		return 0;
 	pthread_mutex_lock(&ops->lock);
 	ops_state_text(ops, c, &state);
@@ -258,9 +258,9 @@ static int create_steps(struct ops *ops, struct ctr *c, const struct create_opts
 	c->rec.vm.kernel = strdup(b.vc.kernel);
 	describe_disks(&b, &c->rec.vm.disks);
 	pthread_mutex_unlock(&ops->lock);
-	if ((r = run_hook_kind(ops, c, OPS_HOOK_PRESTART, err)) < 0 ||
-	    (r = run_hook_kind(ops, c, OPS_HOOK_CREATE_RUNTIME, err)) < 0 ||
-	    (r = run_hook_kind(ops, c, OPS_HOOK_CREATE_CONTAINER, err)) < 0)
+	if ((r = ops_run_hooks(ops, c, OPS_HOOK_PRESTART, err)) < 0 ||
+	    (r = ops_run_hooks(ops, c, OPS_HOOK_CREATE_RUNTIME, err)) < 0 ||
+	    (r = ops_run_hooks(ops, c, OPS_HOOK_CREATE_CONTAINER, err)) < 0)
 		goto out;
 out:
 	boot_free(&b);

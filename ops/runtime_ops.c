@@ -100,21 +100,6 @@ static int wait_started(struct ops *ops, struct ctr *c, struct oerr *err)
 	return r;
 }
 
-static int hooks_now(struct ops *ops, struct ctr *c, enum ops_hook_kind k, struct oerr *err)
-{
-	_cleanup_free_ char *state = NULL;
-	char path[PATH_MAX];
-
-	if (!c->cfg || !c->cfg->hooks[k].n)
-		return 0;
-	pthread_mutex_lock(&ops->lock);
-	ops_state_text(ops, c, &state);
-	pthread_mutex_unlock(&ops->lock);
-	snprintf(path, sizeof(path), "%s/hooks.log", c->dir);
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	return ops_hooks_run(c->cfg, k, state ? state : "{}", fd, OPS_HOOK_DEFAULT_TIMEOUT, err);
-}
-
 static int start_vm(struct ops *ops, struct ctr *c, struct oerr *err)
 {
 	pthread_mutex_lock(&ops->lock);
@@ -139,7 +124,7 @@ int ops_start(struct ops *ops, const char *id, struct oerr *err)
 
 	if (!c)
 		return -err->code;
-	if ((r = hooks_now(ops, c, OPS_HOOK_START_CONTAINER, err)) < 0 ||
+	if ((r = ops_run_hooks(ops, c, OPS_HOOK_START_CONTAINER, err)) < 0 ||
 	    (r = start_vm(ops, c, err)) < 0) {
 		oerr_prefix(err, "%s: ", id);
 		stop_vm(ops, c, 255, err->msg);
@@ -151,7 +136,7 @@ int ops_start(struct ops *ops, const char *id, struct oerr *err)
 		ops_set_status(ops, c, t.next, &n);
 	pthread_mutex_unlock(&ops->lock);
 	ops_notify(ops, &n);
-	if ((r = hooks_now(ops, c, OPS_HOOK_POSTSTART, err)) < 0) {
+	if ((r = ops_run_hooks(ops, c, OPS_HOOK_POSTSTART, err)) < 0) {
 		oerr_prefix(err, "%s: ", id);
 		stop_vm(ops, c, 255, err->msg);
 	}

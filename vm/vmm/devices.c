@@ -56,6 +56,12 @@ static void power_read(void *opaque, uint64_t off, void *data, unsigned len)
 	memset(data, pp->port == PORT_ACPI_SLEEP_STS ? 0 : 0xff, len);
 }
 
+static void uart_coalesce_hint(void *ctx, bool allowed)
+{
+	struct vm *vm = ctx;
+	(void)coalesce_set(&vm->coalesce, allowed);   /* failure: writes just exit */
+}
+
 static int add_platform(struct vm *vm, struct oerr *err)
 {
 	static const unsigned ports[] = {
@@ -73,6 +79,8 @@ static int add_platform(struct vm *vm, struct oerr *err)
 	}
 	if (r < 0)
 		return oerr_set(err, -r, "platform port ranges overlap");
+	if (vm->coalesce.ring)
+		uart_set_coalesce_hint(&vm->uart, uart_coalesce_hint, vm);
 	return 0;
 }
 

@@ -49,6 +49,19 @@ static int create_platform(struct vm *vm, struct oerr *err)
 	return 0;
 }
 
+/* The coalesced-write ring lives in vCPU 0's kvm_run mapping. */
+static void setup_coalescing(struct vm *vm, struct vcpu *c)
+{
+	int off = ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO);
+
+	if (vm->cfg->no_coalesce || off <= 0 ||
+	    ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_PIO) <= 0 ||
+	    c->run_size < ((size_t)off + 1) * 4096)
+		return;
+	coalesce_init(&vm->coalesce, vm->vm_fd, (uint8_t *)c->run + (size_t)off * 4096,
+		      PORT_UART0);
+}
+
 static int vcpu_create(struct vm *vm, unsigned i, int run_size, struct oerr *err)
 {
 	struct vcpu *c = &vm->vcpus[i];
@@ -65,6 +78,8 @@ static int vcpu_create(struct vm *vm, unsigned i, int run_size, struct oerr *err
 		return oerr_sys(err, errno, "mmap kvm_run");
 	}
 	vm->n_vcpus = i + 1;
+	if (i == 0)
+		setup_coalescing(vm, c);
 	(void)kvm_stats_open(c->fd, &c->kstats);   /* optional: fd -1 if absent */
 	return vcpu_setup_cpuid(vm, c, err);
 }

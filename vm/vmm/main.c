@@ -115,6 +115,7 @@ static int parse_args(int argc, char **argv, struct vmm_config *c)
 	/* Testing aid: OCIVM_VMM_BZIMAGE=direct forces the 64-bit boot protocol. */
 	const char *bz = getenv("OCIVM_VMM_BZIMAGE");
 	c->bzimage_direct = bz && strcmp(bz, "direct") == 0;
+	c->no_coalesce = getenv("OCIVM_VMM_NO_COALESCE") != NULL;
 	if (optind < argc)
 		return log_err("unexpected argument '%s'", argv[optind]), -EINVAL;
 	if (!c->kernel)
@@ -151,14 +152,14 @@ static void print_stats(struct vm *vm, int64_t t_main)
 	vm_kvm_stats(vm, k);
 	fprintf(stderr, "ocivm-vmm stats: first_run_us=%" PRId64 " exits=%llu io=%llu "
 		"mmio=%llu hlt=%llu intr=%llu other=%llu uart_tx=%llu kvm_exits=%llu "
-		"kvm_mmio=%llu kvm_halt=%llu kvm_insn_emulation=%llu\n",
+		"kvm_mmio=%llu kvm_halt=%llu kvm_insn_emulation=%llu coalesced_io=%llu\n",
 		vm->first_run_ns ? (vm->first_run_ns - t0) / 1000 : -1,
 		(unsigned long long)s->total, (unsigned long long)s->io,
 		(unsigned long long)s->mmio, (unsigned long long)s->hlt,
 		(unsigned long long)s->intr, (unsigned long long)s->other,
 		(unsigned long long)vm->uart.tx_bytes, (unsigned long long)k[KS_EXITS],
 		(unsigned long long)k[KS_MMIO], (unsigned long long)k[KS_HALT],
-		(unsigned long long)k[KS_INSN_EMUL]);
+		(unsigned long long)k[KS_INSN_EMUL], (unsigned long long)vm->coalesce.replayed);
 }
 
 /* SIGTERM/SIGINT stop the VM like a "stop" request. */
@@ -259,6 +260,7 @@ int main(int argc, char **argv)
 		log_info("ocivm-vmm: %s: %s", exit_action_name(vm->result), vm->result_msg);
 	print_stats(vm, t_main);
 	vm_devices_destroy(vm);
+	coalesce_destroy(&vm->coalesce);
 	vm_destroy(vm);
 	close(vm->console_fd);
 	free(vm->cpuid);

@@ -19,9 +19,19 @@ enum {
 #define IIR_RDI 0x04
 #define IIR_FIFO 0xc0
 
+static void update_hint(struct uart *u)
+{
+	int allowed = !(u->ier & IER_THRI) && !(u->mcr & MCR_LOOP);
+	if (u->coalesce_hint && allowed != u->hint_state) {
+		u->hint_state = allowed;
+		u->coalesce_hint(u->hint_ctx, allowed);
+	}
+}
+
 /* Called with the lock held: recompute the interrupt line. */
 static void update_irq(struct uart *u)
 {
+	update_hint(u);
 	int level = ((u->ier & IER_THRI) && u->thre_pending) ||
 		    ((u->ier & IER_RDI) && u->rx_len > 0);
 	if (level != u->irq_level) {
@@ -34,7 +44,7 @@ static void update_irq(struct uart *u)
 void uart_init(struct uart *u, int out_fd, void (*set_irq)(void *, int), void *irq_ctx)
 {
 	*u = (struct uart){ .out_fd = out_fd, .set_irq = set_irq, .irq_ctx = irq_ctx,
-			    .lcr = 0x03, .mcr = 0x08 };
+			    .lcr = 0x03, .mcr = 0x08, .hint_state = -1 };
 	pthread_mutex_init(&u->lock, NULL);
 }
 
@@ -169,6 +179,16 @@ enum exit_action uart_bus_write(void *opaque, uint64_t off, const void *data, un
 	update_irq(u);
 	pthread_mutex_unlock(&u->lock);
 	return EXIT_CONTINUE;
+}
+
+void uart_set_coalesce_hint(struct uart *u, void (*fn)(void *, bool), void *ctx)
+{
+	pthread_mutex_lock(&u->lock);
+	u->coalesce_hint = fn;
+	u->hint_ctx = ctx;
+	u->hint_state = -1;
+	update_hint(u);
+	pthread_mutex_unlock(&u->lock);
 }
 
 size_t uart_input(struct uart *u, const void *buf, size_t len)

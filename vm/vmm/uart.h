@@ -25,6 +25,10 @@ struct uart {
 	void *irq_ctx;
 	int irq_level;
 	uint64_t tx_bytes;
+	/* Told whether THR writes may be deferred (no THRI, no loopback). */
+	void (*coalesce_hint)(void *ctx, bool allowed);
+	void *hint_ctx;
+	int hint_state;              /* -1 unknown, 0/1 last told */
 };
 
 void uart_init(struct uart *u, int out_fd, void (*set_irq)(void *, int), void *irq_ctx);
@@ -32,6 +36,8 @@ void uart_destroy(struct uart *u);
 /* Bus callbacks (off 0..7). */
 void uart_bus_read(void *opaque, uint64_t off, void *data, unsigned len);
 enum exit_action uart_bus_write(void *opaque, uint64_t off, const void *data, unsigned len);
+/* Install the hint (called at once, then on every change, under the lock). */
+void uart_set_coalesce_hint(struct uart *u, void (*fn)(void *, bool), void *ctx);
 /* Queue input bytes for the guest; returns how many were taken. */
 size_t uart_input(struct uart *u, const void *buf, size_t len);
 

@@ -90,8 +90,10 @@ static void *vcpu_thread(void *arg)
 	while (park_if_paused(vm)) {
 		if (c->index == 0 && vm->first_run_ns == 0)
 			vm->first_run_ns = now_ns();
-		if (ioctl(c->fd, KVM_RUN, 0) < 0) {
-			int e = errno;
+		int rr = ioctl(c->fd, KVM_RUN, 0);
+		int e = errno;
+		coalesce_drain(&vm->coalesce, &vm->pio, &vm->mmio);   /* before any exit */
+		if (rr < 0) {
 			__atomic_store_n(&c->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
 			if (e == EINTR || e == EAGAIN)
 				continue;   /* kicked, or an AP after INIT (kvm_pvm) */
@@ -164,15 +166,30 @@ bool vm_is_paused(struct vm *vm)
 	return p;
 }
 
+/* Replays deferred UART writes every DRAIN_MS while waiting. */
+#define DRAIN_MS 5
+
 int vm_wait(struct vm *vm)
 {
 	pthread_mutex_lock(&vm->lock);
-	while (!vm->done)
-		pthread_cond_wait(&vm->cond, &vm->lock);
+	while (!vm->done) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += DRAIN_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&vm->cond, &vm->lock, &ts);
+		pthread_mutex_unlock(&vm->lock);
+		coalesce_drain(&vm->coalesce, &vm->pio, &vm->mmio);
+		pthread_mutex_lock(&vm->lock);
+	}
 	pthread_mutex_unlock(&vm->lock);
 	kick_all(vm);
 	for (unsigned i = 0; i < vm->n_vcpus; i++)
 		if (vm->vcpus[i].started)
 			pthread_join(vm->vcpus[i].thread, NULL);
+	coalesce_drain(&vm->coalesce, &vm->pio, &vm->mmio);   /* the last bytes */
 	return exit_action_status(vm->result);
 }

@@ -10,6 +10,7 @@
 #include "err.h"
 #include "vm/virtio/virtio.h"
 #include "vm/vmm/bus.h"
+#include "vm/vmm/coalesce.h"
 #include "vm/vmm/cpuid.h"
 #include "vm/vmm/layout.h"
 #include "vm/vmm/loader.h"
@@ -39,6 +40,7 @@ struct vmm_config {
 	const char *control;          /* unix socket path or NULL */
 	const char *cpuid_mask;       /* "cx16,xsave,..." or NULL */
 	bool bzimage_direct;          /* bzImage: 64-bit entry even if LZ4+PVH works */
+	bool no_coalesce;             /* never defer UART THR writes */
 };
 
 struct vm;
@@ -67,6 +69,7 @@ struct vm {
 	struct gmem mem;
 	struct bus pio, mmio;
 	struct uart uart;
+	struct coalesce coalesce;     /* UART THR writes without exits */
 	struct power_port power[8];
 	int console_fd;
 	struct exit_stats stats;      /* atomics, shared by all vCPUs */

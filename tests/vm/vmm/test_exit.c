@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <linux/kvm.h>
 
+#include "vm/vmm/coalesce.h"
 #include "vm/vmm/exit.h"
 
 struct fake {
@@ -214,6 +215,36 @@ static void test_bus_rules(void **state)
 	assert_int_equal(bus_add(&b, 0x9000, 1, NULL, NULL, NULL), -ENOSPC);
 }
 
+/* Deferred writes replay in order, wrap around, and skip junk entries. */
+static void test_coalesce_replay(void **state)
+{
+	struct env *e = *state;
+	union {
+		struct kvm_coalesced_mmio_ring ring;
+		uint8_t page[4096];
+	} *r = calloc(1, sizeof(*r));
+	unsigned max = (4096 - sizeof(struct kvm_coalesced_mmio_ring)) /
+		       sizeof(struct kvm_coalesced_mmio);
+	struct kvm_coalesced_mmio *m = r->ring.coalesced_mmio;
+
+	r->ring.first = r->ring.last = max - 1;
+	m[max - 1] = (struct kvm_coalesced_mmio){ .phys_addr = 0x3f8, .len = 1, .pio = 1, .data = "a" };
+	m[0] = (struct kvm_coalesced_mmio){ .phys_addr = 0x3f8, .len = 1, .pio = 1, .data = "b" };
+	m[1] = (struct kvm_coalesced_mmio){ .phys_addr = 0x9999, .len = 1, .pio = 1 };  /* no device */
+	m[2] = (struct kvm_coalesced_mmio){ .phys_addr = 0x3f8, .len = 99, .pio = 1 };  /* bad len */
+	m[3] = (struct kvm_coalesced_mmio){ .phys_addr = 0xd0000010, .len = 4, .pio = 0, .data = "wxyz" };
+	r->ring.last = 4;
+	assert_int_equal(coalesce_replay(&r->ring, max, &e->pio, &e->mmio), 5);
+	assert_int_equal(r->ring.first, 4);
+	assert_int_equal(e->dev.writes, 3);                    /* a, b, then the MMIO write */
+	assert_memory_equal(e->dev.last, "wxyz", 4);
+	assert_int_equal(e->dev.off, 0x10);
+	assert_int_equal(coalesce_replay(&r->ring, max, &e->pio, &e->mmio), 0);
+	r->ring.last = max + 7;                                /* corrupt index: ignored */
+	assert_int_equal(coalesce_replay(&r->ring, max, &e->pio, &e->mmio), 0);
+	free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +258,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_terminal_exits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_benign_exits, setup, teardown),
 		cmocka_unit_test(test_bus_rules),
+		cmocka_unit_test_setup_teardown(test_coalesce_replay, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -110,6 +110,32 @@ static void test_uart_thre_irq(void **state)
 	uart_destroy(&u);
 }
 
+static void hint(void *ctx, bool allowed)
+{
+	int *h = ctx;
+	*h = allowed ? 1 : 0;
+}
+
+/* THR writes may only be deferred while no interrupt depends on them. */
+static void test_uart_coalesce_hint(void **state)
+{
+	struct uart u;
+	int h = -1;
+	(void)state;
+	uart_init(&u, -1, NULL, NULL);
+	uart_set_coalesce_hint(&u, hint, &h);
+	assert_int_equal(h, 1);
+	wr(&u, 1, 0x02);                                     /* THRI on */
+	assert_int_equal(h, 0);
+	wr(&u, 1, 0x01);                                     /* RDI only */
+	assert_int_equal(h, 1);
+	wr(&u, 4, 0x10);                                     /* loopback */
+	assert_int_equal(h, 0);
+	wr(&u, 4, 0x00);
+	assert_int_equal(h, 1);
+	uart_destroy(&u);
+}
+
 static void test_cpuid_parse(void **state)
 {
 	struct cpuid_bit b[8];
@@ -164,6 +190,7 @@ int main(void)
 		cmocka_unit_test(test_uart_output_and_lsr),
 		cmocka_unit_test(test_uart_loopback_and_fifo),
 		cmocka_unit_test(test_uart_thre_irq),
+		cmocka_unit_test(test_uart_coalesce_hint),
 		cmocka_unit_test(test_cpuid_parse),
 		cmocka_unit_test(test_cpuid_apply),
 	};

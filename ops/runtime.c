@@ -33,6 +33,32 @@ void ops_logf(struct ops *ops, const char *fmt, ...)
 	ops->l.on_log(ops->lctx, line);
 }
 
+void ops_logf_locked(struct ops *ops, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ops->n_held_log == (int)ARRAY_SIZE(ops->held_log))
+		return; /* a burst: the first lines say enough */
+	va_start(ap, fmt);
+	vsnprintf(ops->held_log[ops->n_held_log++], sizeof(ops->held_log[0]), fmt, ap);
+	va_end(ap);
+}
+
+static void flush_held_log(struct ops *ops)
+{
+	char lines[ARRAY_SIZE(ops->held_log)][sizeof(ops->held_log[0])];
+	int n;
+
+	pthread_mutex_lock(&ops->lock);
+	n = ops->n_held_log;
+	memcpy(lines, ops->held_log, sizeof(lines[0]) * (size_t)n);
+	ops->n_held_log = 0;
+	pthread_mutex_unlock(&ops->lock);
+	for (int i = 0; i < n; i++)
+		if (ops->l.on_log)
+			ops->l.on_log(ops->lctx, lines[i]);
+}
+
 struct ctr *ops_find(struct ops *ops, const char *id)
 {
 	for (size_t i = 0; i < ops->n; i++)
@@ -140,7 +166,7 @@ void ops_persist(struct ops *ops, struct ctr *c)
 {
 	struct oerr err = { 0 };
 	if (ops_store_save(c->dir, &c->rec, &err) < 0)
-		ops_logf(ops, "%s: %s", c->rec.id, err.msg);
+		ops_logf_locked(ops, "%s: %s", c->rec.id, err.msg);
 }
 
 void ops_set_status(struct ops *ops, struct ctr *c, enum ops_status s, struct ops_note *n)
@@ -159,6 +185,7 @@ void ops_set_status(struct ops *ops, struct ctr *c, enum ops_status s, struct op
 
 void ops_notify(struct ops *ops, const struct ops_note *n)
 {
+	flush_held_log(ops);
 	if (n->event && ops->l.on_event)
 		ops->l.on_event(ops->lctx, n->id, n->line);
 	if (n->output && ops->l.on_output) {
@@ -283,9 +310,12 @@ static void cb_output(void *ctx, int stream, const void *buf, size_t len)
 	pthread_mutex_lock(&ops->lock);
 	int fd = c->out_fd[stream];
 	if (fd >= 0 && write(fd, buf, len) != (ssize_t)len)
-		ops_logf(ops, "%s: output lost: %s", c->rec.id, strerror(errno));
+		ops_logf_locked(ops, "%s: output lost: %s", c->rec.id, strerror(errno));
 	c->generation++;
+	bool held = ops->n_held_log > 0;
 	pthread_mutex_unlock(&ops->lock);
+	if (held)
+		flush_held_log(ops);
 	if (ops->l.on_output)
 		ops->l.on_output(ops->lctx, c->rec.id, stream);
 }
@@ -351,7 +381,7 @@ static void dispatch_one(struct ops *ops, uint64_t serial)
 		c->reaping++; /* before the wait in ops_take_vm drops the lock */
 		gone = ops_take_vm(ops, c);
 		if (r < 0)
-			ops_logf(ops, "%s: lost the VM: %s", c->rec.id, strerror(-r));
+			ops_logf_locked(ops, "%s: lost the VM: %s", c->rec.id, strerror(-r));
 		ops_mark_stopped(ops, c, 255, r < 0 ? "lost contact with the VM" : NULL, &n);
 	} else if (r != 0 && c->in_epoll) {
 		/* a busy operation owns the VM: stop watching, it cleans up */

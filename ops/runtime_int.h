@@ -52,6 +52,8 @@ struct ops {
 	bool sup_running;
 	struct vm_host_probe probe;
 	char hv_line[512];
+	char held_log[8][512];        /* lines logged under the lock, sent later */
+	int n_held_log;
 };
 
 /* A change to tell fs/ about once the lock is dropped. */
@@ -77,7 +79,10 @@ struct ctr *ops_ctr_new(struct ops *ops, const char *id);
 void ops_set_status(struct ops *ops, struct ctr *c, enum ops_status s, struct ops_note *n);
 void ops_persist(struct ops *ops, struct ctr *c);                  /* lock held; logs failures */
 void ops_notify(struct ops *ops, const struct ops_note *n);        /* lock NOT held */
+/* To the listener's on_log: ops_logf with the lock NOT held; with it held,
+ * ops_logf_locked keeps the line until the next ops_notify. */
 void ops_logf(struct ops *ops, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ops_logf_locked(struct ops *ops, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int ops_watch(struct ops *ops, struct ctr *c);                     /* lock held */
 /* Take the VM away from c (lock held, returns with it held), waiting for its
  * users; the caller destroys it after dropping the lock. */

@@ -94,7 +94,8 @@ static void check_madt(const struct sdt *m, struct st_env *env)
 		}
 	}
 	env->ncpus = cpus;
-	st_cmdline_u64("st.vcpus", &want);
+	if (!st_cmdline_u64("st.vcpus", &want))
+		want = cpus ? cpus : 1;   /* bare boot: at least one */
 	st_check("acpi.madt", m && rd32(b + 36) == 0xfee00000u,
 		 "LAPIC at 0x%x", m ? rd32(b + 36) : 0);
 	st_check("acpi.madt.cpus", cpus == want, "%u enabled LAPIC entries, st.vcpus=%lu",
@@ -185,6 +186,10 @@ static void scan_dsdt(const struct sdt *t, struct st_env *env)
 	}
 	uint64_t want = 0;
 	bool have = st_cmdline_u64("st.ndev", &want);
+	if (!have) {
+		want = env->n_virtio;   /* bare boot: whatever is there, but well-formed */
+		have = true;
+	}
 	st_check("acpi.dsdt.count", have && env->n_virtio == want && !bad,
 		 "%u virtio-mmio devices, st.ndev=%lu", env->n_virtio, want);
 	st_check("acpi.dsdt.s5", find((const void *)t, end, "_S5_", 4) != NULL, "\\_S5 package present");

@@ -49,9 +49,14 @@ static void check_cmdline(struct st_env *env)
 	}
 	st_check("cmdline.present", ok, "at 0x%lx, %lu bytes", (uint64_t)si->cmdline_paddr,
 		 (uint64_t)n);
-	ok = ok && n >= 7 && strcmp(c + n - 7, " st.end") == 0 &&
-	     strncmp(c, "ocivm.selftest ", 15) == 0;
-	st_check("cmdline.content", ok, "starts with 'ocivm.selftest', ends with 'st.end'");
+	/* The harness's line starts with ocivm.selftest and ends with st.end
+	 * (nothing lost at either end); a bare boot needs neither. */
+	if (ok && strncmp(c, "ocivm.selftest", 14) == 0) {
+		ok = n >= 7 && strcmp(c + n - 7, " st.end") == 0;
+		st_check("cmdline.content", ok, "starts with 'ocivm.selftest', ends with 'st.end'");
+	} else {
+		st_printf("# no harness command line: expectations relaxed\n");
+	}
 }
 
 static bool in_ram(const struct hvm_memmap_entry *m, uint32_t n, uint64_t a, uint64_t len)
@@ -86,10 +91,13 @@ static void check_e820(struct st_env *env, struct st_platform *pf)
 	st_check("e820.sane", sorted && m[0].addr == 0, "%u entries, sorted, disjoint", n);
 	st_check("e820.image", sorted && in_ram(m, n, IMAGE_BASE, (uint64_t)(uintptr_t)_end - IMAGE_BASE),
 		 "payload [0x%lx, %p) lies in RAM", IMAGE_BASE, (void *)_end);
-	bool have = st_cmdline_u64("st.mem", &want);
-	want <<= 20;
-	st_check("e820.size", have && ram <= want && ram + (1u << 20) >= want,
-		 "%lu KiB of RAM for st.mem=%lu MiB", ram >> 10, want >> 20);
+	if (st_cmdline_u64("st.mem", &want)) {
+		want <<= 20;
+		st_check("e820.size", ram <= want && ram + (1u << 20) >= want,
+			 "%lu KiB of RAM for st.mem=%lu MiB", ram >> 10, want >> 20);
+	} else {
+		st_check("e820.size", ram >= (16u << 20), "%lu KiB of RAM", ram >> 10);
+	}
 	st_check("e820.acpi_reserved", sorted && !in_ram(m, n, si->rsdp_paddr, 36),
 		 "RSDP at 0x%lx is not in usable RAM", si->rsdp_paddr);
 }
@@ -112,6 +120,10 @@ static void check_initrd(struct st_env *env, struct st_platform *pf)
 	uint64_t want = 0, bad = 0;
 	bool have = st_cmdline_u64("st.initrd", &want);
 
+	if (!have && si->nr_modules == 0) {
+		st_printf("# no initrd given: initrd checks skipped\n");
+		return;
+	}
 	if (!st_check("initrd.module", si->nr_modules == 1 && mod && have,
 		      "%u module(s), st.initrd=%lu", si->nr_modules, want))
 		return;

@@ -12,7 +12,7 @@
 enum flag_id {
 	F_IGNORE, F_IGNORE_V, F_ROOT, F_LOG, F_LOG_FORMAT, F_DEBUG, F_HELP, F_VERSION,
 	F_BUNDLE, F_PID_FILE, F_CONSOLE_SOCKET, F_PRESERVE_FDS, F_DETACH, F_FORCE,
-	F_FORMAT, F_QUIET, F_ALL, F_KERNEL, F_DAEMON,
+	F_FORMAT, F_QUIET, F_ALL, F_KERNEL, F_DAEMON, F_STATS, F_INTERVAL,
 };
 
 struct flag {
@@ -54,10 +54,10 @@ static const struct flag cmd_flags[] = {
 	{ "no-subreaper", 0, F_IGNORE, false },
 	{ "keep", 0, F_IGNORE, false },
 	{ "rootless", 0, F_IGNORE, false },
-	{ "stats", 0, F_IGNORE, false },
+	{ "stats", 0, F_STATS, false },
 	{ "tty", 't', F_IGNORE, false },
 	{ "notify-socket", 0, F_IGNORE_V, true },
-	{ "interval", 0, F_IGNORE_V, true },
+	{ "interval", 0, F_INTERVAL, true },
 	{ "process", 'p', F_IGNORE_V, true },
 	{ "cwd", 0, F_IGNORE_V, true },
 	{ "env", 'e', F_IGNORE_V, true },
@@ -167,6 +167,17 @@ static int set_flag(struct ocivm_args *a, const struct flag *f, const char *arg,
 	case F_ALL: a->all = true; return 0;
 	case F_KERNEL: a->kernel = val; return 0;
 	case F_DAEMON: a->daemon = val; return 0;
+	case F_STATS: a->stats = true; return 0;
+	case F_INTERVAL: {
+		/* "5s", "500ms", "2" (seconds) as runc's Go duration, roughly */
+		char *end;
+		double v = strtod(val, &end);
+		double ms = !strcmp(end, "ms") ? v : (!*end || !strcmp(end, "s")) ? v * 1000 : -1;
+		if (ms < 1 || ms > 86400000.0)
+			return oerr_set(err, EINVAL, "invalid --interval %s", val);
+		a->interval_ms = (int)ms;
+		return 0;
+	}
 	}
 	return 0;
 }
@@ -269,7 +280,8 @@ const char *ocivm_usage(void)
 "  list [-f table|json] [-q]\n"
 "  spec [--bundle DIR] [--kernel PATH]   write a busybox-style config.json\n"
 "  features             OCI features document\n"
-"  pause ID | resume ID | ps ID | exec (not supported yet)\n"
+"  pause ID | resume ID | ps [-f json] ID | exec (not supported yet)\n"
+"  events [--stats] [--interval 5s] ID   stats (empty data) until it stops\n"
 "  mount                (ocivm's own) mount the tree under --root if it is\n"
 "                       not mounted, print where it is\n"
 "  --version | --help\n";

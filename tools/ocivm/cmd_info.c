@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cleanup.h"
 
@@ -126,14 +127,57 @@ int cmd_list(const struct ocivm_args *a)
 	return r;
 }
 
+/* The container's processes live in the guest; the host process standing
+ * for them is the shim (state.pid), so that is what ps shows. */
 int cmd_ps(const struct ocivm_args *a)
 {
-	/* The processes run in the guest; the host sees none of them (yet). */
-	if (a->format && !strcmp(a->format, "json"))
-		printf("[]\n");
+	struct ocivm_tree t;
+	_cleanup_free_ char *pid = NULL;
+	bool json = a->format && !strcmp(a->format, "json");
+
+	if (a->n_pos < 1 || !ocivm_id_valid(a->pos[0]))
+		return ocivm_fail("ps: requires a container id");
+	if (cmd_open_tree(a, &t, false))
+		return 1;
+	if (!tree_exists(&t, a->pos[0]))
+		return ocivm_fail("container does not exist");
+	if (tree_read(&t, a->pos[0], "pid", &pid) < 0 || atoi(pid) <= 0) {
+		printf(json ? "[]\n" : "PID CMD\n");
+		return 0;
+	}
+	if (json)
+		printf("[%d]\n", atoi(pid));
 	else
-		printf("UID          PID    PPID  C STIME TTY          TIME CMD\n");
+		printf("PID CMD\n%d ocivm-shim (the container runs in its VM)\n", atoi(pid));
 	return 0;
+}
+
+/* runc events: one stats object (--stats) or one every interval until the
+ * container stops.  The VM's counters are not mapped to cgroup stats yet,
+ * so data is empty. */
+int cmd_events(const struct ocivm_args *a)
+{
+	struct ocivm_tree t;
+	char status[32];
+	int ms = a->interval_ms > 0 ? a->interval_ms : 5000;
+
+	if (a->n_pos < 1 || !ocivm_id_valid(a->pos[0]))
+		return ocivm_fail("events: requires a container id");
+	if (cmd_open_tree(a, &t, false))
+		return 1;
+	for (;;) {
+		tree_status(&t, a->pos[0], status, sizeof(status));
+		if (!*status)
+			return ocivm_fail("container does not exist");
+		if (!strcmp(status, "stopped") && !a->stats)
+			return 0;
+		printf("{\"type\":\"stats\",\"id\":\"%s\",\"data\":{}}\n", a->pos[0]);
+		fflush(stdout);
+		if (a->stats)
+			return 0;
+		struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+	}
 }
 
 static const char builtin_features[] =

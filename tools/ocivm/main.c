@@ -24,8 +24,7 @@ static int dispatch(const struct ocivm_args *a)
 	case CMD_EXEC:
 		return ocivm_fail("exec: not supported yet (ocivm-init runs one process "
 				  "per VM)");
-	case CMD_EVENTS:
-		return ocivm_fail("events: not supported yet (read MOUNT/events)");
+	case CMD_EVENTS: return cmd_events(a);
 	case CMD_VERSION:
 		printf("ocivm version %s\nspec: %s\n", OCIVM_VERSION, OCIVM_SPEC_VERSION);
 		return 0;

@@ -45,7 +45,8 @@ struct ocivm_args {
 	const char *format;         /* list/ps -f */
 	const char *kernel;         /* spec --kernel */
 	int preserve_fds;
-	bool detach, force, all, quiet, help;
+	bool detach, force, all, quiet, help, stats;
+	int interval_ms;            /* events --interval; 0: 5 s */
 	const char *pos[OCIVM_MAX_POS]; /* positional args after the command */
 	size_t n_pos;
 	/* flags accepted and ignored, for one debug line each */
@@ -151,6 +152,7 @@ int cmd_ps(const struct ocivm_args *a);
 int cmd_spec(const struct ocivm_args *a);
 int cmd_features(const struct ocivm_args *a);
 int cmd_mount(const struct ocivm_args *a);
+int cmd_events(const struct ocivm_args *a);
 /* Reports a failed ctl write (runc's phrase + the tree's reason); returns 1. */
 int cmd_fail_op(const struct ocivm_tree *t, enum ocivm_op op, int r, const char *id);
 /* Shared: open the tree for a, logging the failure; 0 or 1 (exit code). */

@@ -85,6 +85,7 @@ error_paths() {
 	expect_fail "$label: kill missing" "container does not exist" kill nope KILL
 	expect_fail "$label: delete missing" "container does not exist" delete nope
 	expect_fail "$label: pause missing" "container does not exist" pause nope
+	expect_fail "$label: ps missing" "container does not exist" ps nope
 	expect_fail "$label: kill bad signal" "unknown signal" kill nope SIGFOO
 	expect_fail "$label: invalid id" "invalid container id" start ../x
 	check "$label: features from the tree" bash -c "'$OCIVM' --root '$root' features | grep -q ociVersion"
@@ -157,6 +158,8 @@ expect_fail "start again" "cannot start an already running container" start c1
 for i in $(seq 1 600); do grep -q hello-from-c1 "$tmp/c1.out" && break; sleep 0.1; done
 check "c1 stdout reaches create's stdout" grep -q hello-from-c1 "$tmp/c1.out"
 check "list -f json" bash -c "'$OCIVM' --root '$root' list -f json | grep -q '\"status\":\"running\"'"
+check "ps -f json: the shim's pid" [ "$("$OCIVM" --root "$root" ps -f json c1)" = "[$pid]" ]
+check "events --stats" bash -c "'$OCIVM' --root '$root' events --stats c1 | grep -q '\"type\":\"stats\",\"id\":\"c1\"'"
 check "pause c1" bash -c "'$OCIVM' --root '$root' pause c1 && [ \"\$(cat '$mnt/containers/c1/status')\" = paused ]"
 expect_fail "pause paused" "container not running" pause c1
 check "resume c1" bash -c "'$OCIVM' --root '$root' resume c1 && [ \"\$(cat '$mnt/containers/c1/status')\" = running ]"

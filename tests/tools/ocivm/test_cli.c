@@ -70,6 +70,11 @@ static void test_args_spellings(void **s)
 	assert_int_equal(PARSE(&a, &err, "--criu", "/usr/sbin/criu", "--weird=1", "state", "x"), 0);
 	assert_int_equal(a.cmd, CMD_STATE);
 	assert_int_equal(a.n_ignored, 2);
+	assert_int_equal(PARSE(&a, &err, "events", "--stats", "--interval", "500ms", "x"), 0);
+	assert_true(a.stats);
+	assert_int_equal(a.interval_ms, 500);
+	assert_int_equal(PARSE(&a, &err, "events", "--interval=2", "x"), 0);
+	assert_int_equal(a.interval_ms, 2000);
 	assert_int_equal(PARSE(&a, &err, "--version"), 0);
 	assert_int_equal(a.cmd, CMD_VERSION);
 	assert_int_equal(PARSE(&a, &err, "exec", "x", "sh", "-c", "ls"), 0);
@@ -92,6 +97,7 @@ static void test_args_errors(void **s)
 	assert_non_null(strstr(err.msg, "needs an argument"));
 	oerr_clear(&err);
 	assert_int_equal(PARSE(&a, &err, "create", "--preserve-fds", "x", "c"), -EINVAL);
+	assert_int_equal(PARSE(&a, &err, "events", "--interval", "5h", "c"), -EINVAL);
 	assert_int_equal(PARSE(&a, &err, "--debug"), 0);
 	assert_int_equal(a.cmd, CMD_HELP);
 }

@@ -43,6 +43,14 @@ if ! [ -c /dev/kvm ] || ! (exec 3<>/dev/kvm) 2>/dev/null; then
 fi
 "$VMM" --kernel "$T/nonexistent" --console "$T/c0" >/dev/null 2>&1
 check "vmm.config.missing_kernel (65)" test $? -eq 65
+"$VMM" --kernel "$PAYLOAD" --console "$T/c0" --disk "$T/nonexistent.img" 2>"$T/disk.err" >/dev/null
+rc=$?
+check "vmm.config.missing_disk (65): $(head -c 100 "$T/disk.err")" test $rc -eq 65
+"$VMM" --kernel "$PAYLOAD" --console "$T/no/such/dir/console" >/dev/null 2>&1
+check "vmm.config.bad_console (65)" test $? -eq 65
+"$VMM" --kernel "$PAYLOAD" --console "$T/c0" --cpuid-mask nosuchflag 2>"$T/mask.err" >/dev/null
+rc=$?
+check "vmm.config.bad_cpuid_mask (65)" sh -c "test $rc -eq 65 && grep -q nosuchflag '$T/mask.err'"
 
 # Known initrd: little-endian word k = k * 2654435761 mod 2^32, 65548 bytes.
 perl -e 'print pack("V*", map { ($_ * 2654435761) & 0xffffffff } 0..16386)' > "$T/initrd"

@@ -75,7 +75,7 @@ run_ours() {   # one run; appends "first_us verdict_ms exits mmio io_user rss_kb
 	echo "$first $tv $kx $km $io $rss" >> "$T/ours"
 }
 
-QEMU_ARGS="-M microvm,acpi=on,pic=off,rtc=off -enable-kvm -m $MEM -smp 1 -nodefaults
+QEMU_ARGS="-M microvm,acpi=on,pic=off,rtc=off -enable-kvm -smp 1 -nodefaults
  -no-user-config -display none -global virtio-mmio.force-legacy=false
  -device virtio-serial-device -chardev null,id=c0 -device virtconsole,chardev=c0"
 
@@ -83,7 +83,7 @@ run_qemu() {   # one run; appends "verdict_ms exits mmio rss_kb" to $T/qemu
 	rm -f "$T/q" "$T/q.txt"
 	t0=$(now_ns)
 	# shellcheck disable=SC2086
-	qemu-system-x86_64 $QEMU_ARGS -serial "file:$T/q.txt" -qmp "unix:$T/q,server=on,wait=off" \
+	qemu-system-x86_64 $QEMU_ARGS -m $MEM -serial "file:$T/q.txt" -qmp "unix:$T/q,server=on,wait=off" \
 		-kernel "$PAYLOAD" -initrd "$T/initrd" -append "$CMDLINE" 2>"$T/qerr" &
 	pid=$!
 	PIDS="$PIDS $pid"
@@ -122,14 +122,54 @@ printf '  %-28s %12s %12s\n' "RSS beyond guest RAM (KiB)" "$o_rss" "$q_rss"
 ratio() { [ "$2" != NA ] && [ "$2" != 0 ] && awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}' || echo NA; }
 echo "  ratios ocivm-vmm/qemu: verdict $(ratio "$o_verdict" "$q_verdict"), exits $(ratio "$o_exits" "$q_exits"), rss $(ratio "$o_rss" "$q_rss")"
 
-# Debian's kernel, as far as it gets in LINUX_SECS (it does not boot on kvm_pvm).
-if [ -r "$KERNEL" ]; then
+# Debian's kernel, as far as it gets in LINUX_SECS (it does not boot on
+# kvm_pvm): same kernel and command line on both.
+linux_ours() {
 	rm -f "$T/c" "$T/l.txt"
 	t0=$(now_ns)
-	OCIVM_VMM_STATS=1 OCIVM_VMM_T0=$t0 timeout -s TERM "$LINUX_SECS" "$VMM" --kernel "$KERNEL" \
-		--memory 512 --cmdline "console=ttyS0 earlyprintk=ttyS0" --console "$T/l.txt" 2>"$T/lerr"
-	echo "Debian kernel ($(basename "$KERNEL")), ${LINUX_SECS} s window, ocivm-vmm (LZ4 -> vmlinux -> PVH on the host):"
-	echo "  $(grep 'stats:' "$T/lerr" | sed 's/ocivm-vmm stats: //') console_bytes=$(wc -c < "$T/l.txt")"
+	OCIVM_VMM_STATS=1 OCIVM_VMM_T0=$t0 "$VMM" --kernel "$KERNEL" --memory $MEM \
+		--cmdline "$LCMD" --console "$T/l.txt" --control "$T/c" 2>"$T/lerr" &
+	pid=$!
+	PIDS="$PIDS $pid"
+	sleep "$LINUX_SECS"
+	st=$("$CTL" "$T/c" status)
+	l_rss=$(rss_overhead_kb $pid)
+	"$CTL" "$T/c" stop >/dev/null
+	wait $pid
+	l_first=$(sed -n 's/.*first_run_us=\([0-9-]*\).*/\1/p' "$T/lerr")
+	l_exits=$(echo "$st" | sed -n 's/.*"kvm":{"exits":\([0-9]*\).*/\1/p')
+	l_rip=$(sed -n 's/.*was at rip \(0x[0-9a-f]*\).*/\1/p' "$T/lerr")
+	l_bytes=$(wc -c < "$T/l.txt")
+}
+linux_qemu() {
+	rm -f "$T/q" "$T/lq.txt"
+	# shellcheck disable=SC2086
+	qemu-system-x86_64 $QEMU_ARGS -m $MEM -serial "file:$T/lq.txt" \
+		-qmp "unix:$T/q,server=on,wait=off" -kernel "$KERNEL" -append "$LCMD" 2>"$T/lqerr" &
+	pid=$!
+	PIDS="$PIDS $pid"
+	sleep "$LINUX_SECS"
+	"$QMP" "$T/q" stats > "$T/lqstats" || return 1
+	lq_rss=$(rss_overhead_kb $pid)
+	"$QMP" "$T/q" quit >/dev/null
+	wait $pid
+	lq_exits=$(sed -n 's/^exits=//p' "$T/lqstats")
+	lq_bytes=$(wc -c < "$T/lq.txt")
+}
+if [ -r "$KERNEL" ]; then
+	MEM=512
+	LCMD="console=ttyS0 earlyprintk=ttyS0"
+	linux_ours
+	lq_exits=NA lq_rss=NA lq_bytes=NA
+	[ $HAVE_QEMU = 1 ] && linux_qemu
+	echo "Debian kernel $(basename "$KERNEL"), $MEM MiB, first $LINUX_SECS s"
+	echo "  (ocivm-vmm: LZ4 -> vmlinux -> PVH on the host; qemu: the bzImage decompressor in the guest):"
+	printf '  %-28s %12s %12s\n' "exec -> first KVM_RUN (us)" "$l_first" "n/a"
+	printf '  %-28s %12s %12s\n' "KVM exits" "$l_exits" "$lq_exits"
+	printf '  %-28s %12s %12s\n' "console bytes" "$l_bytes" "$lq_bytes"
+	printf '  %-28s %12s %12s\n' "RSS beyond guest RAM (KiB)" "$l_rss" "$lq_rss"
+	echo "  ocivm-vmm's vCPU 0 was at rip $l_rip when stopped"
+	MEM=128
 else
 	echo "Debian kernel: not measured ($KERNEL missing; make guest or set OCIVM_GUEST_KERNEL)"
 fi

@@ -79,11 +79,11 @@ struct vm {
 	struct boot_entry entry;
 	struct vcpu vcpus[VMM_MAX_VCPUS];
 	unsigned n_vcpus;
-	struct virtio_host vhost[16];
-	struct virtio_mmio *vdev[16];
+	struct virtio_host vhost[LAYOUT_VIRTIO_MAX];
+	struct virtio_mmio *vdev[LAYOUT_VIRTIO_MAX];
 	unsigned n_vdev;
-	uint64_t vdev_base[16];
-	unsigned vdev_gsi[16];
+	uint64_t vdev_base[LAYOUT_VIRTIO_MAX];
+	unsigned vdev_gsi[LAYOUT_VIRTIO_MAX];
 	struct virtio_mmio *console_dev;
 
 	/* Run control: guarded by lock. */

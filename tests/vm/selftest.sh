@@ -102,6 +102,21 @@ if [ "$nfail" -gt 0 ] || ! grep -q '^SELFTEST' "$T/main.console"; then
 	echo "# vmm stderr:"; sed 's/^/#   /' "$T/main.err"
 fi
 
+# --- the same payload as a bzImage: the 64-bit boot protocol path ---
+BZ=$BUILD/tests/guest-selftest.bzImage
+if [ -e "$BZ" ]; then
+	timeout "$TIMEOUT" "$VMM" --kernel "$BZ" --initrd "$T/initrd" --memory $MEM --vcpus $VCPUS \
+		--console "$T/bz.console" 2>"$T/bz.err" \
+		--cmdline "ocivm.selftest st.mem=$MEM st.vcpus=$VCPUS st.initrd=65548 st.ndev=1 st.console_echo=0 st.end"
+	rc=$?
+	nf=$(grep -c '^FAIL ' "$T/bz.console")
+	check "bzimage.linux64_entry: $(grep -c '^PASS ' "$T/bz.console") guest checks passed, $nf failed" \
+		sh -c "grep -q '^# boot protocol: linux64' '$T/bz.console' && grep -q '^SELFTEST PASS' '$T/bz.console' && test $rc -eq 0"
+	[ "$nf" -gt 0 ] && grep '^FAIL ' "$T/bz.console" | sed 's/^/#   bzImage: /'
+else
+	bad "bzimage: $BZ missing (make all)"
+fi
+
 # --- exit statuses: reset (1), triple fault (2) ---
 run_vmm reset "st.ndev=1 st.console_echo=0 st.after=reset"
 check "vmm.exit.reset (1; got $rc)" test "$rc" -eq 1

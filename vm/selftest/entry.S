@@ -69,7 +69,21 @@ pvh_start:
 	lgdt gdt_desc
 	ljmp $0x08, $long_entry
 
+/* The Linux 64-bit boot protocol enters 0x200 bytes into the protected-mode
+ * code, in long mode, with RSI -> boot_params and the VMM's GDT and page
+ * tables: take over with our own GDT, then join the PVH path. */
 	.code64
+	.org 0x200
+	.globl linux64_entry
+linux64_entry:
+	cli
+	movq %rsi, st_entry_bootparams(%rip)
+	lgdt gdt_desc64(%rip)
+	pushq $0x08
+	leaq long_entry(%rip), %rax
+	pushq %rax
+	lretq
+
 long_entry:
 	movw $0x10, %ax
 	movw %ax, %ds
@@ -106,10 +120,15 @@ gdt:
 gdt_desc:
 	.word gdt_desc - gdt - 1
 	.long gdt
+	.balign 8
+gdt_desc64:
+	.word gdt_desc - gdt - 1
+	.quad gdt
 
 	.globl st_entry_eax, st_entry_ebx, st_entry_cr0, st_entry_cr4
-	.globl st_entry_cs, st_entry_ds, st_entry_eflags
-	.balign 4
+	.globl st_entry_cs, st_entry_ds, st_entry_eflags, st_entry_bootparams
+	.balign 8
+st_entry_bootparams: .quad 0
 st_entry_eax:	.long 0
 st_entry_ebx:	.long 0
 st_entry_cr0:	.long 0

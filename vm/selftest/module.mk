@@ -24,3 +24,10 @@ $(SELFTEST_ELF): $(SELFTEST_OBJS) vm/selftest/selftest.ld
 
 all: $(SELFTEST_ELF)
 INSTALL_SHARE += $(SELFTEST_ELF)
+
+# The same payload as a bzImage (64-bit boot protocol), for tests/vm/selftest.sh.
+SELFTEST_BZIMAGE := $(BUILD)/tests/guest-selftest.bzImage
+$(SELFTEST_BZIMAGE): $(SELFTEST_ELF) vm/selftest/mkbzimage.sh
+	@mkdir -p $(@D)
+	vm/selftest/mkbzimage.sh $< $@
+all: $(SELFTEST_BZIMAGE)

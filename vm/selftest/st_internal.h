@@ -7,6 +7,7 @@
 /* Entry state saved by entry.S. */
 extern uint32_t st_entry_eax, st_entry_ebx, st_entry_cr0, st_entry_cr4;
 extern uint32_t st_entry_cs, st_entry_ds, st_entry_eflags;
+extern uint64_t st_entry_bootparams;   /* RSI at the 64-bit entry, 0 for PVH */
 extern char _end[];
 extern char st_ap_tramp[], st_ap_tramp_end[], st_ap_tramp_count[];
 

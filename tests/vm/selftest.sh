@@ -117,6 +117,19 @@ else
 	bad "bzimage: $BZ missing (make all)"
 fi
 
+# --- a bzImage carrying the ELF as an LZ4 payload: extracted on the host, PVH ---
+LZ=$BUILD/tests/guest-selftest-lz4.bzImage
+if [ -e "$LZ" ]; then
+	timeout "$TIMEOUT" "$VMM" --kernel "$LZ" --initrd "$T/initrd" --memory $MEM --vcpus $VCPUS \
+		--console "$T/lz.console" 2>"$T/lz.err" \
+		--cmdline "ocivm.selftest st.mem=$MEM st.vcpus=$VCPUS st.initrd=65548 st.ndev=1 st.console_echo=0 st.end"
+	rc=$?
+	check "bzimage.lz4_to_pvh: $(grep -c '^PASS ' "$T/lz.console") guest checks passed, $(grep -c '^FAIL ' "$T/lz.console") failed" \
+		sh -c "grep -q '^# boot protocol: pvh' '$T/lz.console' && grep -q '^SELFTEST PASS' '$T/lz.console' && test $rc -eq 0"
+else
+	skp "bzimage.lz4_to_pvh: $LZ not built (the lz4 command is not installed)"
+fi
+
 # --- exit statuses: reset (1), triple fault (2) ---
 run_vmm reset "st.ndev=1 st.console_echo=0 st.after=reset"
 check "vmm.exit.reset (1; got $rc)" test "$rc" -eq 1

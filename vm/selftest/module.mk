@@ -31,3 +31,10 @@ $(SELFTEST_BZIMAGE): $(SELFTEST_ELF) vm/selftest/mkbzimage.sh
 	@mkdir -p $(@D)
 	vm/selftest/mkbzimage.sh $< $@
 all: $(SELFTEST_BZIMAGE)
+# ... and with the ELF as an LZ4 payload, as Debian's kernel (needs lz4).
+ifneq ($(shell command -v lz4 2>/dev/null),)
+$(BUILD)/tests/guest-selftest-lz4.bzImage: $(SELFTEST_ELF) vm/selftest/mkbzimage.sh
+	@mkdir -p $(@D)
+	vm/selftest/mkbzimage.sh $< $@ lz4
+all: $(BUILD)/tests/guest-selftest-lz4.bzImage
+endif

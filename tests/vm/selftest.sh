@@ -130,6 +130,13 @@ else
 	skp "bzimage.lz4_to_pvh: $LZ not built (the lz4 command is not installed)"
 fi
 
+# --- 4 GiB of RAM: the part above the 3 GiB hole is mapped at 4 GiB ---
+timeout "$TIMEOUT" "$VMM" --kernel "$PAYLOAD" --memory 4096 --console "$T/big.console" 2>/dev/null \
+	--cmdline "ocivm.selftest st.mem=4096 st.vcpus=1 st.ndev=1 st.console_echo=0 st.end"
+rc=$?
+check "vmm.memory.4g: e820 $(grep -c '^# e820' "$T/big.console") entries, $(grep '^SELFTEST' "$T/big.console")" \
+	sh -c "grep -q '^# e820 3: \[0x100000000, 0x140000000) type 1' '$T/big.console' && grep -q '^SELFTEST PASS' '$T/big.console' && test $rc -eq 0"
+
 # --- exit statuses: reset (1), triple fault (2) ---
 run_vmm reset "st.ndev=1 st.console_echo=0 st.after=reset"
 check "vmm.exit.reset (1; got $rc)" test "$rc" -eq 1

@@ -16,3 +16,10 @@ $(call unit_test,vmm_uart_cpuid,tests/vm/vmm/test_uart_cpuid.c vm/vmm/uart.c vm/
 $(call program,bench_vmm_qmp,bench/vmm_qmp.c,,)
 BENCHES += bench/vmm.sh
 CHECK_SCRIPTS += tests/vm/vmm/linux_e2e.sh
+
+# make fuzz: guest exits through handle_exit and the 8250 (libFuzzer).
+FUZZ_CC ?= clang
+$(BUILD)/fuzz/fuzz_vmm_exit: tests/vm/vmm/fuzz_exit.c vm/vmm/exit.c vm/vmm/bus.c vm/vmm/uart.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -g -O1 -I. -Icommon -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -o $@ $^ -lpthread
+fuzz: $(BUILD)/fuzz/fuzz_vmm_exit

@@ -114,11 +114,15 @@ static void irq_checks(struct blkdev *b)
 	uint32_t gsi = b->d.gsi;
 	uint64_t i0 = st_irq_count(gsi);
 	uint8_t st = request(b, T_IN, 0, buf, 512, false);
-	st_check("virtio.blk.irq", st == S_OK && st_irq_count(gsi) > i0, "gsi %u: %llu interrupts",
+	/* the used ring can be seen before the interrupt lands: wait for it */
+	bool got = st_irq_wait(gsi, i0 + 1, 1000);
+	st_check("virtio.blk.irq", st == S_OK && got, "gsi %u: %llu interrupts",
 		 gsi, (unsigned long long)(st_irq_count(gsi) - i0));
 	if (!(b->d.features & STV_F_EVENT_IDX))
 		return;
 	b->d.q[0].event_ahead = 8;   /* used_event far ahead: no interrupt wanted */
+	/* let any late interrupt of the last request land before counting */
+	(void)st_irq_wait(gsi, st_irq_count(gsi) + 1, 20);
 	uint64_t i1 = st_irq_count(gsi);
 	st = request(b, T_IN, 0, buf, 512, false);
 	bool quiet = !st_irq_wait(gsi, i1 + 1, 50);

@@ -71,7 +71,8 @@ static void check_console(const struct st_env *env)
 	stv_post(&d, CON_TXQ, &tx, 1, false);
 	bool sent = stv_wait(&d, CON_TXQ, &len, ECHO_TIMEOUT_MS);
 	st_check("virtio.console.tx", sent, "%u bytes taken by the host", n);
-	st_check("virtio.console.irq", sent && st_irq_count(v->gsi) > irq0,
+	bool irq = sent && st_irq_wait(v->gsi, irq0 + 1, 1000);
+	st_check("virtio.console.irq", irq,
 		 "gsi %u: %llu interrupts", v->gsi,
 		 (unsigned long long)(st_irq_count(v->gsi) - irq0));
 	uint64_t echo = 1;

@@ -118,6 +118,14 @@ fi
 export OCIVMFS
 error_paths $mode
 
+# Callers race to start the daemon on a fresh root: one daemon, all succeed.
+race=$tmp/root-race
+for i in 1 2 3 4; do "$OCIVM" --root "$race" mount >/dev/null 2>&1 & done
+rcs=0; for j in $(jobs -p); do wait "$j" || rcs=$((rcs + 1)); done
+check "racing starts: all succeed" [ "$rcs" = 0 ]
+check "racing starts: one daemon" [ "$(pgrep -fc -- "--state-dir $race/state")" = 1 ]
+unmount "$race/mnt"
+
 # ---- C: the full cycle with a VM ---------------------------------------------
 if [ "$mode" = real ] && [ ! -d "$BUNDLE/rootfs" ]; then
 	skp "container cycle" "no busybox bundle at $BUNDLE (make guest)"; exit; fi

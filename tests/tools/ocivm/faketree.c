@@ -425,7 +425,8 @@ int main(int argc, char **argv)
 {
 	const char *mnt = argv[argc - 1];
 	char *fargv[] = { argv[0], "-f", "-o",
-			  "default_permissions,entry_timeout=0,attr_timeout=0,negative_timeout=0",
+			  "default_permissions,entry_timeout=0,attr_timeout=0,negative_timeout=0,"
+			  "max_threads=256", /* blocking reads hold a worker each */
 			  (char *)mnt, NULL };
 	if (argc < 2)
 		return 2;

@@ -118,6 +118,12 @@ fi
 export OCIVMFS
 error_paths $mode
 
+# The daemon ocivm starts holds none of the caller's fds: a pipe from
+# `ocivm mount` reaches EOF although the daemon keeps running.
+check "started daemon does not hold the caller's pipe" \
+	timeout 20 bash -c "'$OCIVM' --root '$tmp/root-pipe' mount 2>&1 | cat >/dev/null"
+unmount "$tmp/root-pipe/mnt"
+
 # Callers race to start the daemon on a fresh root: one daemon, all succeed.
 race=$tmp/root-race
 for i in 1 2 3 4; do "$OCIVM" --root "$race" mount >/dev/null 2>&1 & done

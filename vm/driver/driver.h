@@ -72,7 +72,9 @@ int vm_kernel_cmdline(const struct vm_launch *l, const char *base, char **ret,
 		      struct oerr *err);
 
 /* Unix socket helpers (vm/driver/sock.c). */
-int vm_sock_connect(const char *path);   /* fd or -errno, blocking, CLOEXEC */
+/* fd or -errno, non-blocking and CLOEXEC; never waits: -EAGAIN when the
+ * listener's backlog is full (a hypervisor that stopped accepting). */
+int vm_sock_connect(const char *path);
 /* Send all of buf, waiting at most timeout_ms in total on a non-blocking or
  * blocking fd: 0, -ETIMEDOUT, or -errno. */
 int vm_sock_send_all(int fd, const void *buf, size_t len, unsigned timeout_ms);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Under TCG the emulated 8250 costs per byte; the kernel messages still go
@@ -133,13 +134,24 @@ static int qemu_build_argv(const struct vm_launch *l, struct strv *a, struct oer
 	return 0;
 }
 
-/* One QMP exchange: skip events, wait for "return" or "error". */
+static long long qmp_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One QMP exchange: skip events, wait for "return" or "error" — within
+ * timeout_ms in all (events arriving now and then do not extend it). */
 static int qmp_await_reply(int fd, unsigned timeout_ms, struct oerr *err)
 {
+	long long deadline = qmp_now_ms() + timeout_ms;
 	char line[4096];
 
 	for (;;) {
-		int n = vm_sock_read_line(fd, line, sizeof(line), timeout_ms);
+		long long left = deadline - qmp_now_ms();
+		int n = left > 0 ? vm_sock_read_line(fd, line, sizeof(line), (unsigned)left)
+				 : -ETIMEDOUT;
 		if (n == -EMSGSIZE)
 			continue;
 		if (n < 0)

@@ -235,7 +235,9 @@ static int session_wait(struct vm *vm, uint8_t want, double deadline, struct oer
 	uint32_t len;
 
 	for (;;) {
-		int r = next_frame(vm, &type, &pl, &len, true);
+		/* past the deadline, read no more: a guest that floods the
+		 * channel must not keep us here (the buffer drains, then we fail) */
+		int r = next_frame(vm, &type, &pl, &len, vm_now_ms() <= deadline);
 		if (r == -EAGAIN)
 			continue;
 		if (r == 1 && type == want)

@@ -6,6 +6,7 @@
  *   --fake-mode=error   SPEC -> ERROR "fake: bad spec" + EXITED 1
  *   --fake-mode=die     SPEC -> the process dies, saying why on stderr
  *   --fake-mode=silent  never says HELLO
+ *   --fake-mode=flood   never says HELLO, sends LOG frames without pause
  *   --fake-mode=deaf    as ok, but reads nothing for 1.5 s after START and
  *                       then drops STDIN instead of echoing it */
 #include <errno.h>
@@ -47,6 +48,12 @@ static void conversation(int fd)
 		if (strcmp(mode, "silent") == 0)
 			for (;;)
 				pause();
+		if (strcmp(mode, "flood") == 0) {
+			memset(buf, 'x', sizeof(buf));
+			while (chan_send(fd, CHAN_LOG, buf, 1000) == 0)
+				;
+			exit(0);
+		}
 		chan_send(fd, CHAN_HELLO, "ocivm-init fake", 15);
 		if (chan_recv(fd, &type, buf, sizeof(buf), &len) < 0 || type != CHAN_SPEC)
 			exit(2);

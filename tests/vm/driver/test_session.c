@@ -13,10 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "vm/vm.h"
+#include "vm/driver/driver.h"
 #include "vm/driver/resolve.h"
 
 struct events {
@@ -252,6 +256,8 @@ static void test_create_failures(void **state)
 	expect_create_fails("--fake-mode=die", EIO, "guest crashed", 5000);
 	expect_create_fails("--fake-mode=silent", ETIMEDOUT, "no HELLO", 300);
 	expect_create_fails("--fake-mode=silent", ETIMEDOUT, "console: fake kernel booting", 300);
+	/* a guest that floods the channel before HELLO still meets the deadline */
+	expect_create_fails("--fake-mode=flood", ETIMEDOUT, "no HELLO", 300);
 }
 
 static void test_resolve_errors(void **state)
@@ -336,6 +342,87 @@ static void test_resolve_auto(void **state)
 	free(path);
 }
 
+/* A hypervisor that stops accepting (SIGSTOPped, wedged) fills its listen
+ * backlog; connecting must then fail at once, never block the caller. */
+static void test_connect_full_backlog(void **state)
+{
+	char path[128];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), held[4], n = 0;
+
+	snprintf(path, sizeof(path), "%s/full.sock", run_dir);
+	memcpy(sa.sun_path, path, strlen(path) + 1);   /* run_dir is short */
+	assert_true(ls >= 0);
+	assert_int_equal(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(ls, 0), 0);
+	for (; n < 4; n++) {   /* fill the backlog without blocking */
+		held[n] = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (connect(held[n], (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+			close(held[n]);
+			break;
+		}
+	}
+	assert_true(n >= 1 && n < 4);
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(vm_sock_connect(path) == -EAGAIN ? 0 : 1);
+	int status = -1;
+	for (int i = 0; i < 200 && waitpid(pid, &status, WNOHANG) == 0; i++)
+		usleep(10 * 1000);
+	if (status == -1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		fail_msg("vm_sock_connect blocked on a full backlog");
+	}
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	while (n--)
+		close(held[n]);
+	close(ls);
+	unlink(path);
+}
+
+/* A QMP peer that keeps sending events but never answers must not hold a
+ * control request past its timeout (each event used to restart the wait). */
+static void test_qmp_events_do_not_extend_timeout(void **state)
+{
+	struct vm_paths p;
+	struct oerr err = { 0 };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_int_equal(vm_paths_init(&p, run_dir, &err), 0);
+	memcpy(sa.sun_path, p.control_sock, strlen(p.control_sock) + 1);
+	unlink(p.control_sock);
+	assert_int_equal(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(ls, 4), 0);
+	pid_t server = fork();
+	if (server == 0) {
+		int fd = accept(ls, NULL, NULL);
+		const char *greet = "{\"QMP\": {}}\n", *ev = "{\"event\": \"RTC_CHANGE\"}\n";
+		if (fd < 0 || write(fd, greet, strlen(greet)) < 0)
+			_exit(1);
+		while (write(fd, ev, strlen(ev)) > 0)
+			usleep(50 * 1000);
+		_exit(0);
+	}
+	pid_t client = fork();
+	if (client == 0)
+		_exit(vm_driver_qemu.control(&p, VM_CTL_PAUSE, 300, &err) == -ETIMEDOUT ? 0 : 1);
+	int status = -1;
+	for (int i = 0; i < 300 && waitpid(client, &status, WNOHANG) == 0; i++)
+		usleep(10 * 1000);
+	if (status == -1)
+		kill(client, SIGKILL);
+	kill(server, SIGKILL);
+	waitpid(client, NULL, 0);
+	waitpid(server, NULL, 0);
+	close(ls);
+	unlink(p.control_sock);
+	if (status == -1)
+		fail_msg("QMP control request still waiting after 3 s (timeout 300 ms)");
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +433,8 @@ int main(void)
 		cmocka_unit_test(test_create_failures),
 		cmocka_unit_test(test_resolve_errors),
 		cmocka_unit_test(test_resolve_auto),
+		cmocka_unit_test(test_connect_full_backlog),
+		cmocka_unit_test(test_qmp_events_do_not_extend_timeout),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

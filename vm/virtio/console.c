@@ -156,7 +156,9 @@ static bool rx_work(struct vconsole *c)
 {
 	bool did = false;
 	struct virtq_chain local, *ch = &local;
-	while (c->client >= 0 && queue_live(c, RXQ) && !c->rx_starved) {
+	if (!queue_live(c, RXQ))
+		c->rx_starved = true;   /* not set up or broken: stop polling the client's input */
+	while (c->client >= 0 && !c->rx_starved) {
 		int r = virtq_pop(&c->v->q[RXQ], ch);
 		if (r < 0)
 			vdev_fail(c->v);

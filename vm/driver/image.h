@@ -8,6 +8,7 @@
 #define VM_IMAGE_FSTYPE "ext4"
 #define VM_IMAGE_MAX_ENTRIES 2000000u
 #define VM_IMAGE_MAX_DEPTH 128
+#define VM_IMAGE_HASH_CONTENT_MAX 65536   /* files up to this size: contents hashed */
 
 /* What the content hash of a tree saw. */
 struct vm_tree_sum {
@@ -17,9 +18,14 @@ struct vm_tree_sum {
 };
 
 /* Walk dir (sorted, not following symlinks) and hash, per entry: relative
- * path, type and mode, uid, gid, size, mtime (s and ns), device number, and
- * the target of symlinks.  File contents are not read: a change that keeps
- * size and mtime is not seen (as with rsync's quick check). */
+ * path, type and mode, uid, gid, size, mtime (s and ns), device number, the
+ * target of symlinks, and the contents of regular files of at most
+ * VM_IMAGE_HASH_CONTENT_MAX bytes.  Small files are where same-size edits
+ * happen (configs, scripts, version strings) and where mtimes collide (tar
+ * or reproducible builds set them all alike; two writes within one clock
+ * tick); reading them costs little next to mke2fs.  Larger files keep the
+ * quick check (size and mtime, as rsync's): an edit of one that keeps both
+ * is not seen. */
 int vm_tree_hash(const char *dir, struct vm_tree_sum *ret);
 /* Image size in bytes for a tree: data + inode tables + 25% + 16 MiB. */
 uint64_t vm_image_size_for(const struct vm_tree_sum *sum);

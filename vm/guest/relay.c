@@ -151,10 +151,12 @@ static int relay_on_start(struct relay *r)
 	return relay_queue(r, CHAN_STARTED, b, sizeof(b));
 }
 
-/* Signals that do not end a process by default; before START they are moot. */
+/* Signals that do not end a process by default (ignored, or stop/continue
+ * it); before START they are moot. */
 static int relay_sig_is_harmless(int sig)
 {
-	return sig == 0 || sig == SIGCHLD || sig == SIGCONT || sig == SIGWINCH || sig == SIGURG;
+	return sig == 0 || sig == SIGCHLD || sig == SIGCONT || sig == SIGWINCH || sig == SIGURG ||
+	       sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
 
 static int relay_on_signal(struct relay *r, const uint8_t *p, uint32_t len)

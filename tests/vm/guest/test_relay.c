@@ -255,6 +255,8 @@ static void test_signal_before_start(void **state)
 	int fd = start_relay(&pid);
 	expect_ready(fd);
 	send_u32(fd, CHAN_SIGNAL, SIGCONT);   /* harmless: nothing happens */
+	send_u32(fd, CHAN_SIGNAL, SIGSTOP);   /* stops, does not end: ignored too */
+	send_u32(fd, CHAN_SIGNAL, SIGTSTP);
 	send_u32(fd, CHAN_SIGNAL, SIGKILL);
 	converse(fd, pid, NULL, 0, 0, &r);
 	assert_false(r.started);

@@ -67,12 +67,25 @@ int gspawn_resolve(const struct gplan *p, const char *root, char *out, size_t ca
 	return -ENOENT;
 }
 
-static void child_caps(const struct gplan *p, int efd)
+/* Capabilities this kernel knows (a custom vm.kernel may predate some):
+ * others are left out, as runc does, instead of failing capset. */
+static uint64_t known_caps(void)
+{
+	uint64_t m = 0;
+	for (int i = 0; i <= GSPAWN_LAST_CAP; i++)
+		if (prctl(PR_CAPBSET_READ, i, 0, 0, 0) >= 0)
+			m |= 1ull << i;
+	return m;
+}
+
+static void child_caps(const struct gplan *p, uint64_t known, int efd)
 {
 	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct d[2];
-	const uint64_t *c = p->caps;
+	uint64_t c[GCAP_NSETS];
 
+	for (int i = 0; i < GCAP_NSETS; i++)
+		c[i] = p->caps[i] & known;
 	for (int i = 0; i < 2; i++) {
 		d[i].effective = (uint32_t)(c[GCAP_EFFECTIVE] >> (32 * i));
 		d[i].permitted = (uint32_t)(c[GCAP_PERMITTED] >> (32 * i));
@@ -89,6 +102,8 @@ static void child_caps(const struct gplan *p, int efd)
 
 static void child_identity(const struct gplan *p, int efd)
 {
+	uint64_t known = known_caps();
+
 	if (p->has_caps)
 		for (int i = 0; i <= GSPAWN_LAST_CAP; i++)
 			if (!(p->caps[GCAP_BOUNDING] >> i & 1) &&
@@ -105,7 +120,7 @@ static void child_identity(const struct gplan *p, int efd)
 			child_fail(efd, 126, "setuid %u: %s", (unsigned)p->uid, strerror(errno));
 	}
 	if (p->has_caps)
-		child_caps(p, efd);
+		child_caps(p, known, efd);
 	if (p->nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail(efd, 126, "noNewPrivileges: %s", strerror(errno));
 	if (p->umask >= 0)

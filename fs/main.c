@@ -271,15 +271,18 @@ static int setup(struct fsd *fs, struct args *a, struct ops_options *oo, struct 
 
 static void teardown(struct fsd *fs, bool mounted)
 {
+	if (fs->se && mounted)
+		fuse_session_unmount(fs->se);
+	/* First stop ops' supervisor: its listener calls answer parked reads
+	 * and notify poll handles, which point into the session. */
+	if (fs->ops)
+		ops_close(fs->ops);
+	fs->ops = NULL;
 	if (fs->se) {
-		if (mounted)
-			fuse_session_unmount(fs->se);
 		fuse_remove_signal_handlers(fs->se);
 		fsd_parks_drop(fs);
 		fuse_session_destroy(fs->se);
 	}
-	if (fs->ops)
-		ops_close(fs->ops);
 	fsd_inc_free(fs);
 	log_set_sink(NULL, NULL);
 	free(fs->slots);

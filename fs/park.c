@@ -156,6 +156,15 @@ static int park(struct fsd *fs, fuse_req_t req, struct fh *fh, size_t size, off_
 		free(p);
 		return -EAGAIN;
 	}
+	/* An INTERRUPT that came between the registration above and here found
+	 * no park and did nothing; libfuse sends it once, and the kernel waits
+	 * for the reply even on SIGKILL.  Checked under fs->lock: a later one
+	 * runs park_interrupted after we link, and finds the park. */
+	if (fuse_req_interrupted(req)) {
+		pthread_mutex_unlock(&fs->lock);
+		free(p);
+		return -EINTR;
+	}
 	p->next = fs->parks;
 	fs->parks = p;
 	pthread_mutex_unlock(&fs->lock);

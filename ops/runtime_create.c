@@ -230,6 +230,7 @@ static int create_steps(struct ops *ops, struct ctr *c, const struct create_opts
 	if (mkdir(c->dir, 0700) < 0)
 		return errno == EEXIST ? oerr_set(err, EEXIST, "%s: a state directory for this id already exists", c->dir)
 				       : oerr_sys(err, errno == ENOSPC ? ENOSPC : errno, "%s", c->dir);
+	c->dir_made = true;
 	snprintf(path, sizeof(path), "%s/config.json", c->dir);
 	if ((r = file_write_atomic(path, c->config_text, strlen(c->config_text), 0644)) < 0)
 		return oerr_sys(err, -r, "%s", path);
@@ -239,6 +240,12 @@ static int create_steps(struct ops *ops, struct ctr *c, const struct create_opts
 	if (!rootfs)
 		return oerr_set(err, ENOMEM, "out of memory");
 	if ((r = vm_image_acquire(ops->cache_dir, rootfs, c->rec.id, &b.image, err)) < 0) {
+		/* mke2fs's exit status carries no errno: a full state dir shows
+		 * only in its message, and the tree promises ENOSPC for it */
+		if (r == -EIO && strstr(err->msg, strerror(ENOSPC))) {
+			err->code = ENOSPC;
+			r = -ENOSPC;
+		}
 		oerr_prefix(err, "root.path: ");
 		return r;
 	}
@@ -280,7 +287,8 @@ static void create_undo(struct ops *ops, struct ctr *c)
 		vm_image_release(ops->cache_dir, c->rec.id, NULL);
 	c->rec.image_held = false;
 	ops_close_streams(c);
-	ops_store_remove(c->dir);
+	if (c->dir_made)   /* not a directory this create found there */
+		ops_store_remove(c->dir);
 }
 
 static int create_prepare(struct ops *ops, const char *id, const char *bundle,
@@ -321,7 +329,14 @@ int ops_create(struct ops *ops, const char *id, const char *bundle,
 	struct ops_transition t;
 	int r;
 
-	if ((r = parse_kv(kv, n_kv, &o, err)) < 0 || (r = create_prepare(ops, id, bundle, &c, err)) < 0)
+	if ((r = parse_kv(kv, n_kv, &o, err)) < 0 || (r = ops_id_valid(id, err)) < 0)
+		return r;
+	pthread_mutex_lock(&ops->lock);
+	bool exists = ops_find(ops, id) != NULL;   /* EEXIST before the bundle's errors, as runc */
+	pthread_mutex_unlock(&ops->lock);
+	if (exists)
+		return oerr_set(err, EEXIST, "%s: a container with this id exists", id);
+	if ((r = create_prepare(ops, id, bundle, &c, err)) < 0)
 		return r;
 	c->rec.shim_pid = o.shim_pid;
 	pthread_mutex_lock(&ops->lock);

@@ -27,6 +27,7 @@ struct ctr {
 	bool in_epoll;
 	bool busy;                    /* create/start/delete under way */
 	bool started;                 /* on_started since the last start */
+	bool dir_made;                /* create made dir (its undo may remove it) */
 	char start_err[OERR_MSG_MAX]; /* on_error text while starting */
 	int refs;
 	bool removed;

@@ -106,8 +106,16 @@ static void reload_one(struct ops *ops, const char *id)
 
 	if (!c)
 		return;
-	if (ops_store_load(c->dir, &c->rec, &err) < 0 || strcmp(c->rec.id, id) != 0) {
+	int lr = ops_store_load(c->dir, &c->rec, &err);
+	if (lr == -ENOENT) {
+		/* made by a create that died before its first record (no VM yet):
+		 * left alone, it would only make the next create of id fail */
+		ops_store_remove(c->dir);
+		ops_logf(ops, "%s: removed: a create stopped before it saved anything", id);
+	} else if (lr < 0 || strcmp(c->rec.id, id) != 0) {
 		ops_logf(ops, "%s: not reloaded: %s", id, err.code ? err.msg : "id mismatch");
+	}
+	if (lr < 0 || strcmp(c->rec.id, id) != 0) {
 		free(c->dir);
 		ops_record_free(&c->rec);
 		free(c);

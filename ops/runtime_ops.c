@@ -28,14 +28,16 @@ static struct ctr *begin(struct ops *ops, const char *id, enum ops_op op, bool b
 		oerr_set(err, ENOENT, "%.64s: no such container", id ? id : "(null)");
 		return NULL;
 	}
-	if (c->busy) {
-		pthread_mutex_unlock(&ops->lock);
+	bool refused = true;
+	if (c->busy)
 		oerr_set(err, EBUSY, "%s: %s: another operation is under way", id, ops_op_name(op));
-		return NULL;
-	}
-	if (ops_transition(c->rec.status, op, &t, err) < 0) {
-		pthread_mutex_unlock(&ops->lock);
+	else if (ops_transition(c->rec.status, op, &t, err) < 0)
 		oerr_prefix(err, "%s: ", id);
+	else
+		refused = false;
+	if (refused) {   /* ID/vm/last_error shows refusals too */
+		snprintf(c->rec.last_error, sizeof(c->rec.last_error), "%s", err->msg);
+		pthread_mutex_unlock(&ops->lock);
 		return NULL;
 	}
 	c->refs++;

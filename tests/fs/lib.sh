@@ -62,8 +62,9 @@ can_fuse() {
 }
 
 make_bundle() {   # make_bundle DIR [config text]
+	local def='{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"args":["/bin/sh"],"cwd":"/"}}'
 	mkdir -p "$1/rootfs/bin"
-	printf '%s\n' "${2:-{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"process\":{\"args\":[\"/bin/sh\"],\"cwd\":\"/\"}}}" > "$1/config.json"
+	printf '%s\n' "${2:-$def}" > "$1/config.json"   # not ${2:-{...}}: its first } ends it
 	echo hi > "$1/rootfs/bin/file"
 	ln -sf file "$1/rootfs/bin/link"
 }

@@ -3,8 +3,8 @@
 # /dev/fuse mount in a temp dir.  Part 1 runs the daemon over a fake ops/
 # (tests/fs/fake_ops.c: containers without VMs) to cover the whole tree:
 # errors, ids, permissions, events, log, blocking reads, incoming/, 16
-# concurrent writers, ENOSPC, restart.  Part 2 runs the real ocivmfs on the
-# cases that need no VM.
+# concurrent writers, ENOSPC, restart.  Part 2 runs the real ocivmfs over
+# the real ops/ on the cases that need no VM (tests/fs/cases-real.sh).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/fs/lib.sh
@@ -21,7 +21,7 @@ chmod 755 "$T"
 M=$T/m
 cleanup() {
 	for m in "$T"/m*; do is_mounted "$m" 2>/dev/null && fusermount3 -u "$m"; done
-	mountpoint -q "$T/small" 2>/dev/null && umount "$T/small"
+	for s in "$T"/small*; do mountpoint -q "$s" 2>/dev/null && umount "$s"; done
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -31,6 +31,7 @@ make_bundle "$T/badjson" '{"ociVersion": "1.0.2", "root": '
 
 . tests/fs/cases-errors.sh
 . tests/fs/cases-life.sh
+. tests/fs/cases-real.sh
 
 if [ ! -x "$FAKE" ]; then
 	bad "fake daemon $FAKE missing (make BUILD=$BUILD all)"
@@ -59,10 +60,15 @@ else
 fi
 
 if [ -x "$REAL" ]; then
+	real_bundles
+	real_seed "$T/state-real"
 	mount_tree "$REAL" "$T/mreal" "$T/state-real" || bad "mount (real ocivmfs)"
 	cases_static "$T/mreal" real
 	cases_errors "$T/mreal" real
+	cases_real "$T/mreal" "$T/state-real"
 	unmount_tree "$T/mreal"
+	if [ -n "$ROOT" ]; then cases_real_enospc "$REAL"
+	else skip "real enospc: needs root (a small tmpfs as the state dir)"; fi
 else
 	skip "real ocivmfs cases: $REAL not built"
 fi

@@ -23,7 +23,9 @@ const char fsd_readme[] =
 "  README         this text\n"
 "  features.json  the OCI features document of this runtime\n"
 "  events         one line per state change \"<rfc3339> <id> <status>\",\n"
-"                 from the moment you open it; read blocks, poll works\n"
+"                 from the moment you open it; read blocks, poll works;\n"
+"                 status: created running paused stopped, then deleted\n"
+"                 when containers/ID goes away\n"
 "  log            recent daemon messages: the reason behind every errno\n"
 "  ctl            global commands (read it for the list)\n"
 "  hypervisor     which driver serves new containers here, and why\n"
@@ -32,4 +34,5 @@ const char fsd_readme[] =
 "                 config.json bundle vm/ (kernel, cmdline, vcpus, memory,\n"
 "                 disks, timings, driver, last_error, ...)\n"
 "\n"
-"Generated files report size 0 (like /proc): read them to the end.\n";
+"Generated files are made when opened; their size is that of the text at\n"
+"stat time (stdout, stderr and console: what has been written so far).\n";

@@ -150,6 +150,14 @@ static void reload_one(struct ops *ops, const char *id)
 	struct vm *vm = NULL;
 	snprintf(path, sizeof(path), "%s/vm", c->dir);
 	int r = vm_attach(path, &ops_vm_callbacks, c, &vm, &st, &err);
+	if (r == 0) {
+		struct vm_info in = { 0 };
+		vm_get_info(vm, &in);
+		bool qemu = in.driver && strcmp(in.driver, "qemu") == 0;
+		ops_logf(ops, "%s: re-attached to its VM (%s)%s", id, in.driver ? in.driver : "?",
+			 qemu ? "; what it wrote to stdout/stderr while no daemon was attached "
+				"is lost (QEMU discards it)" : "");
+	}
 	pthread_mutex_lock(&ops->lock);
 	if (r == 0) {
 		c->vm = vm;

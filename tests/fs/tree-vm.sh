@@ -41,19 +41,26 @@ check "daemon: the container's VM keeps running" kill -0 "$VMPID"
 mount_tree "$BIN" "$M" "$T/state" || bad "daemon: remount on the same state dir"
 check "daemon: after a restart the container shows again, created" \
 	test "$(cat "$C/status" 2>/dev/null)" = created
+check "daemon: log says it re-attached (and, under QEMU, that output meanwhile is lost)" \
+	grep -qE 'bb: re-attached to its VM \((ocivm-vmm|qemu\); .* is lost)' "$M/log"
 exec 7< "$M/events"
 timeout 300 cat <&7 >> "$T/events" & EVPID=$!
 exec 7<&-
 cat "$C/stdout" > "$T/stdout" 2>/dev/null & OUTPID=$!
 check "start" bash -c "echo start > $C/ctl"
+expect_err "start again is EBUSY" "Device or resource busy" bash -c "echo start > $C/ctl"
+check "... vm/last_error says why" grep -q 'start: container is running' "$C/vm/last_error"
+expect_err "rmdir while running is EBUSY" "Device or resource busy" rmdir "$C"
+check "... and log says why" grep -q 'delete bb: .*container is running' "$M/log"
 check "stdin takes a script" bash -c "printf 'echo hello from busybox\nexit 3\n' > $C/stdin"
 code=$(timeout 120 cat "$C/wait" 2>/dev/null)
 check "wait gives the exit status 3" test "$code" = 3
 check "exit says 3" test "$(cat "$C/exit" 2>/dev/null)" = 3
 check "stdout has the output" wait_until 10 grep -q "hello from busybox" "$T/stdout"
 check "stdout reader got EOF" wait_until 10 eval "! kill -0 $OUTPID 2>/dev/null"
-cat "$C/console" > "$T/console" 2>/dev/null
-check "console has the guest's boot messages" grep -qiE 'linux|ocivm' "$T/console"
+check "the VM is gone once it stopped" wait_until 20 eval "! kill -0 $VMPID 2>/dev/null"
+timeout 10 cat "$C/console" > "$T/console" 2>/dev/null
+check "console is still readable after the VM ended" grep -qiE 'linux|ocivm' "$T/console"
 check "events saw created, running, stopped" wait_until 10 eval \
 	"grep -q ' bb created\$' $T/events && grep -q ' bb running\$' $T/events && grep -q ' bb stopped\$' $T/events"
 check "rmdir deletes it" rmdir "$C"

@@ -135,6 +135,7 @@ int fsd_create_moved(struct fsd *fs, const char *id, int inc_dirfd, const char *
 int fsd_delete(struct fsd *fs, const char *id, bool force);
 void fsd_fail(struct fsd *fs, const char *id, const char *what, const struct oerr *err);
 void fsd_forget_name(struct fsd *fs, const char *id);
+void fsd_bundles_recover(struct fsd *fs);
 
 /* incoming.c: passthrough of the staging area */
 int fsd_inc_init(struct fsd *fs, struct oerr *err);

@@ -402,7 +402,8 @@ static void ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	if (!is_inc(parent) || newparent != INO_CONTAINERS)
 		return refuse(req, EPERM, "rename: only mv incoming/NAME containers/ID is possible");
 	if (flags & ~RENAME_NOREPLACE)   /* creating never replaces anything */
-		return (void)fuse_reply_err(req, EINVAL);
+		return refuse(req, EINVAL, "rename: mv incoming/NAME containers/ID takes no "
+			      "exchange or whiteout");
 	int dirfd = fsd_inc_fd_of(fs, parent);
 	if (dirfd < 0)
 		return (void)fuse_reply_err(req, -dirfd);

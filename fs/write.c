@@ -3,6 +3,7 @@
  * ops error becomes an errno for the writer plus a line in MOUNT/log. */
 #include "fsd.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -45,6 +46,44 @@ static void bundle_store_remove(struct fsd *fs, const char *id)
 	char path[4096];
 	if (bundle_store_path(fs, id, path, sizeof(path)) == 0)
 		nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A daemon that died during a create by mv left the bundle in .bundles/ID
+ * with no container (ops undid the create): give it back to incoming/,
+ * under ID or, when taken, ID.1 .. ID.9.  Called once at mount. */
+void fsd_bundles_recover(struct fsd *fs)
+{
+	char dir[4096], inc[4096], name[FS_ID_MAX + 8];
+	struct ops_info info;
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/.bundles", fs->state_dir);
+	snprintf(inc, sizeof(inc), "%s/.incoming", fs->state_dir);
+	if (!(d = opendir(dir)))
+		return;
+	int dfd = dirfd(d), ifd = open(inc, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	while (ifd >= 0 && (e = readdir(d))) {
+		if (e->d_name[0] == '.' || strlen(e->d_name) >= FS_ID_MAX ||
+		    ops_get(fs->ops, e->d_name, &info, NULL) == 0)
+			continue;
+		int r = -1;
+		for (int i = 0; i < 10 && r < 0; i++) {
+			snprintf(name, sizeof(name), i ? "%s.%d" : "%s", e->d_name, i);
+			r = renameat2(dfd, e->d_name, ifd, name, RENAME_NOREPLACE);
+			if (r < 0 && errno != EEXIST)
+				break;
+		}
+		if (r == 0)
+			log_warn("incoming/%s: the bundle of a create of %s that the daemon did "
+				 "not finish is back", name, e->d_name);
+		else
+			log_warn("%s/%s: the bundle of an unfinished create could not go back "
+				 "to incoming/: %s", dir, e->d_name, strerror(errno));
+	}
+	if (ifd >= 0)
+		close(ifd);
+	closedir(d);
 }
 
 int fsd_delete(struct fsd *fs, const char *id, bool force)

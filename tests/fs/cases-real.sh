@@ -23,6 +23,7 @@ real_seed() {
 	seed_stopped "$st" old "$T/rb"
 	for i in $(seq 0 15); do seed_stopped "$st" "s$i" "$T/rb"; done
 	mkdir -p "$st/half"   # a create that died before its first record
+	mkdir -p "$st/.bundles" && cp -r "$T/rb" "$st/.bundles/lost"   # ... of a mv create
 }
 
 cases_real() {   # MOUNT STATE
@@ -30,6 +31,10 @@ cases_real() {   # MOUNT STATE
 	check "real: a seeded stopped container shows" test "$(cat "$c/status" 2>/dev/null)" = stopped
 	check "real: a state dir entry without a record is removed at mount" test ! -e "$st/half"
 	check "real: ... and log says so" grep -q 'half: removed: a create stopped before' "$m/log"
+	check "real: the bundle of an unfinished mv create is back in incoming/" \
+		test -f "$m/incoming/lost/config.json" -a ! -e "$st/.bundles/lost"
+	check "real: ... and log says so" grep -q 'incoming/lost: the bundle of a create of lost' "$m/log"
+	rm -rf "$m/incoming/lost"
 
 	expect_err "real: duplicate id via ctl is EEXIST" "File exists" bash -c "echo 'create old $T/rb' > $m/ctl"
 	check "real: ... and log says why" grep -q 'create old: old: a container with this id exists (EEXIST)' "$m/log"

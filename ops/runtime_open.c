@@ -107,7 +107,8 @@ static void reload_one(struct ops *ops, const char *id)
 	if (!c)
 		return;
 	int lr = ops_store_load(c->dir, &c->rec, &err);
-	if (lr == -ENOENT) {
+	snprintf(path, sizeof(path), "%s/vm/vm.json", c->dir);
+	if (lr == -ENOENT && access(path, F_OK) < 0) {
 		/* made by a create that died before its first record (no VM yet):
 		 * left alone, it would only make the next create of id fail */
 		ops_store_remove(c->dir);

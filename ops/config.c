@@ -318,8 +318,10 @@ int ops_config_load(const char *bundle, struct ops_config **ret, char **ret_text
 	int r = file_read_all(path, OPS_CFG_MAX_BYTES, &text, &len);
 	if (r == -EFBIG)
 		return oerr_set(err, E2BIG, "config.json: larger than %u bytes", OPS_CFG_MAX_BYTES);
+	if (r == -ENOENT)   /* EINVAL for the caller, but the reason is the missing file */
+		return oerr_set(err, EINVAL, "bundle: %s: no such file (a bundle needs one)", path);
 	if (r < 0)
-		return oerr_sys(err, r == -ENOENT ? EINVAL : -r, "bundle: cannot read %s", path);
+		return oerr_sys(err, -r, "bundle: cannot read %s", path);
 	r = ops_config_parse(text, len, &cfg, err);
 	if (r < 0)
 		return r;

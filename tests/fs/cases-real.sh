@@ -63,6 +63,11 @@ cases_real() {   # MOUNT STATE
 	expect_err "real: a wrong type in config.json is EINVAL" "Invalid argument" ln -s "$T/rbpath" "$m/containers/p"
 	check "real: ... log names the JSON path" grep -q 'create (ln -s) p: process.args: must be an array (EINVAL)' "$m/log"
 	check "real: ... log of the invalid JSON names the file" grep -q 'badjson.*config.json' "$m/log"
+	check "real: ... log of the missing config.json says it is missing" \
+		grep -q "nojson: bundle: $T/nojson/config.json: no such file" "$m/log"
+	expect_err "real: a missing bundle directory is EINVAL" "Invalid argument" \
+		bash -c "echo 'create nob $T/no/such/bundle' > $m/ctl"
+	check "real: ... log says it is missing" grep -q "create nob: bundle $T/no/such/bundle: no such directory" "$m/log"
 	check "real: ... nothing is left behind" test ! -e "$m/containers/p" -a ! -e "$st/p"
 
 	pids=(); n=0

@@ -73,6 +73,27 @@ static int reopen_stream(const struct shim_opts *o, const char *name, int flags)
 	return -1;
 }
 
+/* Write one chunk to ID/stdin.  The tree answers EAGAIN while 1 MiB of
+ * stdin waits for a container that does not read (or has not started):
+ * wait for room, do not drop the rest.  A daemon restart (ENOTCONN,
+ * ECONNABORTED, ...) reopens ID/stdin; EPIPE (stopped) or a gone container
+ * ends the pump. */
+static int stdin_write(struct pump *p, const char *buf, size_t n)
+{
+	for (;;) {
+		int r = fd_write_all(p->to, buf, n);
+		if (r == 0 || r == -EPIPE)
+			return r;
+		if (r == -EAGAIN) {
+			nap_ms(20);
+			continue;
+		}
+		close(p->to);
+		if ((p->to = reopen_stream(p->o, "stdin", O_WRONLY)) < 0)
+			return r;
+	}
+}
+
 static void *pump_run(void *arg)
 {
 	struct pump *p = arg;
@@ -92,10 +113,10 @@ static void *pump_run(void *arg)
 		if (n <= 0)
 			break;
 		p->off += n;
-		if (fd_write_all(p->to, buf, (size_t)n) < 0)
+		if ((p->name ? fd_write_all(p->to, buf, (size_t)n) : stdin_write(p, buf, (size_t)n)) < 0)
 			break;
 	}
-	if (p->close_to)
+	if (p->close_to && p->to >= 0)
 		close(p->to);
 	return NULL;
 }

@@ -241,6 +241,12 @@ PY
 	check "run a bundle made by ocivm spec" [ "$out" = spec-bundle-ok ]
 fi
 
+# More stdin than the tree queues (1 MiB) for a container that reads late:
+# the shim waits for room on EAGAIN instead of dropping the rest.
+mkbundle "$tmp/b9" '["sh","-c","sleep 3; wc -c"]'
+out=$(head -c 10000000 /dev/zero | timeout 120 "$OCIVM" --root "$root" run --bundle "$tmp/b9" c9 2>&1)
+check "run: 10 MB of stdin reach a container that reads late" [ "$(echo $out)" = 10000000 ]
+
 # The daemon restarts under a running container (real tree only: the test
 # double keeps no state): the shim reattaches its streams and its wait.
 if [ "$mode" != real ]; then skp "daemon restart" "the test double keeps no state"; exit; fi

@@ -70,6 +70,20 @@ signal.signal(signal.SIGALRM, h); signal.alarm(1)
 fd=os.open('$m/events', os.O_RDONLY)
 try: os.read(fd,64); sys.exit(1)
 except Alarm: sys.exit(0)"
+	check_with python3 "blk: 300 reads interrupted at random moments all return (none left parked)" \
+		timeout 60 python3 -c "
+import os,random,signal,sys,time
+class Alarm(Exception): pass
+def h(s,f): raise Alarm()
+signal.signal(signal.SIGALRM, h)
+for i in range(300):
+    fd=os.open('$m/events', os.O_RDONLY)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, random.uniform(0.00005, 0.002))
+        os.read(fd,64)
+    except Alarm: pass
+    finally: signal.setitimer(signal.ITIMER_REAL, 0)
+    os.close(fd)"
 	check_with python3 "blk: O_NONBLOCK read at no event is EAGAIN" python3 -c "
 import os,errno,sys
 fd=os.open('$m/events', os.O_RDONLY|os.O_NONBLOCK)

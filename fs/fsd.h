@@ -86,6 +86,9 @@ struct fsd {
 	uint64_t wake_seq;      /* bumps on every kick (lost-wakeup guard) */
 	struct park *parks;
 	struct fh *waiters;
+	pthread_t ticker;       /* wakes console readers (park.c) */
+	pthread_cond_t ticker_cond;
+	bool ticker_on, ticker_stop;
 
 	struct inc *inc;        /* incoming/ passthrough */
 };
@@ -119,6 +122,10 @@ void fsd_waiter_add(struct fsd *fs, struct fh *fh);
 void fsd_waiter_del(struct fsd *fs, struct fh *fh);
 void fsd_poll(struct fsd *fs, fuse_req_t req, struct fh *fh, struct fuse_pollhandle *ph);
 void fsd_parks_drop(struct fsd *fs);
+/* The console file grows without ops knowing (the hypervisor writes it):
+ * a thread looks for its waiting readers every 200 ms.  stop before ops_close. */
+int fsd_ticker_start(struct fsd *fs);
+void fsd_ticker_stop(struct fsd *fs);
 /* answer now: 1 replied, 0 would block (no reply sent) */
 int fsd_try_read(struct fsd *fs, fuse_req_t req, struct fh *fh, size_t size, off_t off);
 

@@ -267,6 +267,9 @@ static int setup(struct fsd *fs, struct args *a, struct ops_options *oo, struct 
 	clear_dead_mount(a->mount);
 	if (fuse_session_mount(fs->se, a->mount) < 0)
 		return oerr_set(err, EIO, "cannot mount on %s (see above)", a->mount);
+	if (fsd_ticker_start(fs) < 0)
+		log_warn("no console ticker thread: a reader of console waits for the "
+			 "container's output or state changes");
 	return 0;
 }
 
@@ -274,8 +277,9 @@ static void teardown(struct fsd *fs, bool mounted)
 {
 	if (fs->se && mounted)
 		fuse_session_unmount(fs->se);
-	/* First stop ops' supervisor: its listener calls answer parked reads
-	 * and notify poll handles, which point into the session. */
+	/* First stop what kicks parked reads and poll handles (they point into
+	 * the session): the console ticker, ops' supervisor (the listener). */
+	fsd_ticker_stop(fs);
 	if (fs->ops)
 		ops_close(fs->ops);
 	fs->ops = NULL;

@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -333,4 +334,73 @@ void fsd_parks_drop(struct fsd *fs)
 		free(p);
 		p = next;
 	}
+}
+
+#define TICK_MS 200
+#define TICK_IDS 64
+
+/* Ids with a reader of console open (readers and pollers), at most n. */
+static size_t console_ids_locked(struct fsd *fs, char (*ids)[FS_ID_MAX], size_t n)
+{
+	size_t k = 0;
+
+	for (struct fh *w = fs->waiters; w && k < n; w = w->wnext) {
+		if (w->node.kind != FK_STREAM || w->node.sub != OPS_STREAM_CONSOLE)
+			continue;
+		size_t i = 0;
+		while (i < k && strcmp(ids[i], w->id) != 0)
+			i++;
+		if (i == k)
+			snprintf(ids[k++], FS_ID_MAX, "%s", w->id);
+	}
+	return k;
+}
+
+static void *ticker_run(void *arg)
+{
+	struct fsd *fs = arg;
+	static char ids[TICK_IDS][FS_ID_MAX];   /* one ticker per daemon */
+	struct timespec dl;
+
+	pthread_mutex_lock(&fs->lock);
+	while (!fs->ticker_stop) {
+		clock_gettime(CLOCK_REALTIME, &dl);
+		dl.tv_nsec += TICK_MS * 1000000L;
+		if (dl.tv_nsec >= 1000000000L) {
+			dl.tv_sec++;
+			dl.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&fs->ticker_cond, &fs->lock, &dl);
+		if (fs->ticker_stop)
+			break;
+		size_t n = console_ids_locked(fs, ids, TICK_IDS);
+		pthread_mutex_unlock(&fs->lock);
+		for (size_t i = 0; i < n; i++)
+			fsd_kick(fs, ids[i], false);
+		pthread_mutex_lock(&fs->lock);
+	}
+	pthread_mutex_unlock(&fs->lock);
+	return NULL;
+}
+
+int fsd_ticker_start(struct fsd *fs)
+{
+	pthread_cond_init(&fs->ticker_cond, NULL);
+	fs->ticker_stop = false;
+	if (pthread_create(&fs->ticker, NULL, ticker_run, fs) != 0)
+		return -EAGAIN;
+	fs->ticker_on = true;
+	return 0;
+}
+
+void fsd_ticker_stop(struct fsd *fs)
+{
+	if (!fs->ticker_on)
+		return;
+	pthread_mutex_lock(&fs->lock);
+	fs->ticker_stop = true;
+	pthread_cond_signal(&fs->ticker_cond);
+	pthread_mutex_unlock(&fs->lock);
+	pthread_join(fs->ticker, NULL);
+	fs->ticker_on = false;
 }

@@ -52,12 +52,18 @@ expect_err "start again is EBUSY" "Device or resource busy" bash -c "echo start 
 check "... vm/last_error says why" grep -q 'start: container is running' "$C/vm/last_error"
 expect_err "rmdir while running is EBUSY" "Device or resource busy" rmdir "$C"
 check "... and log says why" grep -q 'delete bb: .*container is running' "$M/log"
+cat "$C/console" > "$T/console.live" 2>/dev/null & CONPID=$!
+sleep 0.5   # at the end of console now, parked; nothing else happens meanwhile
+echo "marker-from-the-test" >> "$T/state/bb/vm/console"   # as the hypervisor would
+check "console: a waiting reader sees new lines without other activity" \
+	wait_until 5 grep -q marker-from-the-test "$T/console.live"
 check "stdin takes a script" bash -c "printf 'echo hello from busybox\nexit 3\n' > $C/stdin"
 code=$(timeout 120 cat "$C/wait" 2>/dev/null)
 check "wait gives the exit status 3" test "$code" = 3
 check "exit says 3" test "$(cat "$C/exit" 2>/dev/null)" = 3
 check "stdout has the output" wait_until 10 grep -q "hello from busybox" "$T/stdout"
 check "stdout reader got EOF" wait_until 10 eval "! kill -0 $OUTPID 2>/dev/null"
+check "console: the reader ends when the container stops" wait_until 10 eval "! kill -0 $CONPID 2>/dev/null"
 check "the VM is gone once it stopped" wait_until 20 eval "! kill -0 $VMPID 2>/dev/null"
 timeout 10 cat "$C/console" > "$T/console" 2>/dev/null
 check "console is still readable after the VM ended" grep -qiE 'linux|ocivm' "$T/console"

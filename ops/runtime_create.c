@@ -342,14 +342,15 @@ int ops_create(struct ops *ops, const char *id, const char *bundle,
 		return r;
 	c->rec.shim_pid = o.shim_pid;
 	pthread_mutex_lock(&ops->lock);
-	if (ops_find(ops, id)) {
+	bool dup = ops_find(ops, id) != NULL;
+	if (dup || ops_insert(ops, c) < 0) {
 		pthread_mutex_unlock(&ops->lock);
 		c->removed = true;
 		c->refs = 1;
 		ops_unref(ops, c);
-		return oerr_set(err, EEXIST, "%s: a container with this id exists", id);
+		return dup ? oerr_set(err, EEXIST, "%s: a container with this id exists", id)
+			   : oerr_set(err, ENOMEM, "%s: out of memory", id);
 	}
-	ops_insert(ops, c);
 	c->busy = true;
 	c->refs++; /* ours */
 	pthread_mutex_unlock(&ops->lock);

@@ -176,6 +176,13 @@ int ops_kill(struct ops *ops, const char *id, int signo, struct oerr *err)
 	if (!c)
 		return -err->code;
 	int r = send_req(ops, c, do_signal, &signo, err);
+	if (r == -EPIPE) {   /* it ended between the check and the send */
+		oerr_clear(err);
+		r = oerr_set(err, EBUSY, "%s: kill: the container is ending (its channel is closed)", id);
+		pthread_mutex_lock(&ops->lock);
+		snprintf(c->rec.last_error, sizeof(c->rec.last_error), "%s", err->msg);
+		pthread_mutex_unlock(&ops->lock);
+	}
 	ops_unref(ops, c);
 	return r;
 }

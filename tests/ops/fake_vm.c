@@ -186,6 +186,11 @@ int vm_start(struct vm *vm, struct oerr *err)
 int vm_signal(struct vm *vm, int signo, struct oerr *err)
 {
 	pthread_mutex_lock(&mu);
+	if (fake.signal_rc) {
+		int r = fake.signal_rc;
+		pthread_mutex_unlock(&mu);
+		return oerr_set(err, -r, "the channel to ocivm-init is closed");
+	}
 	fake.last_signal = signo;
 	if ((signo == SIGKILL || signo == SIGTERM) && vm->proc->alive) {
 		vm->proc->alive = 0;

@@ -17,6 +17,7 @@ struct fake_ctl {
 	int image_refs;           /* acquired minus released */
 	int creates, destroys, live;
 	int last_signal;
+	int signal_rc;            /* vm_signal fails with this (channel closed: -EPIPE) */
 	char last_gspec[65536];
 	char stdin_buf[4096];
 	size_t stdin_len;

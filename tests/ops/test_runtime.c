@@ -247,6 +247,13 @@ static void test_errors_change_nothing(void **state)
 	assert_int_equal(ops_list(ops, &ids, &n), 0);
 	assert_int_equal(n, 1);
 	ops_free_list(ids, n);
+	/* a kill that races with the end (the channel already closed) is the
+	 * wrong-state EBUSY callers map to "container not running", not EPIPE */
+	fake.signal_rc = -EPIPE;
+	oerr_clear(&err);
+	assert_int_equal(ops_kill(ops, "a", 15, &err), -EBUSY);
+	assert_non_null(strstr(err.msg, "a: kill: the container is ending"));
+	fake.signal_rc = 0;
 	/* forced delete of a created container */
 	assert_int_equal(ops_delete(ops, "a", true, NULL), 0);
 	/* vm.hypervisor and vm.hwConfig win over the daemon's choices */

@@ -43,7 +43,7 @@ mount_tree() {
 	mkdir -p "$mnt" "$state" 2>/dev/null   # a dead mount says ENOTCONN here
 	if [ -n "${OCIVMFS_TEST_LOG:-}" ]; then   # keep the daemon's stderr (ASan reports)
 		"$bin" --foreground --state-dir "$state" "$@" "$mnt" >> "$OCIVMFS_TEST_LOG" 2>&1 &
-		wait_until 10 is_mounted "$mnt"
+		wait_until 10 test -e "$mnt/README"   # not is_mounted: a dead mount counts there
 		return
 	fi
 	"$bin" --state-dir "$state" "$@" "$mnt"

@@ -143,14 +143,14 @@ cases_restart() {   # MOUNT BINARY STATE
 	local m=$1 bin=$2 st=$3
 	echo "create keep $T/b" > "$m/ctl"
 	echo "create run $T/b" > "$m/ctl" && echo start > "$m/containers/run/ctl"
-	local pid; pid=$(pgrep -f "^$bin .*--state-dir $st " | head -1)
+	local pid; pid=$(pgrep -n -f "^$bin .*--state-dir $st ")
 	kill -TERM "$pid"
 	check "restart: SIGTERM unmounts cleanly" wait_until 10 eval "! is_mounted $m"
 	mount_tree "$bin" "$m" "$st" ${ROOT:+--allow-other} || bad "restart: remount"
 	check "restart: containers show again" test -d "$m/containers/keep" -a -d "$m/containers/run"
 	check "restart: created stays created" test "$(cat "$m/containers/keep/status")" = created
 	check "restart: bundle kept" test "$(readlink "$m/containers/keep/bundle")" = "$T/b"
-	pid=$(pgrep -f "^$bin .*--state-dir $st " | head -1)
+	pid=$(pgrep -n -f "^$bin .*--state-dir $st ")
 	kill -KILL "$pid"
 	wait_until 10 eval "! kill -0 $pid"
 	mount_tree "$bin" "$m" "$st" ${ROOT:+--allow-other} || bad "restart: remount after SIGKILL"

@@ -10,4 +10,4 @@ $(BUILD)/obj/tools/ocivm/cmd_spec.o: CFLAGS += -DOCIVM_SHARE=\"$(PREFIX)/share/o
 # A test double of the tree (host processes instead of VMs) for cli.sh.
 $(call program,ocivm-faketree,tests/tools/ocivm/faketree.c,fuse3 libcjson,)
 # make bench: podman run with ocivm vs crun side by side; CLI cost vs cat.
-BENCHES += tools/ocivm/bench.sh
+BENCHES += bench/podman.sh

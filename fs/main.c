@@ -1,8 +1,8 @@
 /* ocivmfs: mounts the control tree of ocivm containers (see fs/README.md).
  *
- *   ocivmfs [--state-dir DIR] [--kernel PATH] [--initrd PATH]
- *           [--hypervisor auto|ocivm-vmm|qemu] [--foreground] [--allow-other]
- *           [--debug] MOUNT
+ *   ocivmfs [--state-dir DIR] [--cache-dir DIR] [--kernel PATH] [--initrd PATH]
+ *           [--hypervisor auto|ocivm-vmm|qemu] [--max-output MIB] [--foreground]
+ *           [--allow-other] [--debug] MOUNT
  *
  * Kernel and initrd default to OCIVMFS_SHARE/{vmlinuz,initrd.img} (the
  * installed copies); a binary run from a build tree ($(BUILD)/bin) uses
@@ -29,21 +29,40 @@
 #endif
 
 struct args {
-	const char *state_dir, *kernel, *initrd, *hypervisor, *mount;
+	const char *state_dir, *cache_dir, *kernel, *initrd, *hypervisor, *mount;
+	uint64_t max_output_mib;
 	bool foreground, allow_other, debug;
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: ocivmfs [--state-dir DIR] [--kernel PATH] [--initrd PATH]\n"
-		   "               [--hypervisor auto|ocivm-vmm|qemu] [--foreground]\n"
-		   "               [--allow-other] [--debug] MOUNT\n");
+	fprintf(f, "usage: ocivmfs [--state-dir DIR] [--cache-dir DIR] [--kernel PATH] [--initrd PATH]\n"
+		   "               [--hypervisor auto|ocivm-vmm|qemu] [--max-output MIB] [--foreground]\n"
+		   "               [--allow-other] [--debug] MOUNT\n"
+		   "  --cache-dir DIR   rootfs image cache (default /var/lib/ocivmfs/images with the\n"
+		   "                    default state dir /run/ocivmfs, else STATE/.images)\n"
+		   "  --max-output MIB  cap of each container's stdout and stderr file (default 256);\n"
+		   "                    past it one marker line, the rest is discarded (vm/output)\n");
+}
+
+/* 1..1048576 MiB, digits only. */
+static int parse_mib(const char *s, uint64_t *ret)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (!*s || *s < '0' || *s > '9' || *end || errno || v == 0 || v > (1ull << 20))
+		return -EINVAL;
+	*ret = v;
+	return 0;
 }
 
 static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
 		{ "state-dir", required_argument, NULL, 's' },
+		{ "cache-dir", required_argument, NULL, 'C' },
+		{ "max-output", required_argument, NULL, 'M' },
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'i' },
 		{ "hypervisor", required_argument, NULL, 'H' },
@@ -58,6 +77,11 @@ static int parse_args(int argc, char **argv, struct args *a)
 	while ((c = getopt_long(argc, argv, "fdh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': a->state_dir = optarg; break;
+		case 'C': a->cache_dir = optarg; break;
+		case 'M':
+			if (parse_mib(optarg, &a->max_output_mib) < 0)
+				return -EINVAL;
+			break;
 		case 'k': a->kernel = optarg; break;
 		case 'i': a->initrd = optarg; break;
 		case 'H': a->hypervisor = optarg; break;
@@ -298,7 +322,7 @@ int main(int argc, char **argv)
 	struct args a = { 0 };
 	struct oerr err = { 0 };
 	struct fsd fs = { .uid = getuid(), .gid = getgid(), .mounted = time(NULL) };
-	_cleanup_free_ char *state = NULL, *kernel = NULL, *initrd = NULL, *mnt = NULL;
+	_cleanup_free_ char *state = NULL, *cache = NULL, *kernel = NULL, *initrd = NULL, *mnt = NULL;
 	int pipe_fd = -1, r;
 
 	if (parse_args(argc, argv, &a) < 0) {
@@ -309,12 +333,22 @@ int main(int argc, char **argv)
 		a.mount = mnt;   /* absolute: the daemon chdirs to / */
 	if (!a.state_dir)
 		a.state_dir = state = default_state_dir();
+	if (a.cache_dir && a.cache_dir[0] != '/') {   /* the daemon chdirs to / */
+		char cwd[PATH_MAX];
+		if (!getcwd(cwd, sizeof(cwd)) || asprintf(&cache, "%s/%s", cwd, a.cache_dir) < 0) {
+			fprintf(stderr, "ocivmfs: --cache-dir %s: %s\n", a.cache_dir, strerror(errno));
+			return 1;
+		}
+		a.cache_dir = cache;
+	}
 	if (!a.kernel)
 		a.kernel = kernel = guest_file("vmlinuz");
 	if (!a.initrd)
 		a.initrd = initrd = guest_file("initrd.img");
 	struct ops_options oo = { .kernel = a.kernel, .initrd = a.initrd,
-				  .hypervisor = a.hypervisor ? a.hypervisor : "auto" };
+				  .hypervisor = a.hypervisor ? a.hypervisor : "auto",
+				  .cache_dir = a.cache_dir,
+				  .max_output_bytes = a.max_output_mib << 20 };
 	if (!a.foreground && (r = daemonize(&pipe_fd)) < 0) {
 		fprintf(stderr, "ocivmfs: fork: %s\n", strerror(-r));
 		return 1;

@@ -28,6 +28,9 @@ struct ops_options {
 	const char *qemu_path;        /* NULL: qemu-system-x86_64 from PATH */
 	unsigned default_vcpus;       /* 0: 1 */
 	uint64_t default_memory_mib;  /* 0: 256 */
+	uint64_t max_output_bytes;    /* per stdout/stderr file; 0: 256 MiB (past it: discarded) */
+	const char *cache_dir;        /* rootfs image cache; NULL: /var/lib/ocivmfs/images when
+				       * state_dir is /run/ocivmfs (a tmpfs), else STATE/.images */
 };
 
 /* fs/ is told about changes through these; called from ops threads with no
@@ -94,12 +97,15 @@ int ops_state_json(struct ops *ops, const char *id, char **ret, struct oerr *err
 int ops_config_json(struct ops *ops, const char *id, char **ret, struct oerr *err);
 int ops_features_json(char **ret);
 /* ID/vm/<name>: kernel, cmdline, vcpus, memory, disks, timings, driver,
- * accel, hypervisor_cmdline, last_error.  -ENOENT for an unknown name. */
+ * accel, hypervisor_cmdline, last_error, output (stream cap, bytes discarded).  -ENOENT for an unknown name. */
 int ops_vm_file(struct ops *ops, const char *id, const char *name, char **ret, struct oerr *err);
 extern const char *const ops_vm_file_names[]; /* NULL-terminated */
 
 /* Output streams are plain files in the state dir, appended as the guest
- * produces them and kept after the container stops; fs/ preads them. */
+ * produces them and kept after the container stops; fs/ preads them.
+ * stdout and stderr stop growing at max_output_bytes: one marker line
+ * "[ocivmfs: output truncated after N bytes]", then the rest is counted
+ * (vm/output) and dropped; the container keeps running. */
 enum { OPS_STREAM_STDOUT = 1, OPS_STREAM_STDERR = 2, OPS_STREAM_CONSOLE = 3 };
 int ops_stream_path(struct ops *ops, const char *id, int stream, char *buf, size_t n);
 

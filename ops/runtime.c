@@ -222,6 +222,10 @@ int ops_open_streams(struct ctr *c, struct oerr *err)
 		c->out_fd[s] = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 		if (c->out_fd[s] < 0)
 			return oerr_sys(err, errno, "%s", path);
+		/* a re-attach goes on counting; past the cap the marker is there */
+		struct stat st;
+		c->out_len[s] = fstat(c->out_fd[s], &st) == 0 ? (uint64_t)st.st_size : 0;
+		c->out_capped[s] = c->out_len[s] > c->ops->max_output;
 	}
 	return 0;
 }
@@ -300,6 +304,43 @@ static void cb_started(void *ctx, pid_t guest_pid)
 	pthread_mutex_unlock(&c->ops->lock);
 }
 
+/* Past max_output the guest could fill the state dir (host RAM on /run):
+ * write up to the cap, one marker line, then only count.  Lock held. */
+static void append_capped(struct ops *ops, struct ctr *c, int s, const char *buf, size_t len)
+{
+	static const char *const names[3] = { NULL, "stdout", "stderr" };
+	int fd = c->out_fd[s];
+	uint64_t room = c->out_len[s] < ops->max_output ? ops->max_output - c->out_len[s] : 0;
+	size_t n = len < room ? len : (size_t)room;
+	char mark[96];
+
+	if (fd < 0)
+		return;
+	if (n > 0) {
+		ssize_t w = write(fd, buf, n);
+		if (w > 0)
+			c->out_len[s] += (uint64_t)w;
+		if (w != (ssize_t)n)
+			ops_logf_locked(ops, "%s: output lost: %s", c->rec.id,
+					w < 0 ? strerror(errno) : "short write");
+	}
+	if (n == len)
+		return;
+	c->out_dropped[s] += len - n;
+	if (c->out_capped[s])
+		return;
+	c->out_capped[s] = true;
+	int k = snprintf(mark, sizeof(mark), "%s[ocivmfs: output truncated after %llu bytes]\n",
+			 n > 0 && buf[n - 1] != '\n' ? "\n" : "",
+			 (unsigned long long)ops->max_output);
+	if (write(fd, mark, (size_t)k) != k) {
+		/* the cap still holds; the log line says what happened */
+	}
+	ops_logf_locked(ops, "%s: %s reached %llu bytes (--max-output): the rest is discarded "
+			"and counted in vm/output", c->rec.id, names[s],
+			(unsigned long long)ops->max_output);
+}
+
 static void cb_output(void *ctx, int stream, const void *buf, size_t len)
 {
 	struct ctr *c = ctx;
@@ -308,9 +349,7 @@ static void cb_output(void *ctx, int stream, const void *buf, size_t len)
 	if (stream != 1 && stream != 2)
 		return;
 	pthread_mutex_lock(&ops->lock);
-	int fd = c->out_fd[stream];
-	if (fd >= 0 && write(fd, buf, len) != (ssize_t)len)
-		ops_logf_locked(ops, "%s: output lost: %s", c->rec.id, strerror(errno));
+	append_capped(ops, c, stream, buf, len);
 	c->generation++;
 	bool held = ops->n_held_log > 0;
 	pthread_mutex_unlock(&ops->lock);

@@ -165,7 +165,7 @@ int ops_features_json(char **ret)
 
 const char *const ops_vm_file_names[] = {
 	"kernel", "cmdline", "vcpus", "memory", "disks", "timings", "driver", "accel",
-	"hypervisor_cmdline", "last_error", NULL,
+	"hypervisor_cmdline", "last_error", "output", NULL,
 };
 
 static char *vm_file_text(const struct ops_record *r, const char *name)
@@ -200,6 +200,16 @@ static char *vm_file_text(const struct ops_record *r, const char *name)
 	return asprintf(&s, "%s\n", v) < 0 ? NULL : s;
 }
 
+/* vm/output: the stream cap and what was dropped past it (lock held). */
+static char *output_text(const struct ops *ops, const struct ctr *c)
+{
+	char *s = NULL;
+	return asprintf(&s, "max_output %llu\nstdout_discarded %llu\nstderr_discarded %llu\n",
+			(unsigned long long)ops->max_output,
+			(unsigned long long)c->out_dropped[1],
+			(unsigned long long)c->out_dropped[2]) < 0 ? NULL : s;
+}
+
 int ops_vm_file(struct ops *ops, const char *id, const char *name, char **ret, struct oerr *err)
 {
 	size_t k;
@@ -210,7 +220,8 @@ int ops_vm_file(struct ops *ops, const char *id, const char *name, char **ret, s
 		return oerr_set(err, ENOENT, "vm/%.64s: no such file", name);
 	pthread_mutex_lock(&ops->lock);
 	struct ctr *c = ops_find(ops, id);
-	char *s = c ? vm_file_text(&c->rec, name) : NULL;
+	char *s = !c ? NULL : strcmp(name, "output") == 0 ? output_text(ops, c)
+			     : vm_file_text(&c->rec, name);
 	pthread_mutex_unlock(&ops->lock);
 	if (!c)
 		return oerr_set(err, ENOENT, "%.64s: no such container", id);

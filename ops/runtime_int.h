@@ -13,6 +13,9 @@
 
 #define OPS_START_TIMEOUT_MS 60000u
 #define OPS_DESTROY_GRACE_MS 2000u
+#define OPS_MAX_OUTPUT_DEFAULT (256ull << 20)
+#define OPS_STATE_DIR_DEFAULT "/run/ocivmfs"
+#define OPS_CACHE_DIR_DEFAULT "/var/lib/ocivmfs/images"
 
 struct ctr {
 	struct ops *ops;
@@ -33,6 +36,9 @@ struct ctr {
 	bool removed;
 	uint64_t generation;
 	int out_fd[3];                /* [1] stdout, [2] stderr, -1 when closed */
+	uint64_t out_len[3];          /* bytes in the stream file */
+	uint64_t out_dropped[3];      /* discarded past max_output (since this daemon) */
+	bool out_capped[3];           /* the marker line is in the file */
 };
 
 struct ops {
@@ -42,6 +48,7 @@ struct ops {
 	enum vm_driver driver;
 	unsigned def_vcpus;
 	uint64_t def_mib;
+	uint64_t max_output;          /* per stream file */
 	unsigned start_timeout_ms;
 	struct ops_listener l;
 	void *lctx;

@@ -72,19 +72,31 @@ static int init_fields(struct ops *ops, const struct ops_options *opt, struct oe
 	if (parse_driver(opt->hypervisor, &ops->driver) < 0)
 		return oerr_set(err, EINVAL, "hypervisor: \"%s\" is not auto, ocivm-vmm or qemu",
 				opt->hypervisor);
-	ops->state_dir = dup_or(opt->state_dir, "/run/ocivmfs");
+	ops->state_dir = dup_or(opt->state_dir, OPS_STATE_DIR_DEFAULT);
 	ops->kernel = dup_or(opt->kernel, NULL);
 	ops->initrd = dup_or(opt->initrd, NULL);
 	ops->vmm_path = dup_or(opt->vmm_path, NULL);
 	ops->qemu_path = dup_or(opt->qemu_path, NULL);
 	ops->def_vcpus = opt->default_vcpus ? opt->default_vcpus : 1;
 	ops->def_mib = opt->default_memory_mib ? opt->default_memory_mib : 256;
+	ops->max_output = opt->max_output_bytes ? opt->max_output_bytes : OPS_MAX_OUTPUT_DEFAULT;
 	ops->start_timeout_ms = OPS_START_TIMEOUT_MS;
-	if (!ops->state_dir || asprintf(&ops->cache_dir, "%s/.images", ops->state_dir) < 0)
+	if (!ops->state_dir)
 		return oerr_set(err, ENOMEM, "out of memory");
-	int r = mkdir_p(ops->cache_dir, 0700);
+	int r = mkdir_p(ops->state_dir, 0700);
 	if (r < 0)
 		return oerr_sys(err, -r, "state dir %s", ops->state_dir);
+	/* the default state dir is a tmpfs: images there would cost host RAM */
+	if (opt->cache_dir && *opt->cache_dir)
+		ops->cache_dir = strdup(opt->cache_dir);
+	else if (strcmp(ops->state_dir, OPS_STATE_DIR_DEFAULT) == 0)
+		ops->cache_dir = strdup(OPS_CACHE_DIR_DEFAULT);
+	else if (asprintf(&ops->cache_dir, "%s/.images", ops->state_dir) < 0)
+		ops->cache_dir = NULL;
+	if (!ops->cache_dir)
+		return oerr_set(err, ENOMEM, "out of memory");
+	if ((r = mkdir_p(ops->cache_dir, 0700)) < 0)
+		return oerr_sys(err, -r, "image cache dir %s", ops->cache_dir);
 	ops->epfd = epoll_create1(EPOLL_CLOEXEC);
 	ops->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (ops->epfd < 0 || ops->wakefd < 0)

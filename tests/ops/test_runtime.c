@@ -36,7 +36,15 @@ static void on_event(void *ctx, const char *id, const char *line)
 	pthread_mutex_unlock(&ev_mu);
 }
 static void on_output(void *ctx, const char *id, int stream) { __atomic_add_fetch(&outputs, 1, __ATOMIC_SEQ_CST); }
-static void on_log(void *ctx, const char *line) { __atomic_add_fetch(&logs, 1, __ATOMIC_SEQ_CST); }
+static char log_text[8192];
+static void on_log(void *ctx, const char *line)
+{
+	__atomic_add_fetch(&logs, 1, __ATOMIC_SEQ_CST);
+	pthread_mutex_lock(&ev_mu);
+	strncat(log_text, line, sizeof(log_text) - strlen(log_text) - 2);
+	strcat(log_text, "\n");
+	pthread_mutex_unlock(&ev_mu);
+}
 static const struct ops_listener listener = { on_event, on_output, on_log };
 
 static const char *config_base =
@@ -68,7 +76,7 @@ static int setup(void **state)
 	mkdir(p, 0755);
 	write_config("", "");
 	fake_reset();
-	events[0] = '\0';
+	events[0] = log_text[0] = '\0';
 	outputs = logs = 0;
 	return 0;
 }
@@ -549,6 +557,121 @@ static void test_concurrency(void **state)
 	ops_close(ops);
 }
 
+static struct ops *open_ops_opt(uint64_t max_output, const char *cache_dir)
+{
+	struct ops_options o = { .state_dir = state_dir, .kernel = "/default/vmlinuz",
+				 .max_output_bytes = max_output, .cache_dir = cache_dir };
+	struct ops *ops = NULL;
+	struct oerr err = { 0 };
+	if (ops_open(&o, &listener, NULL, &ops, &err) < 0)
+		fail_msg("ops_open: %s", err.msg);
+	return ops;
+}
+
+static size_t wait_file_size(const char *path, size_t want)
+{
+	struct stat st = { 0 };
+	for (int i = 0; i < 3000; i++) {
+		if (stat(path, &st) == 0 && (size_t)st.st_size >= want)
+			break;
+		usleep(10000);
+	}
+	return (size_t)st.st_size;
+}
+
+/* A guest printing forever cannot fill the state dir: stdout stops at the
+ * cap with one marker line, the rest is counted, the container runs on. */
+static void test_output_cap(void **state)
+{
+	struct ops *ops = open_ops_opt(100, NULL);
+	char run_dir[256], path[256], line[61], *s = NULL;
+	static const char marker[] = "\n[ocivmfs: output truncated after 100 bytes]\n";
+
+	assert_int_equal(ops_create(ops, "big", bundle, NULL, 0, NULL), 0);
+	assert_int_equal(ops_start(ops, "big", NULL), 0);
+	snprintf(run_dir, sizeof(run_dir), "%s/big/vm", state_dir);
+	for (int i = 0; i < 4; i++) {   /* 240 bytes: 100 kept, 140 dropped */
+		memset(line, 'a' + i, 59);
+		line[59] = '\n';
+		line[60] = '\0';
+		fake_output(run_dir, 1, line);
+	}
+	fake_output(run_dir, 2, "err\n");
+	assert_int_equal(ops_stream_path(ops, "big", OPS_STREAM_STDOUT, path, sizeof(path)), 0);
+	assert_int_equal(wait_file_size(path, 100 + strlen(marker)), 100 + strlen(marker));
+	for (int i = 0; i < 3000; i++) {  /* the last chunk may still be on its way */
+		free(s);
+		s = NULL;
+		assert_int_equal(ops_vm_file(ops, "big", "output", &s, NULL), 0);
+		if (strstr(s, "stdout_discarded 140\n"))
+			break;
+		usleep(10000);
+	}
+	assert_string_equal(s, "max_output 100\nstdout_discarded 140\nstderr_discarded 0\n");
+	free(s);
+	size_t len;
+	assert_int_equal(file_read_all(path, 4096, &s, &len), 0);
+	assert_int_equal(len, 100 + strlen(marker));
+	assert_int_equal(s[59], '\n');
+	assert_int_equal(s[60], 'b');
+	assert_int_equal(s[99], 'b');
+	assert_memory_equal(s + 100, marker, strlen(marker));
+	free(s);
+	assert_int_equal(ops_stream_path(ops, "big", OPS_STREAM_STDERR, path, sizeof(path)), 0);
+	assert_int_equal(wait_file_size(path, 4), 4);
+	/* one log line, however much more comes */
+	char logs_now[sizeof(log_text)];
+	pthread_mutex_lock(&ev_mu);
+	memcpy(logs_now, log_text, sizeof(logs_now));
+	pthread_mutex_unlock(&ev_mu);
+	const char *l = strstr(logs_now, "big: stdout reached 100 bytes");
+	assert_non_null(l);
+	assert_null(strstr(l + 20, "reached 100 bytes")); /* past the first */
+	assert_int_equal(status_of(ops, "big"), OPS_RUNNING);
+	int before = __atomic_load_n(&outputs, __ATOMIC_SEQ_CST);
+	fake_exit(run_dir, 0);
+	wait_status(ops, "big", OPS_STOPPED);
+	struct ops_info in;
+	ops_get(ops, "big", &in, NULL);
+	assert_true(in.exited);
+	assert_int_equal(in.exit_status, 0);
+	/* readers parked at EOF are still answered at the stop */
+	for (int i = 0; i < 300 && __atomic_load_n(&outputs, __ATOMIC_SEQ_CST) == before; i++)
+		usleep(10000);
+	assert_true(__atomic_load_n(&outputs, __ATOMIC_SEQ_CST) > before);
+	assert_int_equal(ops_delete(ops, "big", false, NULL), 0);
+	ops_close(ops);
+}
+
+/* The image cache: STATE/.images for a state dir of one's own, or the
+ * given dir, made with its parents. */
+static void test_cache_dir(void **state)
+{
+	char p[256];
+	struct ops *ops = open_ops_opt(0, NULL);
+	assert_true(exists("%s/%s", ".images"));
+	ops_close(ops);
+	snprintf(p, sizeof(p), "%s/var/lib/images", tmp);
+	ops = open_ops_opt(0, p);
+	struct stat st;
+	assert_int_equal(stat(p, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	char *s = NULL;
+	assert_int_equal(ops_create(ops, "c", bundle, NULL, 0, NULL), 0);
+	assert_int_equal(ops_vm_file(ops, "c", "output", &s, NULL), 0);
+	assert_non_null(strstr(s, "max_output 268435456\n")); /* the default */
+	free(s);
+	assert_int_equal(ops_delete(ops, "c", true, NULL), 0);
+	ops_close(ops);
+	/* a cache dir that cannot be made is an error naming it */
+	struct ops_options o = { .state_dir = state_dir, .cache_dir = "/proc/no/such" };
+	struct oerr err = { 0 };
+	ops = NULL;
+	assert_true(ops_open(&o, &listener, NULL, &ops, &err) < 0);
+	assert_null(ops);
+	assert_non_null(strstr(err.msg, "image cache dir /proc/no/such"));
+}
+
 static void test_features(void **state)
 {
 	char *s = NULL;
@@ -575,6 +698,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hook_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrency, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_features, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_output_cap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cache_dir, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("ops_runtime", tests, NULL, NULL);
 }

@@ -62,7 +62,7 @@ static void reply_status(struct control *c, int fd)
 		 "\"exits\":{\"total\":%llu,\"io\":%llu,\"mmio\":%llu,\"hlt\":%llu,"
 		 "\"intr\":%llu,\"other\":%llu},\"kvm\":{\"exits\":%llu,\"io_exits\":%llu,"
 		 "\"mmio_exits\":%llu,\"halt_exits\":%llu,\"insn_emulation\":%llu},"
-		 "\"coalesced_io\":%llu,\"virtio_devices\":%u}\n",
+		 "\"coalesced_io\":%llu,\"virtio_devices\":%u,\"console_dropped\":%llu}\n",
 		 vm_is_paused(vm) ? "paused" : "running", (int)getpid(), vm->n_vcpus,
 		 (unsigned long long)vm->cfg->memory_mib,
 		 (unsigned long long)s->total, (unsigned long long)s->io,
@@ -71,7 +71,7 @@ static void reply_status(struct control *c, int fd)
 		 (unsigned long long)k[KS_EXITS], (unsigned long long)k[KS_IO],
 		 (unsigned long long)k[KS_MMIO], (unsigned long long)k[KS_HALT],
 		 (unsigned long long)k[KS_INSN_EMUL], (unsigned long long)vm->coalesce.replayed,
-		 vm->n_vdev);
+		 vm->n_vdev, (unsigned long long)uart_output_dropped(&vm->uart));
 	reply(fd, buf);
 }
 

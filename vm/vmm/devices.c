@@ -71,6 +71,7 @@ static int add_platform(struct vm *vm, struct oerr *err)
 	int r;
 
 	uart_init(&vm->uart, vm->console_fd, uart_set_irq, vm);
+	uart_set_output_cap(&vm->uart, vm->cfg->console_max_mib << 20);
 	r = bus_add(&vm->pio, PORT_UART0, 8, uart_bus_read, uart_bus_write, &vm->uart);
 	for (size_t i = 0; r == 0 && i < sizeof(ports) / sizeof(ports[0]); i++) {
 		vm->power[i] = (struct power_port){ vm, ports[i] };

@@ -28,6 +28,8 @@ static const char usage_text[] =
 "  --memory MIB       guest RAM in MiB (default 128; RAM above 3 GiB is mapped at 4 GiB)\n"
 "  --vcpus N          number of vCPUs, 1..64 (default 1)\n"
 "  --console PATH|-   where the 8250 UART (ttyS0) output goes (default -: stdout)\n"
+"  --console-max MIB  cap of that output, 1..1048576 (default 64); past it one\n"
+"                     marker line, the rest is dropped (counted in status)\n"
 "  --disk PATH[,ro][,serial=ID]\n"
 "                     a virtio-blk disk (repeatable, up to 15)\n"
 "  --control SOCKET   unix socket for status/stop/pause/resume/console (PROTOCOL.md)\n"
@@ -75,12 +77,14 @@ static int parse_args(int argc, char **argv, struct vmm_config *c)
 		{ "vcpus", required_argument, 0, 'n' }, { "console", required_argument, 0, 'o' },
 		{ "disk", required_argument, 0, 'd' }, { "control", required_argument, 0, 's' },
 		{ "cpuid-mask", required_argument, 0, 'x' }, { "help", no_argument, 0, 'h' },
+		{ "console-max", required_argument, 0, 'C' },
 		{ 0, 0, 0, 0 },
 	};
 	uint64_t v;
 	int o;
 
-	*c = (struct vmm_config){ .memory_mib = 128, .vcpus = 1, .console = "-" };
+	*c = (struct vmm_config){ .memory_mib = 128, .vcpus = 1, .console = "-",
+				  .console_max_mib = 64 };
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
 		case 'k': c->kernel = optarg; break;
@@ -93,6 +97,11 @@ static int parse_args(int argc, char **argv, struct vmm_config *c)
 			if (parse_u64(optarg, 32, 1u << 20, &v) < 0)
 				return log_err("--memory: a number of MiB, 32..1048576"), -EINVAL;
 			c->memory_mib = v;
+			break;
+		case 'C':
+			if (parse_u64(optarg, 1, 1u << 20, &v) < 0)
+				return log_err("--console-max: a number of MiB, 1..1048576"), -EINVAL;
+			c->console_max_mib = v;
 			break;
 		case 'n':
 			if (parse_u64(optarg, 1, VMM_MAX_VCPUS, &v) < 0)

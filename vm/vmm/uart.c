@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include "vm/vmm/uart.h"
@@ -53,16 +54,52 @@ void uart_destroy(struct uart *u)
 	pthread_mutex_destroy(&u->lock);
 }
 
+void uart_set_output_cap(struct uart *u, uint64_t max)
+{
+	pthread_mutex_lock(&u->lock);
+	u->out_max = max;
+	pthread_mutex_unlock(&u->lock);
+}
+
+uint64_t uart_output_dropped(struct uart *u)
+{
+	pthread_mutex_lock(&u->lock);
+	uint64_t n = u->out_dropped;
+	pthread_mutex_unlock(&u->lock);
+	return n;
+}
+
+static void out_write(int fd, const void *buf, size_t len)
+{
+	ssize_t n;
+	do
+		n = write(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+}
+
+/* A guest writing forever must not fill the host's disk (or RAM on tmpfs). */
+static void output(struct uart *u, uint8_t c)
+{
+	if (!u->out_max || u->out_len < u->out_max) {
+		out_write(u->out_fd, &c, 1);
+		u->out_len++;
+		return;
+	}
+	if (u->out_dropped++ == 0) {
+		char mark[80];
+		int k = snprintf(mark, sizeof(mark), "\n[ocivm-vmm: console truncated after %llu bytes]\n",
+				 (unsigned long long)u->out_max);
+		out_write(u->out_fd, mark, (size_t)k);
+	}
+}
+
 static void transmit(struct uart *u, uint8_t c)
 {
 	if (u->mcr & MCR_LOOP) {
 		if (u->rx_len < UART_RX_MAX)
 			u->rx[(u->rx_head + u->rx_len++) % UART_RX_MAX] = c;
 	} else if (u->out_fd >= 0) {
-		ssize_t n;
-		do
-			n = write(u->out_fd, &c, 1);
-		while (n < 0 && errno == EINTR);
+		output(u, c);
 	}
 	u->tx_bytes++;
 	u->thre_pending = true;

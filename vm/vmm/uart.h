@@ -25,6 +25,9 @@ struct uart {
 	void *irq_ctx;
 	int irq_level;
 	uint64_t tx_bytes;
+	uint64_t out_max;            /* bytes to out_fd before it is cut; 0: no cap */
+	uint64_t out_len;            /* bytes written to out_fd */
+	uint64_t out_dropped;        /* bytes past out_max (not written) */
 	/* Told whether THR writes may be deferred (no THRI, no loopback). */
 	void (*coalesce_hint)(void *ctx, bool allowed);
 	void *hint_ctx;
@@ -36,6 +39,11 @@ void uart_destroy(struct uart *u);
 /* Bus callbacks (off 0..7). */
 void uart_bus_read(void *opaque, uint64_t off, void *data, unsigned len);
 enum exit_action uart_bus_write(void *opaque, uint64_t off, const void *data, unsigned len);
+/* Cap what goes to out_fd: past max bytes one marker line
+ * "[ocivm-vmm: console truncated after N bytes]", then bytes are only
+ * counted (out_dropped).  0: no cap (the default). */
+void uart_set_output_cap(struct uart *u, uint64_t max);
+uint64_t uart_output_dropped(struct uart *u);
 /* Install the hint (called at once, then on every change, under the lock). */
 void uart_set_coalesce_hint(struct uart *u, void (*fn)(void *, bool), void *ctx);
 /* Queue input bytes for the guest; returns how many were taken. */

@@ -35,6 +35,7 @@ struct vmm_config {
 	uint64_t memory_mib;
 	unsigned vcpus;
 	const char *console;          /* file, "-" = stdout */
+	uint64_t console_max_mib;     /* cap of what goes there (--console-max) */
 	struct vmm_disk_arg disks[VMM_MAX_DISKS];
 	unsigned n_disks;
 	const char *control;          /* unix socket path or NULL */

@@ -65,6 +65,34 @@ static void test_uart_output_and_lsr(void **state)
 	close(p[1]);
 }
 
+/* A guest writing forever to ttyS0 cannot fill the console file. */
+static void test_uart_output_cap(void **state)
+{
+	static const char mark[] = "\n[ocivm-vmm: console truncated after 4 bytes]\n";
+	int p[2];
+	struct uart u;
+	char buf[128] = { 0 };
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	uart_init(&u, p[1], NULL, NULL);
+	uart_set_output_cap(&u, 4);
+	for (const char *c = "abcdefghij"; *c; c++)
+		wr(&u, 0, (uint8_t)*c);
+	assert_int_equal(read(p[0], buf, sizeof(buf)), 4 + strlen(mark));
+	assert_memory_equal(buf, "abcd", 4);
+	assert_string_equal(buf + 4, mark);                  /* the marker, once */
+	assert_int_equal(uart_output_dropped(&u), 6);
+	assert_int_equal(u.tx_bytes, 10);                    /* the guest saw no difference */
+	assert_true(rd(&u, 5) & 0x20);                       /* THRE: never stalls */
+	wr(&u, 4, 0x10);                                     /* loopback is not output */
+	wr(&u, 0, 'x');
+	assert_int_equal(rd(&u, 0), 'x');
+	assert_int_equal(uart_output_dropped(&u), 6);
+	uart_destroy(&u);
+	close(p[0]);
+	close(p[1]);
+}
+
 static void test_uart_loopback_and_fifo(void **state)
 {
 	struct uart u;
@@ -188,6 +216,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_uart_output_and_lsr),
+		cmocka_unit_test(test_uart_output_cap),
 		cmocka_unit_test(test_uart_loopback_and_fifo),
 		cmocka_unit_test(test_uart_thre_irq),
 		cmocka_unit_test(test_uart_coalesce_hint),

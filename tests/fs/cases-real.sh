@@ -54,6 +54,10 @@ cases_real() {   # MOUNT STATE
 	done
 	check "real: ... vm/last_error has the last reason" grep -q 'resume: container is stopped' "$c/vm/last_error"
 	check "real: the refusals changed nothing" test "$(cat "$c/status")/$(cat "$c/exit")" = stopped/3
+	check "real: vm/output shows the --max-output cap" grep -qx 'max_output 2097152' "$c/vm/output"
+	check "real: ... and is listed in vm/" bash -c "ls $c/vm | grep -qx output"
+	check "real: --cache-dir is made with its parents (no STATE/.images)" \
+		test -d "$T/cache/images" -a ! -e "$st/.images"
 
 	expect_err "real: empty id is EINVAL" "Invalid argument" bash -c "echo create > $m/ctl"
 	check "real: ... and log says why" grep -q 'create needs a container id' "$m/log"

@@ -62,7 +62,8 @@ fi
 if [ -x "$REAL" ]; then
 	real_bundles
 	real_seed "$T/state-real"
-	mount_tree "$REAL" "$T/mreal" "$T/state-real" || bad "mount (real ocivmfs)"
+	mount_tree "$REAL" "$T/mreal" "$T/state-real" --max-output 2 --cache-dir "$T/cache/images" ||
+		bad "mount (real ocivmfs)"
 	cases_static "$T/mreal" real
 	cases_errors "$T/mreal" real
 	cases_real "$T/mreal" "$T/state-real"

@@ -318,8 +318,10 @@ static void append_capped(struct ops *ops, struct ctr *c, int s, const char *buf
 		return;
 	if (n > 0) {
 		ssize_t w = write(fd, buf, n);
-		if (w > 0)
+		if (w > 0) {
 			c->out_len[s] += (uint64_t)w;
+			c->out_last[s] = buf[w - 1];
+		}
 		if (w != (ssize_t)n)
 			ops_logf_locked(ops, "%s: output lost: %s", c->rec.id,
 					w < 0 ? strerror(errno) : "short write");
@@ -331,7 +333,7 @@ static void append_capped(struct ops *ops, struct ctr *c, int s, const char *buf
 		return;
 	c->out_capped[s] = true;
 	int k = snprintf(mark, sizeof(mark), "%s[ocivmfs: output truncated after %llu bytes]\n",
-			 n > 0 && buf[n - 1] != '\n' ? "\n" : "",
+			 c->out_len[s] > 0 && c->out_last[s] != '\n' ? "\n" : "",
 			 (unsigned long long)ops->max_output);
 	if (write(fd, mark, (size_t)k) != k) {
 		/* the cap still holds; the log line says what happened */

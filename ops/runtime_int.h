@@ -39,6 +39,7 @@ struct ctr {
 	uint64_t out_len[3];          /* bytes in the stream file */
 	uint64_t out_dropped[3];      /* discarded past max_output (since this daemon) */
 	bool out_capped[3];           /* the marker line is in the file */
+	char out_last[3];             /* last byte written (0: not known) */
 };
 
 struct ops {

@@ -640,6 +640,23 @@ static void test_output_cap(void **state)
 		usleep(10000);
 	assert_true(__atomic_load_n(&outputs, __ATOMIC_SEQ_CST) > before);
 	assert_int_equal(ops_delete(ops, "big", false, NULL), 0);
+
+	/* the cap reached exactly by a write without a newline: the marker
+	 * still starts a line of its own */
+	char fifty[51];
+	memset(fifty, 'x', 50);
+	fifty[50] = '\0';
+	assert_int_equal(ops_create(ops, "edge", bundle, NULL, 0, NULL), 0);
+	snprintf(run_dir, sizeof(run_dir), "%s/edge/vm", state_dir);
+	fake_output(run_dir, 2, fifty);
+	fake_output(run_dir, 2, fifty);
+	fake_output(run_dir, 2, "y");
+	assert_int_equal(ops_stream_path(ops, "edge", OPS_STREAM_STDERR, path, sizeof(path)), 0);
+	assert_int_equal(wait_file_size(path, 100 + strlen(marker)), 100 + strlen(marker));
+	assert_int_equal(file_read_all(path, 4096, &s, &len), 0);
+	assert_memory_equal(s + 100, marker, strlen(marker));
+	free(s);
+	assert_int_equal(ops_delete(ops, "edge", true, NULL), 0);
 	ops_close(ops);
 }
 

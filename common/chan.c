@@ -56,6 +56,32 @@ int chan_hdr_decode(const uint8_t in[CHAN_HDR_LEN], struct chan_hdr *ret)
 
 void chan_reader_init(struct chan_reader *r) { r->have = 0; }
 
+/* The first k (<= 8) bytes of h could begin a valid header. */
+static int chan_hdr_plausible(const uint8_t *h, size_t k)
+{
+	struct chan_hdr x;
+
+	if (k >= 1 && h[0] != (CHAN_MAGIC & 0xff))
+		return 0;
+	if (k >= 2 && h[1] != CHAN_MAGIC >> 8)
+		return 0;
+	if (k >= 3 && (h[2] < 1 || h[2] > CHAN_TYPE_MAX))
+		return 0;
+	if (k >= 4 && h[3] != 0)
+		return 0;
+	return k < CHAN_HDR_LEN || chan_hdr_decode(h, &x) == 0;
+}
+
+size_t chan_sync_skip(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t k = n - i;
+		if (chan_hdr_plausible(p + i, k < CHAN_HDR_LEN ? k : CHAN_HDR_LEN))
+			return i;
+	}
+	return n;
+}
+
 /* Bytes still missing from the frame being assembled; 0 when it is
  * complete or its header is malformed (chan_reader_next reports that). */
 static size_t chan_reader_need(const struct chan_reader *r)

@@ -1,9 +1,13 @@
 /* The channel between the host and ocivm-init (PID 1 in the guest).
  *
- * Transport: the guest's first virtio-console port, /dev/hvc0 (raw tty mode in
- * the guest).  On the host it is a unix stream socket: QEMU's chardev socket,
- * or ocivm-vmm's control socket after the "console" request (vm/vmm/PROTOCOL.md).
+ * Transport: under QEMU the virtio-serial port named "org.ocivm.chan"
+ * (/dev/vportNpM in the guest, found through /sys/class/virtio-ports/ * /name;
+ * not a tty), under ocivm-vmm the single-port console /dev/hvc0 (raw tty
+ * mode).  On the host it is a unix stream socket: QEMU's chardev socket, or
+ * ocivm-vmm's control socket after the "console" request (vm/vmm/PROTOCOL.md).
  * Both hypervisors give the same byte stream, so one host client serves both.
+ * Neither loses guest output while no host client is connected: the port
+ * makes the guest wait (POLLHUP, writes block), ocivm-vmm buffers 1 MiB.
  *
  * Framing: every message is an 8-byte header followed by `len` payload bytes.
  *   u16 magic  = CHAN_MAGIC (little-endian, 'O','V')
@@ -11,7 +15,9 @@
  *   u8  stream = for STDOUT/STDERR/STDIN: 0; for SIGNAL etc.: 0 (reserved)
  *   u32 len    = payload length, <= CHAN_MAX_PAYLOAD (little-endian)
  * A frame with a bad magic, unknown type or oversized length is a protocol
- * error: the reader reports -EPROTO and the connection is dropped (no resync).
+ * error: the reader reports -EPROTO and the connection is dropped.  The one
+ * exception: a host that re-attaches (the previous reader may have died
+ * mid-frame) skips bytes up to the first valid header (chan_sync_skip), once.
  *
  * Conversation:
  *   guest -> HELLO "ocivm-init <version>"      as soon as /dev/hvc0 is open
@@ -82,6 +88,14 @@ size_t chan_reader_feed(struct chan_reader *r, const void *data, size_t n);
  * -EPROTO on a malformed header. */
 int chan_reader_next(struct chan_reader *r, uint8_t *ret_type,
 		     const uint8_t **ret_payload, uint32_t *ret_len);
+
+/* Re-attach resync (a reader that may start inside a frame, e.g. after the
+ * previous host reader died mid-frame): how many leading bytes of p[0..n)
+ * cannot start a frame.  Returns the offset of the first position that holds
+ * a valid header (magic, known type, stream byte 0, len <= CHAN_MAX_PAYLOAD)
+ * or, in its last 7 bytes, a prefix that could still become one; n if none.
+ * Use only until the first good frame: after that a bad header is an error. */
+size_t chan_sync_skip(const uint8_t *p, size_t n);
 
 /* Blocking helpers on an fd: write one whole frame / read one whole frame
  * into buf (cap >= CHAN_MAX_PAYLOAD).  0 or -errno (-EPIPE at EOF). */

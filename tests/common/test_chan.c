@@ -263,6 +263,54 @@ static void test_send_nonblocking(void **state)
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+/* Re-attach resync: the tail of a frame, then whole frames.  The skip stops
+ * at the first valid header; a partial header at the end is kept; garbage
+ * that looks like a header but has a bad type, stream or length is skipped. */
+static void test_sync_skip(void **state)
+{
+	uint8_t b[256];
+	size_t n = 0, tail;
+
+	memcpy(b, "ne 14\n", 6);   /* the end of a STDOUT frame "line 14\n" */
+	n = tail = 6;
+	n += put_frame(b + n, CHAN_STDOUT, "line 15\n", 8);
+	assert_int_equal(chan_sync_skip(b, n), tail);
+	assert_int_equal(chan_sync_skip(b + tail, n - tail), 0);
+
+	/* garbage that starts like a header: bad type, stream, length */
+	uint8_t g[64];
+	size_t m = 0;
+	g[m++] = 'O'; g[m++] = 'V'; g[m++] = 0;                        /* type 0 */
+	g[m++] = 'O'; g[m++] = 'V'; g[m++] = CHAN_TYPE_MAX + 1;        /* unknown type */
+	g[m++] = 'O'; g[m++] = 'V'; g[m++] = CHAN_STDOUT; g[m++] = 7;  /* stream 7 */
+	chan_hdr_encode(g + m, CHAN_STDOUT, CHAN_MAX_PAYLOAD + 1);     /* too long */
+	m += CHAN_HDR_LEN;
+	size_t bad = m;
+	m += put_frame(g + m, CHAN_EXITED, "\0\0\0\0\3\0\0\0", 8);
+	assert_int_equal(chan_sync_skip(g, m), bad);
+
+	/* a header cut by the end of what was read: its prefix is kept */
+	for (size_t k = 1; k < CHAN_HDR_LEN; k++)
+		assert_int_equal(chan_sync_skip(b, tail + k), tail);
+	/* nothing plausible at all */
+	assert_int_equal(chan_sync_skip((const uint8_t *)"xyz", 3), 3);
+	assert_int_equal(chan_sync_skip(b, 0), 0);
+
+	/* after the skip, the reader takes the frame */
+	struct chan_reader *r = malloc(sizeof(*r));
+	const uint8_t *p;
+	uint32_t len;
+	uint8_t type;
+	assert_non_null(r);
+	chan_reader_init(r);
+	size_t s = chan_sync_skip(b, n);
+	assert_int_equal(chan_reader_feed(r, b + s, n - s), n - s);
+	assert_int_equal(chan_reader_next(r, &type, &p, &len), 1);
+	assert_int_equal(type, CHAN_STDOUT);
+	assert_memory_equal(p, "line 15\n", 8);
+	free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -275,6 +323,7 @@ int main(void)
 		cmocka_unit_test(test_send_recv),
 		cmocka_unit_test(test_recv_bad_magic),
 		cmocka_unit_test(test_send_nonblocking),
+		cmocka_unit_test(test_sync_skip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

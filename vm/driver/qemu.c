@@ -1,5 +1,5 @@
 /* The QEMU driver: the same machine ocivm-vmm builds (microvm with ACPI,
- * virtio-mmio, virtio-blk on io_uring, a virtio-console port for the
+ * virtio-mmio, virtio-blk on io_uring, a named virtio-serial port for the
  * ocivm-init channel), as a qemu-system-x86_64 command line, plus QMP for
  * pause / resume / stop. */
 #include "driver.h"
@@ -14,6 +14,9 @@
 
 /* Under TCG the emulated 8250 costs per byte; the kernel messages still go
  * to the console file, init's go over the channel. */
+/* ocivm-init looks for this name in /sys/class/virtio-ports/ * /name. */
+#define VM_QEMU_CHAN_NAME "org.ocivm.chan"
+
 #define QEMU_BASE_CMDLINE "console=ttyS0 panic=-1 reboot=t"
 
 /* QEMU option values double their commas. */
@@ -87,7 +90,12 @@ static void qemu_add_machine(struct strv *a, const struct vm_launch *l, const ch
 	strv_add(a, cmdline);
 }
 
-/* Serial console to a file, the ocivm-init channel, QMP. */
+/* Serial console to a file, the ocivm-init channel, QMP.  The channel is a
+ * named virtio-serial port, not a virtconsole: QEMU drops what a console
+ * port writes while no client is connected, whereas a generic port tells the
+ * guest (host_connected, POLLHUP) and its writes wait — so output written
+ * while the daemon is down waits in the guest (ocivm-init holds it and stops
+ * reading the container's pipes) instead of being lost. */
 static int qemu_add_sockets(struct strv *a, const struct vm_paths *p)
 {
 	_cleanup_free_ char *chan = qemu_escape(p->chan_sock);
@@ -105,7 +113,7 @@ static int qemu_add_sockets(struct strv *a, const struct vm_paths *p)
 	strv_add(a, "-chardev");
 	strv_addf(a, "socket,id=ch0,path=%s,server=on,wait=off", chan);
 	strv_add(a, "-device");
-	strv_add(a, "virtconsole,chardev=ch0");
+	strv_add(a, "virtserialport,chardev=ch0,name=" VM_QEMU_CHAN_NAME);
 	strv_add(a, "-qmp");
 	strv_addf(a, "unix:%s,server=on,wait=off", qmp);
 	return 0;

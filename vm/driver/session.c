@@ -4,6 +4,7 @@
 #include "spawn.h"
 #include "cleanup.h"
 #include "fileio.h"
+#include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +22,50 @@ static uint32_t get_u32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+/* After vm_attach the stream may begin inside a frame (the previous reader
+ * died mid-frame): skip bytes until a valid header starts (chan_sync_skip),
+ * holding back a partial header until it is complete.  1 once resynced (the
+ * header is at in_pos, resync is over: from now on a bad header is fatal),
+ * else what next_frame returns. */
+static int resync_step(struct vm *vm, bool may_read)
+{
+	for (;;) {
+		size_t rem = vm->in_len - vm->in_pos;
+		size_t skip = chan_sync_skip(vm->in + vm->in_pos, rem);
+
+		vm->in_pos += skip;
+		vm->resync_skipped += skip;
+		rem -= skip;
+		if (rem >= CHAN_HDR_LEN) {
+			vm->resync = false;
+			if (vm->resync_skipped) {
+				char line[160];
+				snprintf(line, sizeof(line),
+					 "channel re-attached inside a frame: skipped %zu bytes to the next frame",
+					 vm->resync_skipped);
+				log_warn("%s: %s", vm->paths.run_dir, line);
+				if (vm->cb.on_log)
+					vm->cb.on_log(vm->ctx, line);
+			}
+			return 1;
+		}
+		memmove(vm->in, vm->in + vm->in_pos, rem);   /* keep a partial header */
+		vm->in_pos = 0;
+		vm->in_len = rem;
+		if (!may_read)
+			return 0;
+		ssize_t n = recv(vm->chan, vm->in + rem, sizeof(vm->in) - rem, MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+		if (n == 0)
+			return -EPIPE;
+		vm->in_len += (size_t)n;
+		return -EAGAIN;
+	}
+}
+
 /* 1 with a frame, 0 when the socket is drained (or may_read is false and
  * the buffer is), -EAGAIN after each read from the socket (so the caller can
  * count them), -EPIPE at EOF, -EPROTO. */
@@ -28,6 +73,11 @@ static int next_frame(struct vm *vm, uint8_t *type, const uint8_t **pl, uint32_t
 		      bool may_read)
 {
 	for (;;) {
+		if (vm->resync) {
+			int r = resync_step(vm, may_read);
+			if (r != 1)
+				return r;
+		}
 		int r = chan_reader_next(vm->rd, type, pl, len);
 		if (r != 0)
 			return r;
@@ -310,5 +360,7 @@ int vm_session_open(struct vm *vm, const char *gspec, size_t gspec_len,
 
 int vm_session_reattach(struct vm *vm, struct oerr *err)
 {
+	vm->resync = true;   /* the old reader may have died mid-frame */
+	vm->resync_skipped = 0;
 	return session_connect(vm, vm_now_ms() + 2000, err);
 }

@@ -32,6 +32,8 @@ struct vm {
 	struct chan_reader *rd;
 	uint8_t in[16384];          /* bytes read from chan, not yet fed to rd */
 	size_t in_pos, in_len;
+	bool resync;                /* after vm_attach, until a valid header: skip a frame's tail */
+	size_t resync_skipped;      /* bytes skipped so far */
 	struct vm_callbacks cb;
 	void *ctx;
 	bool done;                  /* on_exit has been called */

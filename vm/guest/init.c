@@ -1,5 +1,6 @@
 /* ocivm-init: PID 1 in the guest.  Boot steps, then the conversation of
- * common/chan.h over /dev/hvc0; see vm/guest/README.md.  Messages for a
+ * common/chan.h over the named virtio port org.ocivm.chan (QEMU) or
+ * /dev/hvc0 (ocivm-vmm); see vm/guest/README.md.  Messages for a
  * person go to the serial console (fd 2, /dev/console); the host learns
  * what matters through ERROR and LOG frames. */
 #include "chan.h"
@@ -8,6 +9,7 @@
 #include "setup.h"
 #include "spawn.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -23,10 +25,14 @@
 
 #define INIT_VERSION "ocivm-init 1"
 #define INIT_CHAN "/dev/hvc0"
+#define INIT_VPORT_NAME "org.ocivm.chan"   /* QEMU's named virtio-serial port */
+#define INIT_VPORT_CLASS "/sys/class/virtio-ports"
+#define INIT_HUP_NAP_MS 100
 #define INIT_HELLO_EVERY_MS 1000
 
 struct init {
 	int chan;
+	int vport;                   /* chan is the named virtio-serial port, not hvc0 */
 	char spec[CHAN_MAX_PAYLOAD + 1];
 	uint32_t spec_len;
 	struct gplan plan;
@@ -82,19 +88,68 @@ static __attribute__((noreturn)) void init_fail(struct init *in, int code, const
 	init_poweroff();
 }
 
-static int init_open_chan(void)
+/* The /dev node of the virtio port named INIT_VPORT_NAME into path: 1 if
+ * there is one. */
+static int init_find_vport(char *path, size_t cap)
+{
+	DIR *d = opendir(INIT_VPORT_CLASS);
+	struct dirent *e;
+	int found = 0;
+
+	if (!d)
+		return 0;
+	while (!found && (e = readdir(d))) {
+		char p[320], name[128];
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), INIT_VPORT_CLASS "/%s/name", e->d_name);
+		int fd = open(p, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ssize_t n = read(fd, name, sizeof(name) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		name[n] = '\0';
+		name[strcspn(name, "\n")] = '\0';
+		if (strcmp(name, INIT_VPORT_NAME) == 0) {
+			snprintf(path, cap, "/dev/%s", e->d_name);
+			found = 1;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/* The channel: the named virtio port (QEMU) if there is one, else /dev/hvc0
+ * (ocivm-vmm's single-port console, raw tty mode).  Waits up to 10 s for
+ * either to appear (the port's name arrives after its device). */
+static int init_open_chan(int *ret_vport)
 {
 	struct timespec ts = { 0, 10 * 1000 * 1000 };
 	struct termios t;
-	int fd = -1;
+	char path[300];
+	int fd = -1, err = ENOENT;
 
 	for (int i = 0; i < 1000 && fd < 0; i++) {
+		if (init_find_vport(path, sizeof(path))) {
+			fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+			if (fd >= 0) {
+				*ret_vport = 1;
+				init_log("channel: %s (virtio port %s)", path, INIT_VPORT_NAME);
+				return fd;
+			}
+			err = errno;
+		}
 		fd = open(INIT_CHAN, O_RDWR | O_NOCTTY | O_CLOEXEC);
-		if (fd < 0)
+		if (fd < 0) {
+			err = errno;
 			nanosleep(&ts, NULL);
+		}
 	}
 	if (fd < 0)
-		return -errno;
+		return -err;
+	*ret_vport = 0;
 	if (tcgetattr(fd, &t) == 0) {
 		cfmakeraw(&t);
 		tcsetattr(fd, TCSANOW, &t);
@@ -114,7 +169,15 @@ static int init_wait_spec(struct init *in)
 		r = chan_send(in->chan, CHAN_HELLO, INIT_VERSION, sizeof(INIT_VERSION) - 1);
 		if (r < 0)
 			return r;
+		p.revents = 0;
 		r = poll(&p, 1, INIT_HELLO_EVERY_MS);
+		if (r > 0 && in->vport && (p.revents & POLLHUP)) {
+			/* no host on the port yet (or any more): wait, then
+			 * HELLO again (its write waits for a host) */
+			struct timespec nap = { 0, INIT_HUP_NAP_MS * 1000 * 1000 };
+			nanosleep(&nap, NULL);
+			r = 0;
+		}
 	} while (r == 0 || (r < 0 && errno == EINTR));
 	r = chan_recv(in->chan, &type, in->spec, sizeof(in->spec) - 1, &in->spec_len);
 	if (r < 0)
@@ -169,14 +232,16 @@ int main(void)
 		init_fail(&in, 255, eb);
 	r = gsetup_modules("/modules/load", init_note, &in);
 	init_log("%d modules loaded", r);
-	if ((in.chan = init_open_chan()) < 0)
-		init_fail(&in, 255, "no " INIT_CHAN " (is virtio_console loaded and a console port attached?)");
+	if ((in.chan = init_open_chan(&in.vport)) < 0)
+		init_fail(&in, 255, "no " INIT_CHAN " nor virtio port " INIT_VPORT_NAME
+			  " (is virtio_console loaded and a port attached?)");
 	if ((r = init_wait_spec(&in)) < 0)
 		init_fail(&in, 255, "no SPEC from the host");
 	init_log("SPEC received (%u bytes)", (unsigned)in.spec_len);
 	init_prepare(&in);
 	if (sfd < 0 || relay_init(&in.relay, in.chan, sfd, init_spawn, &in, in.plan.terminal) < 0)
 		init_fail(&in, 255, "relay setup failed");
+	in.relay.vport = in.vport;
 	relay_queue(&in.relay, CHAN_READY, NULL, 0);
 	init_log("READY");
 	r = relay_run(&in.relay);

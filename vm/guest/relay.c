@@ -217,6 +217,10 @@ static int relay_read_chan(struct relay *r)
 
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	if (n == 0 && r->vport) {   /* no host connected (and nothing buffered) */
+		r->host_gone = 1;
+		return 0;
+	}
 	if (n == 0) {
 		r->chan_eof = 1;
 		r->outq_len = r->outq_off = 0;
@@ -327,11 +331,26 @@ static void relay_reap(struct relay *r)
 
 enum { P_CHAN, P_SIG, P_IN, P_OUT, P_ERR, P_N };
 
+/* vport with no host: is it back (writable, no POLLHUP)? */
+static void relay_check_host(struct relay *r)
+{
+	struct pollfd p = { r->chan_fd, POLLOUT, 0 };
+
+	if (poll(&p, 1, 0) == 1 && (p.revents & POLLOUT) && !(p.revents & POLLHUP))
+		r->host_gone = 0;
+}
+
 static int relay_poll(struct relay *r, struct pollfd *pf)
 {
-	int want_out = relay_outq_pending(r) < RELAY_OUTQ_HIGH;
+	/* With no host on a vport (QEMU: the daemon is down), the queue waits
+	 * and the process's pipes are not read, so the process blocks on a
+	 * full pipe instead of losing output; the channel is left out of the
+	 * poll (it would report POLLHUP at once) and looked at every
+	 * RELAY_HUP_POLL_MS. */
+	int gone = r->host_gone && !r->chan_eof;
+	int want_out = !gone && relay_outq_pending(r) < RELAY_OUTQ_HIGH;
 
-	pf[P_CHAN] = (struct pollfd){ r->chan_eof ? -1 : r->chan_fd,
+	pf[P_CHAN] = (struct pollfd){ r->chan_eof || gone ? -1 : r->chan_fd,
 		(short)((r->inq_len < RELAY_INQ_MAX ? POLLIN : 0) | (relay_outq_pending(r) ? POLLOUT : 0)), 0 };
 	pf[P_SIG] = (struct pollfd){ r->sig_fd, POLLIN, 0 };
 	pf[P_IN] = (struct pollfd){ r->in_fd, (short)(r->inq_len || r->stdin_eof ? POLLOUT : 0), 0 };
@@ -340,9 +359,11 @@ static int relay_poll(struct relay *r, struct pollfd *pf)
 	/* After the exit, late output gets RELAY_DRAIN_MS of silence at most
 	 * (a background grandchild may hold the pipes open forever). */
 	int draining = r->exited && want_out && (r->out_fd >= 0 || r->err_fd >= 0);
-	int n = poll(pf, P_N, draining ? RELAY_DRAIN_MS : -1);
+	int n = poll(pf, P_N, gone ? RELAY_HUP_POLL_MS : draining ? RELAY_DRAIN_MS : -1);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
+	if (gone)
+		relay_check_host(r);
 	if (n == 0 && draining) {
 		relay_close(&r->out_fd);
 		relay_close(&r->err_fd);
@@ -356,6 +377,10 @@ static int relay_step(struct relay *r)
 	int e = relay_poll(r, pf);
 	const short in = POLLIN | POLLHUP | POLLERR;
 
+	if (e == 0 && r->vport && (pf[P_CHAN].revents & POLLHUP)) {
+		r->host_gone = 1;   /* never fatal on a vport: the host comes back */
+		pf[P_CHAN].revents = 0;
+	}
 	if (e == 0 && (pf[P_SIG].revents & POLLIN))
 		relay_reap(r);
 	if (e == 0 && (pf[P_OUT].revents & in))

@@ -20,6 +20,7 @@
 #define RELAY_OUTQ_HIGH (256u * 1024)   /* stop reading the process above this */
 #define RELAY_INQ_MAX (1024u * 1024)    /* stop reading the channel above this */
 #define RELAY_DRAIN_MS 200              /* after exit, wait this long for late output */
+#define RELAY_HUP_POLL_MS 100           /* vport: how often to look whether the host is back */
 
 /* START handler: start the process; on failure fill code and reason. */
 typedef int (*relay_spawn_fn)(void *ctx, struct gspawn_result *ret, int *ret_code,
@@ -37,6 +38,10 @@ struct relay {
 	uint8_t *inq; size_t inq_len, inq_cap;
 	int stdin_eof;               /* host sent STDIN_EOF */
 	int chan_eof;                /* host side closed */
+	int vport;                   /* chan is a virtio-serial port (set after relay_init):
+				      * POLLHUP / read 0 = no host connected for now, not EOF */
+	int host_gone;               /* vport and no host: hold the queue, stop reading the
+				      * process, look again every RELAY_HUP_POLL_MS */
 	int in_fd, out_fd, err_fd;   /* -1 when closed */
 	pid_t pid;                   /* 0 before START */
 	int exited, status;          /* wait status once exited */

@@ -116,21 +116,51 @@ static void case_signal(struct tally *t, struct e2e_env *e, enum vm_driver d, co
 	report(t, ok, name, "signal", detail);
 }
 
+/* Lines "n0".."n{count-1}" in out, in order, none missing: -1; else the
+ * first missing number. */
+static int first_gap(const char *out, int count)
+{
+	const char *p = out;
+	char want[16];
+
+	for (int i = 0; i < count; i++) {
+		snprintf(want, sizeof(want), "n%d\n", i);
+		const char *q = strstr(p, want);
+		if (!q || (q != out && q[-1] != '\n'))
+			return i;
+		p = q + strlen(want);
+	}
+	return -1;
+}
+
+#define REATTACH_LINES 40
+#define REATTACH_DOWN_MS 1500
+
 /* The daemon restarts: the handle is dropped, the VM runs on, vm_attach
- * finds it through run_dir/vm.json and the conversation continues. */
+ * finds it through run_dir/vm.json and the conversation continues.  The
+ * container prints a numbered line every 100 ms throughout, and the channel
+ * stays unconnected for REATTACH_DOWN_MS: no number may be missing (QEMU's
+ * virtconsole dropped what the guest wrote meanwhile; the named
+ * virtio-serial port makes the guest wait). */
 static void case_reattach(struct tally *t, struct e2e_env *e, enum vm_driver d, const char *name)
 {
 	struct e2e_run run;
 	struct oerr err = { 0 };
-	char detail[512];
-	int status = 0;
-	bool ok = boot(e, d, "echo ready; read x; echo got $x; exit 7", &run, detail, sizeof(detail));
+	char detail[512], script[200];
+	int status = 0, gap = -2;
+
+	snprintf(script, sizeof(script),
+		 "i=0; while [ $i -lt %d ]; do echo n$i; i=$((i+1)); sleep 0.1; done; "
+		 "read x; echo got $x; exit 7", REATTACH_LINES);
+	bool ok = boot(e, d, script, &run, detail, sizeof(detail));
 
 	if (ok) {
-		int r = e2e_pump(&run, "ready\n", 30000);
+		int r = e2e_pump(&run, "n3\n", 30000);
 		pid_t pid = vm_pid(run.vm);
 		vm_free(run.vm);
 		run.vm = NULL;
+		nanosleep(&(struct timespec){ REATTACH_DOWN_MS / 1000, (REATTACH_DOWN_MS % 1000) * 1000000L },
+			  NULL);
 		if (r == 0)
 			r = vm_attach(e->run_dir, e2e_callbacks(), &run, &run.vm, &status, &err);
 		if (r == 0 && vm_pid(run.vm) != pid)
@@ -138,9 +168,13 @@ static void case_reattach(struct tally *t, struct e2e_env *e, enum vm_driver d, 
 		if (r == 0)
 			r = vm_write_stdin(run.vm, "abc\n", 4, &err);
 		if (r == 0)
-			r = e2e_pump(&run, NULL, 30000);
-		ok = r == 0 && strstr(run.out, "got abc\n") && run.status == 7;
-		snprintf(detail, sizeof(detail), "vm_free + vm_attach, stdin after: %s, status %d%s%.300s",
+			r = e2e_pump(&run, NULL, 60000);
+		gap = first_gap(run.out, REATTACH_LINES);
+		ok = r == 0 && strstr(run.out, "got abc\n") && run.status == 7 && gap < 0;
+		snprintf(detail, sizeof(detail),
+			 "vm_free, %d ms down, vm_attach; lines n0..n%d: %s%.*d; stdin after: %s, status %d%s%.300s",
+			 REATTACH_DOWN_MS, REATTACH_LINES - 1, gap < 0 ? "no gap" : "first missing n",
+			 gap < 0 ? 0 : 1, gap < 0 ? 0 : gap,
 			 strstr(run.out, "got abc\n") ? "echoed" : "lost", run.status,
 			 err.msg[0] ? "; " : "", err.msg);
 		if (!run.vm)   /* attach failed: the VM still runs, stop it */

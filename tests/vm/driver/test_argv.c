@@ -81,6 +81,12 @@ static void test_qemu_machine(void **state)
 	assert_string_equal(arg_after(&a, "-chardev", 1),
 			    "socket,id=ch0,path=/run/ocivmfs/c1/chan.sock,server=on,wait=off");
 	assert_string_equal(arg_after(&a, "-chardev", 0), "file,id=con0,path=/run/ocivmfs/c1/console");
+	/* the channel: a named virtio-serial port (QEMU drops what a
+	 * virtconsole writes while no client is connected) */
+	assert_true(find_arg(&a, "virtio-serial-device") > 0);
+	assert_true(find_arg(&a, "virtserialport,chardev=ch0,name=org.ocivm.chan") > 0);
+	for (size_t i = 0; i < a.n; i++)
+		assert_null(strstr(a.v[i], "virtconsole"));
 	assert_string_equal(arg_after(&a, "-qmp", 0),
 			    "unix:/run/ocivmfs/c1/control.sock,server=on,wait=off");
 	/* hypervisor parameters come last, in order */

@@ -11,6 +11,8 @@ int file_write_atomic(const char *path, const void *data, size_t len, mode_t mod
 /* Read a whole file (at most max bytes, else -EFBIG) into a NUL-terminated
  * malloc'd buffer. */
 int file_read_all(const char *path, size_t max, char **ret_data, size_t *ret_len);
+/* mkdir -p: create path and its missing parents (existing ones are fine). */
+int mkdir_p(const char *path, mode_t mode);
 /* write()/read() the whole buffer, retrying on EINTR and short counts. */
 int fd_write_all(int fd, const void *buf, size_t len);
 int fd_read_exact(int fd, void *buf, size_t len);

@@ -2,6 +2,7 @@
  * mounts, default device nodes, masked and read-only paths, sysctl,
  * hostname and domainname. */
 #include "setup.h"
+#include "fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,21 +17,6 @@
 
 #define MS_PROPAGATION (MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE)
 
-static int gc_fail(char *eb, size_t cap, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int gc_fail(char *eb, size_t cap, int err, const char *fmt, ...)
-{
-	va_list ap;
-	size_t n;
-
-	va_start(ap, fmt);
-	vsnprintf(eb, cap, fmt, ap);
-	va_end(ap);
-	n = strlen(eb);
-	snprintf(eb + n, cap - n, ": %s", strerror(err));
-	return -err;
-}
-
 /* Create dest (a directory, or an empty file when is_file) inside root
  * and return its resolved path. */
 static int gc_target(const char *root, const char *dest, int is_file, char *out, size_t cap)
@@ -43,7 +29,7 @@ static int gc_target(const char *root, const char *dest, int is_file, char *out,
 	if (is_file) {
 		char *slash = strrchr(path, '/');
 		*slash = '\0';
-		r = gsetup_mkdir_p(path, 0755);
+		r = mkdir_p(path, 0755);
 		*slash = '/';
 		int fd = r < 0 ? -1 : open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 		if (fd < 0 && r == 0 && errno != EISDIR)
@@ -51,7 +37,7 @@ static int gc_target(const char *root, const char *dest, int is_file, char *out,
 		if (fd >= 0)
 			close(fd);
 	} else {
-		r = gsetup_mkdir_p(path, 0755);
+		r = mkdir_p(path, 0755);
 	}
 	if (r < 0)
 		return r;
@@ -73,14 +59,14 @@ static int gc_bind(const char *root, const struct gplan_mount *m, const struct g
 		return 0;
 	}
 	if ((r = gc_target(root, m->dest, !S_ISDIR(st.st_mode), dst, sizeof(dst))) < 0)
-		return gc_fail(eb, cap, -r, "mount %s", m->dest);
+		return gsetup_fail(eb, cap, -r, "mount %s", m->dest);
 	if (mount(src, dst, NULL, MS_BIND | (o->recursive ? MS_REC : 0), NULL) < 0)
-		return gc_fail(eb, cap, errno, "bind %s on %s", m->source, m->dest);
+		return gsetup_fail(eb, cap, errno, "bind %s on %s", m->source, m->dest);
 	unsigned long fl = o->flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
 	if (fl && mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | fl, NULL) < 0)
-		return gc_fail(eb, cap, errno, "remount %s", m->dest);
+		return gsetup_fail(eb, cap, errno, "remount %s", m->dest);
 	if (o->propagation && mount(NULL, dst, NULL, o->propagation, NULL) < 0)
-		return gc_fail(eb, cap, errno, "propagation of %s", m->dest);
+		return gsetup_fail(eb, cap, errno, "propagation of %s", m->dest);
 	return 0;
 }
 
@@ -93,17 +79,17 @@ static int gc_mount(const char *root, const struct gplan_mount *m,
 	int r;
 
 	if (gtab_mntopts(m->opts, &o) < 0)
-		return gc_fail(eb, cap, EINVAL, "mount %s: options", m->dest);
+		return gsetup_fail(eb, cap, EINVAL, "mount %s: options", m->dest);
 	if (o.bind || strcmp(type, "bind") == 0)
 		return gc_bind(root, m, &o, note, ctx, eb, cap);
 	if (strcmp(type, "cgroup") == 0)
 		type = "cgroup2";   /* the guest kernel has no v1 hierarchy in use */
 	if ((r = gc_target(root, m->dest, 0, dst, sizeof(dst))) < 0)
-		return gc_fail(eb, cap, -r, "mount %s", m->dest);
+		return gsetup_fail(eb, cap, -r, "mount %s", m->dest);
 	if (mount(m->source, dst, type, o.flags, o.data[0] ? o.data : NULL) < 0)
-		return gc_fail(eb, cap, errno, "mount %s (%s, %s)", m->dest, type, m->opts);
+		return gsetup_fail(eb, cap, errno, "mount %s (%s, %s)", m->dest, type, m->opts);
 	if (o.propagation && mount(NULL, dst, NULL, o.propagation, NULL) < 0)
-		return gc_fail(eb, cap, errno, "propagation of %s", m->dest);
+		return gsetup_fail(eb, cap, errno, "propagation of %s", m->dest);
 	return 0;
 }
 
@@ -145,9 +131,9 @@ static int gc_masked(const char *root, const char *path, char *eb, size_t cap)
 		return 0;   /* absent: nothing to hide */
 	if (S_ISDIR(st.st_mode)) {
 		if (mount("tmpfs", dst, "tmpfs", MS_RDONLY, "size=0") < 0)
-			return gc_fail(eb, cap, errno, "masking %s", path);
+			return gsetup_fail(eb, cap, errno, "masking %s", path);
 	} else if (mount("/dev/null", dst, NULL, MS_BIND, NULL) < 0) {
-		return gc_fail(eb, cap, errno, "masking %s", path);
+		return gsetup_fail(eb, cap, errno, "masking %s", path);
 	}
 	return 0;
 }
@@ -160,7 +146,7 @@ static int gc_readonly(const char *root, const char *path, char *eb, size_t cap)
 		return 0;
 	if (mount(dst, dst, NULL, MS_BIND | MS_REC, NULL) < 0 ||
 	    mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, NULL) < 0)
-		return gc_fail(eb, cap, errno, "read-only %s", path);
+		return gsetup_fail(eb, cap, errno, "read-only %s", path);
 	return 0;
 }
 
@@ -179,7 +165,7 @@ static int gc_sysctl(const struct gplan_sysctl *s, char *eb, size_t cap)
 		int e = errno;
 		if (fd >= 0)
 			close(fd);
-		return gc_fail(eb, cap, e, "sysctl %s", s->key);
+		return gsetup_fail(eb, cap, e, "sysctl %s", s->key);
 	}
 	close(fd);
 	return 0;
@@ -201,8 +187,8 @@ int gsetup_config(const struct gplan *p, const char *root, gsetup_note_fn note, 
 	for (int i = 0; i < p->n_sysctls && r == 0; i++)
 		r = gc_sysctl(&p->sysctls[i], eb, cap);
 	if (r == 0 && p->hostname && sethostname(p->hostname, strlen(p->hostname)) < 0)
-		r = gc_fail(eb, cap, errno, "hostname %s", p->hostname);
+		r = gsetup_fail(eb, cap, errno, "hostname %s", p->hostname);
 	if (r == 0 && p->domainname && setdomainname(p->domainname, strlen(p->domainname)) < 0)
-		r = gc_fail(eb, cap, errno, "domainname %s", p->domainname);
+		r = gsetup_fail(eb, cap, errno, "domainname %s", p->domainname);
 	return r;
 }

@@ -1,5 +1,6 @@
 /* See setup.h. */
 #include "setup.h"
+#include "fileio.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -15,9 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int gs_fail(char *eb, size_t cap, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int gs_fail(char *eb, size_t cap, int err, const char *fmt, ...)
+int gsetup_fail(char *eb, size_t cap, int err, const char *fmt, ...)
 {
 	va_list ap;
 	size_t n;
@@ -29,25 +28,6 @@ static int gs_fail(char *eb, size_t cap, int err, const char *fmt, ...)
 	if (err)
 		snprintf(eb + n, cap - n, ": %s", strerror(err));
 	return err ? -err : -EINVAL;
-}
-
-int gsetup_mkdir_p(const char *path, mode_t mode)
-{
-	char buf[PATH_MAX];
-
-	if ((size_t)snprintf(buf, sizeof(buf), "%s", path) >= sizeof(buf))
-		return -ENAMETOOLONG;
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
 }
 
 int gsetup_in_root(const char *root, const char *path, char *out, size_t cap)
@@ -78,9 +58,9 @@ int gsetup_early(char *eb, size_t cap)
 	};
 	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
 		if (mkdir(m[i].dst, 0755) < 0 && errno != EEXIST)
-			return gs_fail(eb, cap, errno, "mkdir %s", m[i].dst);
+			return gsetup_fail(eb, cap, errno, "mkdir %s", m[i].dst);
 		if (mount(m[i].src, m[i].dst, m[i].type, m[i].fl, m[i].data) < 0 && errno != EBUSY)
-			return gs_fail(eb, cap, errno, "mount %s on %s", m[i].type, m[i].dst);
+			return gsetup_fail(eb, cap, errno, "mount %s on %s", m[i].type, m[i].dst);
 	}
 	return 0;
 }
@@ -175,11 +155,11 @@ static int gs_mount_disk(const char *serial, const char *fstype, const char *dst
 	char dev[64];
 
 	if (gsetup_find_disk(serial, 5000, dev, sizeof(dev)) < 0)
-		return gs_fail(eb, cap, ENODEV, "no virtio disk with serial %s", serial);
-	if (gsetup_mkdir_p(dst, 0755) < 0)
-		return gs_fail(eb, cap, errno, "mkdir %s", dst);
+		return gsetup_fail(eb, cap, ENODEV, "no virtio disk with serial %s", serial);
+	if (mkdir_p(dst, 0755) < 0)
+		return gsetup_fail(eb, cap, errno, "mkdir %s", dst);
 	if (mount(dev, dst, fstype, MS_RDONLY, NULL) < 0)
-		return gs_fail(eb, cap, errno, "mount %s (%s, serial %s) on %s", dev, fstype, serial, dst);
+		return gsetup_fail(eb, cap, errno, "mount %s (%s, serial %s) on %s", dev, fstype, serial, dst);
 	return 0;
 }
 
@@ -193,21 +173,21 @@ int gsetup_rootfs(const struct gplan *p, char *eb, size_t cap)
 	if (p->image_serial &&
 	    (r = gs_mount_disk(p->image_serial, p->image_fstype, "/mnt/image", eb, cap)) < 0)
 		return r;
-	gsetup_mkdir_p(GSETUP_ROOT, 0755);
+	mkdir_p(GSETUP_ROOT, 0755);
 	if (p->rootfs_ro && !p->image_serial) {
 		if (mount("/mnt/lower", GSETUP_ROOT, NULL, MS_BIND, NULL) < 0)
-			return gs_fail(eb, cap, errno, "bind rootfs on %s", GSETUP_ROOT);
+			return gsetup_fail(eb, cap, errno, "bind rootfs on %s", GSETUP_ROOT);
 		return 0;
 	}
 	snprintf(opts, sizeof(opts), "lowerdir=/mnt/lower%s", p->image_serial ? ":/mnt/image" : "");
 	if (!p->rootfs_ro) {
-		if (gsetup_mkdir_p("/mnt/rw", 0755) < 0 ||
+		if (mkdir_p("/mnt/rw", 0755) < 0 ||
 		    mount("tmpfs", "/mnt/rw", "tmpfs", 0, "mode=0755") < 0 ||
-		    gsetup_mkdir_p("/mnt/rw/upper", 0755) < 0 || gsetup_mkdir_p("/mnt/rw/work", 0755) < 0)
-			return gs_fail(eb, cap, errno, "tmpfs for the overlay upper layer");
+		    mkdir_p("/mnt/rw/upper", 0755) < 0 || mkdir_p("/mnt/rw/work", 0755) < 0)
+			return gsetup_fail(eb, cap, errno, "tmpfs for the overlay upper layer");
 		strncat(opts, ",upperdir=/mnt/rw/upper,workdir=/mnt/rw/work", sizeof(opts) - strlen(opts) - 1);
 	}
 	if (mount("overlay", GSETUP_ROOT, "overlay", p->rootfs_ro ? MS_RDONLY : 0, opts) < 0)
-		return gs_fail(eb, cap, errno, "overlay on %s (%s)", GSETUP_ROOT, opts);
+		return gsetup_fail(eb, cap, errno, "overlay on %s (%s)", GSETUP_ROOT, opts);
 	return 0;
 }

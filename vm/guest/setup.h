@@ -27,7 +27,10 @@ int gsetup_config(const struct gplan *p, const char *root, gsetup_note_fn note, 
 		  char *eb, size_t cap);
 
 /* Helpers with no privilege needed (unit-tested). */
-int gsetup_mkdir_p(const char *path, mode_t mode);
+/* Format "what: strerror(err)" into eb (just "what" when err is 0) and
+ * return -err (-EINVAL when err is 0). */
+int gsetup_fail(char *eb, size_t cap, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* root + path, refusing results that resolve outside root (symlinks). The
  * path must already exist. */
 int gsetup_in_root(const char *root, const char *path, char *out, size_t cap);

@@ -16,6 +16,7 @@
 
 #include "gspec.h"
 #include "vm/guest/plan.h"
+#include "fileio.h"
 #include "vm/guest/setup.h"
 #include "vm/guest/spawn.h"
 
@@ -184,7 +185,7 @@ static void test_resolve_and_root(void **state)
 
 	assert_non_null(root);
 	snprintf(path, sizeof(path), "%s/opt/bin", root);
-	assert_int_equal(gsetup_mkdir_p(path, 0755), 0);
+	assert_int_equal(mkdir_p(path, 0755), 0);
 	snprintf(path, sizeof(path), "%s/opt/bin/tool", root);
 	FILE *f = fopen(path, "w");
 	assert_non_null(f);

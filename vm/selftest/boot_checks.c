@@ -1,22 +1,9 @@
 /* Entry state, hvm_start_info or boot_params, command line, e820 map,
  * initrd, CPUID. */
 #include "st_internal.h"
+#include "vm/vmm/pvh.h"
 
-#define HVM_START_MAGIC 0x336ec578u
 #define IMAGE_BASE 0x1000000ul
-
-struct hvm_start_info {
-	uint32_t magic, version, flags, nr_modules;
-	uint64_t modlist_paddr, cmdline_paddr, rsdp_paddr, memmap_paddr;
-	uint32_t memmap_entries, reserved;
-};
-struct hvm_modlist_entry {
-	uint64_t paddr, size, cmdline_paddr, reserved;
-};
-struct hvm_memmap_entry {
-	uint64_t addr, size;
-	uint32_t type, reserved;
-};
 
 /* What either boot protocol handed over, in one shape. */
 struct boot {

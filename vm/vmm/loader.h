@@ -9,6 +9,7 @@
 
 #include "err.h"
 #include "vm/virtio/virtio.h"
+#include "vm/vmm/pvh.h"
 
 enum boot_mode { BOOT_PVH, BOOT_LINUX64 };
 
@@ -74,19 +75,5 @@ int zero_page_write(const struct gmem *m, const struct kernel_image *k,
 /* Identity page tables for the first 4 GiB and the boot GDT. */
 int boot_write_tables(const struct gmem *m, struct oerr *err);
 
-/* PVH start info layout (xen/include/public/arch-x86/hvm/start_info.h). */
-#define HVM_START_MAGIC 0x336ec578u
-struct hvm_start_info {
-	uint32_t magic, version, flags, nr_modules;
-	uint64_t modlist_paddr, cmdline_paddr, rsdp_paddr, memmap_paddr;
-	uint32_t memmap_entries, reserved;
-};
-struct hvm_modlist_entry {
-	uint64_t paddr, size, cmdline_paddr, reserved;
-};
-struct hvm_memmap_entry {
-	uint64_t addr, size;
-	uint32_t type, reserved;
-};
 
 #endif

@@ -120,3 +120,37 @@ int mkdir_p(const char *path, mode_t mode)
 		return -errno;
 	return 0;
 }
+
+/* dir/rel/name into a malloc'd string when that file is readable. */
+static char *share_try(const char *dir, const char *rel, const char *name)
+{
+	char *p = NULL;
+
+	if (asprintf(&p, "%s/%s/%s", dir, rel, name) < 0)
+		return NULL;
+	if (access(p, R_OK) == 0)
+		return p;
+	free(p);
+	return NULL;
+}
+
+char *share_file(const char *exe, const char *name, const char *fallback_dir)
+{
+	char self[PATH_MAX], *p = NULL;
+
+	if (!exe) {
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		self[n > 0 ? n : 0] = '\0';
+		exe = self;
+	} else {
+		snprintf(self, sizeof(self), "%s", exe);
+	}
+	char *slash = strrchr(self, '/');
+	if (slash && slash != self) {
+		*slash = '\0';   /* self is now the program's directory */
+		if ((p = share_try(self, "../guest", name)) ||
+		    (p = share_try(self, "../share/ocivmfs", name)))
+			return p;
+	}
+	return asprintf(&p, "%s/%s", fallback_dir, name) < 0 ? NULL : p;
+}

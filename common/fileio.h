@@ -17,4 +17,12 @@ int mkdir_p(const char *path, mode_t mode);
 int fd_write_all(int fd, const void *buf, size_t len);
 int fd_read_exact(int fd, void *buf, size_t len);
 
+/* A file shipped with ocivmfs (kernel, initrd, ocivm-init), found beside the
+ * running program so that a copied or DESTDIR-installed prefix works:
+ * EXE_DIR/../guest/NAME (a build tree: $(BUILD)/bin + $(BUILD)/guest), else
+ * EXE_DIR/../share/ocivmfs/NAME (an installed prefix, wherever it now is),
+ * else FALLBACK_DIR/NAME (the share dir compiled in) even when absent.  exe
+ * NULL means /proc/self/exe.  A malloc'd path, or NULL when out of memory. */
+char *share_file(const char *exe, const char *name, const char *fallback_dir);
+
 #endif

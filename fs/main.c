@@ -4,9 +4,11 @@
  *           [--hypervisor auto|ocivm-vmm|qemu] [--max-output MIB] [--foreground]
  *           [--allow-other] [--debug] MOUNT
  *
- * Kernel and initrd default to OCIVMFS_SHARE/{vmlinuz,initrd.img} (the
- * installed copies); a binary run from a build tree ($(BUILD)/bin) uses
- * $(BUILD)/guest/{vmlinuz,initrd.img} when those exist. */
+ * Kernel and initrd default to ../share/ocivmfs/{vmlinuz,initrd.img} beside
+ * the running binary (an installed prefix, found at run time so that
+ * `make install PREFIX=... DESTDIR=...` needs no rebuild), or, for a binary
+ * run from a build tree ($(BUILD)/bin), $(BUILD)/guest/{vmlinuz,initrd.img};
+ * else the share dir compiled in (OCIVMFS_SHARE). */
 #include "fsd.h"
 
 #include <errno.h>
@@ -23,6 +25,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fileio.h"
 
 #ifndef OCIVMFS_SHARE
 #define OCIVMFS_SHARE "/usr/local/share/ocivmfs"
@@ -101,38 +104,30 @@ static int parse_args(int argc, char **argv, struct args *a)
 	return 0;
 }
 
-/* $(BUILD)/guest/NAME next to $(BUILD)/bin/ocivmfs, else the share dir. */
+/* $(BUILD)/guest/NAME beside $(BUILD)/bin/ocivmfs, PREFIX/share/ocivmfs/NAME
+ * beside PREFIX/bin/ocivmfs (wherever the prefix was installed), else the
+ * share dir compiled in (common/fileio.h). */
 static char *guest_file(const char *name)
 {
-	char exe[PATH_MAX], *p = NULL;
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-	if (n > 0) {
-		exe[n] = '\0';
-		char *slash = strrchr(exe, '/');
-		if (slash && slash - exe >= 4 && strncmp(slash - 4, "/bin", 4) == 0) {
-			*(slash - 4) = '\0';
-			if (asprintf(&p, "%s/guest/%s", exe, name) > 0 && access(p, R_OK) == 0)
-				return p;
-			free(p);
-		}
-	}
-	return asprintf(&p, "%s/%s", OCIVMFS_SHARE, name) > 0 ? p : NULL;
+	return share_file(NULL, name, OCIVMFS_SHARE);
 }
 
-static int mkdir_p(const char *path)
+/* The state or cache dir: missing parents 0755 (common mkdir_p), the dir
+ * itself 0700. */
+static int mkdir_private(const char *path)
 {
-	char buf[PATH_MAX];
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *s = buf + 1; *s; s++) {
-		if (*s == '/') {
-			*s = '\0';
-			if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-				return -errno;
-			*s = '/';
-		}
+	_cleanup_free_ char *parent = strdup(path);
+	char *slash = parent ? strrchr(parent, '/') : NULL;
+
+	if (!parent)
+		return -ENOMEM;
+	if (slash && slash != parent) {
+		*slash = '\0';
+		int r = mkdir_p(parent, 0755);
+		if (r < 0)
+			return r;
 	}
-	return mkdir(buf, 0700) < 0 && errno != EEXIST ? -errno : 0;
+	return mkdir(path, 0700) < 0 && errno != EEXIST ? -errno : 0;
 }
 
 static char *default_state_dir(void)
@@ -265,7 +260,7 @@ static void clear_dead_mount(const char *mnt)
 
 static int setup(struct fsd *fs, struct args *a, struct ops_options *oo, struct oerr *err)
 {
-	int r = mkdir_p(a->state_dir);
+	int r = mkdir_private(a->state_dir);
 	char *abs;
 
 	if (r < 0)

@@ -96,6 +96,40 @@ static void test_read_exact_eof(void **state)
 	close(p[0]);
 }
 
+static void touch(const char *dir, const char *rel)
+{
+	char p[256];
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	assert_int_equal(mkdir_p(p, 0755), 0);   /* the parents, then the file */
+	rmdir(p);
+	int fd = open(p, O_CREAT | O_WRONLY, 0644);
+	assert_true(fd >= 0);
+	close(fd);
+}
+
+/* An installed prefix is found beside the program wherever it was copied
+ * (make install DESTDIR=... PREFIX=...): not only at the path compiled in. */
+static void test_share_file_prefix(void **state)
+{
+	char exe[256], want[256];
+	snprintf(exe, sizeof(exe), "%s/opt/o/bin/ocivmfs", tmpdir);
+	touch(tmpdir, "opt/o/bin/ocivmfs");   /* bin/.. must resolve */
+	touch(tmpdir, "opt/o/share/ocivmfs/vmlinuz");
+	snprintf(want, sizeof(want), "%s/opt/o/bin/../share/ocivmfs/vmlinuz", tmpdir);
+	_cleanup_free_ char *f = share_file(exe, "vmlinuz", "/nonexistent/share");
+	assert_string_equal(f, want);
+	/* a build tree ($(BUILD)/bin + $(BUILD)/guest) wins over the share dir */
+	touch(tmpdir, "opt/o/guest/vmlinuz");
+	snprintf(want, sizeof(want), "%s/opt/o/bin/../guest/vmlinuz", tmpdir);
+	_cleanup_free_ char *g = share_file(exe, "vmlinuz", "/nonexistent/share");
+	assert_string_equal(g, want);
+	/* nothing beside the program: the compiled-in dir, even if absent */
+	_cleanup_free_ char *h = share_file(exe, "initrd.img", "/nonexistent/share");
+	assert_string_equal(h, "/nonexistent/share/initrd.img");
+	_cleanup_free_ char *i = share_file("ocivmfs", "vmlinuz", "/x");
+	assert_string_equal(i, "/x/vmlinuz");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -103,6 +137,7 @@ int main(void)
 		cmocka_unit_test(test_atomic_roundtrip),
 		cmocka_unit_test(test_atomic_failure_leaves_old),
 		cmocka_unit_test(test_read_exact_eof),
+		cmocka_unit_test(test_share_file_prefix),
 	};
 	return cmocka_run_group_tests_name("common", tests, setup, teardown);
 }

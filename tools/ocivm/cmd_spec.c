@@ -43,27 +43,15 @@ static const char spec_template[] =
 static bool spec_kernel(const struct ocivm_args *a, char *buf, size_t n)
 {
 	const char *k = a->kernel ? a->kernel : getenv("OCIVM_KERNEL");
-	char self[PATH_MAX], cand[PATH_MAX + 32];
-	ssize_t len;
 
 	if (k && *k) {
 		snprintf(buf, n, "%s", k);
 		return true;
 	}
-	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (len > 0) {
-		self[len] = '\0';
-		char *slash = strrchr(self, '/');
-		if (slash) {
-			*slash = '\0';
-			snprintf(cand, sizeof(cand), "%s/../guest/vmlinuz", self);
-			if (realpath(cand, self) && access(self, R_OK) == 0) {
-				snprintf(buf, n, "%s", self);
-				return true;
-			}
-		}
-	}
-	snprintf(buf, n, "%s/vmlinuz", OCIVM_SHARE);
+	_cleanup_free_ char *f = share_file(NULL, "vmlinuz", OCIVM_SHARE);
+	if (!f)
+		return false;
+	snprintf(buf, n, "%s", f);
 	return access(buf, R_OK) == 0;
 }
 

@@ -149,16 +149,16 @@ static int acquire_locked(const char *cache_dir, const char *rootfs, const char 
 }
 
 /* The key an owner holds, or -ENOENT. */
-static int owner_key(const char *cache_dir, const char *owner, char key[33])
+static int owner_key(const char *cache_dir, const char *owner, char key[VM_IMAGE_KEY_LEN + 1])
 {
 	char link[PATH_MAX];
 	snprintf(link, sizeof(link), "%s/owners/%s", cache_dir, owner);
-	ssize_t n = readlink(link, key, 33);
+	ssize_t n = readlink(link, key, VM_IMAGE_KEY_LEN + 1);
 	if (n < 0)
 		return -errno;
-	if (n != 32)
-		return -EINVAL;
-	key[32] = '\0';
+	if (n != VM_IMAGE_KEY_LEN)
+		return -EINVAL;   /* an older key format: the owner re-acquires */
+	key[VM_IMAGE_KEY_LEN] = '\0';
 	return 0;
 }
 
@@ -166,7 +166,7 @@ int vm_image_acquire(const char *cache_dir, const char *rootfs_dir, const char *
 		     char **ret_path, struct oerr *err)
 {
 	struct vm_tree_sum sum;
-	char img[PATH_MAX], held[33];
+	char img[PATH_MAX], held[VM_IMAGE_KEY_LEN + 1];
 	int r = owner_valid(owner, err);
 
 	if (r < 0)
@@ -193,7 +193,7 @@ int vm_image_acquire(const char *cache_dir, const char *rootfs_dir, const char *
 
 int vm_image_release(const char *cache_dir, const char *owner, struct oerr *err)
 {
-	char key[33], p[PATH_MAX];
+	char key[VM_IMAGE_KEY_LEN + 1], p[PATH_MAX];
 	int r = owner_valid(owner, err);
 
 	if (r < 0)
@@ -224,7 +224,8 @@ bool vm_image_is_cached(const char *path)
 	const char *base = path ? strrchr(path, '/') : NULL;
 	size_t hexlen = strspn(base ? base + 1 : "", "0123456789abcdef");
 
-	if (!base || hexlen != 32 || strcmp(base + 1 + 32, "." VM_IMAGE_FSTYPE) != 0)
+	if (!base || hexlen != VM_IMAGE_KEY_LEN ||
+	    strcmp(base + 1 + VM_IMAGE_KEY_LEN, "." VM_IMAGE_FSTYPE) != 0)
 		return false;
 	return base - path >= 7 && strncmp(base - 7, "/images", 7) == 0;
 }

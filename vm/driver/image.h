@@ -8,24 +8,23 @@
 #define VM_IMAGE_FSTYPE "ext4"
 #define VM_IMAGE_MAX_ENTRIES 2000000u
 #define VM_IMAGE_MAX_DEPTH 128
-#define VM_IMAGE_HASH_CONTENT_MAX 65536   /* files up to this size: contents hashed */
+#define VM_IMAGE_KEY_LEN 64   /* hex digits of the SHA-256 key */
 
 /* What the content hash of a tree saw. */
 struct vm_tree_sum {
-	char hex[33];          /* 128-bit key */
+	char hex[VM_IMAGE_KEY_LEN + 1];   /* SHA-256, hex */
 	uint64_t bytes;        /* file data, each file rounded up to 4 KiB */
 	uint64_t entries;      /* inodes needed */
 };
 
-/* Walk dir (sorted, not following symlinks) and hash, per entry: relative
- * path, type and mode, uid, gid, size, mtime (s and ns), device number, the
- * target of symlinks, and the contents of regular files of at most
- * VM_IMAGE_HASH_CONTENT_MAX bytes.  Small files are where same-size edits
- * happen (configs, scripts, version strings) and where mtimes collide (tar
- * or reproducible builds set them all alike; two writes within one clock
- * tick); reading them costs little next to mke2fs.  Larger files keep the
- * quick check (size and mtime, as rsync's): an edit of one that keeps both
- * is not seen. */
+/* Walk dir (sorted, not following symlinks below it) and hash with SHA-256
+ * (nettle), per entry: relative path, type and mode, uid, gid, size, mtime
+ * (s and ns), device number, the target of symlinks, and the whole contents
+ * of every regular file, streamed.  The key names a shared image that other
+ * containers' rootfs resolve to, so it must not be poisonable (a chosen
+ * collision) nor stale (an edit that keeps size and mtime, as tar and
+ * reproducible builds make): nothing short of the contents under a
+ * cryptographic digest gives both.  Cost: bench/treehash.sh. */
 int vm_tree_hash(const char *dir, struct vm_tree_sum *ret);
 /* Image size in bytes for a tree: data + inode tables + 25% + 16 MiB. */
 uint64_t vm_image_size_for(const struct vm_tree_sum *sum);

@@ -34,3 +34,6 @@ $(BUILD)/fuzz/fuzz_vm_kernel: tests/vm/driver/fuzz/fuzz_kernel.c vm/driver/kerne
 	@mkdir -p $(@D)
 	$(VM_DRIVER_FUZZ_CC) -g -O1 -I. -Icommon -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -o $@ $^ -llz4
 INSTALL_BIN += $(BUILD)/bin/ocivm-probe
+# make bench: what the rootfs cache key (SHA-256 over the tree) costs.
+$(call program,bench-treehash,bench/treehash.c vm/driver/treehash.c,,-lnettle)
+BENCHES += bench/treehash.sh

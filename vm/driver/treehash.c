@@ -1,6 +1,5 @@
-/* The content key of a rootfs tree (see image.h for what it covers).  Two
- * 64-bit hashes (FNV-1a and a multiply-rotate mix) side by side: a cache
- * key, not a cryptographic digest. */
+/* The content key of a rootfs tree (see image.h for what it covers): one
+ * SHA-256 (nettle) over the walk's metadata records and every file's bytes. */
 #include "image.h"
 #include "cleanup.h"
 
@@ -8,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,33 +15,33 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#define TREEHASH_BUF (128u * 1024)
+
 struct hasher {
-	uint64_t a, b;
+	struct sha256_ctx ctx;
 	struct vm_tree_sum *sum;
+	unsigned char *buf;      /* TREEHASH_BUF bytes, one per walk */
 };
 
 static void hash_bytes(struct hasher *h, const void *data, size_t n)
 {
-	const unsigned char *p = data;
-	for (size_t i = 0; i < n; i++) {
-		h->a = (h->a ^ p[i]) * 0x100000001b3ull;
-		h->b = ((h->b ^ p[i]) * 0x9e3779b97f4a7c15ull);
-		h->b = (h->b << 27) | (h->b >> 37);
-	}
+	sha256_update(&h->ctx, n, data);
 }
 
+/* Fixed width, little-endian: the same key on every host. */
 static void hash_u64(struct hasher *h, uint64_t v)
 {
-	hash_bytes(h, &v, sizeof(v));
+	unsigned char b[8];
+	for (int i = 0; i < 8; i++)
+		b[i] = (unsigned char)(v >> (8 * i));
+	hash_bytes(h, b, sizeof(b));
 }
 
-/* The bytes of a small regular file (read through an fd checked to be the
- * entry lstat saw; O_NONBLOCK so a swapped-in FIFO cannot block us).  Not
- * inlined: its buffer must not sit in every frame of the recursive walk. */
-static __attribute__((noinline)) int hash_small_file(struct hasher *h, const char *abs,
-						      const struct stat *st)
+/* The bytes of a regular file, streamed (read through an fd checked to be
+ * the entry lstat saw; O_NONBLOCK so a swapped-in FIFO cannot block us).  A
+ * file that grew or shrank while read is -EAGAIN: its key would lie. */
+static int hash_file(struct hasher *h, const char *abs, const struct stat *st)
 {
-	unsigned char buf[8192];
 	struct stat fst;
 	uint64_t got = 0;
 	_cleanup_close_ int fd = open(abs, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -52,17 +52,20 @@ static __attribute__((noinline)) int hash_small_file(struct hasher *h, const cha
 		return -errno;
 	if (!S_ISREG(fst.st_mode) || fst.st_ino != st->st_ino || fst.st_dev != st->st_dev)
 		return -EAGAIN;   /* replaced while we walked */
-	while (got < VM_IMAGE_HASH_CONTENT_MAX) {
-		ssize_t n = read(fd, buf, sizeof(buf));
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	for (;;) {
+		ssize_t n = read(fd, h->buf, TREEHASH_BUF);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -errno;
 		if (n == 0)
 			break;
-		hash_bytes(h, buf, (size_t)n);
+		hash_bytes(h, h->buf, (size_t)n);
 		got += (uint64_t)n;
 	}
+	if (got != (uint64_t)st->st_size)
+		return -EAGAIN;   /* changed while we read it */
 	hash_u64(h, got);
 	return 0;
 }
@@ -120,11 +123,9 @@ static int hash_entry(struct hasher *h, const char *abs, const char *rel, int de
 	hash_u64(h, S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? (uint64_t)st.st_rdev : 0);
 	if (S_ISREG(st.st_mode)) {
 		h->sum->bytes += ((uint64_t)st.st_size + 4095) & ~4095ull;
-		if (st.st_size <= VM_IMAGE_HASH_CONTENT_MAX) {
-			int r = hash_small_file(h, abs, &st);
-			if (r < 0)
-				return r;
-		}
+		int r = hash_file(h, abs, &st);
+		if (r < 0)
+			return r;
 	}
 	if (S_ISLNK(st.st_mode)) {
 		ssize_t n = readlink(abs, target, sizeof(target));
@@ -143,19 +144,26 @@ static int hash_entry(struct hasher *h, const char *abs, const char *rel, int de
 int vm_tree_hash(const char *dir, struct vm_tree_sum *ret)
 {
 	struct vm_tree_sum sum = { 0 };
-	struct hasher h = { .a = 0xcbf29ce484222325ull, .b = 0x243f6a8885a308d3ull, .sum = &sum };
+	struct hasher h = { .sum = &sum };
+	uint8_t digest[SHA256_DIGEST_SIZE];
 	struct stat st;
 
 	if (stat(dir, &st) < 0)
 		return -errno;
 	if (!S_ISDIR(st.st_mode))
 		return -ENOTDIR;
-	hash_bytes(&h, "ocivm-rootfs-v2 " VM_IMAGE_FSTYPE, sizeof("ocivm-rootfs-v2 " VM_IMAGE_FSTYPE));
+	_cleanup_free_ unsigned char *buf = malloc(TREEHASH_BUF);
+	if (!buf)
+		return -ENOMEM;
+	h.buf = buf;
+	sha256_init(&h.ctx);
+	hash_bytes(&h, "ocivm-rootfs-v3 " VM_IMAGE_FSTYPE, sizeof("ocivm-rootfs-v3 " VM_IMAGE_FSTYPE));
 	int r = hash_entry(&h, dir, ".", 0);
 	if (r < 0)
 		return r;
-	snprintf(sum.hex, sizeof(sum.hex), "%016llx%016llx",
-		 (unsigned long long)h.a, (unsigned long long)h.b);
+	sha256_digest(&h.ctx, sizeof(digest), digest);
+	for (size_t i = 0; i < sizeof(digest); i++)
+		snprintf(sum.hex + 2 * i, 3, "%02x", digest[i]);
 	*ret = sum;
 	return 0;
 }

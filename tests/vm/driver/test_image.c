@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 
 #include "vm/vm.h"
 #include "vm/driver/image.h"
+#include "cleanup.h"
 
 static char base[64], rootfs[128], cache[128];
 
@@ -62,6 +64,31 @@ static int count_images(void)
 	return atoi(line);
 }
 
+/* A large file (1 MiB: the old key read only files up to 64 KiB) edited in
+ * its last byte, keeping its size and mtime: a different key. */
+static void test_hash_large_edit(void)
+{
+	struct vm_tree_sum a, b;
+	struct timeval tv[2] = { { 2000, 0 }, { 2000, 0 } };
+	char p[256];
+	_cleanup_free_ char *big = calloc(1, 1 << 20);
+
+	assert_non_null(big);
+	snprintf(p, sizeof(p), "%s/big", rootfs);
+	FILE *f = fopen(p, "w");
+	assert_int_equal(fwrite(big, 1, 1 << 20, f), 1 << 20);
+	fclose(f);
+	assert_int_equal(utimes(p, tv), 0);
+	assert_int_equal(vm_tree_hash(rootfs, &a), 0);
+	int fd = open(p, O_WRONLY);
+	assert_int_equal(pwrite(fd, "x", 1, (1 << 20) - 1), 1);
+	close(fd);
+	assert_int_equal(utimes(p, tv), 0);
+	assert_int_equal(vm_tree_hash(rootfs, &b), 0);
+	assert_string_not_equal(a.hex, b.hex);
+	unlink(p);
+}
+
 static void test_hash(void **state)
 {
 	struct vm_tree_sum a, b;
@@ -71,7 +98,7 @@ static void test_hash(void **state)
 	assert_int_equal(vm_tree_hash(rootfs, &a), 0);
 	assert_int_equal(vm_tree_hash(rootfs, &b), 0);
 	assert_string_equal(a.hex, b.hex);
-	assert_int_equal(strlen(a.hex), 32);
+	assert_int_equal(strlen(a.hex), VM_IMAGE_KEY_LEN);
 	assert_int_equal(a.entries, 4);   /* ., etc, etc/hello, link */
 	/* an mtime change is a different rootfs */
 	snprintf(p, sizeof(p), "%s/etc/hello", rootfs);
@@ -95,6 +122,7 @@ static void test_hash(void **state)
 	assert_string_equal(a.hex, b.hex);
 	write_file("etc/hello", "hello from the image\n");   /* as the other tests expect */
 	assert_int_equal(vm_tree_hash("/nonexistent", &a), -ENOENT);
+	test_hash_large_edit();
 	assert_int_equal(vm_tree_hash("/etc/hostname", &a), -ENOTDIR);
 	assert_true(vm_image_size_for(&a) >= 16u << 20);
 }

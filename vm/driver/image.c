@@ -156,9 +156,9 @@ static int owner_key(const char *cache_dir, const char *owner, char key[VM_IMAGE
 	ssize_t n = readlink(link, key, VM_IMAGE_KEY_LEN + 1);
 	if (n < 0)
 		return -errno;
-	if (n != VM_IMAGE_KEY_LEN)
-		return -EINVAL;   /* an older key format: the owner re-acquires */
-	key[VM_IMAGE_KEY_LEN] = '\0';
+	if (n != VM_IMAGE_KEY_LEN && n != VM_IMAGE_KEY_LEN_V2)
+		return -EINVAL;
+	key[n] = '\0';
 	return 0;
 }
 
@@ -224,8 +224,8 @@ bool vm_image_is_cached(const char *path)
 	const char *base = path ? strrchr(path, '/') : NULL;
 	size_t hexlen = strspn(base ? base + 1 : "", "0123456789abcdef");
 
-	if (!base || hexlen != VM_IMAGE_KEY_LEN ||
-	    strcmp(base + 1 + VM_IMAGE_KEY_LEN, "." VM_IMAGE_FSTYPE) != 0)
+	if (!base || (hexlen != VM_IMAGE_KEY_LEN && hexlen != VM_IMAGE_KEY_LEN_V2) ||
+	    strcmp(base + 1 + hexlen, "." VM_IMAGE_FSTYPE) != 0)
 		return false;
 	return base - path >= 7 && strncmp(base - 7, "/images", 7) == 0;
 }

@@ -8,7 +8,10 @@
 #define VM_IMAGE_FSTYPE "ext4"
 #define VM_IMAGE_MAX_ENTRIES 2000000u
 #define VM_IMAGE_MAX_DEPTH 128
-#define VM_IMAGE_KEY_LEN 64   /* hex digits of the SHA-256 key */
+#define VM_IMAGE_KEY_LEN 64      /* hex digits of the SHA-256 key */
+#define VM_IMAGE_KEY_LEN_V2 32   /* the older 128-bit keys: images that containers made
+				  * before an upgrade still hold are still released and
+				  * attached read-only */
 
 /* What the content hash of a tree saw. */
 struct vm_tree_sum {

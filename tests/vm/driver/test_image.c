@@ -163,6 +163,26 @@ static void test_acquire_reuse_release(void **state)
 	free(pb);
 }
 
+/* An image a container acquired under the older 128-bit key (before an
+ * upgrade) is still released, and still counts as a cached image. */
+static void test_release_v2_key(void **state)
+{
+	struct oerr err = { 0 };
+	const char *key = "0123456789abcdef0123456789abcdef";
+	char p[2048], img[512];
+
+	snprintf(p, sizeof(p), "mkdir -p %s/refs/%s %s/owners %s/images %s/locks && "
+		 "touch %s/refs/%s/old %s/images/%s.ext4 && ln -s %s %s/owners/old",
+		 cache, key, cache, cache, cache, cache, key, cache, key, key, cache);
+	assert_int_equal(system(p), 0);
+	snprintf(img, sizeof(img), "%s/images/%s.ext4", cache, key);
+	assert_true(vm_image_is_cached(img));
+	assert_int_equal(vm_image_release(cache, "old", &err), 0);
+	assert_int_equal(access(img, F_OK), -1);
+	snprintf(p, sizeof(p), "%s/owners/old", cache);
+	assert_int_equal(access(p, F_OK), -1);
+}
+
 static void test_errors(void **state)
 {
 	struct oerr err = { 0 };
@@ -236,6 +256,7 @@ int main(void)
 		cmocka_unit_test(test_hash),
 		cmocka_unit_test(test_acquire_reuse_release),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_release_v2_key),
 		cmocka_unit_test(test_concurrent_build_once),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

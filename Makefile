@@ -24,6 +24,7 @@ pc_libs   = $(if $(1),$(shell pkg-config --libs $(1) 2>/dev/null))
 PROGRAMS :=
 UNIT_TESTS :=
 CHECK_SCRIPTS :=
+LINUX_E2E_SCRIPTS :=
 BENCHES :=
 INSTALL_BIN :=
 INSTALL_SHARE :=
@@ -79,8 +80,10 @@ unit: $(UNIT_TESTS)
 # check = unit tests (ASan+UBSan) + the layered system tests (self-test
 # payload on /dev/kvm, FUSE tree, guest boot under QEMU).  Each script says
 # why when it cannot run here, and prints a cmocka-style summary.
+# LINUX_E2E_SCRIPTS (registered by the modules) boot Debian's kernel; under
+# `make test`, which fetched it, one of them skipping every case is a failure.
 check: all unit
-	@fail=0; for s in $(CHECK_SCRIPTS); do echo "== $$s"; BUILD=$(BUILD) $$s || fail=1; done; exit $$fail
+	@BUILD=$(BUILD) OCIVM_LINUX_E2E="$(strip $(LINUX_E2E_SCRIPTS))" tests/run-checks.sh $(CHECK_SCRIPTS)
 
 bench: all
 	@for b in $(BENCHES); do echo "== $$b"; BUILD=$(BUILD) $$b || exit 1; done
@@ -115,7 +118,7 @@ deps:
 .PHONY: test demo
 test: deps
 	$(MAKE) guest
-	$(MAKE) check
+	OCIVM_REQUIRE_GUEST=1 $(MAKE) check
 
 demo: deps
 	$(MAKE) guest all

@@ -24,6 +24,7 @@ $(BUILD)/tests/ops-e2e: $(patsubst %.c,$(BUILD)/obj/%.o,tests/ops/ops_e2e.c $(OP
 $(BUILD)/obj/tests/ops/ops_e2e.o $(patsubst %.c,$(BUILD)/obj/%.o,$(OPS_SRCS)): CFLAGS_PKG := $(call pc_cflags,libcjson)
 all: $(BUILD)/tests/ops-e2e
 CHECK_SCRIPTS += tests/ops/e2e.sh
+LINUX_E2E_SCRIPTS += tests/ops/e2e.sh
 $(call unit_test,test_ops_gspec_build,tests/ops/test_gspec_build.c tests/ops/fake_vm.c $(OPS_SRCS) common/err.c common/fileio.c common/gspec.c,libcjson,)
 
 # The runtime test again under ThreadSanitizer (the supervisor thread and

@@ -21,6 +21,7 @@ $(BUILD)/tests/test_vm_session: | $(BUILD)/tests/ocivm-vmm-fake
 VM_DRIVER_E2E_SRCS := tests/vm/driver/e2e_lib.c $(VM_DRIVER_SRCS) $(COMMON_SRCS)
 $(call program,vm-driver-e2e,tests/vm/driver/e2e.c $(VM_DRIVER_E2E_SRCS),,$(VM_DRIVER_LDLIBS))
 CHECK_SCRIPTS += $(BUILD)/bin/vm-driver-e2e
+LINUX_E2E_SCRIPTS += $(BUILD)/bin/vm-driver-e2e
 
 # make bench: create latencies per driver (needs make guest).
 $(call program,bench-create,bench/create.c $(VM_DRIVER_E2E_SRCS),,$(VM_DRIVER_LDLIBS))

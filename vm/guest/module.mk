@@ -36,6 +36,7 @@ $(BUILD)/tests/guest-peer: tests/vm/guest/peer.c common/chan.c common/gspec.c co
 	$(CC) $(BASE_CFLAGS) -o $@ tests/vm/guest/peer.c common/chan.c common/gspec.c
 PROGRAMS += $(BUILD)/tests/guest-peer
 CHECK_SCRIPTS += tests/vm/guest/e2e.sh
+LINUX_E2E_SCRIPTS += tests/vm/guest/e2e.sh
 
 # make fuzz: the host-facing parsers of ocivm-init (channel frames, SPEC) under
 # libFuzzer.  Run: nice -n 19 $(BUILD)/fuzz/fuzz_guest -max_total_time=600 vm/guest/fuzz/corpus

@@ -3,6 +3,7 @@
 #include "ctl.h"
 
 #include "cleanup.h"
+#include "signame.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -12,20 +13,6 @@
 #include <strings.h>
 
 #define CTL_MAX_WORDS (3 + CTL_MAX_KV)
-
-static const struct { const char *name; int signo; } ctl_signals[] = {
-	{ "HUP", SIGHUP },   { "INT", SIGINT },   { "QUIT", SIGQUIT },
-	{ "ILL", SIGILL },   { "TRAP", SIGTRAP }, { "ABRT", SIGABRT },
-	{ "IOT", SIGIOT },   { "BUS", SIGBUS },   { "FPE", SIGFPE },
-	{ "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "SEGV", SIGSEGV },
-	{ "USR2", SIGUSR2 }, { "PIPE", SIGPIPE }, { "ALRM", SIGALRM },
-	{ "TERM", SIGTERM }, { "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD },
-	{ "CONT", SIGCONT }, { "STOP", SIGSTOP }, { "TSTP", SIGTSTP },
-	{ "TTIN", SIGTTIN }, { "TTOU", SIGTTOU }, { "URG", SIGURG },
-	{ "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM },
-	{ "PROF", SIGPROF }, { "WINCH", SIGWINCH }, { "IO", SIGIO },
-	{ "POLL", SIGPOLL }, { "PWR", SIGPWR },   { "SYS", SIGSYS },
-};
 
 static const char *const ctl_verbs[] = {
 	[CTL_CREATE] = "create", [CTL_START] = "start", [CTL_KILL] = "kill",
@@ -39,26 +26,12 @@ const char *ctl_verb_name(enum ctl_verb v)
 
 int ctl_signal_parse(const char *s, int *ret_signo)
 {
-	if (!s || !*s)
-		return -EINVAL;
-	if (s[0] >= '0' && s[0] <= '9') {
-		char *end;
-		errno = 0;
-		long n = strtol(s, &end, 10);
-		if (errno || *end || n < 1 || n > 64)
-			return -EINVAL;
-		*ret_signo = (int)n;
-		return 0;
-	}
-	if (strncasecmp(s, "SIG", 3) == 0)
-		s += 3;
-	for (size_t i = 0; i < ARRAY_SIZE(ctl_signals); i++) {
-		if (strcasecmp(s, ctl_signals[i].name) == 0) {
-			*ret_signo = ctl_signals[i].signo;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int sig = sig_parse(s);
+
+	if (sig < 0)
+		return sig;
+	*ret_signo = sig;
+	return 0;
 }
 
 /* Copy text into cmd->buf, check its shape, split it into words. */

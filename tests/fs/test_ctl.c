@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fs/ctl.h"
+#include "signame.h"
 
 static struct ctl_cmd cmd;
 
@@ -139,6 +140,25 @@ static void test_signal_names(void **state)
 	assert_int_equal(ctl_signal_parse("", &s), -EINVAL);
 	assert_int_equal(ctl_signal_parse("-1", &s), -EINVAL);
 	assert_int_equal(ctl_signal_parse("99999999999999999999", &s), -EINVAL);
+	/* one parser with the CLI (common/signame.c): real-time names and the
+	 * aliases work here too */
+	assert_int_equal(ctl_signal_parse("RTMIN+1", &s), 0);
+	assert_int_equal(s, SIGRTMIN + 1);
+	assert_int_equal(ctl_signal_parse("SIGRTMAX-1", &s), 0);
+	assert_int_equal(s, SIGRTMAX - 1);
+	assert_int_equal(ctl_signal_parse("RTMAX+1", &s), -EINVAL);
+	assert_int_equal(ctl_signal_parse("RTMIN+", &s), -EINVAL);
+	assert_int_equal(ctl_signal_parse("iot", &s), 0);
+	assert_int_equal(s, SIGABRT);
+	assert_int_equal(ctl_signal_parse("POLL", &s), 0);
+	assert_int_equal(s, SIGIO);
+	assert_int_equal(ctl_signal_parse("STKFLT", &s), 0);
+	assert_int_equal(s, SIGSTKFLT);
+	for (int i = 1; i < 32; i++)   /* every classic signal by its own name */
+		if (sig_name(i)) {
+			assert_int_equal(ctl_signal_parse(sig_name(i), &s), 0);
+			assert_int_equal(s, i);
+		}
 }
 
 int main(void)

@@ -87,7 +87,7 @@ int cmd_pause_resume(const struct ocivm_args *a, bool pause)
 int cmd_kill(const struct ocivm_args *a)
 {
 	const char *name = a->n_pos > 1 ? a->pos[1] : "TERM";
-	int sig = ocivm_signal_parse(name);
+	int sig = sig_parse(name);
 	char line[32];
 
 	if (sig < 0)

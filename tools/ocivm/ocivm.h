@@ -61,12 +61,8 @@ bool ocivm_id_valid(const char *id);
 enum ocivm_cmd ocivm_cmd_lookup(const char *name);
 const char *ocivm_usage(void);
 
-/* ---- signames.c ------------------------------------------------------- */
-
-/* "TERM", "SIGTERM", "term", "15" -> 15.  -EINVAL for anything else. */
-int ocivm_signal_parse(const char *s);
-/* 15 -> "TERM" (without SIG); NULL when unknown. */
-const char *ocivm_signal_name(int signo);
+/* Signal names: common/signame.h (sig_parse, sig_name), shared with the tree. */
+#include "signame.h"
 
 /* ---- errmap.c: errno + state -> the phrases callers match -------------- */
 

@@ -113,18 +113,18 @@ static void test_id_valid(void **s)
 
 static void test_signals(void **s)
 {
-	assert_int_equal(ocivm_signal_parse("TERM"), SIGTERM);
-	assert_int_equal(ocivm_signal_parse("SIGKILL"), SIGKILL);
-	assert_int_equal(ocivm_signal_parse("sigusr1"), SIGUSR1);
-	assert_int_equal(ocivm_signal_parse("9"), 9);
-	assert_int_equal(ocivm_signal_parse("RTMIN+1"), SIGRTMIN + 1);
-	assert_int_equal(ocivm_signal_parse("0"), -EINVAL);
-	assert_int_equal(ocivm_signal_parse("99"), -EINVAL);
-	assert_int_equal(ocivm_signal_parse("SIGFOO"), -EINVAL);
-	assert_int_equal(ocivm_signal_parse("9x"), -EINVAL);
-	assert_int_equal(ocivm_signal_parse(""), -EINVAL);
-	assert_string_equal(ocivm_signal_name(SIGHUP), "HUP");
-	assert_null(ocivm_signal_name(0));
+	assert_int_equal(sig_parse("TERM"), SIGTERM);
+	assert_int_equal(sig_parse("SIGKILL"), SIGKILL);
+	assert_int_equal(sig_parse("sigusr1"), SIGUSR1);
+	assert_int_equal(sig_parse("9"), 9);
+	assert_int_equal(sig_parse("RTMIN+1"), SIGRTMIN + 1);
+	assert_int_equal(sig_parse("0"), -EINVAL);
+	assert_int_equal(sig_parse("99"), -EINVAL);
+	assert_int_equal(sig_parse("SIGFOO"), -EINVAL);
+	assert_int_equal(sig_parse("9x"), -EINVAL);
+	assert_int_equal(sig_parse(""), -EINVAL);
+	assert_string_equal(sig_name(SIGHUP), "HUP");
+	assert_null(sig_name(0));
 }
 
 static void test_errmap(void **s)

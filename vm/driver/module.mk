@@ -31,7 +31,7 @@ BENCHES += $(BUILD)/bin/bench-create
 # Run: nice -n 19 $(BUILD)/fuzz/fuzz_vm_kernel -max_total_time=600 CORPUS_DIR tests/vm/driver/fuzz/seeds
 VM_DRIVER_FUZZ_CC ?= clang
 fuzz: $(BUILD)/fuzz/fuzz_vm_kernel
-$(BUILD)/fuzz/fuzz_vm_kernel: tests/vm/driver/fuzz/fuzz_kernel.c vm/driver/kernel.c vm/driver/record.c common/fileio.c
+$(BUILD)/fuzz/fuzz_vm_kernel: tests/vm/driver/fuzz/fuzz_kernel.c vm/driver/kernel.c vm/kimage.c vm/driver/record.c common/fileio.c
 	@mkdir -p $(@D)
 	$(VM_DRIVER_FUZZ_CC) -g -O1 -I. -Icommon -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -o $@ $^ -llz4
 INSTALL_BIN += $(BUILD)/bin/ocivm-probe

@@ -1,9 +1,9 @@
 #include <errno.h>
-#include <lz4.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "vm/vmm/layout.h"
+#include "vm/kimage.h"
 #include "vm/vmm/loader.h"
 
 #define HDR_SETUP_SECTS 0x1f1
@@ -69,60 +69,18 @@ int bzimage_load(const struct gmem *m, const uint8_t *img, size_t len,
 	return 0;
 }
 
-/* Legacy LZ4 frame (what the kernel's lz4 compressor writes): magic, then
- * blocks as <le32 compressed size><data>; the file ends with the le32
- * uncompressed size (appended by the kernel build). */
-#define LZ4_LEGACY_MAGIC 0x184c2102u
-#define LZ4_LEGACY_BLOCK (8u << 20)
-
-static int lz4_legacy(const uint8_t *p, size_t n, uint8_t *out, size_t cap,
-		      size_t *ret_len, struct oerr *err)
-{
-	size_t in = 4, done = 0;
-
-	while (n - in >= 4) {
-		uint32_t csz = le32(p + in);
-		if (csz == LZ4_LEGACY_MAGIC) {
-			in += 4;
-			continue;
-		}
-		if (csz > n - in - 4 || csz == 0)
-			break;   /* the trailing size field */
-		size_t room = cap - done < LZ4_LEGACY_BLOCK ? cap - done : LZ4_LEGACY_BLOCK;
-		int got = LZ4_decompress_safe((const char *)p + in + 4, (char *)out + done,
-					      (int)csz, (int)room);
-		if (got < 0)
-			return oerr_set(err, EINVAL, "LZ4 payload is corrupt at offset %zu", in);
-		done += (size_t)got;
-		in += 4 + csz;
-	}
-	*ret_len = done;
-	return 0;
-}
-
+/* The LZ4 payload's vmlinux (vm/kimage.c), with the loader's error texts. */
 int bzimage_extract_lz4(const uint8_t *img, size_t len, uint8_t **ret_buf,
 			size_t *ret_len, struct oerr *err)
 {
 	if (bzimage_probe(img, len) < 0)
 		return -ENOENT;
-	size_t off = pm_offset(img) + le32(img + HDR_PAYLOAD_OFF);
-	size_t plen = le32(img + HDR_PAYLOAD_LEN);
-	if (off > len || plen > len - off || plen < 8 ||
-	    le32(img + off) != LZ4_LEGACY_MAGIC)
-		return -ENOENT;
-	size_t cap = le32(img + off + plen - 4);
-	if (cap == 0 || cap > (512u << 20))
-		return oerr_set(err, EINVAL, "LZ4 payload: implausible size %zu", cap);
-	uint8_t *buf = malloc(cap);
-	if (!buf)
+	int r = kimg_bzimage_vmlinux(img, len, ret_buf, ret_len);
+	if (r == -ENOTSUP)
+		return -ENOENT;   /* not LZ4: boot it through its own decompressor */
+	if (r == -ENOMEM)
 		return oerr_set(err, ENOMEM, "LZ4 payload: out of memory");
-	size_t got = 0;
-	int r = lz4_legacy(img + off, plen, buf, cap, &got, err);
-	if (r < 0) {
-		free(buf);
-		return r;
-	}
-	*ret_buf = buf;
-	*ret_len = got;
+	if (r < 0)
+		return oerr_set(err, EINVAL, "LZ4 payload is corrupt or of an implausible size");
 	return 0;
 }

@@ -2,9 +2,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "vm/kimage.h"
 #include "vm/vmm/loader.h"
-
-#define XEN_ELFNOTE_PHYS32_ENTRY 18
 
 static int load_segment(const struct gmem *m, const uint8_t *img, size_t len,
 			const Elf64_Phdr *ph, struct oerr *err)
@@ -26,36 +25,6 @@ static int load_segment(const struct gmem *m, const uint8_t *img, size_t len,
 	return 0;
 }
 
-/* Scan one PT_NOTE segment for the PVH entry; 0 and *entry set if found. */
-static int find_pvh_note(const uint8_t *img, size_t len, const Elf64_Phdr *ph,
-			 uint64_t *entry)
-{
-	size_t off, end;
-
-	if (ph->p_offset > len || ph->p_filesz > len - ph->p_offset)
-		return -EINVAL;
-	off = ph->p_offset;
-	end = ph->p_offset + ph->p_filesz;
-	while (end - off >= sizeof(Elf64_Nhdr)) {
-		Elf64_Nhdr nh;
-		memcpy(&nh, img + off, sizeof(nh));
-		size_t name_sz = (nh.n_namesz + 3u) & ~3u, desc_sz = (nh.n_descsz + 3u) & ~3u;
-		size_t body = sizeof(nh);
-		if (name_sz > end - off - body || desc_sz > end - off - body - name_sz)
-			return -EINVAL;
-		const uint8_t *name = img + off + body, *desc = name + name_sz;
-		if (nh.n_type == XEN_ELFNOTE_PHYS32_ENTRY && nh.n_namesz == 4 &&
-		    memcmp(name, "Xen", 4) == 0 && (nh.n_descsz == 4 || nh.n_descsz == 8)) {
-			uint64_t e = 0;
-			memcpy(&e, desc, nh.n_descsz);
-			*entry = nh.n_descsz == 4 ? (uint32_t)e : e;
-			return 0;
-		}
-		off += body + name_sz + desc_sz;
-	}
-	return -ENOENT;
-}
-
 static int check_header(const Elf64_Ehdr *eh, size_t len, struct oerr *err)
 {
 	if (len < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0)
@@ -73,7 +42,7 @@ int elf_load(const struct gmem *m, const uint8_t *img, size_t len,
 {
 	Elf64_Ehdr eh;
 	uint64_t pvh = 0, end = 0;
-	int have_pvh = 0, nload = 0, r;
+	int have_pvh, nload = 0, r;
 
 	if (len >= sizeof(eh))
 		memcpy(&eh, img, sizeof(eh));
@@ -90,10 +59,9 @@ int elf_load(const struct gmem *m, const uint8_t *img, size_t len,
 			nload++;
 			if (ph.p_paddr + ph.p_memsz > end)
 				end = ph.p_paddr + ph.p_memsz;
-		} else if (ph.p_type == PT_NOTE && !have_pvh) {
-			have_pvh = find_pvh_note(img, len, &ph, &pvh) == 0;
 		}
 	}
+	have_pvh = kimg_elf_pvh_entry(img, len, &pvh) == 0;
 	if (!nload)
 		return oerr_set(err, ENOEXEC, "ELF image has no loadable segment");
 	*ret = (struct kernel_image){

@@ -9,7 +9,7 @@ CHECK_SCRIPTS += tests/vm/selftest.sh
 # Unit tests (no KVM): tests/vm/vmm/.
 $(call unit_test,vmm_exit,tests/vm/vmm/test_exit.c vm/vmm/exit.c vm/vmm/bus.c vm/vmm/coalesce.c)
 $(call unit_test,vmm_acpi,tests/vm/vmm/test_acpi.c vm/vmm/acpi.c $(COMMON_SRCS))
-$(call unit_test,vmm_loader,tests/vm/vmm/test_loader.c vm/vmm/elf.c vm/vmm/bzimage.c vm/vmm/bootinfo.c $(COMMON_SRCS),,-llz4)
+$(call unit_test,vmm_loader,tests/vm/vmm/test_loader.c vm/vmm/elf.c vm/vmm/bzimage.c vm/kimage.c vm/vmm/bootinfo.c $(COMMON_SRCS),,-llz4)
 $(call unit_test,vmm_uart_cpuid,tests/vm/vmm/test_uart_cpuid.c vm/vmm/uart.c vm/vmm/cpuid.c $(COMMON_SRCS))
 
 # bench/vmm.sh (make bench): ocivm-vmm next to QEMU microvm; its QMP helper.

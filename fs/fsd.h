@@ -62,10 +62,7 @@ struct fh {
 struct park;
 struct inc;
 
-struct fslot {
-	char id[FS_ID_MAX];            /* "" = free */
-	char last_error[FS_LINE_MAX];  /* a rejected write ops never saw */
-};
+struct fslot;   /* fs/slots.c */
 
 struct fsd {
 	struct ops *ops;
@@ -77,8 +74,9 @@ struct fsd {
 	bool debug;
 
 	pthread_mutex_t lock;   /* slots, rings, parks, waiters */
-	struct fslot *slots;    /* slot -> container id; slot 0 unused */
-	int n_slots;
+	struct fslot **slot_by_id, **slot_by_num;   /* fs/slots.c */
+	size_t slot_cap, slot_used;
+	int slot_next;          /* the last slot number handed out */
 	char log[FS_LOG_LINES][FS_LINE_MAX];
 	uint64_t log_n;
 	char events[FS_EVENT_LINES][FS_LINE_MAX];
@@ -93,13 +91,17 @@ struct fsd {
 	struct inc *inc;        /* incoming/ passthrough */
 };
 
-/* ino.c: the shape of the tree */
+/* slots.c: container id <-> slot (the inode numbers' middle bits) */
 int fsd_slot_of(struct fsd *fs, const char *id);       /* allocates; <0 -errno */
 int fsd_slot_id(struct fsd *fs, int slot, char *id);    /* -ENOENT when free */
-void fsd_slot_free(struct fsd *fs, const char *id);
+void fsd_slot_free(struct fsd *fs, const char *id);     /* at delete */
+size_t fsd_slots_live(struct fsd *fs);
+void fsd_slots_free_all(struct fsd *fs);
 /* ID/vm/last_error for errors found in fs/ (msg NULL: clear, ops has it) */
 void fsd_slot_note(struct fsd *fs, const char *id, const char *msg);
 bool fsd_slot_last_error(struct fsd *fs, const char *id, char *buf, size_t n);
+
+/* ino.c: the shape of the tree */
 int fsd_node_of(struct fsd *fs, fuse_ino_t ino, struct node *ret, char *ret_id);
 int fsd_child(struct fsd *fs, const struct node *dir, const char *dir_id,
 	      const char *name, struct node *ret);

@@ -1,6 +1,7 @@
 /* fs/ino: the shape of the tree — which inode is which file, what a
- * directory holds.  Container inodes carry a slot number; a slot keeps its
- * id for the daemon's lifetime, so a re-created id gets the same inodes. */
+ * directory holds.  Container inodes carry a slot number (fs/slots.c); a
+ * deleted container's slot is freed and never handed to the next container
+ * at once, so its stale inodes answer ENOENT. */
 #include "fsd.h"
 
 #include <errno.h>
@@ -47,88 +48,6 @@ static int ct_stream_of(int idx)
 }
 
 bool fsd_is_ct_ino(fuse_ino_t ino) { return (ino & INO_CT_BIT) && !(ino >> 40); }
-
-int fsd_slot_of(struct fsd *fs, const char *id)
-{
-	int free_slot = 0, r;
-
-	if (strlen(id) >= FS_ID_MAX)
-		return -EINVAL;
-	pthread_mutex_lock(&fs->lock);
-	for (int s = 1; s < fs->n_slots; s++) {
-		if (strcmp(fs->slots[s].id, id) == 0) {
-			pthread_mutex_unlock(&fs->lock);
-			return s;
-		}
-		if (!free_slot && !fs->slots[s].id[0])
-			free_slot = s;
-	}
-	if (!free_slot) {
-		int n = fs->n_slots ? fs->n_slots * 2 : 64;
-		void *p = n <= (1 << 24) ? realloc(fs->slots, (size_t)n * sizeof(*fs->slots)) : NULL;
-		if (!p) {
-			pthread_mutex_unlock(&fs->lock);
-			return -ENOMEM;
-		}
-		fs->slots = p;
-		memset(&fs->slots[fs->n_slots], 0, (size_t)(n - fs->n_slots) * sizeof(*fs->slots));
-		free_slot = fs->n_slots ? fs->n_slots : 1;
-		fs->n_slots = n;
-	}
-	strcpy(fs->slots[free_slot].id, id);
-	r = free_slot;
-	pthread_mutex_unlock(&fs->lock);
-	return r;
-}
-
-int fsd_slot_id(struct fsd *fs, int slot, char *id)
-{
-	int r = -ENOENT;
-
-	pthread_mutex_lock(&fs->lock);
-	if (slot > 0 && slot < fs->n_slots && fs->slots[slot].id[0]) {
-		strcpy(id, fs->slots[slot].id);
-		r = 0;
-	}
-	pthread_mutex_unlock(&fs->lock);
-	return r;
-}
-
-void fsd_slot_free(struct fsd *fs, const char *id)
-{
-	fsd_slot_note(fs, id, NULL);   /* the slot stays: a re-created id reuses its inodes */
-}
-
-/* Only for ids that already have a slot: a stream of writes naming made-up
- * ids must not make the daemon allocate. */
-void fsd_slot_note(struct fsd *fs, const char *id, const char *msg)
-{
-	if (!id)
-		return;
-	pthread_mutex_lock(&fs->lock);
-	for (int s = 1; s < fs->n_slots; s++) {
-		if (strcmp(fs->slots[s].id, id) == 0) {
-			snprintf(fs->slots[s].last_error, FS_LINE_MAX, "%s", msg ? msg : "");
-			break;
-		}
-	}
-	pthread_mutex_unlock(&fs->lock);
-}
-
-bool fsd_slot_last_error(struct fsd *fs, const char *id, char *buf, size_t n)
-{
-	bool r = false;
-
-	pthread_mutex_lock(&fs->lock);
-	for (int s = 1; s < fs->n_slots && !r; s++) {
-		if (strcmp(fs->slots[s].id, id) == 0 && fs->slots[s].last_error[0]) {
-			snprintf(buf, n, "%s\n", fs->slots[s].last_error);
-			r = true;
-		}
-	}
-	pthread_mutex_unlock(&fs->lock);
-	return r;
-}
 
 static void node_fixed(struct node *n, const struct fixed *f, fuse_ino_t ino)
 {

@@ -309,7 +309,7 @@ static void teardown(struct fsd *fs, bool mounted)
 	}
 	fsd_inc_free(fs);
 	log_set_sink(NULL, NULL);
-	free(fs->slots);
+	fsd_slots_free_all(fs);
 }
 
 int main(int argc, char **argv)

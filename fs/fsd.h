@@ -89,6 +89,10 @@ struct fsd {
 	bool ticker_on, ticker_stop;
 
 	struct inc *inc;        /* incoming/ passthrough */
+
+	unsigned jobs;          /* fs/jobs.c: requests answered by their own thread */
+	bool jobs_closed;       /* teardown: new ones run inline */
+	pthread_cond_t jobs_done;
 };
 
 /* slots.c: container id <-> slot (the inode numbers' middle bits) */
@@ -109,6 +113,12 @@ int fsd_list(struct fsd *fs, const struct node *dir, const char *dir_id,
 	     struct node **ret, char ***ret_names, size_t *ret_n);
 void fsd_stat(struct fsd *fs, const struct node *n, const char *id, struct stat *st);
 bool fsd_is_ct_ino(fuse_ino_t ino);
+
+/* jobs.c: a request that waits for a VM runs on its own thread; fn must
+ * answer req (exactly one fuse_reply_*) and free arg. */
+typedef void (*fsd_job_fn)(struct fsd *fs, fuse_req_t req, void *arg);
+void fsd_job_run(struct fsd *fs, fuse_req_t req, fsd_job_fn fn, void *arg);
+void fsd_jobs_wait(struct fsd *fs);
 
 /* rings.c: MOUNT/log and MOUNT/events */
 void fsd_log_sink(void *ctx, enum log_level level, const char *line);

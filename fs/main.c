@@ -296,6 +296,9 @@ static void teardown(struct fsd *fs, bool mounted)
 {
 	if (fs->se && mounted)
 		fuse_session_unmount(fs->se);
+	/* Requests still being answered by their own threads (creates, ctl)
+	 * use ops and the session: let them finish first. */
+	fsd_jobs_wait(fs);
 	/* First stop what kicks parked reads and poll handles (they point into
 	 * the session): the console ticker, ops' supervisor (the listener). */
 	fsd_ticker_stop(fs);
@@ -350,6 +353,7 @@ int main(int argc, char **argv)
 	}
 	fs.debug = a.debug;
 	pthread_mutex_init(&fs.lock, NULL);
+	pthread_cond_init(&fs.jobs_done, NULL);
 	log_set_level(a.debug ? LOG_DEBUG : LOG_INFO);
 	log_set_sink(fsd_log_sink, &fs);
 	if (setup(&fs, &a, &oo, &err) < 0) {

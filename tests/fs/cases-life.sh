@@ -139,6 +139,32 @@ cases_concurrent() {   # MOUNT
 	check "cc: all deleted" test -z "$(ls "$m/containers")"
 }
 
+# 100 ctl commands in flight on 100 containers, each waiting 20 s (the
+# fake's fake-start-ms, as a start waits for the guest): a command that waits
+# for a VM holds no FUSE worker (there are 64; fs/jobs.c), so reading
+# another container's state answers at once.  Before, the first 64 starts
+# held every worker for 20 s and the read waited for them.
+cases_commands_in_flight() {   # MOUNT
+	local m=$1 b=$T/slowstart pids=() n=0 t0 t1
+	make_bundle "$b"
+	echo "create fl-other $T/b" > "$m/ctl"
+	for i in $(seq 1 100); do echo "create fl$i $b" > "$m/ctl"; done
+	echo 20000 > "$b/fake-start-ms"
+	for i in $(seq 1 100); do (echo start > "$m/containers/fl$i/ctl") & pids+=($!); done
+	sleep 2   # let them reach the daemon (the check below does not depend on it)
+	t0=$(date +%s%N)
+	check "fl: with 100 starts waiting, cat state of another container answers" \
+		timeout 15 grep -q created "$m/containers/fl-other/state"
+	t1=$(date +%s%N)
+	echo "# fl: cat state took $(( (t1 - t0) / 1000000 )) ms with 100 starts in flight"
+	for p in "${pids[@]}"; do wait "$p" && n=$((n + 1)); done
+	check "fl: all 100 starts then succeed" test $n = 100
+	rm -f "$b/fake-start-ms"
+	for i in $(seq 1 100); do echo "delete fl$i force" > "$m/ctl"; done
+	echo "delete fl-other force" > "$m/ctl"
+	check "fl: all deleted" test -z "$(ls "$m/containers")"
+}
+
 cases_restart() {   # MOUNT BINARY STATE
 	local m=$1 bin=$2 st=$3
 	echo "create keep $T/b" > "$m/ctl"

@@ -150,6 +150,20 @@ static int check_bundle(const char *bundle, struct oerr *err)
 	return r;
 }
 
+/* BUNDLE/NAME holding N (fake-boot-ms, fake-start-ms): create or start
+ * takes N ms, as a VM boot or START does (outside the lock, as ops does). */
+static void fake_delay(const char *bundle, const char *name)
+{
+	char p[4200], buf[32] = "";
+	snprintf(p, sizeof(p), "%s/%s", bundle, name);
+	FILE *f = fopen(p, "r");
+	if (!f)
+		return;
+	if (fgets(buf, sizeof(buf), f))
+		usleep((useconds_t)atoi(buf) * 1000);
+	fclose(f);
+}
+
 int ops_create(struct ops *o, const char *id, const char *bundle,
 	       const char *const *kv, size_t n_kv, struct oerr *err)
 {
@@ -163,6 +177,7 @@ int ops_create(struct ops *o, const char *id, const char *bundle,
 			return oerr_set(err, EINVAL, "create: unknown option %s", kv[i]);
 	if ((r = check_bundle(bundle, err)) < 0)
 		return r;
+	fake_delay(bundle, "fake-boot-ms");
 	pthread_mutex_lock(&o->lock);
 	if (find(o, id)) {
 		pthread_mutex_unlock(&o->lock);
@@ -232,6 +247,14 @@ static int do_start(struct fc *c, void *arg, struct oerr *err)
 
 int ops_start(struct ops *o, const char *id, struct oerr *err)
 {
+	char bundle[4096] = "";
+	pthread_mutex_lock(&o->lock);
+	struct fc *fc = find(o, id);
+	if (fc)
+		snprintf(bundle, sizeof(bundle), "%s", fc->info.bundle);
+	pthread_mutex_unlock(&o->lock);
+	if (bundle[0])
+		fake_delay(bundle, "fake-start-ms");
 	int r = change(o, id, err, do_start, NULL);
 	if (r == 0) {
 		struct later *l = calloc(1, sizeof(*l));

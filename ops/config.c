@@ -3,6 +3,7 @@
 #include "ops/config.h"
 #include "ops/config_int.h"
 #include "cleanup.h"
+#include "captab.h"
 #include "fileio.h"
 
 #include <errno.h>
@@ -192,6 +193,10 @@ static int parse_caps(const cJSON *proc, struct ops_process *p, struct oerr *err
 			if (strncmp(c, "CAP_", 4) != 0 || strlen(c) < 5 ||
 			    strspn(c + 4, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") != strlen(c + 4))
 				return oerr_set(err, EINVAL, "%s: \"%.64s\" is not a capability name",
+						cj_index(pi, cj_join(ps, "process.capabilities",
+								     ops_cap_set_names[s]), i), c);
+			if (captab_index(c) < 0)
+				return oerr_set(err, EINVAL, "%s: unknown capability %.64s",
 						cj_index(pi, cj_join(ps, "process.capabilities",
 								     ops_cap_set_names[s]), i), c);
 		}

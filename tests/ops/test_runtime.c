@@ -719,6 +719,9 @@ static void test_features(void **state)
 	assert_non_null(strstr(s, "\"poststop\""));
 	assert_non_null(strstr(s, "\"CAP_CHECKPOINT_RESTORE\""));
 	assert_non_null(strstr(s, "\"namespaces\""));
+	assert_non_null(strstr(s, "\"CAP_CHOWN\""));
+	/* a namespace path is accepted for network only */
+	assert_non_null(strstr(s, "\"io.github.ocivmfs.linux.namespaces.path\":\t\"network\""));
 	free(s);
 	struct ops *ops = open_ops();
 	assert_non_null(strstr(ops_hypervisor_line(ops), "fake VM driver"));

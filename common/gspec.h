@@ -26,6 +26,8 @@
  *   oom SCORE                     oomScoreAdj (absent: untouched)
  *   rlimit* NAME SOFT HARD        e.g. RLIMIT_NOFILE 1024 1024
  *   cap* SET NAME                 SET in bounding|effective|inheritable|permitted|ambient
+ *   memory BYTES                  linux.resources.memory.limit > 0: the container's
+ *                                 cgroup memory.max in the guest (absent: no limit)
  *   mount* DEST TYPE SOURCE OPTS  OPTS comma-joined ("-" for none)
  *   sysctl* KEY VALUE
  *   masked* PATH

@@ -18,7 +18,15 @@
 #define OPS_CFG_MAX_ARGS    1024        /* process.args, env, kernel params... */
 #define OPS_CFG_MAX_LIST    256         /* mounts, hooks per kind, devices, paths... */
 #define OPS_CFG_MAX_VCPUS   256
-#define OPS_CFG_MIN_MEMORY  (16ull << 20)
+/* Guest RAM (ops/README.md, "VM shape"): the floor is the least the Debian
+ * cloud kernel + initrd boot in and run a small process (76 MiB measured
+ * under QEMU/TCG, 74 MiB dies: "Out of memory and no killable processes"),
+ * with a margin; the headroom is what the guest keeps beside a container
+ * filled to its memory.limit (kernel, init, page tables: 68 MiB of a
+ * 96 MiB guest are in use before the container runs). */
+#define OPS_GUEST_FLOOR_MIB    96
+#define OPS_GUEST_HEADROOM_MIB 96
+#define OPS_CFG_MIN_MEMORY  ((uint64_t)OPS_GUEST_FLOOR_MIB << 20)
 #define OPS_CFG_MAX_MEMORY  (1ull << 40)
 
 struct ops_kv { char *key, *value; };

@@ -128,6 +128,8 @@ int ops_build_gspec(const struct ops_config *cfg, const char *id, bool terminal,
 	if (cfg->domainname)
 		gspec_put(&w, "domainname", 1, (const char *const *)&cfg->domainname);
 	gspec_process(&w, &cfg->process, terminal);
+	if (l->has_memory_limit && l->memory_limit > 0)
+		gspec_putf(&w, "memory", "%lld", (long long)l->memory_limit);
 	gspec_mounts(&w, cfg);
 	for (size_t i = 0; i < l->sysctl.n; i++)
 		put2(&w, "sysctl", l->sysctl.v[i].key, l->sysctl.v[i].value);

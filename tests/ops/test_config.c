@@ -178,7 +178,11 @@ static const struct ccase cases[] = {
 	{ VM("\"hwConfig\":{\"vcpus\":257}"), "vm.hwConfig.vcpus: must be between 1 and 256" },
 	{ VM("\"hwConfig\":{\"vcpus\":\"2\"}"), "vm.hwConfig.vcpus: must be a number" },
 	{ VM("\"hwConfig\":{\"vcpus\":2.5}"), "vm.hwConfig.vcpus: must be an integer" },
-	{ VM("\"hwConfig\":{\"memory\":1024}"), "vm.hwConfig.memory: must be between 16777216" },
+	{ VM("\"hwConfig\":{\"memory\":1024}"), "vm.hwConfig.memory: 1024 bytes is less than the 96 MiB" },
+	{ VM("\"hwConfig\":{\"memory\":100663295}"), "vm.hwConfig.memory: 100663295 bytes is less than the 96 MiB "
+	  "the guest kernel and ocivm-init need to boot" },
+	{ VM("\"hwConfig\":{\"memory\":100663296}"), NULL },
+	{ VM("\"hwConfig\":{\"memory\":0}"), "vm.hwConfig.memory: must be between 1" },
 	{ VM("\"hwConfig\":{\"memory\":\"1G\"}"), "vm.hwConfig.memory: must be a number" },
 	{ VM("\"hwConfig\":{\"memory\":1e300}"), "vm.hwConfig.memory: out of range" },
 	{ VM("\"hwConfig\":{\"deviceTree\":\"/x.dtb\"}"), "vm.hwConfig.deviceTree: not supported" },
@@ -406,11 +410,16 @@ static void test_vm_shape(void **state)
 	shape("{}", 3, 300);
 	shape(VM("\"hwConfig\":{\"vcpus\":2,\"memory\":536870913}"), 2, 513);
 	shape("{\"linux\":{\"resources\":{\"cpu\":{\"quota\":150000,\"period\":100000},"
-	      "\"memory\":{\"limit\":104857601}}}}", 2, 101);
+	      "\"memory\":{\"limit\":104857601}}}}", 2, 101 + 96);
 	shape("{\"linux\":{\"resources\":{\"cpu\":{\"quota\":50000}}}}", 1, 300);
 	shape("{\"linux\":{\"resources\":{\"cpu\":{\"quota\":-1,\"cpus\":\"0-3,6\"},"
 	      "\"memory\":{\"limit\":-1}}}}", 5, 300);
-	shape("{\"linux\":{\"resources\":{\"memory\":{\"limit\":1048576}}}}", 3, 16);
+	/* the container's limit is not the VM's RAM: limit + 96 MiB, at least 96 */
+	shape("{\"linux\":{\"resources\":{\"memory\":{\"limit\":1048576}}}}", 3, 97);
+	shape("{\"linux\":{\"resources\":{\"memory\":{\"limit\":50593792}}}}", 3, 49 + 96);
+	shape("{\"linux\":{\"resources\":{\"memory\":{\"limit\":134217728}}}}", 3, 128 + 96);
+	shape("{\"linux\":{\"resources\":{\"memory\":{\"limit\":0}}}}", 3, 300);
+	shape(VM("\"hwConfig\":{\"memory\":100663296}"), 3, 96);
 	/* hwConfig wins over resources */
 	shape("{\"linux\":{\"resources\":{\"cpu\":{\"quota\":800000}}},"
 	      "\"vm\":{\"kernel\":{\"path\":\"/k\"},\"hwConfig\":{\"vcpus\":1}}}", 1, 300);

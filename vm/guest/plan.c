@@ -174,6 +174,15 @@ static int k_cap(struct gplan *p, char **f, char *eb, size_t cap)
 	return 0;
 }
 
+static int k_memory(struct gplan *p, char **f, char *eb, size_t cap)
+{
+	unsigned long long v;
+	if (gplan_num(f[0], 10, (unsigned long long)INT64_MAX, &v) || v == 0)
+		return gplan_fail(eb, cap, "memory: bad limit %s", f[0]);
+	p->memory_max = v;
+	return 0;
+}
+
 static int k_mount(struct gplan *p, char **f, char *eb, size_t cap)
 {
 	struct gmntopts o;
@@ -219,6 +228,7 @@ static const struct gplan_key gplan_keys[] = {
 	{ "terminal", 1, k_terminal }, { "nnp", 1, k_nnp },
 	{ "oom", 1, k_oom },           { "rlimit", 3, k_rlimit },
 	{ "cap", 2, k_cap },           { "mount", 4, k_mount },
+	{ "memory", 1, k_memory },
 	{ "sysctl", 2, k_sysctl },     { "masked", 1, k_masked },
 	{ "readonly", 1, k_readonly },
 };

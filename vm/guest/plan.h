@@ -40,6 +40,7 @@ struct gplan {
 	struct gplan_rlimit rlimits[GPLAN_MAX_RLIMITS]; int n_rlimits;
 	int has_caps;                        /* 0: no cap record, caps untouched */
 	uint64_t caps[GCAP_NSETS];
+	uint64_t memory_max;                 /* bytes; 0: no limit (cgroup.c) */
 	struct gplan_mount mounts[GPLAN_MAX_MOUNTS]; int n_mounts;
 	struct gplan_sysctl sysctls[GPLAN_MAX_SYSCTL]; int n_sysctls;
 	char *masked[GPLAN_MAX_PATHS]; int n_masked;

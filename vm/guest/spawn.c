@@ -1,6 +1,7 @@
 /* See spawn.h.  The child runs straight-line steps; any failure writes a
  * struct gspawn_fail into the error pipe and exits with 127 or 126. */
 #include "spawn.h"
+#include "cgroup.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -172,6 +173,20 @@ static void child_enter_root(const char *root, int efd)
 		child_fail(efd, 126, "entering root %s: %s", root, strerror(errno));
 }
 
+/* The container's cgroup (cgroup.c) is joined from init's view, before the
+ * root is entered; its cgroup mounts are made again from inside. */
+static void child_enter_root_cgroup(const struct gplan *p, const char *root, int efd)
+{
+	char eb[200];
+	int cg = gcgroup_join(p, eb, sizeof(eb));
+
+	if (cg < 0)
+		child_fail(efd, 126, "%s", eb);
+	child_enter_root(root, efd);
+	if (cg > 0 && gcgroup_remount(p, eb, sizeof(eb)) < 0)
+		child_fail(efd, 126, "%s", eb);
+}
+
 static __attribute__((noreturn))
 void child_run(const struct gplan *p, const char *root, const int fds[3], int efd)
 {
@@ -180,7 +195,7 @@ void child_run(const struct gplan *p, const char *root, const int fds[3], int ef
 	child_stdio(p, fds, efd);
 	child_limits(p, efd);
 	if (root)
-		child_enter_root(root, efd);
+		child_enter_root_cgroup(p, root, efd);
 	if (chdir(p->cwd) < 0)
 		child_fail(efd, 126, "cwd %s: %s", p->cwd, strerror(errno));
 	if (gspawn_resolve(p, NULL, exe, sizeof(exe)) < 0)

@@ -47,6 +47,7 @@ static char *build_spec(size_t *len)
 	gspec_put(&w, "rlimit", 3, (const char *const[]){ "RLIMIT_NOFILE", "1024", "4096" });
 	gspec_put(&w, "cap", 2, (const char *const[]){ "bounding", "CAP_KILL" });
 	gspec_put(&w, "cap", 2, (const char *const[]){ "ambient", "CAP_NET_BIND_SERVICE" });
+	gspec_putf(&w, "memory", "50593792");
 	gspec_put(&w, "mount", 4, (const char *const[]){ "/proc", "proc", "proc", "-" });
 	gspec_put(&w, "mount", 4, (const char *const[]){ "/dev", "tmpfs", "tmpfs", "nosuid,mode=755" });
 	gspec_put(&w, "sysctl", 2, (const char *const[]){ "net.ipv4.ip_forward", "1" });
@@ -89,6 +90,7 @@ static void test_parse_full(void **state)
 	assert_true(p->caps[GCAP_BOUNDING] == 1ull << 5);       /* CAP_KILL */
 	assert_true(p->caps[GCAP_AMBIENT] == 1ull << 10);       /* CAP_NET_BIND_SERVICE */
 	assert_int_equal(p->caps[GCAP_EFFECTIVE], 0);
+	assert_true(p->memory_max == 50593792);
 	assert_int_equal(p->n_mounts, 2);
 	assert_string_equal(p->mounts[1].opts, "nosuid,mode=755");
 	assert_string_equal(p->sysctls[0].key, "net.ipv4.ip_forward");
@@ -133,6 +135,9 @@ static void test_parse_rejects(void **state)
 	REJ("cwd relative", "not absolute");
 	REJ("env NOEQUALS", "NAME=VALUE");
 	REJ("oom 5000", "-1000..1000");
+	REJ("memory 0", "memory: bad limit");
+	REJ("memory -5", "memory: bad limit");
+	REJ("memory 9223372036854775808", "memory: bad limit");
 	REJ("mount rel tmpfs tmpfs -", "not absolute");
 	REJ("sysctl ../../etc/x 1", "bad key");
 	REJ("arg a b", "fields, expected 1");

@@ -271,7 +271,8 @@ static int parse_top(const cJSON *top, struct ops_config *cfg, struct oerr *err)
 	    (r = parse_names(top, cfg, err)) < 0 ||
 	    (r = ops_config_parse_mounts(top, cfg, err)) < 0 ||
 	    (r = ops_config_parse_hooks(top, cfg, err)) < 0 ||
-	    (r = ops_config_parse_linux(top, cfg, err)) < 0)
+	    (r = ops_config_parse_linux(top, cfg, err)) < 0 ||
+	    (r = ops_config_parse_userns(top, cfg, err)) < 0)
 		return r;
 	return ops_config_parse_vm(top, &cfg->vm, err);
 }

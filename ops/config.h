@@ -78,8 +78,15 @@ struct ops_device {
 	uint32_t file_mode, uid, gid;
 };
 
+#define OPS_CFG_MAX_IDMAPS 64     /* lines of uid_map / gid_map */
+struct ops_idmap { uint32_t container_id, host_id, size; };
+
 struct ops_linux {
 	struct ops_namespace *namespaces; size_t n_namespaces;
+	/* linux.uidMappings / gidMappings (config_userns.c): only with a user
+	 * namespace, which then needs both */
+	struct ops_idmap uid_maps[OPS_CFG_MAX_IDMAPS], gid_maps[OPS_CFG_MAX_IDMAPS];
+	size_t n_uid_maps, n_gid_maps;
 	bool has_memory_limit;
 	int64_t memory_limit;         /* bytes, -1 unlimited */
 	bool has_cpu_quota, has_cpu_period;

@@ -114,6 +114,22 @@ static const struct ccase cases[] = {
 	{ "{\"linux\":{\"namespaces\":[{\"type\":\"network\",\"path\":\"rel\"}]}}",
 	  "linux.namespaces[0].path: must be an absolute path" },
 	{ "{\"linux\":{\"namespaces\":[{\"type\":\"network\",\"path\":\"/run/netns/x\"}]}}", NULL },
+	{ "{\"linux\":{\"namespaces\":[{\"type\":\"user\"}],\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}],\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}]}}", NULL },
+	{ "{\"linux\":{\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}],\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}]}}", "linux.uidMappings: mappings need a user namespace in linux.namespaces" },
+	{ "{\"linux\":{\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}]}}", "linux.gidMappings: mappings need a user namespace" },
+	{ "{\"linux\":{\"namespaces\":[{\"type\":\"user\"}]}}", "linux.namespaces: a user namespace needs linux.uidMappings and linux.gidMappings" },
+	{ "{\"linux\":{\"namespaces\":[{\"type\":\"user\"}],\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}]}}", "a user namespace needs" },
+	{ "{\"linux\":{\"namespaces\":[{\"type\":\"user\"}],\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}],\"uidMappings\":[{\"containerID\":0,\"hostID\":1000}]}}",
+	  "linux.uidMappings[0].size: required" },
+	{ "{\"linux\":{\"namespaces\":[{\"type\":\"user\"}],\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}],\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":0}]}}",
+	  "linux.uidMappings[0].size: must be between 1" },
+	{ "{\"linux\":{\"namespaces\":[{\"type\":\"user\"}],\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}],\"uidMappings\":[{\"containerID\":4294967295,\"hostID\":0,\"size\":2}]}}",
+	  "linux.uidMappings[0]: the range passes 4294967295" },
+	{ "{\"linux\":{\"namespaces\":[{\"type\":\"user\"}],\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}],\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10},"
+	  "{\"containerID\":10,\"hostID\":1005,\"size\":10}]}}", "linux.gidMappings[1]: overlaps linux.gidMappings[0]" },
+	{ "{\"linux\":{\"namespaces\":[{\"type\":\"user\"}],\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}],\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10},"
+	  "{\"containerID\":10,\"hostID\":1010,\"size\":10}]}}", NULL },
+	{ "{\"linux\":{\"namespaces\":[{\"type\":\"user\"}],\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}],\"uidMappings\":{}}}", "linux.uidMappings: must be an array" },
 	{ "{\"linux\":{\"namespaces\":[{\"type\":\"uts\"},{\"type\":\"pid\",\"path\":\"/proc/1/ns/pid\"}]}}",
 	  "linux.namespaces[1].path: cannot join an existing pid namespace: the container runs in its own VM" },
 	{ "{\"linux\":{\"namespaces\":[{\"type\":\"mount\",\"path\":\"/proc/1/ns/mnt\"}]}}",
@@ -311,7 +327,12 @@ static void test_full_values(void **state)
 	assert_int_equal(c->hooks[OPS_HOOK_POSTSTOP].n, 2);
 	assert_int_equal(c->annotations.n, 2);
 	assert_string_equal(c->annotations.v[0].key, "org.example.key");
-	assert_int_equal(c->linux_.n_namespaces, 2);
+	assert_int_equal(c->linux_.n_namespaces, 3);
+	assert_int_equal(c->linux_.n_uid_maps, 1);
+	assert_int_equal(c->linux_.uid_maps[0].host_id, 1000);
+	assert_int_equal(c->linux_.n_gid_maps, 2);
+	assert_int_equal(c->linux_.gid_maps[1].container_id, 1);
+	assert_int_equal(c->linux_.gid_maps[1].size, 65535);
 	assert_string_equal(c->linux_.namespaces[1].path, "/proc/1/ns/net");
 	assert_int_equal(c->linux_.memory_limit, 104857600);
 	assert_string_equal(c->linux_.sysctl.v[0].value, "1");

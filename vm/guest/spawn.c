@@ -2,6 +2,7 @@
  * struct gspawn_fail into the error pipe and exits with 127 or 126. */
 #include "spawn.h"
 #include "cgroup.h"
+#include "userns.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -190,16 +191,21 @@ static void child_enter_root_cgroup(const struct gplan *p, const char *root, int
 static __attribute__((noreturn))
 void child_run(const struct gplan *p, const char *root, const int fds[3], int efd)
 {
-	char exe[4096];
+	char exe[4096], eb[200];
+	struct guserns u = { 0 };
 
 	child_stdio(p, fds, efd);
 	child_limits(p, efd);
+	if (guserns_prepare(p, &u, eb, sizeof(eb)) < 0)
+		child_fail(efd, 126, "%s", eb);
 	if (root)
 		child_enter_root_cgroup(p, root, efd);
 	if (chdir(p->cwd) < 0)
 		child_fail(efd, 126, "cwd %s: %s", p->cwd, strerror(errno));
 	if (gspawn_resolve(p, NULL, exe, sizeof(exe)) < 0)
 		child_fail(efd, 127, "%s: executable file not found in $PATH", p->args[0]);
+	if (guserns_enter(&u, eb, sizeof(eb)) < 0)
+		child_fail(efd, 126, "%s", eb);
 	child_identity(p, efd);
 	execve(exe, p->args, p->env);
 	child_fail(efd, errno == ENOENT ? 127 : 126, "exec %s: %s", exe, strerror(errno));

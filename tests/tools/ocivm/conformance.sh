@@ -5,6 +5,9 @@
 #   the guest, not the VM's RAM: 16, 48.25, 64 and 128 MiB limits boot, the
 #   process sees its limit, one that allocates past it is OOM-killed (137)
 #   while the VM lives on;
+# - linux.uidMappings/gidMappings with a user namespace: the process reads
+#   them in /proc/self/{uid,gid}_map, is root inside and owns nothing of the
+#   (unmapped) rootfs; mappings without a user namespace are refused.
 # Prints one line per case and "N passed, N failed, N skipped".
 set -u
 cd "$(dirname "$0")/../../.." || exit 1
@@ -84,5 +87,26 @@ $CGMOUNT"
 		bad "memory.limit $lim: allocating past it is OOM-killed in the cgroup (137), the VM lives on" "rc=$rc $(tr '\n' ' ' < "$tmp/o$mib.out" | tail -c 400)"
 	fi
 done
+
+# ---- user namespace with mappings --------------------------------------------
+USERNS='c["linux"]["namespaces"].append({"type": "user"})
+c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 1000, "size": 10}]
+c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 2000, "size": 10}]'
+mkbundle "$tmp/u1" '["sh","-c","echo uid_map $(cat /proc/self/uid_map); echo gid_map $(cat /proc/self/gid_map); echo id $(id -u) $(id -g); echo bin-owner $(stat -c %u /bin)"]' "$USERNS"
+run u1 "$tmp/u1"
+if [ "$rc" = 0 ] && grep -qx 'uid_map 0 1000 10' "$tmp/u1.out" && grep -qx 'gid_map 0 2000 10' "$tmp/u1.out" &&
+   grep -qx 'id 0 0' "$tmp/u1.out" && grep -qx 'bin-owner 65534' "$tmp/u1.out"; then
+	ok "user namespace: /proc/self/uid_map and gid_map are the config's mappings, root inside"
+else
+	bad "user namespace: /proc/self/uid_map and gid_map are the config's mappings, root inside" "rc=$rc $(tr '\n' ' ' < "$tmp/u1.out" | tail -c 400)"
+fi
+mkbundle "$tmp/u2" '["true"]' 'c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 1000, "size": 10}]
+c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 1000, "size": 10}]'
+run u2 "$tmp/u2"
+if [ "$rc" = 1 ] && grep -q 'linux.uidMappings: mappings need a user namespace' "$tmp/u2.out"; then
+	ok "mappings without a user namespace: refused at create"
+else
+	bad "mappings without a user namespace: refused at create" "rc=$rc $(tr '\n' ' ' < "$tmp/u2.out" | tail -c 400)"
+fi
 
 summary

@@ -60,6 +60,36 @@ static int parse_idmaps(const cJSON *lx, const char *key, struct ops_idmap *v, s
 	return check_overlap(v, *ret_n, key, err);
 }
 
+static bool mapped(const struct ops_idmap *v, size_t n, uint32_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (id >= v[i].container_id && (uint64_t)id < (uint64_t)v[i].container_id + v[i].size)
+			return true;
+	return false;
+}
+
+/* The process's ids must exist inside the namespace, or setuid/setgid in
+ * the guest would fail only at start. */
+static int check_process_ids(const struct ops_config *cfg, struct oerr *err)
+{
+	const struct ops_process *p = &cfg->process;
+	const struct ops_linux *l = &cfg->linux_;
+
+	if (!p->present)
+		return 0;
+	if (!mapped(l->uid_maps, l->n_uid_maps, p->uid))
+		return oerr_set(err, EINVAL, "process.user.uid: %u is not mapped by linux.uidMappings",
+				p->uid);
+	if (!mapped(l->gid_maps, l->n_gid_maps, p->gid))
+		return oerr_set(err, EINVAL, "process.user.gid: %u is not mapped by linux.gidMappings",
+				p->gid);
+	for (size_t i = 0; i < p->n_gids; i++)
+		if (!mapped(l->gid_maps, l->n_gid_maps, p->gids[i]))
+			return oerr_set(err, EINVAL, "process.user.additionalGids[%zu]: %u is not "
+					"mapped by linux.gidMappings", i, p->gids[i]);
+	return 0;
+}
+
 static bool has_userns(const struct ops_linux *l)
 {
 	for (size_t i = 0; i < l->n_namespaces; i++)
@@ -88,5 +118,5 @@ int ops_config_parse_userns(const cJSON *top, struct ops_config *cfg, struct oer
 	if (!l->n_uid_maps || !l->n_gid_maps)
 		return oerr_set(err, EINVAL, "linux.namespaces: a user namespace needs "
 				"linux.uidMappings and linux.gidMappings");
-	return 0;
+	return check_process_ids(cfg, err);
 }

@@ -114,6 +114,13 @@ static const struct ccase cases[] = {
 	{ "{\"linux\":{\"namespaces\":[{\"type\":\"network\",\"path\":\"rel\"}]}}",
 	  "linux.namespaces[0].path: must be an absolute path" },
 	{ "{\"linux\":{\"namespaces\":[{\"type\":\"network\",\"path\":\"/run/netns/x\"}]}}", NULL },
+	{ "{\"process\":{\"user\":{\"uid\":10}},\"linux\":{\"namespaces\":[{\"type\":\"user\"}],\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}],\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}]}}",
+	  "process.user.uid: 10 is not mapped by linux.uidMappings" },
+	{ "{\"process\":{\"user\":{\"uid\":9,\"gid\":12}},\"linux\":{\"namespaces\":[{\"type\":\"user\"}],\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}],\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}]}}",
+	  "process.user.gid: 12 is not mapped by linux.gidMappings" },
+	{ "{\"process\":{\"user\":{\"additionalGids\":[3,10]}},\"linux\":{\"namespaces\":[{\"type\":\"user\"}],\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}],\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}]}}",
+	  "process.user.additionalGids[1]: 10 is not mapped by linux.gidMappings" },
+	{ "{\"process\":{\"user\":{\"uid\":9,\"gid\":9,\"additionalGids\":[3]}},\"linux\":{\"namespaces\":[{\"type\":\"user\"}],\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}],\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}]}}", NULL },
 	{ "{\"linux\":{\"namespaces\":[{\"type\":\"user\"}],\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}],\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}]}}", NULL },
 	{ "{\"linux\":{\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}],\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}]}}", "linux.uidMappings: mappings need a user namespace in linux.namespaces" },
 	{ "{\"linux\":{\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}]}}", "linux.gidMappings: mappings need a user namespace" },
@@ -329,7 +336,7 @@ static void test_full_values(void **state)
 	assert_string_equal(c->annotations.v[0].key, "org.example.key");
 	assert_int_equal(c->linux_.n_namespaces, 3);
 	assert_int_equal(c->linux_.n_uid_maps, 1);
-	assert_int_equal(c->linux_.uid_maps[0].host_id, 1000);
+	assert_int_equal(c->linux_.uid_maps[0].host_id, 100000);
 	assert_int_equal(c->linux_.n_gid_maps, 2);
 	assert_int_equal(c->linux_.gid_maps[1].container_id, 1);
 	assert_int_equal(c->linux_.gid_maps[1].size, 65535);

@@ -3,6 +3,7 @@
 #include "ops/config.h"
 #include "ops/config_int.h"
 #include "cleanup.h"
+#include "captab.h"
 #include "fileio.h"
 
 #include <errno.h>
@@ -194,6 +195,10 @@ static int parse_caps(const cJSON *proc, struct ops_process *p, struct oerr *err
 				return oerr_set(err, EINVAL, "%s: \"%.64s\" is not a capability name",
 						cj_index(pi, cj_join(ps, "process.capabilities",
 								     ops_cap_set_names[s]), i), c);
+			if (captab_index(c) < 0)
+				return oerr_set(err, EINVAL, "%s: unknown capability %.64s",
+						cj_index(pi, cj_join(ps, "process.capabilities",
+								     ops_cap_set_names[s]), i), c);
 		}
 	}
 	return 0;
@@ -266,7 +271,8 @@ static int parse_top(const cJSON *top, struct ops_config *cfg, struct oerr *err)
 	    (r = parse_names(top, cfg, err)) < 0 ||
 	    (r = ops_config_parse_mounts(top, cfg, err)) < 0 ||
 	    (r = ops_config_parse_hooks(top, cfg, err)) < 0 ||
-	    (r = ops_config_parse_linux(top, cfg, err)) < 0)
+	    (r = ops_config_parse_linux(top, cfg, err)) < 0 ||
+	    (r = ops_config_parse_userns(top, cfg, err)) < 0)
 		return r;
 	return ops_config_parse_vm(top, &cfg->vm, err);
 }

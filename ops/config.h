@@ -18,7 +18,15 @@
 #define OPS_CFG_MAX_ARGS    1024        /* process.args, env, kernel params... */
 #define OPS_CFG_MAX_LIST    256         /* mounts, hooks per kind, devices, paths... */
 #define OPS_CFG_MAX_VCPUS   256
-#define OPS_CFG_MIN_MEMORY  (16ull << 20)
+/* Guest RAM (ops/README.md, "VM shape"): the floor is the least the Debian
+ * cloud kernel + initrd boot in and run a small process (76 MiB measured
+ * under QEMU/TCG, 74 MiB dies: "Out of memory and no killable processes"),
+ * with a margin; the headroom is what the guest keeps beside a container
+ * filled to its memory.limit (kernel, init, page tables: 68 MiB of a
+ * 96 MiB guest are in use before the container runs). */
+#define OPS_GUEST_FLOOR_MIB    96
+#define OPS_GUEST_HEADROOM_MIB 96
+#define OPS_CFG_MIN_MEMORY  ((uint64_t)OPS_GUEST_FLOOR_MIB << 20)
 #define OPS_CFG_MAX_MEMORY  (1ull << 40)
 
 struct ops_kv { char *key, *value; };
@@ -70,8 +78,15 @@ struct ops_device {
 	uint32_t file_mode, uid, gid;
 };
 
+#define OPS_CFG_MAX_IDMAPS 64     /* lines of uid_map / gid_map */
+struct ops_idmap { uint32_t container_id, host_id, size; };
+
 struct ops_linux {
 	struct ops_namespace *namespaces; size_t n_namespaces;
+	/* linux.uidMappings / gidMappings (config_userns.c): only with a user
+	 * namespace, which then needs both */
+	struct ops_idmap uid_maps[OPS_CFG_MAX_IDMAPS], gid_maps[OPS_CFG_MAX_IDMAPS];
+	size_t n_uid_maps, n_gid_maps;
 	bool has_memory_limit;
 	int64_t memory_limit;         /* bytes, -1 unlimited */
 	bool has_cpu_quota, has_cpu_period;

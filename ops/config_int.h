@@ -13,6 +13,8 @@ int ops_config_parse_hooks(const cJSON *top, struct ops_config *cfg, struct oerr
 void ops_config_free_mounts_hooks(struct ops_config *cfg);
 int ops_config_parse_linux(const cJSON *top, struct ops_config *cfg, struct oerr *err);
 void ops_config_free_linux(struct ops_linux *l);
+/* After the linux section: the id mappings and their user namespace. */
+int ops_config_parse_userns(const cJSON *top, struct ops_config *cfg, struct oerr *err);
 int ops_config_parse_vm(const cJSON *top, struct ops_vm *vm, struct oerr *err);
 void ops_config_free_vm(struct ops_vm *vm);
 

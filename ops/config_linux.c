@@ -136,7 +136,14 @@ static int parse_namespace(const cJSON *it, const char *p, struct ops_linux *l,
 	for (size_t j = 0; j + 1 < l->n_namespaces; j++)
 		if (strcmp(l->namespaces[j].type, ns->type) == 0)
 			return oerr_set(err, EINVAL, "%s.type: duplicate %s", p, ns->type);
-	return cj_string(it, "path", p, CJ_ABS, PATH_MAX - 1, &ns->path, err);
+	if ((r = cj_string(it, "path", p, CJ_ABS, PATH_MAX - 1, &ns->path, err)) < 0)
+		return r;
+	/* A host namespace cannot reach into a guest kernel.  Only a network
+	 * path is kept (the network the caller made; see ops/README.md). */
+	if (ns->path && strcmp(ns->type, "network") != 0)
+		return oerr_set(err, EINVAL, "%s.path: cannot join an existing %s namespace: "
+				"the container runs in its own VM, with its own kernel", p, ns->type);
+	return 0;
 }
 
 static int parse_device(const cJSON *it, const char *p, struct ops_device *d, struct oerr *err)

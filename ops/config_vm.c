@@ -115,9 +115,14 @@ static int parse_hw(const cJSON *vmj, struct ops_vm *vm, struct oerr *err)
 			&vm->has_vcpus, err)) < 0)
 		return r;
 	vm->vcpus = (uint32_t)v;
-	if ((r = cj_u64(hw, "memory", "vm.hwConfig", 0, OPS_CFG_MIN_MEMORY, OPS_CFG_MAX_MEMORY,
+	if ((r = cj_u64(hw, "memory", "vm.hwConfig", 0, 1, OPS_CFG_MAX_MEMORY,
 			&vm->memory, &vm->has_memory, err)) < 0)
 		return r;
+	if (vm->has_memory && vm->memory < OPS_CFG_MIN_MEMORY)
+		return oerr_set(err, EINVAL, "vm.hwConfig.memory: %llu bytes is less than the %d MiB "
+				"the guest kernel and ocivm-init need to boot (the VM's RAM, not "
+				"the container's limit: use linux.resources.memory.limit for that)",
+				(unsigned long long)vm->memory, OPS_GUEST_FLOOR_MIB);
 	return parse_hw_passthrough(hw, err);
 }
 
@@ -200,14 +205,16 @@ void ops_config_vm_shape(const struct ops_config *cfg, unsigned def_vcpus, uint6
 	const struct ops_linux *l = &cfg->linux_;
 
 	*ret_vcpus = shape_vcpus(cfg, def_vcpus);
+	/* memory.limit is the container's (a cgroup in the guest), not the
+	 * VM's: the guest gets it plus its own share, never below the floor */
 	if (cfg->vm.has_memory)
 		*ret_mib = (cfg->vm.memory + mib - 1) / mib;
 	else if (l->has_memory_limit && l->memory_limit > 0)
-		*ret_mib = ((uint64_t)l->memory_limit + mib - 1) / mib;
+		*ret_mib = ((uint64_t)l->memory_limit + mib - 1) / mib + OPS_GUEST_HEADROOM_MIB;
 	else
 		*ret_mib = def_mib ? def_mib : 256;
-	if (*ret_mib < OPS_CFG_MIN_MEMORY / mib)
-		*ret_mib = OPS_CFG_MIN_MEMORY / mib; /* a tiny cgroup limit still boots */
+	if (*ret_mib < OPS_GUEST_FLOOR_MIB)
+		*ret_mib = OPS_GUEST_FLOOR_MIB;
 	if (*ret_mib > OPS_CFG_MAX_MEMORY / mib)
 		*ret_mib = OPS_CFG_MAX_MEMORY / mib;
 }

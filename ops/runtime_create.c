@@ -196,20 +196,26 @@ static void warn_cb(void *ctx, const char *msg)
 	ops_logf(c->ops, "%s: warning: %s", c->rec.id, msg);
 }
 
-void ops_run_poststop(struct ops *ops, struct ctr *c)
+/* poststart and poststop (runtime.md): every hook runs, a failure is only
+ * logged as a warning and the lifecycle goes on. */
+void ops_run_hooks_warn(struct ops *ops, struct ctr *c, enum ops_hook_kind k)
 {
 	_cleanup_free_ char *state = NULL;
 	char path[PATH_MAX];
 
-	if (!c->cfg || !c->cfg->hooks[OPS_HOOK_POSTSTOP].n)
+	if (!c->cfg || !c->cfg->hooks[k].n)
 		return;
 	pthread_mutex_lock(&ops->lock);
 	ops_state_text(ops, c, &state);
 	pthread_mutex_unlock(&ops->lock);
 	snprintf(path, sizeof(path), "%s/hooks.log", c->dir);
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	ops_hooks_run_all(c->cfg, OPS_HOOK_POSTSTOP, state ? state : "{}", fd,
-			  OPS_HOOK_DEFAULT_TIMEOUT, warn_cb, c);
+	ops_hooks_run_all(c->cfg, k, state ? state : "{}", fd, OPS_HOOK_DEFAULT_TIMEOUT, warn_cb, c);
+}
+
+void ops_run_poststop(struct ops *ops, struct ctr *c)
+{
+	ops_run_hooks_warn(ops, c, OPS_HOOK_POSTSTOP);
 }
 
 static int save_locked(struct ops *ops, struct ctr *c, struct oerr *err)

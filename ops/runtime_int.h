@@ -116,6 +116,7 @@ int ops_build_gspec(const struct ops_config *cfg, const char *id, bool terminal,
 		    struct oerr *err);
 int ops_state_text(struct ops *ops, struct ctr *c, char **ret);   /* lock held */
 void ops_run_poststop(struct ops *ops, struct ctr *c);            /* lock NOT held */
+void ops_run_hooks_warn(struct ops *ops, struct ctr *c, enum ops_hook_kind k); /* lock NOT held */
 /* Run the hooks of one kind with the current state; stop at a failure. */
 int ops_run_hooks(struct ops *ops, struct ctr *c, enum ops_hook_kind k, struct oerr *err);
 

@@ -138,10 +138,7 @@ int ops_start(struct ops *ops, const char *id, struct oerr *err)
 		ops_set_status(ops, c, t.next, &n);
 	pthread_mutex_unlock(&ops->lock);
 	ops_notify(ops, &n);
-	if ((r = ops_run_hooks(ops, c, OPS_HOOK_POSTSTART, err)) < 0) {
-		oerr_prefix(err, "%s: ", id);
-		stop_vm(ops, c, 255, err->msg);
-	}
+	ops_run_hooks_warn(ops, c, OPS_HOOK_POSTSTART); /* runtime.md: log, go on */
 	pthread_mutex_lock(&ops->lock);
 	struct vm *gone = c->rec.status == OPS_STOPPED ? ops_take_vm(ops, c) : NULL;
 	pthread_mutex_unlock(&ops->lock);

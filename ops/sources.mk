@@ -1,7 +1,8 @@
 # ops/: OCI semantics (config parsing, state machine, hooks, persistence, the
 # runtime behind ops/ops.h).  OPS_SRCS is what the daemon links from ops/
 # (together with $(COMMON_SRCS) and $(VM_DRIVER_SRCS)); packages: libcjson.
-OPS_CONFIG_SRCS := ops/cj.c ops/config.c ops/config_linux.c ops/config_vm.c
+OPS_CONFIG_SRCS := ops/cj.c ops/config.c ops/config_linux.c ops/config_vm.c \
+                   ops/config_userns.c
 OPS_CORE_SRCS := $(OPS_CONFIG_SRCS) ops/lifecycle.c ops/hooks.c ops/store.c ops/spec.c
 OPS_RUNTIME_SRCS := ops/runtime.c ops/runtime_open.c ops/runtime_create.c \
                     ops/runtime_ops.c ops/runtime_info.c

@@ -109,6 +109,20 @@ static void gspec_mounts(struct gspec_writer *w, const struct ops_config *cfg)
 	}
 }
 
+static void gspec_idmaps(struct gspec_writer *w, const char *key, const struct ops_idmap *v,
+			 size_t n)
+{
+	char c[16], h[16], s[16];
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(c, sizeof(c), "%u", v[i].container_id);
+		snprintf(h, sizeof(h), "%u", v[i].host_id);
+		snprintf(s, sizeof(s), "%u", v[i].size);
+		const char *f[3] = { c, h, s };
+		gspec_put(w, key, 3, f);
+	}
+}
+
 int ops_build_gspec(const struct ops_config *cfg, const char *id, bool terminal,
 		    bool has_image, char **ret, size_t *ret_len, char *note, size_t note_len,
 		    struct oerr *err)
@@ -128,6 +142,10 @@ int ops_build_gspec(const struct ops_config *cfg, const char *id, bool terminal,
 	if (cfg->domainname)
 		gspec_put(&w, "domainname", 1, (const char *const *)&cfg->domainname);
 	gspec_process(&w, &cfg->process, terminal);
+	if (l->has_memory_limit && l->memory_limit > 0)
+		gspec_putf(&w, "memory", "%lld", (long long)l->memory_limit);
+	gspec_idmaps(&w, "uidmap", l->uid_maps, l->n_uid_maps);
+	gspec_idmaps(&w, "gidmap", l->gid_maps, l->n_gid_maps);
 	gspec_mounts(&w, cfg);
 	for (size_t i = 0; i < l->sysctl.n; i++)
 		put2(&w, "sysctl", l->sysctl.v[i].key, l->sysctl.v[i].value);

@@ -76,6 +76,17 @@ static const struct ccase cases[] = {
 	{ "{\"process\":{\"capabilities\":{\"ambient\":\"CAP_KILL\"}}}",
 	  "process.capabilities.ambient: must be an array" },
 	{ "{\"process\":{\"capabilities\":[]}}", "process.capabilities: must be an object" },
+	{ "{\"process\":{\"capabilities\":{\"bounding\":[\"CAP_KILL\",\"CAP_CHOWN\",\"CAP_TEST\"]}}}",
+	  "process.capabilities.bounding[2]: unknown capability CAP_TEST" },
+	{ "{\"process\":{\"capabilities\":{\"effective\":[\"CAP_NOPE\"]}}}",
+	  "process.capabilities.effective[0]: unknown capability CAP_NOPE" },
+	{ "{\"process\":{\"capabilities\":{\"inheritable\":[\"CAP_NOPE\"]}}}",
+	  "process.capabilities.inheritable[0]: unknown capability CAP_NOPE" },
+	{ "{\"process\":{\"capabilities\":{\"permitted\":[\"CAP_NOPE\"]}}}",
+	  "process.capabilities.permitted[0]: unknown capability CAP_NOPE" },
+	{ "{\"process\":{\"capabilities\":{\"ambient\":[\"CAP_CHECKPOINT_RESTORE\",\"CAP_NOPE\"]}}}",
+	  "process.capabilities.ambient[1]: unknown capability CAP_NOPE" },
+	{ "{\"process\":{\"capabilities\":{\"ambient\":[\"CAP_CHECKPOINT_RESTORE\",\"CAP_BPF\"]}}}", NULL },
 	{ "{\"process\":{\"oomScoreAdj\":1001}}", "process.oomScoreAdj: must be between -1000 and 1000" },
 	{ "{\"process\":{\"oomScoreAdj\":-1000}}", NULL },
 	{ "{\"hostname\":7}", "hostname: must be a string" },
@@ -102,6 +113,44 @@ static const struct ccase cases[] = {
 	  "linux.namespaces[1].type: duplicate pid" },
 	{ "{\"linux\":{\"namespaces\":[{\"type\":\"network\",\"path\":\"rel\"}]}}",
 	  "linux.namespaces[0].path: must be an absolute path" },
+	{ "{\"linux\":{\"namespaces\":[{\"type\":\"network\",\"path\":\"/run/netns/x\"}]}}", NULL },
+	{ "{\"process\":{\"user\":{\"uid\":10}},\"linux\":{\"namespaces\":[{\"type\":\"user\"}],\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}],\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}]}}",
+	  "process.user.uid: 10 is not mapped by linux.uidMappings" },
+	{ "{\"process\":{\"user\":{\"uid\":9,\"gid\":12}},\"linux\":{\"namespaces\":[{\"type\":\"user\"}],\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}],\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}]}}",
+	  "process.user.gid: 12 is not mapped by linux.gidMappings" },
+	{ "{\"process\":{\"user\":{\"additionalGids\":[3,10]}},\"linux\":{\"namespaces\":[{\"type\":\"user\"}],\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}],\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}]}}",
+	  "process.user.additionalGids[1]: 10 is not mapped by linux.gidMappings" },
+	{ "{\"process\":{\"user\":{\"uid\":9,\"gid\":9,\"additionalGids\":[3]}},\"linux\":{\"namespaces\":[{\"type\":\"user\"}],\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}],\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}]}}", NULL },
+	{ "{\"linux\":{\"namespaces\":[{\"type\":\"user\"}],\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}],\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}]}}", NULL },
+	{ "{\"linux\":{\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}],\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}]}}", "linux.uidMappings: mappings need a user namespace in linux.namespaces" },
+	{ "{\"linux\":{\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}]}}", "linux.gidMappings: mappings need a user namespace" },
+	{ "{\"linux\":{\"namespaces\":[{\"type\":\"user\"}]}}", "linux.namespaces: a user namespace needs linux.uidMappings and linux.gidMappings" },
+	{ "{\"linux\":{\"namespaces\":[{\"type\":\"user\"}],\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}]}}", "a user namespace needs" },
+	{ "{\"linux\":{\"namespaces\":[{\"type\":\"user\"}],\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}],\"uidMappings\":[{\"containerID\":0,\"hostID\":1000}]}}",
+	  "linux.uidMappings[0].size: required" },
+	{ "{\"linux\":{\"namespaces\":[{\"type\":\"user\"}],\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}],\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":0}]}}",
+	  "linux.uidMappings[0].size: must be between 1" },
+	{ "{\"linux\":{\"namespaces\":[{\"type\":\"user\"}],\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}],\"uidMappings\":[{\"containerID\":4294967295,\"hostID\":0,\"size\":2}]}}",
+	  "linux.uidMappings[0]: the range passes 4294967295" },
+	{ "{\"linux\":{\"namespaces\":[{\"type\":\"user\"}],\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}],\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10},"
+	  "{\"containerID\":10,\"hostID\":1005,\"size\":10}]}}", "linux.gidMappings[1]: overlaps linux.gidMappings[0]" },
+	{ "{\"linux\":{\"namespaces\":[{\"type\":\"user\"}],\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}],\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10},"
+	  "{\"containerID\":10,\"hostID\":1010,\"size\":10}]}}", NULL },
+	{ "{\"linux\":{\"namespaces\":[{\"type\":\"user\"}],\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}],\"uidMappings\":{}}}", "linux.uidMappings: must be an array" },
+	{ "{\"linux\":{\"namespaces\":[{\"type\":\"uts\"},{\"type\":\"pid\",\"path\":\"/proc/1/ns/pid\"}]}}",
+	  "linux.namespaces[1].path: cannot join an existing pid namespace: the container runs in its own VM" },
+	{ "{\"linux\":{\"namespaces\":[{\"type\":\"mount\",\"path\":\"/proc/1/ns/mnt\"}]}}",
+	  "linux.namespaces[0].path: cannot join an existing mount namespace" },
+	{ "{\"linux\":{\"namespaces\":[{\"type\":\"ipc\",\"path\":\"/x\"}]}}",
+	  "linux.namespaces[0].path: cannot join an existing ipc namespace" },
+	{ "{\"linux\":{\"namespaces\":[{\"type\":\"uts\",\"path\":\"/x\"}]}}",
+	  "linux.namespaces[0].path: cannot join an existing uts namespace" },
+	{ "{\"linux\":{\"namespaces\":[{\"type\":\"user\",\"path\":\"/x\"}]}}",
+	  "linux.namespaces[0].path: cannot join an existing user namespace" },
+	{ "{\"linux\":{\"namespaces\":[{\"type\":\"cgroup\",\"path\":\"/x\"}]}}",
+	  "linux.namespaces[0].path: cannot join an existing cgroup namespace" },
+	{ "{\"linux\":{\"namespaces\":[{\"type\":\"time\",\"path\":\"/x\"}]}}",
+	  "linux.namespaces[0].path: cannot join an existing time namespace" },
 	{ "{\"linux\":{\"resources\":{\"memory\":{\"limit\":\"1G\"}}}}",
 	  "linux.resources.memory.limit: must be a number" },
 	{ "{\"linux\":{\"resources\":{\"memory\":{\"limit\":-2}}}}",
@@ -152,7 +201,11 @@ static const struct ccase cases[] = {
 	{ VM("\"hwConfig\":{\"vcpus\":257}"), "vm.hwConfig.vcpus: must be between 1 and 256" },
 	{ VM("\"hwConfig\":{\"vcpus\":\"2\"}"), "vm.hwConfig.vcpus: must be a number" },
 	{ VM("\"hwConfig\":{\"vcpus\":2.5}"), "vm.hwConfig.vcpus: must be an integer" },
-	{ VM("\"hwConfig\":{\"memory\":1024}"), "vm.hwConfig.memory: must be between 16777216" },
+	{ VM("\"hwConfig\":{\"memory\":1024}"), "vm.hwConfig.memory: 1024 bytes is less than the 96 MiB" },
+	{ VM("\"hwConfig\":{\"memory\":100663295}"), "vm.hwConfig.memory: 100663295 bytes is less than the 96 MiB "
+	  "the guest kernel and ocivm-init need to boot" },
+	{ VM("\"hwConfig\":{\"memory\":100663296}"), NULL },
+	{ VM("\"hwConfig\":{\"memory\":0}"), "vm.hwConfig.memory: must be between 1" },
 	{ VM("\"hwConfig\":{\"memory\":\"1G\"}"), "vm.hwConfig.memory: must be a number" },
 	{ VM("\"hwConfig\":{\"memory\":1e300}"), "vm.hwConfig.memory: out of range" },
 	{ VM("\"hwConfig\":{\"deviceTree\":\"/x.dtb\"}"), "vm.hwConfig.deviceTree: not supported" },
@@ -281,7 +334,12 @@ static void test_full_values(void **state)
 	assert_int_equal(c->hooks[OPS_HOOK_POSTSTOP].n, 2);
 	assert_int_equal(c->annotations.n, 2);
 	assert_string_equal(c->annotations.v[0].key, "org.example.key");
-	assert_int_equal(c->linux_.n_namespaces, 2);
+	assert_int_equal(c->linux_.n_namespaces, 3);
+	assert_int_equal(c->linux_.n_uid_maps, 1);
+	assert_int_equal(c->linux_.uid_maps[0].host_id, 100000);
+	assert_int_equal(c->linux_.n_gid_maps, 2);
+	assert_int_equal(c->linux_.gid_maps[1].container_id, 1);
+	assert_int_equal(c->linux_.gid_maps[1].size, 65535);
 	assert_string_equal(c->linux_.namespaces[1].path, "/proc/1/ns/net");
 	assert_int_equal(c->linux_.memory_limit, 104857600);
 	assert_string_equal(c->linux_.sysctl.v[0].value, "1");
@@ -380,11 +438,16 @@ static void test_vm_shape(void **state)
 	shape("{}", 3, 300);
 	shape(VM("\"hwConfig\":{\"vcpus\":2,\"memory\":536870913}"), 2, 513);
 	shape("{\"linux\":{\"resources\":{\"cpu\":{\"quota\":150000,\"period\":100000},"
-	      "\"memory\":{\"limit\":104857601}}}}", 2, 101);
+	      "\"memory\":{\"limit\":104857601}}}}", 2, 101 + 96);
 	shape("{\"linux\":{\"resources\":{\"cpu\":{\"quota\":50000}}}}", 1, 300);
 	shape("{\"linux\":{\"resources\":{\"cpu\":{\"quota\":-1,\"cpus\":\"0-3,6\"},"
 	      "\"memory\":{\"limit\":-1}}}}", 5, 300);
-	shape("{\"linux\":{\"resources\":{\"memory\":{\"limit\":1048576}}}}", 3, 16);
+	/* the container's limit is not the VM's RAM: limit + 96 MiB, at least 96 */
+	shape("{\"linux\":{\"resources\":{\"memory\":{\"limit\":1048576}}}}", 3, 97);
+	shape("{\"linux\":{\"resources\":{\"memory\":{\"limit\":50593792}}}}", 3, 49 + 96);
+	shape("{\"linux\":{\"resources\":{\"memory\":{\"limit\":134217728}}}}", 3, 128 + 96);
+	shape("{\"linux\":{\"resources\":{\"memory\":{\"limit\":0}}}}", 3, 300);
+	shape(VM("\"hwConfig\":{\"memory\":100663296}"), 3, 96);
 	/* hwConfig wins over resources */
 	shape("{\"linux\":{\"resources\":{\"cpu\":{\"quota\":800000}}},"
 	      "\"vm\":{\"kernel\":{\"path\":\"/k\"},\"hwConfig\":{\"vcpus\":1}}}", 1, 300);

@@ -361,6 +361,28 @@ static void test_start_failures(void **state)
 	assert_int_equal(fake.live, 0);
 	assert_int_equal(ops_delete(ops, "d", false, NULL), 0);
 	assert_int_equal(fake.image_refs, 0);
+
+	/* a failing poststart hook is only logged (runtime.md): the container
+	 * keeps running and the hooks after it still run */
+	char mark[256], px[1024];
+	snprintf(mark, sizeof(mark), "%s/poststart.2", tmp);
+	snprintf(px, sizeof(px), ",\"hooks\":{\"poststart\":[{\"path\":\"/bin/false\"},"
+		 "{\"path\":\"/bin/sh\",\"args\":[\"sh\",\"-c\",\"touch %s\"]}]}", mark);
+	write_config("", px);
+	assert_int_equal(ops_create(ops, "p", bundle, NULL, 0, NULL), 0);
+	int logs0 = logs;
+	oerr_clear(&err);
+	assert_int_equal(ops_start(ops, "p", &err), 0);
+	assert_int_equal(status_of(ops, "p"), OPS_RUNNING);
+	assert_int_equal(fake.live, 1);
+	assert_int_equal(access(mark, F_OK), 0);
+	assert_true(logs > logs0);
+	pthread_mutex_lock(&ev_mu);
+	assert_non_null(strstr(log_text, "p: warning: hooks.poststart[0]: /bin/false exited with status 1"));
+	pthread_mutex_unlock(&ev_mu);
+	assert_int_equal(ops_kill(ops, "p", SIGKILL, NULL), 0);
+	wait_status(ops, "p", OPS_STOPPED);
+	assert_int_equal(ops_delete(ops, "p", false, NULL), 0);
 	ops_close(ops);
 }
 
@@ -697,6 +719,9 @@ static void test_features(void **state)
 	assert_non_null(strstr(s, "\"poststop\""));
 	assert_non_null(strstr(s, "\"CAP_CHECKPOINT_RESTORE\""));
 	assert_non_null(strstr(s, "\"namespaces\""));
+	assert_non_null(strstr(s, "\"CAP_CHOWN\""));
+	/* a namespace path is accepted for network only */
+	assert_non_null(strstr(s, "\"io.github.ocivmfs.linux.namespaces.path\":\t\"network\""));
 	free(s);
 	struct ops *ops = open_ops();
 	assert_non_null(strstr(ops_hypervisor_line(ops), "fake VM driver"));

@@ -6,6 +6,9 @@ $(call unit_test,ocivm_cli,tests/tools/ocivm/test_cli.c $(OCIVM_PURE_SRCS) \
 CHECK_SCRIPTS += tests/tools/ocivm/cli.sh tests/tools/ocivm/podman.sh \
 	tests/tools/ocivm/containerd.sh
 LINUX_E2E_SCRIPTS += tests/tools/ocivm/podman.sh tests/tools/ocivm/containerd.sh
+# runtime-spec points a VM must not excuse (issue 18): memory limits, user ns
+CHECK_SCRIPTS += tests/tools/ocivm/conformance.sh
+LINUX_E2E_SCRIPTS += tests/tools/ocivm/conformance.sh
 INSTALL_BIN += $(BUILD)/bin/ocivm
 $(BUILD)/obj/tools/ocivm/cmd_spec.o: CFLAGS += -DOCIVM_SHARE=\"$(PREFIX)/share/ocivmfs\"
 # A test double of the tree (host processes instead of VMs) for cli.sh.

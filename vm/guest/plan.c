@@ -174,6 +174,30 @@ static int k_cap(struct gplan *p, char **f, char *eb, size_t cap)
 	return 0;
 }
 
+static int k_memory(struct gplan *p, char **f, char *eb, size_t cap)
+{
+	unsigned long long v;
+	if (gplan_num(f[0], 10, (unsigned long long)INT64_MAX, &v) || v == 0)
+		return gplan_fail(eb, cap, "memory: bad limit %s", f[0]);
+	p->memory_max = v;
+	return 0;
+}
+
+static int k_idmap(struct gplan_idmap *v, int *n, char **f, const char *key, char *eb, size_t cap)
+{
+	unsigned long long in, out, count;
+	if (gplan_num(f[0], 10, UINT32_MAX, &in) || gplan_num(f[1], 10, UINT32_MAX, &out) ||
+	    gplan_num(f[2], 10, UINT32_MAX, &count) || count == 0 ||
+	    in + count > 1ull + UINT32_MAX || out + count > 1ull + UINT32_MAX)
+		return gplan_fail(eb, cap, "%s: bad range %s %s %s", key, f[0], f[1], f[2]);
+	if (*n >= GPLAN_MAX_IDMAPS)
+		return gplan_fail(eb, cap, "%s: more than %d", key, GPLAN_MAX_IDMAPS);
+	v[(*n)++] = (struct gplan_idmap){ (uint32_t)in, (uint32_t)out, (uint32_t)count };
+	return 0;
+}
+static int k_uidmap(struct gplan *p, char **f, char *eb, size_t cap) { return k_idmap(p->uidmaps, &p->n_uidmaps, f, "uidmap", eb, cap); }
+static int k_gidmap(struct gplan *p, char **f, char *eb, size_t cap) { return k_idmap(p->gidmaps, &p->n_gidmaps, f, "gidmap", eb, cap); }
+
 static int k_mount(struct gplan *p, char **f, char *eb, size_t cap)
 {
 	struct gmntopts o;
@@ -219,6 +243,8 @@ static const struct gplan_key gplan_keys[] = {
 	{ "terminal", 1, k_terminal }, { "nnp", 1, k_nnp },
 	{ "oom", 1, k_oom },           { "rlimit", 3, k_rlimit },
 	{ "cap", 2, k_cap },           { "mount", 4, k_mount },
+	{ "memory", 1, k_memory },     { "uidmap", 3, k_uidmap },
+	{ "gidmap", 3, k_gidmap },
 	{ "sysctl", 2, k_sysctl },     { "masked", 1, k_masked },
 	{ "readonly", 1, k_readonly },
 };
@@ -243,6 +269,8 @@ static int gplan_check(const struct gplan *p, char *eb, size_t cap)
 		return gplan_fail(eb, cap, "no rootfs record");
 	if (p->n_args == 0)
 		return gplan_fail(eb, cap, "no process args");
+	if (!p->n_uidmaps != !p->n_gidmaps)
+		return gplan_fail(eb, cap, "a user namespace needs both uidmap and gidmap");
 	return 0;
 }
 

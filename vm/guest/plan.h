@@ -16,6 +16,7 @@
 #define GPLAN_MAX_MOUNTS 64
 #define GPLAN_MAX_SYSCTL 64
 #define GPLAN_MAX_PATHS 64
+#define GPLAN_MAX_IDMAPS 64
 
 enum gplan_capset { GCAP_BOUNDING, GCAP_EFFECTIVE, GCAP_INHERITABLE, GCAP_PERMITTED,
 		    GCAP_AMBIENT, GCAP_NSETS };
@@ -23,6 +24,7 @@ enum gplan_capset { GCAP_BOUNDING, GCAP_EFFECTIVE, GCAP_INHERITABLE, GCAP_PERMIT
 struct gplan_mount { char *dest, *type, *source, *opts; };
 struct gplan_rlimit { int resource; rlim_t soft, hard; };
 struct gplan_sysctl { char *key, *value; };
+struct gplan_idmap { uint32_t inside, outside, count; };  /* one uid_map line */
 
 struct gplan {
 	char *id;
@@ -40,6 +42,10 @@ struct gplan {
 	struct gplan_rlimit rlimits[GPLAN_MAX_RLIMITS]; int n_rlimits;
 	int has_caps;                        /* 0: no cap record, caps untouched */
 	uint64_t caps[GCAP_NSETS];
+	uint64_t memory_max;                 /* bytes; 0: no limit (cgroup.c) */
+	/* a user namespace for the process when there are maps (userns.c) */
+	struct gplan_idmap uidmaps[GPLAN_MAX_IDMAPS]; int n_uidmaps;
+	struct gplan_idmap gidmaps[GPLAN_MAX_IDMAPS]; int n_gidmaps;
 	struct gplan_mount mounts[GPLAN_MAX_MOUNTS]; int n_mounts;
 	struct gplan_sysctl sysctls[GPLAN_MAX_SYSCTL]; int n_sysctls;
 	char *masked[GPLAN_MAX_PATHS]; int n_masked;

@@ -1,6 +1,8 @@
 /* See spawn.h.  The child runs straight-line steps; any failure writes a
  * struct gspawn_fail into the error pipe and exits with 127 or 126. */
 #include "spawn.h"
+#include "cgroup.h"
+#include "userns.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -172,19 +174,38 @@ static void child_enter_root(const char *root, int efd)
 		child_fail(efd, 126, "entering root %s: %s", root, strerror(errno));
 }
 
+/* The container's cgroup (cgroup.c) is joined from init's view, before the
+ * root is entered; its cgroup mounts are made again from inside. */
+static void child_enter_root_cgroup(const struct gplan *p, const char *root, int efd)
+{
+	char eb[200];
+	int cg = gcgroup_join(p, eb, sizeof(eb));
+
+	if (cg < 0)
+		child_fail(efd, 126, "%s", eb);
+	child_enter_root(root, efd);
+	if (cg > 0 && gcgroup_remount(p, eb, sizeof(eb)) < 0)
+		child_fail(efd, 126, "%s", eb);
+}
+
 static __attribute__((noreturn))
 void child_run(const struct gplan *p, const char *root, const int fds[3], int efd)
 {
-	char exe[4096];
+	char exe[4096], eb[200];
+	struct guserns u = { 0 };
 
 	child_stdio(p, fds, efd);
 	child_limits(p, efd);
+	if (guserns_prepare(p, &u, eb, sizeof(eb)) < 0)
+		child_fail(efd, 126, "%s", eb);
 	if (root)
-		child_enter_root(root, efd);
+		child_enter_root_cgroup(p, root, efd);
 	if (chdir(p->cwd) < 0)
 		child_fail(efd, 126, "cwd %s: %s", p->cwd, strerror(errno));
 	if (gspawn_resolve(p, NULL, exe, sizeof(exe)) < 0)
 		child_fail(efd, 127, "%s: executable file not found in $PATH", p->args[0]);
+	if (guserns_enter(&u, eb, sizeof(eb)) < 0)
+		child_fail(efd, 126, "%s", eb);
 	child_identity(p, efd);
 	execve(exe, p->args, p->env);
 	child_fail(efd, errno == ENOENT ? 127 : 126, "exec %s: %s", exe, strerror(errno));

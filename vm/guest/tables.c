@@ -1,6 +1,7 @@
 /* Name tables for the gspec: rlimit resources, capabilities, capability
  * sets, and mount options (flags vs. data). */
 #include "plan.h"
+#include "captab.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -14,21 +15,6 @@ static const struct gtab_ent gtab_rlimits[] = {
 	ENT(RLIMIT_CORE), ENT(RLIMIT_RSS), ENT(RLIMIT_NPROC), ENT(RLIMIT_NOFILE),
 	ENT(RLIMIT_MEMLOCK), ENT(RLIMIT_AS), ENT(RLIMIT_LOCKS), ENT(RLIMIT_SIGPENDING),
 	ENT(RLIMIT_MSGQUEUE), ENT(RLIMIT_NICE), ENT(RLIMIT_RTPRIO), ENT(RLIMIT_RTTIME),
-};
-
-/* Index = capability number (linux/capability.h), up to CAP_CHECKPOINT_RESTORE. */
-static const char *const gtab_caps[] = {
-	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
-	"CAP_FSETID", "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP",
-	"CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
-	"CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER",
-	"CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
-	"CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-	"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD",
-	"CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP",
-	"CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
-	"CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF",
-	"CAP_CHECKPOINT_RESTORE",
 };
 
 static const char *const gtab_capsets[GCAP_NSETS] = {
@@ -47,10 +33,7 @@ int gtab_rlimit(const char *name)
 
 int gtab_cap(const char *name)
 {
-	for (size_t i = 0; i < sizeof(gtab_caps) / sizeof(gtab_caps[0]); i++)
-		if (strcasecmp(gtab_caps[i], name) == 0)
-			return (int)i;
-	return -1;
+	return captab_index(name);
 }
 
 int gtab_capset(const char *name)

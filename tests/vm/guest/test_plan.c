@@ -19,6 +19,7 @@
 #include "fileio.h"
 #include "vm/guest/setup.h"
 #include "vm/guest/spawn.h"
+#include "vm/guest/userns.h"
 
 static char *build_spec(size_t *len)
 {
@@ -47,6 +48,10 @@ static char *build_spec(size_t *len)
 	gspec_put(&w, "rlimit", 3, (const char *const[]){ "RLIMIT_NOFILE", "1024", "4096" });
 	gspec_put(&w, "cap", 2, (const char *const[]){ "bounding", "CAP_KILL" });
 	gspec_put(&w, "cap", 2, (const char *const[]){ "ambient", "CAP_NET_BIND_SERVICE" });
+	gspec_putf(&w, "memory", "50593792");
+	gspec_put(&w, "uidmap", 3, (const char *const[]){ "0", "1000", "10" });
+	gspec_put(&w, "gidmap", 3, (const char *const[]){ "0", "2000", "1" });
+	gspec_put(&w, "gidmap", 3, (const char *const[]){ "1", "3000", "65535" });
 	gspec_put(&w, "mount", 4, (const char *const[]){ "/proc", "proc", "proc", "-" });
 	gspec_put(&w, "mount", 4, (const char *const[]){ "/dev", "tmpfs", "tmpfs", "nosuid,mode=755" });
 	gspec_put(&w, "sysctl", 2, (const char *const[]){ "net.ipv4.ip_forward", "1" });
@@ -89,6 +94,13 @@ static void test_parse_full(void **state)
 	assert_true(p->caps[GCAP_BOUNDING] == 1ull << 5);       /* CAP_KILL */
 	assert_true(p->caps[GCAP_AMBIENT] == 1ull << 10);       /* CAP_NET_BIND_SERVICE */
 	assert_int_equal(p->caps[GCAP_EFFECTIVE], 0);
+	assert_true(p->memory_max == 50593792);
+	assert_int_equal(p->n_uidmaps, 1);
+	assert_int_equal(p->uidmaps[0].outside, 1000);
+	assert_int_equal(p->uidmaps[0].count, 10);
+	assert_int_equal(p->n_gidmaps, 2);
+	assert_int_equal(p->gidmaps[1].inside, 1);
+	assert_int_equal(p->gidmaps[1].count, 65535);
 	assert_int_equal(p->n_mounts, 2);
 	assert_string_equal(p->mounts[1].opts, "nosuid,mode=755");
 	assert_string_equal(p->sysctls[0].key, "net.ipv4.ip_forward");
@@ -133,6 +145,13 @@ static void test_parse_rejects(void **state)
 	REJ("cwd relative", "not absolute");
 	REJ("env NOEQUALS", "NAME=VALUE");
 	REJ("oom 5000", "-1000..1000");
+	REJ("memory 0", "memory: bad limit");
+	REJ("uidmap 0 1000 0", "uidmap: bad range");
+	REJ("gidmap 4294967295 0 2", "gidmap: bad range");
+	REJ("uidmap 0 1000", "fields, expected 3");
+	REJ("uidmap 0 1000 10", "needs both uidmap and gidmap");
+	REJ("memory -5", "memory: bad limit");
+	REJ("memory 9223372036854775808", "memory: bad limit");
 	REJ("mount rel tmpfs tmpfs -", "not absolute");
 	REJ("sysctl ../../etc/x 1", "bad key");
 	REJ("arg a b", "fields, expected 1");
@@ -150,6 +169,16 @@ static void test_tables(void **state)
 	assert_int_equal(gtab_cap("CAP_NOPE"), -1);
 	assert_int_equal(gtab_capset("permitted"), GCAP_PERMITTED);
 	assert_int_equal(gtab_capset("all"), -1);
+}
+
+static void test_userns_format(void **state)
+{
+	struct gplan_idmap v[2] = { { 0, 1000, 10 }, { 10, 4294967286u, 10 } };
+	char buf[64], small[8];
+
+	assert_int_equal(guserns_format(v, 2, buf, sizeof(buf)), 27);
+	assert_string_equal(buf, "0 1000 10\n10 4294967286 10\n");
+	assert_int_equal(guserns_format(v, 2, small, sizeof(small)), -ENAMETOOLONG);
 }
 
 static void test_mntopts(void **state)
@@ -217,6 +246,7 @@ int main(void)
 		cmocka_unit_test(test_parse_rejects),
 		cmocka_unit_test(test_tables),
 		cmocka_unit_test(test_mntopts),
+		cmocka_unit_test(test_userns_format),
 		cmocka_unit_test(test_resolve_and_root),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -93,6 +93,10 @@ install: all
 	@for f in vmlinuz initrd.img; do \
 	  if [ -e $(BUILD)/guest/$$f ]; then cp -L $(BUILD)/guest/$$f $(DESTDIR)$(PREFIX)/share/ocivmfs/$$f; \
 	  else echo "install: $(BUILD)/guest/$$f missing (run make guest)"; fi; done
+	@# hypervisors run as this unprivileged user (ocivmfs --vm-user; else nobody)
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && ! getent passwd ocivm >/dev/null; then \
+	  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin ocivm && \
+	  echo "install: created the system user ocivm (VM processes run as it)"; fi
 
 clean:
 	rm -rf $(BUILD)

@@ -17,6 +17,14 @@ int vm_find_binary(const char *name, char **ret);
 int vm_spawn(char *const argv[], const char *log_path, pid_t *ret_pid, int *ret_pidfd,
 	     struct oerr *err);
 
+/* The same, confined as jail says (jail.h): its fds go to 3.., then
+ * vm_jail_enter() runs in the child; exec through jail->exec_fd.  The
+ * error names the stage that failed (passing fds, confining, exec). */
+struct vm_jail;
+enum { VM_SPAWN_STAGE_EXEC, VM_SPAWN_STAGE_FDS, VM_SPAWN_STAGE_JAIL };
+int vm_spawn_jailed(char *const argv[], const char *log_path, const struct vm_jail *jail,
+		    pid_t *ret_pid, int *ret_pidfd, struct oerr *err);
+
 /* pidfd_open(2); -ESRCH when the process is gone. */
 int vm_pidfd_open(pid_t pid);
 /* Field 22 of /proc/PID/stat (start time in clock ticks since boot). */

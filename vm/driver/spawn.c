@@ -216,6 +216,16 @@ int vm_pidfd_wait(int pidfd, unsigned timeout_ms)
 	return n > 0;
 }
 
+int vm_exit_signal(int pidfd)
+{
+	siginfo_t si = { 0 };
+
+	if (pidfd < 0 || waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si,
+				WEXITED | WNOHANG | WNOWAIT) < 0)
+		return 0;
+	return si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED ? si.si_status : 0;
+}
+
 int vm_reap(int pidfd, bool is_child)
 {
 	siginfo_t si = { 0 };

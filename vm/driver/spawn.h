@@ -32,6 +32,9 @@ int vm_proc_start_time(pid_t pid, unsigned long long *ret);
 /* Wait until pidfd is readable (process gone) for at most timeout_ms:
  * 1 gone, 0 still running, -errno. */
 int vm_pidfd_wait(int pidfd, unsigned timeout_ms);
+/* The signal that killed it, without reaping (0: not known — running,
+ * exited, or not our child, as after a daemon restart). */
+int vm_exit_signal(int pidfd);
 /* Reap the process if it is our child (0 for one we cannot reap).
  * Returns the wait status or -errno. */
 int vm_reap(int pidfd, bool is_child);

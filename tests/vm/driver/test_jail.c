@@ -229,6 +229,26 @@ static void test_enter_for_real(void **state)
 	tmp_cleanup(&t);
 }
 
+/* The daemon sees a SIGSYS death (a seccomp kill) before reaping. */
+static void test_exit_signal(void **state)
+{
+	char *argv[] = { "/bin/sleep", "60", NULL };
+	struct oerr err = { 0 };
+	pid_t pid;
+	int pidfd, st;
+
+	assert_int_equal(vm_spawn(argv, "/dev/null", &pid, &pidfd, &err), 0);
+	assert_int_equal(vm_exit_signal(pidfd), 0);   /* running */
+	kill(pid, SIGSYS);
+	assert_int_equal(vm_pidfd_wait(pidfd, 10000), 1);
+	assert_int_equal(vm_exit_signal(pidfd), SIGSYS);
+	assert_int_equal(vm_exit_signal(pidfd), SIGSYS);   /* WNOWAIT: still there */
+	st = vm_reap(pidfd, true);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS);
+	assert_int_equal(vm_exit_signal(pidfd), 0);   /* reaped */
+	close(pidfd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -236,6 +256,7 @@ int main(void)
 		cmocka_unit_test(test_confine_init),
 		cmocka_unit_test(test_prepare),
 		cmocka_unit_test(test_enter_for_real),
+		cmocka_unit_test(test_exit_signal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

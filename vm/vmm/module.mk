@@ -1,6 +1,6 @@
 # ocivm-vmm: linked with the virtio devices (VIRTIO_SRCS, vm/virtio/sources.mk)
 # when they are there; weak stubs keep it linkable (UART only) otherwise.
-$(call program,ocivm-vmm,$(VMM_SRCS) $(VIRTIO_SRCS) $(COMMON_SRCS),liburing,-llz4)
+$(call program,ocivm-vmm,$(VMM_SRCS) $(VIRTIO_SRCS) $(COMMON_SRCS),liburing libseccomp,-llz4)
 INSTALL_BIN += $(BUILD)/bin/ocivm-vmm
 # ocivm-vmmctl: send one control request (tests, debugging).
 $(call program,ocivm-vmmctl,vm/vmm/ctl.c,,)
@@ -10,6 +10,7 @@ CHECK_SCRIPTS += tests/vm/selftest.sh
 $(call unit_test,vmm_exit,tests/vm/vmm/test_exit.c vm/vmm/exit.c vm/vmm/bus.c vm/vmm/coalesce.c)
 $(call unit_test,vmm_acpi,tests/vm/vmm/test_acpi.c vm/vmm/acpi.c $(COMMON_SRCS))
 $(call unit_test,vmm_loader,tests/vm/vmm/test_loader.c vm/vmm/elf.c vm/vmm/bzimage.c vm/vmm/bootinfo.c $(COMMON_SRCS),,-llz4)
+$(call unit_test,vmm_seccomp,tests/vm/vmm/test_seccomp.c vm/vmm/seccomp.c vm/vmm/jail.c $(COMMON_SRCS),libseccomp)
 $(call unit_test,vmm_uart_cpuid,tests/vm/vmm/test_uart_cpuid.c vm/vmm/uart.c vm/vmm/cpuid.c $(COMMON_SRCS))
 
 # bench/vmm.sh (make bench): ocivm-vmm next to QEMU microvm; its QMP helper.

@@ -251,7 +251,8 @@ void vm_death_reason(const struct vm *vm, char *buf, size_t len)
 
 	if (sig) {   /* a seccomp kill says nothing in any log: this is the reason */
 		last_words(vm, words, sizeof(words));
-		snprintf(buf, len, "the hypervisor was killed by signal %d (%s)%s; %.180s", sig,
+		snprintf(buf, len, "the VM stopped without an exit status: the hypervisor was "
+			 "killed by signal %d (%s)%s; %.180s", sig,
 			 strsignal(sig), sig == SIGSYS ? ": a system call outside its seccomp filter"
 						       : "", words);
 		return;

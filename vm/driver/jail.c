@@ -28,6 +28,8 @@
  * measured ~110-160 MiB RSS above guest RAM under TCG here. */
 #define VM_JAIL_QEMU_OVERHEAD_MIB 384
 #define VM_JAIL_PIDS_MAX 512
+/* ocivm-vmm: its own heap, a few threads' stacks, the io_uring rings. */
+#define VM_JAIL_VMM_OVERHEAD_MIB 64
 
 int vm_confine_init(const char *user, bool no_confine, struct vm_confine *ret,
 		    struct oerr *err)
@@ -250,6 +252,50 @@ int vm_jail_prepare_qemu(struct vm_jail *j, struct vm_jail_fds *fds,
 	if ((r = jail_record(j, l->paths)) < 0)
 		return oerr_sys(err, -r, "confining: writing %s/confinement", l->paths->run_dir);
 	return 0;
+}
+
+/* ocivm-vmm confines itself (vm/vmm/jail.c, seccomp.c) once it has opened
+ * /dev/kvm and the rest as root: the daemon only makes its cgroup and the
+ * empty root dir, and passes --jail-root/--jail-user. */
+int vm_jail_prepare_vmm(struct vm_jail *j, const struct vm_launch *l, struct oerr *err)
+{
+	const struct vm_config *cfg = l->cfg;
+	char cg_note[200] = "";
+	size_t n;
+
+	memset(j, 0, sizeof(*j));
+	j->exec_fd = j->cgroup_fds[0] = j->cgroup_fds[1] = -1;
+	if (!cfg->confine || !cfg->confine->on)
+		return 0;
+	j->on = true;
+	j->vmm_self = geteuid() == 0;
+	j->uid = cfg->confine->uid;
+	j->gid = cfg->confine->gid;
+	j->nofile = VM_JAIL_NOFILE;
+	jail_paths(j, l);
+	if (j->vmm_self && mkdir(j->root, 0755) < 0 && errno != EEXIST)
+		return oerr_sys(err, errno, "confining: creating %s", j->root);
+	if (j->vmm_self)
+		snprintf(j->text, sizeof(j->text), "user %s uid %u gid %u (ocivm-vmm drops to it "
+			 "once /dev/kvm, disks, console and socket are open)\n"
+			 "capabilities none (bounding set empty)\nno_new_privs 1\n"
+			 "seccomp ocivm-vmm per-thread allowlists (main, vcpu, io, control), "
+			 "kill_process\nmount_ns root %s (empty tmpfs, read-only)\n"
+			 "rlimits nofile (fds held + 64) core 0\n", cfg->confine->user,
+			 (unsigned)j->uid, (unsigned)j->gid, j->root);
+	else
+		snprintf(j->text, sizeof(j->text), "user the daemon's (uid %u: not root, cannot "
+			 "change user)\nno_new_privs 1\nseccomp ocivm-vmm per-thread allowlists\n"
+			 "rlimits nofile %u core 0\n", (unsigned)geteuid(), VM_JAIL_NOFILE);
+	unsigned long long mem = ((cfg->memory_mib ? cfg->memory_mib : 256) +
+				  VM_JAIL_VMM_OVERHEAD_MIB) << 20;
+	if (vm_cgroup_create(j, cfg->id ? cfg->id : "vm", mem, VM_JAIL_PIDS_MAX, cg_note,
+			     sizeof(cg_note)) < 0) {
+		n = strlen(j->text);
+		snprintf(j->text + n, sizeof(j->text) - n, "cgroup none: %s\n", cg_note);
+	}
+	int r = jail_record(j, l->paths);
+	return r < 0 ? oerr_sys(err, -r, "confining: writing %s/confinement", l->paths->run_dir) : 0;
 }
 
 void vm_jail_release(struct vm_jail *j)

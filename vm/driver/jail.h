@@ -26,6 +26,7 @@
 struct vm_jail {
 	bool on;
 	bool drop_user;            /* we are root: mount ns, uid change, bounding set */
+	bool vmm_self;             /* ocivm-vmm: it jails itself (--jail-root/--jail-user) */
 	uid_t uid;
 	gid_t gid;
 	gid_t groups[1];           /* the kvm group under -accel kvm */
@@ -59,6 +60,8 @@ struct vm_jail_fds {
 int vm_jail_prepare_qemu(struct vm_jail *j, struct vm_jail_fds *fds,
 			 const struct vm_launch *l, struct oerr *err);
 void vm_jail_release(struct vm_jail *j);
+/* ocivm-vmm: its cgroup, root dir and record; the rest it does itself. */
+int vm_jail_prepare_vmm(struct vm_jail *j, const struct vm_launch *l, struct oerr *err);
 /* In the child after fork (async-signal-safe: syscalls only): the fds are
  * already in place.  0 or -errno (the caller reports it and _exits). */
 int vm_jail_enter(const struct vm_jail *j);

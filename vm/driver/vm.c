@@ -219,17 +219,18 @@ static int vm_launch(struct vm *vm, const struct vm_config *user_cfg,
 	struct vm_jail jail;
 	struct vm_jail_fds fds;
 	strv_init(&argv);
-	r = c.drv == &vm_driver_qemu ? vm_jail_prepare_qemu(&jail, &fds, &l, err) : 0;
-	if (r == 0 && c.drv == &vm_driver_qemu && jail.on) {
-		l.fds = &fds;
+	r = c.drv == &vm_driver_qemu ? vm_jail_prepare_qemu(&jail, &fds, &l, err)
+				     : vm_jail_prepare_vmm(&jail, &l, err);
+	if (r == 0 && jail.on) {
+		l.jail = &jail;
+		l.fds = c.drv == &vm_driver_qemu ? &fds : NULL;
 		vm_confinement_line(vm, jail.text);
 	}
 	if (r == 0)
 		r = c.drv->build_argv(&l, &argv, err);
 	if (r == 0)
-		r = vm_spawn_jailed(argv.v, vm->paths.log, l.fds ? &jail : NULL, &vm->pid,
-				    &vm->pidfd, err);
-	if (l.fds)
+		r = vm_spawn_jailed(argv.v, vm->paths.log, l.jail, &vm->pid, &vm->pidfd, err);
+	if (l.jail)
 		vm_jail_release(&jail);
 	if (r < 0) {
 		strv_free(&argv);

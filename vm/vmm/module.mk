@@ -5,6 +5,13 @@ INSTALL_BIN += $(BUILD)/bin/ocivm-vmm
 # ocivm-vmmctl: send one control request (tests, debugging).
 $(call program,ocivm-vmmctl,vm/vmm/ctl.c,,)
 CHECK_SCRIPTS += tests/vm/selftest.sh
+# Test builds only: ocivm-vmm with OCIVM_VMM_TEST_FORBIDDEN_SYSCALL (a call
+# outside every seccomp filter once confined: the process must die of SIGSYS).
+$(BUILD)/tests/ocivm-vmm-knobs: $(VMM_SRCS) $(VIRTIO_SRCS) $(COMMON_SRCS)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -DOCIVM_VMM_TEST_KNOBS $(call pc_cflags,liburing libseccomp) -o $@ \
+		$(filter %.c,$^) $(call pc_libs,liburing libseccomp) -llz4 -lpthread
+all: $(BUILD)/tests/ocivm-vmm-knobs
 
 # Unit tests (no KVM): tests/vm/vmm/.
 $(call unit_test,vmm_exit,tests/vm/vmm/test_exit.c vm/vmm/exit.c vm/vmm/bus.c vm/vmm/coalesce.c)

@@ -88,6 +88,38 @@ static void test_qemu_argv_confined(void **state)
 	strv_free(&a);
 }
 
+/* ocivm-vmm confines itself: the driver passes where and as whom. */
+static void test_vmm_argv_confined(void **state)
+{
+	struct vm_config cfg = { .id = "c1", .run_dir = "/run/ocivmfs/c1", .kernel = "/k/vmlinuz" };
+	struct vm_jail j = { .on = true, .vmm_self = true, .uid = 999, .gid = 998,
+			     .root = "/run/ocivmfs/c1/root" };
+	struct vm_paths p;
+	struct oerr err = { 0 };
+	struct strv a;
+
+	assert_int_equal(vm_paths_init(&p, cfg.run_dir, &err), 0);
+	struct vm_launch l = { .cfg = &cfg, .paths = &p, .binary = "/usr/bin/ocivm-vmm",
+			       .accel = VM_ACCEL_KVM, .jail = &j };
+	strv_init(&a);
+	assert_int_equal(vm_driver_vmm.build_argv(&l, &a, &err), 0);
+	assert_string_equal(arg_after(&a, "--jail-root", 0), "/run/ocivmfs/c1/root");
+	assert_string_equal(arg_after(&a, "--jail-user", 0), "999:998");
+	strv_free(&a);
+	j.vmm_self = false;   /* daemon not root: the filters alone */
+	strv_init(&a);
+	assert_int_equal(vm_driver_vmm.build_argv(&l, &a, &err), 0);
+	assert_null(arg_after(&a, "--jail-root", 0));
+	assert_true(any_arg_contains(&a, "--seccomp"));
+	strv_free(&a);
+	l.jail = NULL;
+	strv_init(&a);
+	assert_int_equal(vm_driver_vmm.build_argv(&l, &a, &err), 0);
+	assert_false(any_arg_contains(&a, "--seccomp"));
+	assert_false(any_arg_contains(&a, "--jail"));
+	strv_free(&a);
+}
+
 static void test_confine_init(void **state)
 {
 	struct vm_confine c;
@@ -253,6 +285,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_qemu_argv_confined),
+		cmocka_unit_test(test_vmm_argv_confined),
 		cmocka_unit_test(test_confine_init),
 		cmocka_unit_test(test_prepare),
 		cmocka_unit_test(test_enter_for_real),

@@ -24,9 +24,12 @@
 
 /* QEMU under TCG holds ~40 fds; room for disks and threads' eventfds. */
 #define VM_JAIL_NOFILE 1024
-/* What QEMU adds to guest RAM (TCG translation buffer, its own heap):
- * measured ~110-160 MiB RSS above guest RAM under TCG here. */
-#define VM_JAIL_QEMU_OVERHEAD_MIB 384
+/* What QEMU may add to guest RAM: its heap and device state (~128 MiB), and
+ * under TCG the translation buffer, which QEMU 7.2 sizes at up to 1 GiB and
+ * fills as the guest runs new code (a 256 MiB guest's QEMU had ~225 MiB
+ * resident at READY here).  A limit below that would OOM-kill a busy VM. */
+#define VM_JAIL_QEMU_OVERHEAD_MIB 128
+#define VM_JAIL_TCG_CACHE_MIB 1024
 #define VM_JAIL_PIDS_MAX 512
 /* ocivm-vmm: its own heap, a few threads' stacks, the io_uring rings. */
 #define VM_JAIL_VMM_OVERHEAD_MIB 64
@@ -242,7 +245,8 @@ int vm_jail_prepare_qemu(struct vm_jail *j, struct vm_jail_fds *fds,
 	if (j->drop_user && mkdir(j->root, 0755) < 0 && errno != EEXIST)
 		return oerr_sys(err, errno, "confining: creating %s", j->root);
 	unsigned long long mem = ((cfg->memory_mib ? cfg->memory_mib : 256) +
-				  VM_JAIL_QEMU_OVERHEAD_MIB) << 20;
+				  VM_JAIL_QEMU_OVERHEAD_MIB +
+				  (l->accel == VM_ACCEL_KVM ? 0 : VM_JAIL_TCG_CACHE_MIB)) << 20;
 	jail_describe(j, l);
 	if (vm_cgroup_create(j, cfg->id ? cfg->id : "vm", mem, VM_JAIL_PIDS_MAX, cg_note,
 			     sizeof(cg_note)) < 0) {

@@ -73,6 +73,18 @@ check "the VM is gone once it stopped" wait_until 20 eval "! kill -0 $P 2>/dev/n
 check "rmdir deletes it" rmdir "$C"
 check "rmdir removed its cgroups" cgroups_gone
 kill $OUTPID 2>/dev/null
+
+# A seccomp kill is SIGSYS: the daemon names it when the VM dies so.
+C2=$T/m/containers/cf2
+check "a second container boots" ln -s "$(realpath "$BUNDLE")" "$C2"
+P2=$(cat "$C2/pid" 2>/dev/null)
+check "start it" bash -c "echo start > $C2/ctl"
+kill -SYS "$P2" 2>/dev/null
+check "its VM dies of SIGSYS: the log says a system call outside its seccomp filter" \
+	wait_until 30 grep -qE "cf2: .*killed by signal 31 .*outside its seccomp filter" "$M/log"
+check "its status is stopped" wait_until 10 eval "test \"\$(cat $C2/status)\" = stopped"
+check "vm/last_error names the signal" grep -q "killed by signal 31" "$C2/vm/last_error"
+check "delete it" bash -c "echo 'delete force' > $C2/ctl"
 unmount_tree "$M"
 
 # --no-confine: the same checks must see root and no filter.

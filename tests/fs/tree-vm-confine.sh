@@ -47,8 +47,8 @@ check "CapBnd is 0 (bounding set emptied)" test "$(status_field "$P" CapBnd)" = 
 check "NoNewPrivs is 1" test "$(status_field "$P" NoNewPrivs)" = 1
 check "Seccomp is 2 (filter)" test "$(status_field "$P" Seccomp)" = 2
 check "its own mount namespace" test "$(readlink "/proc/$P/ns/mnt")" != "$(readlink /proc/self/ns/mnt)"
-check "its root holds /usr and no /etc, /root or /work" \
-	eval "test -d /proc/$P/root/usr/bin && ! test -e /proc/$P/root/etc && ! test -e /proc/$P/root/root && ! test -e /proc/$P/root/work"
+check "its root holds /usr, of /etc only ld.so.cache, no /root, /work, /var" \
+	eval "test -d /proc/$P/root/usr/bin && test \"\$(ls /proc/$P/root/etc)\" = ld.so.cache && ! test -e /proc/$P/root/root && ! test -e /proc/$P/root/work && ! test -e /proc/$P/root/var"
 check "its root is read-only" eval "grep -E '^[0-9]+ [0-9]+ [0-9:]+ / / ro,' /proc/$P/mountinfo >/dev/null"
 check "rlimits: no core, 1024 fds" eval \
 	"grep -qE '^Max core file size +0 +0 ' /proc/$P/limits && grep -qE '^Max open files +1024 +1024 ' /proc/$P/limits"
@@ -62,6 +62,17 @@ check "vm/confinement names the user and the seccomp filter" \
 check "vm/confinement shows live cgroup figures" grep -qE '^(memory.usage_in_bytes|memory.current) [0-9]+' "$C/vm/confinement"
 check "log says which user and confinement the VM got" grep -qE "cf: VM process $P user [a-z]+ uid [0-9]+" "$M/log"
 sed 's/^/# /' "$C/vm/confinement"
+
+# A daemon restart: the confined VM keeps running, is re-attached, and
+# what it got is still shown (read from its run_dir).
+kill -TERM "$(pgrep -f "^$BIN .*--state-dir $T/state " | head -1)"
+check "restart: SIGTERM unmounts" wait_until 10 eval '! is_mounted "$M"'
+mount_tree "$BIN" "$M" "$T/state" || bad "restart: remount"
+check "restart: re-attached to the confined VM" \
+	grep -qE 'cf: re-attached to its VM \(qemu\)$' "$M/log"
+check "restart: the same process, still confined" \
+	eval "test \"\$(cat $C/pid)\" = $P && test \"\$(status_field $P Seccomp)\" = 2"
+check "restart: vm/confinement still says what it got" grep -q '^user ' "$C/vm/confinement"
 
 cat "$C/stdout" > "$T/stdout" 2>/dev/null & OUTPID=$!
 check "start" bash -c "echo start > $C/ctl"

@@ -130,6 +130,10 @@ static void jail_paths(struct vm_jail *j, const struct vm_launch *l)
 		snprintf(j->lib[i], sizeof(j->lib[i]), "%s/%s", j->root, libs[i]);
 	if (l->accel == VM_ACCEL_KVM)
 		snprintf(j->kvm, sizeof(j->kvm), "%s/dev/kvm", j->root);
+	/* without it the loader probes every library dir: ~20 ms more per start */
+	snprintf(j->etc, sizeof(j->etc), "%s/etc", j->root);
+	if (access("/etc/ld.so.cache", R_OK) == 0)
+		snprintf(j->ldcache, sizeof(j->ldcache), "%s/etc/ld.so.cache", j->root);
 }
 
 static int jail_open_disks(struct vm_jail *j, struct vm_jail_fds *fds,
@@ -192,12 +196,31 @@ static void jail_describe(struct vm_jail *j, const struct vm_launch *l)
 			      VM_QEMU_SANDBOX);
 	if (j->drop_user && n < cap)
 		n += (size_t)snprintf(t + n, cap - n, "mount_ns root %s (tmpfs, read-only): "
-				      "/usr read-only, /proc subset=pid%s\n", j->root,
+				      "/usr read-only, /proc subset=pid%s%s\n", j->root,
+				      j->ldcache[0] ? ", /etc/ld.so.cache" : "",
 				      j->kvm[0] ? ", /dev/kvm" : "");
 	if (n < cap)
 		n += (size_t)snprintf(t + n, cap - n, "rlimits nofile %u core 0\nfds %zu passed "
 				      "(sockets, console, kernel, initrd, disks)\n",
 				      VM_JAIL_NOFILE, j->n_fds);
+}
+
+/* Written whole then renamed, without fsync: both are re-derivable facts
+ * about a running process (fsync cost ~4 ms each on this machine's disk). */
+static int jail_write(const char *path, const char *text, mode_t mode)
+{
+	char tmp[VM_JAIL_PATH + 32];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -errno;
+	int r = fd_write_all(fd, text, strlen(text));
+	close(fd);
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+	return r;
 }
 
 /* run_dir/confinement and run_dir/cgroups (the dirs to remove later). */
@@ -211,10 +234,10 @@ static int jail_record(const struct vm_jail *j, const struct vm_paths *p)
 		strcat(list, "\n");
 	}
 	snprintf(path, sizeof(path), "%s/cgroups", p->run_dir);
-	if ((r = file_write_atomic(path, list, strlen(list), 0600)) < 0)
+	if ((r = jail_write(path, list, 0600)) < 0)
 		return r;
 	snprintf(path, sizeof(path), "%s/confinement", p->run_dir);
-	return file_write_atomic(path, j->text, strlen(j->text), 0644);
+	return jail_write(path, j->text, 0644);
 }
 
 int vm_jail_prepare_qemu(struct vm_jail *j, struct vm_jail_fds *fds,

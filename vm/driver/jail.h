@@ -42,6 +42,8 @@ struct vm_jail {
 	char proc[VM_JAIL_PATH + 8];
 	char dev[VM_JAIL_PATH + 8];
 	char kvm[VM_JAIL_PATH + 16];   /* "" unless -accel kvm */
+	char etc[VM_JAIL_PATH + 8];
+	char ldcache[VM_JAIL_PATH + 24]; /* "" when the host has no /etc/ld.so.cache */
 	char lib[3][VM_JAIL_PATH + 8];
 	char cgroups[2][VM_JAIL_PATH]; /* the cgroup dirs (for the record, removal) */
 	size_t n_cgroups;

@@ -28,13 +28,22 @@ static int jail_bind(const char *src, const char *dst, unsigned long extra)
 	return 0;
 }
 
+/* An empty file at dst with src bound on it, read-only. */
+static int jail_bind_file(const char *src, const char *dst, unsigned long extra)
+{
+	int fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return jail_bind(src, dst, extra);
+}
+
 /* A private mount namespace whose root is a small read-only tmpfs with
- * /usr (read-only), lib/lib64/bin links into it, a /proc showing
- * processes only, and /dev/kvm when QEMU uses KVM. */
+ * /usr (read-only), lib/lib64/bin links into it, /etc/ld.so.cache, a /proc
+ * showing processes only, and /dev/kvm when QEMU uses KVM. */
 static int jail_mounts(const struct vm_jail *j)
 {
 	static const char *const targets[] = { "usr/lib", "usr/lib64", "usr/bin" };
-	int fd;
 
 	TRY(unshare(CLONE_NEWNS));
 	TRY(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
@@ -48,11 +57,14 @@ static int jail_mounts(const struct vm_jail *j)
 	TRY(mkdir(j->proc, 0555));
 	TRY(mount("proc", j->proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 		  "hidepid=invisible,subset=pid"));
+	if (j->ldcache[0]) {
+		TRY(mkdir(j->etc, 0755));
+		if (jail_bind_file("/etc/ld.so.cache", j->ldcache, MS_NODEV | MS_NOEXEC) < 0)
+			return -errno;
+	}
 	if (j->kvm[0]) {
 		TRY(mkdir(j->dev, 0755));
-		TRY(fd = open(j->kvm, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
-		close(fd);
-		if (jail_bind("/dev/kvm", j->kvm, MS_NOEXEC) < 0)
+		if (jail_bind_file("/dev/kvm", j->kvm, MS_NOEXEC) < 0)
 			return -errno;
 	}
 	TRY(chdir(j->root));

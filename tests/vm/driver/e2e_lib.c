@@ -153,6 +153,7 @@ int e2e_create(struct e2e_env *e, enum vm_driver d, const char *script, struct e
 		.disks = &disk, .n_disks = 1, .gspec = gspec, .gspec_len = gspec_len,
 		.ready_timeout_ms = 120000, .cache_dir = e->no_pvh ? NULL : e->cache,
 		.hypervisor_params = e->hv_params, .n_hypervisor_params = e->n_hv_params,
+		.confine = e->confine,
 	};
 	/* Knobs for boot experiments (vm/driver/README.md):
 	 * OCIVM_E2E_KPARAM  extra kernel parameters, blank-separated;

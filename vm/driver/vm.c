@@ -230,8 +230,7 @@ static int vm_launch(struct vm *vm, const struct vm_config *user_cfg,
 		r = c.drv->build_argv(&l, &argv, err);
 	if (r == 0)
 		r = vm_spawn_jailed(argv.v, vm->paths.log, l.jail, &vm->pid, &vm->pidfd, err);
-	if (l.jail)
-		vm_jail_release(&jail);
+	vm_jail_release(&jail);   /* the daemon's copies; also after a failed prepare */
 	if (r < 0) {
 		strv_free(&argv);
 		return r;

@@ -41,8 +41,10 @@ static const int control_calls[] = {
 	SCMP_SYS(recvmsg), SCMP_SYS(sendmsg), SCMP_SYS(shutdown), SCMP_SYS(pread64),
 	SCMP_SYS(fcntl),
 };
-/* Main: waits, then tears down (devices unbind their ioeventfds and irqfds,
- * OCIVM_VMM_STATS reads the KVM stats fds); the signal thread's sigwait. */
+/* Main: waits, replaying coalesced UART writes every 5 ms (the 8250 model
+ * may raise its IRQ and toggle coalescing then), then tears down (devices
+ * unbind their ioeventfds and irqfds, OCIVM_VMM_STATS reads the KVM stats
+ * fds); the signal thread's sigwait. */
 static const int main_calls[] = {
 	SCMP_SYS(rt_sigtimedwait), SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(pread64),
 };
@@ -51,7 +53,10 @@ static const unsigned long vcpu_ioctls[] = {
 	KVM_RUN, KVM_GET_REGS, KVM_IRQ_LINE, KVM_IOEVENTFD,
 	KVM_REGISTER_COALESCED_MMIO, KVM_UNREGISTER_COALESCED_MMIO,
 };
-static const unsigned long main_ioctls[] = { KVM_GET_REGS, KVM_IOEVENTFD, KVM_IRQFD };
+static const unsigned long main_ioctls[] = {
+	KVM_GET_REGS, KVM_IOEVENTFD, KVM_IRQFD, KVM_IRQ_LINE,
+	KVM_REGISTER_COALESCED_MMIO, KVM_UNREGISTER_COALESCED_MMIO,
+};
 
 const char *vmm_thread_kind_name(enum vmm_thread_kind k)
 {

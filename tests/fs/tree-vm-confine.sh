@@ -47,6 +47,8 @@ check "CapBnd is 0 (bounding set emptied)" test "$(status_field "$P" CapBnd)" = 
 check "NoNewPrivs is 1" test "$(status_field "$P" NoNewPrivs)" = 1
 check "Seccomp is 2 (filter)" test "$(status_field "$P" Seccomp)" = 2
 check "its own mount namespace" test "$(readlink "/proc/$P/ns/mnt")" != "$(readlink /proc/self/ns/mnt)"
+check "its own network and IPC namespaces (no network)" eval \
+	"test \"\$(readlink /proc/$P/ns/net)\" != \"\$(readlink /proc/self/ns/net)\" && test \"\$(readlink /proc/$P/ns/ipc)\" != \"\$(readlink /proc/self/ns/ipc)\""
 check "its root holds /usr, of /etc only ld.so.cache, no /root, /work, /var" \
 	eval "test -d /proc/$P/root/usr/bin && test \"\$(ls /proc/$P/root/etc)\" = ld.so.cache && ! test -e /proc/$P/root/root && ! test -e /proc/$P/root/work && ! test -e /proc/$P/root/var"
 check "its root is read-only" eval "grep -E '^[0-9]+ [0-9]+ [0-9:]+ / / ro,' /proc/$P/mountinfo >/dev/null"

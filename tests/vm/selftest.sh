@@ -206,6 +206,7 @@ if [ -n "$JP" ]; then
 	check "vmm.confined.no_new_privs" test "$(field "$JP" NoNewPrivs)" = 1
 	check "vmm.confined.seccomp_2" test "$(field "$JP" Seccomp)" = 2
 	check "vmm.confined.own_mount_ns" test "$(readlink "/proc/$JP/ns/mnt")" != "$(readlink /proc/self/ns/mnt)"
+	check "vmm.confined.own_net_ns" test "$(readlink "/proc/$JP/ns/net")" != "$(readlink /proc/self/ns/net)"
 	check "vmm.confined.empty_root" sh -c "! test -e /proc/$JP/root/etc && ! test -e /proc/$JP/root/dev/kvm"
 	check "vmm.confined.no_core" grep -qE '^Max core file size +0 +0' "/proc/$JP/limits"
 fi

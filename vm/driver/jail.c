@@ -195,7 +195,8 @@ static void jail_describe(struct vm_jail *j, const struct vm_launch *l)
 	n += (size_t)snprintf(t + n, cap - n, "no_new_privs 1\nseccomp qemu -sandbox %s\n",
 			      VM_QEMU_SANDBOX);
 	if (j->drop_user && n < cap)
-		n += (size_t)snprintf(t + n, cap - n, "mount_ns root %s (tmpfs, read-only): "
+		n += (size_t)snprintf(t + n, cap - n, "net_ns, ipc_ns new (no network)\n"
+				      "mount_ns root %s (tmpfs, read-only): "
 				      "/usr read-only, /proc subset=pid%s%s\n", j->root,
 				      j->ldcache[0] ? ", /etc/ld.so.cache" : "",
 				      j->kvm[0] ? ", /dev/kvm" : "");
@@ -307,7 +308,8 @@ int vm_jail_prepare_vmm(struct vm_jail *j, const struct vm_launch *l, struct oer
 			 "once /dev/kvm, disks, console and socket are open)\n"
 			 "capabilities none (bounding set empty)\nno_new_privs 1\n"
 			 "seccomp ocivm-vmm per-thread allowlists (main, vcpu, io, control), "
-			 "kill_process\nmount_ns root %s (empty tmpfs, read-only)\n"
+			 "kill_process\nnet_ns, ipc_ns new (no network)\n"
+			 "mount_ns root %s (empty tmpfs, read-only)\n"
 			 "rlimits nofile (fds held + 64) core 0\n", cfg->confine->user,
 			 (unsigned)j->uid, (unsigned)j->gid, j->root);
 	else

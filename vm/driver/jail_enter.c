@@ -38,14 +38,15 @@ static int jail_bind_file(const char *src, const char *dst, unsigned long extra)
 	return jail_bind(src, dst, extra);
 }
 
-/* A private mount namespace whose root is a small read-only tmpfs with
+/* Private mount, network and IPC namespaces; the mount namespace's root is a small read-only tmpfs with
  * /usr (read-only), lib/lib64/bin links into it, /etc/ld.so.cache, a /proc
  * showing processes only, and /dev/kvm when QEMU uses KVM. */
 static int jail_mounts(const struct vm_jail *j)
 {
 	static const char *const targets[] = { "usr/lib", "usr/lib64", "usr/bin" };
 
-	TRY(unshare(CLONE_NEWNS));
+	/* and no network (every socket it needs is passed in), no SysV IPC */
+	TRY(unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC));
 	TRY(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
 	TRY(mount("ocivm-root", j->root, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 		  "size=64k,nr_inodes=32,mode=0755"));

@@ -59,8 +59,8 @@ static int jail_pivot(const char *dir, struct oerr *err)
 	if (n != 1)
 		return oerr_set(err, EINVAL, "jail: %d threads already running (it must come "
 				"before any thread starts)", n);
-	if (unshare(CLONE_NEWNS) < 0)
-		return oerr_sys(err, errno, "jail: unshare(CLONE_NEWNS)");
+	if (unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC) < 0)
+		return oerr_sys(err, errno, "jail: unshare(mount, network, IPC namespaces)");
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return oerr_sys(err, errno, "jail: making / private");
 	if (mount("ocivm-vmm-root", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,

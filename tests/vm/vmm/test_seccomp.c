@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <net/if.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -245,6 +246,13 @@ static void test_jail_for_real(void **state)
 			_exit(17);
 		if (mkdir("/x", 0700) == 0)   /* the root is read-only */
 			_exit(18);
+		struct if_nameindex *ifs = if_nameindex();   /* a new netns: lo only */
+		size_t n_if = 0;
+		for (struct if_nameindex *i = ifs; i && i->if_index; i++)
+			n_if++;
+		if (!ifs || n_if != 1 || strcmp(ifs[0].if_name, "lo"))
+			_exit(20);
+		if_freenameindex(ifs);
 		if (vmm_seccomp_enter(VMM_THREAD_MAIN) < 0)   /* unprivileged: NNP set */
 			_exit(19);
 		_exit(0);

@@ -179,6 +179,16 @@ static int confine(const struct vmm_config *cfg, struct control *ctl, struct oer
 	return vmm_jail_enter(&j, err);
 }
 
+/* The control thread (its socket is already bound); on failure *ctl is
+ * gone (control_run stopped it). */
+static int run_control(struct control **ctl, struct oerr *err)
+{
+	int r = *ctl ? control_run(*ctl, err) : 0;
+	if (r < 0)
+		*ctl = NULL;
+	return r;
+}
+
 /* The main thread's own filter, once the other threads run. */
 static int main_filter(const struct vmm_config *cfg, struct oerr *err)
 {
@@ -316,8 +326,7 @@ int main(int argc, char **argv)
 	vm->seccomp = cfg.seccomp;
 	if (setup(vm, &cfg, &err) < 0 ||
 	    (cfg.control && control_open(vm, cfg.control, &ctl, &err) < 0) ||
-	    confine(&cfg, ctl, &err) < 0 ||
-	    (ctl && control_run(ctl, &err) < 0 && !(ctl = NULL)) ||
+	    confine(&cfg, ctl, &err) < 0 || run_control(&ctl, &err) < 0 ||
 	    vcpus_start(vm, &err) < 0 || main_filter(&cfg, &err) < 0) {
 		log_err("ocivm-vmm: %s", err.msg);
 		control_stop(ctl);

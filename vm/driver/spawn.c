@@ -128,7 +128,8 @@ static void spawn_child(char *const argv[], const char *log_path, int errfd,
 static const char *const spawn_stages[] = {
 	[VM_SPAWN_STAGE_EXEC] = "executing",
 	[VM_SPAWN_STAGE_FDS] = "passing fds to",
-	[VM_SPAWN_STAGE_JAIL] = "confining (cgroup, mount namespace, user, rlimits)",
+	[VM_SPAWN_STAGE_JAIL] = "confining (cgroup, namespaces, user, rlimits; "
+				"ocivmfs --no-confine runs it unconfined)",
 };
 
 int vm_spawn(char *const argv[], const char *log_path, pid_t *ret_pid, int *ret_pidfd,

@@ -257,6 +257,15 @@ static void test_enter_for_real(void **state)
 	assert_non_null(strstr(out, "CapBnd:\t0000000000000000"));
 	assert_non_null(strstr(out, "NoNewPrivs:\t1"));
 	assert_non_null(strstr(out, "Max core file size        0"));
+
+	/* a step that fails in the child comes back as the spawn's error */
+	assert_int_equal(vm_jail_prepare_qemu(&j, &fds, &l, &err), 0);
+	snprintf(j.root, sizeof(j.root), "%s/no-such-dir", run);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(vm_spawn_jailed(argv, log, &j, &pid, &pidfd, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "confining"));
+	assert_non_null(strstr(err.msg, "--no-confine"));
+	vm_jail_release(&j);
 	vm_jail_cleanup(run);
 	tmp_cleanup(&t);
 }

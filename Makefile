@@ -96,13 +96,17 @@ install: all
 	@for f in vmlinuz initrd.img; do \
 	  if [ -e $(BUILD)/guest/$$f ]; then cp -L $(BUILD)/guest/$$f $(DESTDIR)$(PREFIX)/share/ocivmfs/$$f; \
 	  else echo "install: $(BUILD)/guest/$$f missing (run make guest)"; fi; done
+	@# hypervisors run as this unprivileged user (ocivmfs --vm-user; else nobody)
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && ! getent passwd ocivm >/dev/null; then \
+	  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin ocivm && \
+	  echo "install: created the system user ocivm (VM processes run as it)"; fi
 
 clean:
 	rm -rf $(BUILD)
 
 DEB_PKGS := build-essential pkg-config libfuse3-dev fuse3 libcjson-dev \
             libkmod-dev liburing-dev libcmocka-dev liblz4-dev nettle-dev kmod cpio \
-            e2fsprogs erofs-utils busybox-static qemu-system-x86 \
+            e2fsprogs erofs-utils busybox-static qemu-system-x86 libseccomp-dev \
             clang libclang-rt-14-dev valgrind fio crun jq python3 podman lz4 containerd
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \

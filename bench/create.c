@@ -3,6 +3,9 @@
  * (`/bin/sh -c true`), through vm.h with make guest's kernel and initrd.
  * QEMU runs two ways side by side, runs interleaved: the bzImage as given,
  * and its uncompressed vmlinux through PVH (vm_config.cache_dir set).
+ * The default way runs once more confined (vm_config.confine, as the daemon
+ * runs it), interleaved too: "confine vmm_start_ms_delta=<spawn, confined -
+ * not> create_ms_delta=<create->READY, confined - not>" (medians).
  * Last line: "create <driver> ready_ms=<x> start_ms=<y>" (the default way). */
 #include "../tests/vm/driver/e2e_lib.h"
 
@@ -20,6 +23,7 @@ struct variant {
 	const char *name;
 	enum vm_driver driver;
 	bool no_pvh;
+	bool confined;
 	struct sample s[RUNS];
 };
 
@@ -45,7 +49,11 @@ static int one_run(struct e2e_env *e, struct variant *v, struct sample *s)
 	struct oerr err = { 0 };
 	struct vm_info info;
 
+	static struct vm_confine conf;
 	e->no_pvh = v->no_pvh;
+	e->confine = NULL;
+	if (v->confined && vm_confine_init(NULL, false, &conf, &err) == 0)
+		e->confine = &conf;
 	if (e2e_create(e, v->driver, "true", &run, &err) < 0) {
 		fprintf(stderr, "%s: create: %s\n", v->name, err.msg);
 		return -1;
@@ -102,22 +110,31 @@ int main(void)
 		return r > 0 ? 0 : 1;
 	}
 	printf("# host: %s\n", e.probe.reason);
-	struct variant q[2] = {
+	struct variant q[3] = {
 		{ .name = "qemu/bzImage", .driver = VM_DRIVER_QEMU, .no_pvh = true },
 		{ .name = "qemu/PVH", .driver = VM_DRIVER_QEMU, .no_pvh = false },
+		{ .name = "qemu/PVH+jail", .driver = VM_DRIVER_QEMU, .confined = true },
 	};
-	r = bench(&e, q, 2);
+	r = bench(&e, q, 3);
 	if (r == 0) {
 		printf("create->READY, PVH vmlinux / bzImage: %.2f\n", MED(&q[1], ready) / MED(&q[0], ready));
+		printf("confine vmm_start_ms_delta=%.1f create_ms_delta=%.0f (qemu)\n",
+		       MED(&q[2], spawn) - MED(&q[1], spawn), MED(&q[2], ready) - MED(&q[1], ready));
 		snprintf(last, sizeof(last), "create qemu ready_ms=%.0f start_ms=%.1f",
 			 MED(&q[1], ready), MED(&q[1], start));
 	}
 	if (r == 0 && e.probe.kvm_hw_speed) {
-		struct variant v = { .name = "ocivm-vmm", .driver = VM_DRIVER_VMM };
-		r = bench(&e, &v, 1);
-		if (r == 0)
+		struct variant v[2] = {
+			{ .name = "ocivm-vmm", .driver = VM_DRIVER_VMM },
+			{ .name = "ocivm-vmm+jail", .driver = VM_DRIVER_VMM, .confined = true },
+		};
+		r = bench(&e, v, 2);
+		if (r == 0) {
+			printf("confine vmm_start_ms_delta=%.1f create_ms_delta=%.0f (ocivm-vmm)\n",
+			       MED(&v[1], spawn) - MED(&v[0], spawn), MED(&v[1], ready) - MED(&v[0], ready));
 			snprintf(last, sizeof(last), "create ocivm-vmm ready_ms=%.0f start_ms=%.1f",
-				 MED(&v, ready), MED(&v, start));
+				 MED(&v[0], ready), MED(&v[0], start));
+		}
 	} else if (r == 0) {
 		printf("ocivm-vmm: not run: %s\n", e.probe.reason);
 	}

@@ -2,7 +2,7 @@
  *
  *   ocivmfs [--state-dir DIR] [--cache-dir DIR] [--kernel PATH] [--initrd PATH]
  *           [--hypervisor auto|ocivm-vmm|qemu] [--max-output MIB] [--foreground]
- *           [--allow-other] [--debug] MOUNT
+ *           [--vm-user USER] [--no-confine] [--allow-other] [--debug] MOUNT
  *
  * Kernel and initrd default to ../share/ocivmfs/{vmlinuz,initrd.img} beside
  * the running binary (an installed prefix, found at run time so that
@@ -32,20 +32,22 @@
 #endif
 
 struct args {
-	const char *state_dir, *cache_dir, *kernel, *initrd, *hypervisor, *mount;
+	const char *state_dir, *cache_dir, *kernel, *initrd, *hypervisor, *mount, *vm_user;
 	uint64_t max_output_mib;
-	bool foreground, allow_other, debug;
+	bool foreground, allow_other, debug, no_confine;
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: ocivmfs [--state-dir DIR] [--cache-dir DIR] [--kernel PATH] [--initrd PATH]\n"
 		   "               [--hypervisor auto|ocivm-vmm|qemu] [--max-output MIB] [--foreground]\n"
-		   "               [--allow-other] [--debug] MOUNT\n"
+		   "               [--vm-user USER] [--no-confine] [--allow-other] [--debug] MOUNT\n"
 		   "  --cache-dir DIR   rootfs image cache (default /var/lib/ocivmfs/images with the\n"
 		   "                    default state dir /run/ocivmfs, else STATE/.images)\n"
 		   "  --max-output MIB  cap of each container's stdout and stderr file (default 256);\n"
-		   "                    past it one marker line, the rest is discarded (vm/output)\n");
+		   "                    past it one marker line, the rest is discarded (vm/output)\n"
+		   "  --vm-user USER    hypervisors run as USER (default ocivm, else nobody), confined\n"
+		   "  --no-confine      debug/bench only: hypervisors run as root, unconfined\n");
 }
 
 /* 1..1048576 MiB, digits only. */
@@ -69,6 +71,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'i' },
 		{ "hypervisor", required_argument, NULL, 'H' },
+		{ "vm-user", required_argument, NULL, 'u' },
+		{ "no-confine", no_argument, NULL, 'n' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "allow-other", no_argument, NULL, 'o' },
 		{ "debug", no_argument, NULL, 'd' },
@@ -88,6 +92,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'k': a->kernel = optarg; break;
 		case 'i': a->initrd = optarg; break;
 		case 'H': a->hypervisor = optarg; break;
+		case 'u': a->vm_user = optarg; break;
+		case 'n': a->no_confine = true; break;
 		case 'f': a->foreground = true; break;
 		case 'o': a->allow_other = true; break;
 		case 'd': a->debug = a->foreground = true; break;
@@ -346,6 +352,7 @@ int main(int argc, char **argv)
 	struct ops_options oo = { .kernel = a.kernel, .initrd = a.initrd,
 				  .hypervisor = a.hypervisor ? a.hypervisor : "auto",
 				  .cache_dir = a.cache_dir,
+				  .vm_user = a.vm_user, .no_confine = a.no_confine,
 				  .max_output_bytes = a.max_output_mib << 20 };
 	if (!a.foreground && (r = daemonize(&pipe_fd)) < 0) {
 		fprintf(stderr, "ocivmfs: fork: %s\n", strerror(-r));

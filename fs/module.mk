@@ -28,8 +28,8 @@ $(BUILD)/fuzz/fuzz_ctl: fs/fuzz/fuzz_ctl.c $(FS_CTL_SRCS) common/err.c
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -g -O1 -I. -Icommon -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -o $@ $^
 fuzz: $(BUILD)/fuzz/fuzz_ctl
-CHECK_SCRIPTS += tests/fs/tree-vm.sh tests/fs/install.sh
-LINUX_E2E_SCRIPTS += tests/fs/tree-vm.sh tests/fs/install.sh
+CHECK_SCRIPTS += tests/fs/tree-vm.sh tests/fs/install.sh tests/fs/tree-vm-confine.sh
+LINUX_E2E_SCRIPTS += tests/fs/tree-vm.sh tests/fs/install.sh tests/fs/tree-vm-confine.sh
 
 # bench/ctl: the tree vs crun state vs tmpfs; ctl and event latency.
 $(BUILD)/bench/ctl_time: bench/ctl_time.c

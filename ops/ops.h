@@ -31,6 +31,8 @@ struct ops_options {
 	uint64_t max_output_bytes;    /* per stdout/stderr file; 0: 256 MiB (past it: discarded) */
 	const char *cache_dir;        /* rootfs image cache; NULL: /var/lib/ocivmfs/images when
 				       * state_dir is /run/ocivmfs (a tmpfs), else STATE/.images */
+	const char *vm_user;          /* hypervisors run as this user; NULL: ocivm, else nobody */
+	bool no_confine;              /* debug/bench: hypervisors run as the daemon, unconfined */
 };
 
 /* fs/ is told about changes through these; called from ops threads with no

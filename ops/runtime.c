@@ -384,10 +384,13 @@ static void cb_exit(void *ctx, int status, const char *reason)
 	struct ops_note n = { 0 };
 
 	pthread_mutex_lock(&c->ops->lock);
+	bool died = c->rec.status != OPS_CREATING && reason && *reason;
 	if (c->rec.status != OPS_CREATING) /* a failing create cleans up itself */
 		ops_mark_stopped(c->ops, c, status, reason, &n);
 	pthread_mutex_unlock(&c->ops->lock);
 	ops_notify(c->ops, &n);
+	if (died)   /* the VM ended without an exit status (e.g. a seccomp kill): say why */
+		ops_logf(c->ops, "%s: %s", c->rec.id, reason);
 }
 
 const struct vm_callbacks ops_vm_callbacks = {

@@ -129,6 +129,7 @@ static int boot_config(struct ops *ops, struct ctr *c, bool terminal, struct boo
 		.vcpus = vcpus, .memory_mib = mib,
 		.disks = b->disks, .n_disks = v->has_image ? 2 : 1,
 		.gspec = b->gspec, .gspec_len = b->gspec_len,
+		.confine = &ops->confine,
 	};
 	if (v->has_hypervisor) {
 		const char *base = strrchr(v->hypervisor_path, '/') + 1;
@@ -270,6 +271,10 @@ static int create_steps(struct ops *ops, struct ctr *c, const struct create_opts
 	c->vm = vm;
 	c->rec.vmm_pid = vm_pid(vm);
 	fill_vm_desc(c, vm);
+	struct vm_info vi;
+	vm_get_info(vm, &vi);
+	ops_logf(ops, "%s: VM process %d %s", c->rec.id, (int)vm_pid(vm),
+		 vi.confinement && vi.confinement[0] ? vi.confinement : "runs unconfined, as the daemon's user");
 	c->rec.vm.kernel = strdup(b.vc.kernel);
 	describe_disks(&b, &c->rec.vm.disks);
 	pthread_mutex_unlock(&ops->lock);

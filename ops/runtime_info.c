@@ -4,6 +4,7 @@
 #include "cleanup.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,7 +158,7 @@ int ops_features_json(char **ret)
 
 const char *const ops_vm_file_names[] = {
 	"kernel", "cmdline", "vcpus", "memory", "disks", "timings", "driver", "accel",
-	"hypervisor_cmdline", "last_error", "output", NULL,
+	"hypervisor_cmdline", "last_error", "output", "confinement", NULL,
 };
 
 static char *vm_file_text(const struct ops_record *r, const char *name)
@@ -210,11 +211,17 @@ int ops_vm_file(struct ops *ops, const char *id, const char *name, char **ret, s
 			break;
 	if (!ops_vm_file_names[k])
 		return oerr_set(err, ENOENT, "vm/%.64s: no such file", name);
+	char run_dir[PATH_MAX] = "";
 	pthread_mutex_lock(&ops->lock);
 	struct ctr *c = ops_find(ops, id);
-	char *s = !c ? NULL : strcmp(name, "output") == 0 ? output_text(ops, c)
+	bool conf = c && strcmp(name, "confinement") == 0;
+	char *s = !c || conf ? NULL : strcmp(name, "output") == 0 ? output_text(ops, c)
 			     : vm_file_text(&c->rec, name);
+	if (conf)
+		snprintf(run_dir, sizeof(run_dir), "%s/vm", c->dir);
 	pthread_mutex_unlock(&ops->lock);
+	if (conf && vm_confinement_text(run_dir, &s) < 0)   /* files and live cgroup figures */
+		s = NULL;
 	if (!c)
 		return oerr_set(err, ENOENT, "%.64s: no such container", id);
 	if (!s)

@@ -60,6 +60,7 @@ struct ops {
 	pthread_t sup;
 	bool sup_running;
 	struct vm_host_probe probe;
+	struct vm_confine confine;    /* every VM's user and confinement (vm.h) */
 	char hv_line[512];
 	char held_log[8][512];        /* lines logged under the lock, sent later */
 	int n_held_log;

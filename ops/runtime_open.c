@@ -39,10 +39,12 @@ static void hv_line(struct ops *ops)
 	const char *name = d == VM_DRIVER_VMM ? "ocivm-vmm" : "qemu";
 	const char *accel = ops->probe.accel == VM_ACCEL_KVM ? "/kvm" :
 			    ops->probe.accel == VM_ACCEL_TCG ? "/tcg" : "";
-	snprintf(ops->hv_line, sizeof(ops->hv_line), "%s%s%s: %s", name,
+	snprintf(ops->hv_line, sizeof(ops->hv_line), "%s%s%s: %s; VMs run %s%s", name,
 		 d == VM_DRIVER_QEMU ? accel : "",
 		 ops->driver != VM_DRIVER_AUTO ? " (chosen by the daemon's options)" : "",
-		 ops->probe.reason[0] ? ops->probe.reason : "no probe result");
+		 ops->probe.reason[0] ? ops->probe.reason : "no probe result",
+		 ops->confine.on ? "confined as user " : "unconfined (--no-confine)",
+		 ops->confine.on ? ops->confine.user : "");
 }
 
 static int init_fields(struct ops *ops, const struct ops_options *opt, struct oerr *err)
@@ -78,6 +80,8 @@ static int init_fields(struct ops *ops, const struct ops_options *opt, struct oe
 		return oerr_set(err, ENOMEM, "out of memory");
 	if ((r = mkdir_p(ops->cache_dir, 0700)) < 0)
 		return oerr_sys(err, -r, "image cache dir %s", ops->cache_dir);
+	if ((r = vm_confine_init(opt->vm_user, opt->no_confine, &ops->confine, err)) < 0)
+		return r;
 	ops->epfd = epoll_create1(EPOLL_CLOEXEC);
 	ops->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (ops->epfd < 0 || ops->wakefd < 0)

@@ -43,6 +43,22 @@ struct vm_disk {
 	bool readonly;
 };
 
+/* How the hypervisor process is confined (vm/driver/jail.c, README "Confinement").
+ * Filled by vm_confine_init() once per daemon. */
+struct vm_confine {
+	bool on;                   /* false: the process runs as the daemon (--no-confine) */
+	char user[64];             /* the unprivileged user it runs as */
+	uid_t uid;
+	gid_t gid;
+};
+/* user NULL: "ocivm" if that user exists, else "nobody".  -ENOENT (with
+ * reason) for an unknown user.  on=false when no_confine. */
+int vm_confine_init(const char *user, bool no_confine, struct vm_confine *ret,
+		    struct oerr *err);
+/* run_dir/confinement (what the process got, written at create) followed by
+ * its cgroup's live figures; malloc'd text, "" when the VM was not confined. */
+int vm_confinement_text(const char *run_dir, char **ret);
+
 /* Plain data, built by ops/ from the container config. */
 struct vm_config {
 	const char *id;
@@ -66,6 +82,9 @@ struct vm_config {
 	 * here: 0.1-1.4 s less per boot, noisy; bench/create measures it).
 	 * May be the image cache_dir. */
 	const char *cache_dir;
+	/* NULL or on=false: the hypervisor runs as the caller (root) with no
+	 * confinement beyond the driver's defaults. */
+	const struct vm_confine *confine;
 };
 
 /* Called from whichever thread runs vm_dispatch(), never with vm locks held. */
@@ -133,6 +152,7 @@ struct vm_info {
 	unsigned vcpus;
 	uint64_t memory_mib;
 	double spawn_ms, hello_ms, ready_ms; /* since vm_create was called */
+	const char *confinement;  /* one line: user, seccomp, namespaces, cgroup ("" if none) */
 	const char *notes;        /* remarks for a person ("" if none), e.g. disks
 				   * on a file system refusing O_DIRECT (QEMU then
 				   * uses cache=writeback,aio=threads) */

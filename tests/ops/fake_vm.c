@@ -286,6 +286,24 @@ void vm_get_info(const struct vm *vm, struct vm_info *ret)
 	ret->memory_mib = fake.last_mib;
 	pthread_mutex_unlock(&mu);
 	ret->ready_ms = 12.5;
+	ret->confinement = "user nobody uid 65534 gid 65534";
+}
+
+/* Confinement is the driver's business: the fake only says what it got. */
+int vm_confine_init(const char *user, bool no_confine, struct vm_confine *ret,
+		    struct oerr *err)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->on = !no_confine;
+	snprintf(ret->user, sizeof(ret->user), "%s", user ? user : "nobody");
+	ret->uid = ret->gid = 65534;
+	return 0;
+}
+
+int vm_confinement_text(const char *run_dir, char **ret)
+{
+	*ret = strdup("");
+	return *ret ? 0 : -ENOMEM;
 }
 
 int vm_image_acquire(const char *cache_dir, const char *rootfs_dir, const char *owner,

@@ -36,6 +36,8 @@ trap cleanup EXIT INT TERM
 "$VMM" >/dev/null 2>&1; check "vmm.usage.no_kernel (64)" test $? -eq 64
 "$VMM" --kernel "$PAYLOAD" --vcpus 0 >/dev/null 2>&1; check "vmm.usage.vcpus (64)" test $? -eq 64
 "$VMM" --help | grep -q -- '--cpuid-mask'; check "vmm.usage.help" test $? -eq 0
+"$VMM" --kernel "$PAYLOAD" --jail-root "$T" >/dev/null 2>&1
+check "vmm.usage.jail_root_needs_user (64)" test $? -eq 64
 
 if ! [ -c /dev/kvm ] || ! (exec 3<>/dev/kvm) 2>/dev/null; then
 	skp "selftest: /dev/kvm is absent or not accessible (no KVM on this host)"
@@ -179,4 +181,52 @@ rc=$?
 BG=
 check "vmm.exit.stopped (0; got $rc)" test "$rc" -eq 0
 check "vmm.exit.stop_logged" grep -q 'stopped by control request' "$T/wait.err"
+
+# --- confined (issue 14): jail + per-thread seccomp, the self-test still passes ---
+field() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+if [ "$(id -u)" != 0 ]; then
+	skp "vmm.confined: the jail needs root (run as root)"
+	finish
+fi
+mkdir "$T/jail"
+run_vmm jailed "st.ndev=1 st.console_echo=0 st.after=tick" --control "$T/jctl" \
+	--jail-root "$T/jail" --jail-user 65534:65534 &
+BG=$!
+i=0
+while ! grep -q '^SELFTEST' "$T/jailed.console" 2>/dev/null && [ $i -lt $((TIMEOUT * 10)) ]; do
+	sleep 0.1; i=$((i + 1))
+done
+JP=$("$CTL" "$T/jctl" status | sed -n 's/.*"pid":\([0-9]*\).*/\1/p')
+check "vmm.confined.selftest: $(grep -a SELFTEST "$T/jailed.console" | tr -d '\r')" \
+	grep -q '^SELFTEST PASS' "$T/jailed.console"
+check "vmm.confined.status_answers (pid $JP)" test -n "$JP"
+if [ -n "$JP" ]; then
+	check "vmm.confined.uid ($(field "$JP" Uid))" test "$(field "$JP" Uid)" = 65534
+	check "vmm.confined.capeff_0" test "$(field "$JP" CapEff)" = 0000000000000000
+	check "vmm.confined.capbnd_0" test "$(field "$JP" CapBnd)" = 0000000000000000
+	check "vmm.confined.no_new_privs" test "$(field "$JP" NoNewPrivs)" = 1
+	check "vmm.confined.seccomp_2" test "$(field "$JP" Seccomp)" = 2
+	check "vmm.confined.own_mount_ns" test "$(readlink "/proc/$JP/ns/mnt")" != "$(readlink /proc/self/ns/mnt)"
+	check "vmm.confined.own_net_ns" test "$(readlink "/proc/$JP/ns/net")" != "$(readlink /proc/self/ns/net)"
+	check "vmm.confined.empty_root" sh -c "! test -e /proc/$JP/root/etc && ! test -e /proc/$JP/root/dev/kvm"
+	check "vmm.confined.no_core" grep -qE '^Max core file size +0 +0' "/proc/$JP/limits"
+fi
+check "vmm.confined.pause_resume" sh -c "test \"\$('$CTL' '$T/jctl' pause)\" = ok && test \"\$('$CTL' '$T/jctl' resume)\" = ok"
+check "vmm.confined.stop" test "$("$CTL" "$T/jctl" stop)" = ok
+wait $BG
+rc=$?
+BG=
+check "vmm.confined.exit_0 (got $rc; stderr: $(head -c 120 "$T/jailed.err"))" test "$rc" -eq 0
+
+KNOBS=$BUILD/tests/ocivm-vmm-knobs
+if [ -x "$KNOBS" ]; then
+	mkdir "$T/jail2"
+	OCIVM_VMM_TEST_FORBIDDEN_SYSCALL=1 timeout "$TIMEOUT" "$KNOBS" --kernel "$PAYLOAD" \
+		--console "$T/knob.console" --jail-root "$T/jail2" --jail-user 65534:65534 \
+		--cmdline "ocivm.selftest st.mem=128 st.vcpus=1 st.ndev=1 st.console_echo=0 st.end" 2>/dev/null
+	rc=$?
+	check "vmm.confined.forbidden_syscall_kills (SIGSYS: 128+31; got $rc)" test "$rc" -eq 159
+else
+	bad "vmm.confined.forbidden_syscall: $KNOBS missing (make all)"
+fi
 finish

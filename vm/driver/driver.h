@@ -40,6 +40,8 @@ int vm_paths_init(struct vm_paths *p, const char *run_dir, struct oerr *err);
 
 enum vm_ctl { VM_CTL_PAUSE, VM_CTL_RESUME, VM_CTL_STOP };
 
+struct vm_jail_fds;
+struct vm_jail;
 /* Everything build_argv needs beyond the config: resolved choices. */
 struct vm_launch {
 	const struct vm_config *cfg;
@@ -49,6 +51,9 @@ struct vm_launch {
 	unsigned tsc_khz;         /* for tsc_early_khz= under TCG (0: omit) */
 	bool no_direct_io;        /* a disk's file system refuses O_DIRECT:
 				   * QEMU falls back to cache=writeback,aio=threads */
+	const struct vm_jail_fds *fds; /* confined: what the process inherits
+					* (jail.h); NULL: everything by path */
+	const struct vm_jail *jail;    /* confined (jail.h); NULL: not confined */
 };
 
 struct vm_driver_ops {

@@ -3,6 +3,7 @@
  * ocivm-init channel), as a qemu-system-x86_64 command line, plus QMP for
  * pause / resume / stop. */
 #include "driver.h"
+#include "jail.h"
 #include "cleanup.h"
 
 #include <errno.h>
@@ -37,10 +38,28 @@ static char *qemu_escape(const char *s)
 	return out;
 }
 
-static void qemu_add_disk(struct strv *a, const struct vm_disk *d, size_t i,
-			  bool direct_io)
+/* Confined: the disk is an fd set (read-only fd, plus a read-write one
+ * unless readonly) QEMU dups with the flags it wants. */
+static char *qemu_disk_path(const struct vm_disk *d, size_t i, const struct vm_jail_fds *fds,
+			    struct strv *a)
 {
-	_cleanup_free_ char *path = qemu_escape(d->path);
+	char *s = NULL;
+
+	if (!fds)
+		return qemu_escape(d->path);
+	strv_add(a, "-add-fd");
+	strv_addf(a, "fd=%d,set=%zu", fds->disk_ro[i], 10 + i);
+	if (fds->disk_rw[i] >= 0) {
+		strv_add(a, "-add-fd");
+		strv_addf(a, "fd=%d,set=%zu", fds->disk_rw[i], 10 + i);
+	}
+	return asprintf(&s, "/dev/fdset/%zu", 10 + i) < 0 ? NULL : s;
+}
+
+static void qemu_add_disk(struct strv *a, const struct vm_disk *d, size_t i,
+			  bool direct_io, const struct vm_jail_fds *fds)
+{
+	_cleanup_free_ char *path = qemu_disk_path(d, i, fds, a);
 	_cleanup_free_ char *serial = d->serial ? qemu_escape(d->serial) : NULL;
 
 	if (!path || (d->serial && !serial)) {
@@ -81,10 +100,16 @@ static void qemu_add_machine(struct strv *a, const struct vm_launch *l, const ch
 	strv_add(a, "-smp");
 	strv_addf(a, "%u", cfg->vcpus ? cfg->vcpus : 1);
 	strv_add(a, "-kernel");
-	strv_add(a, cfg->kernel);
+	if (l->fds)
+		strv_addf(a, "/proc/self/fd/%d", l->fds->kernel);
+	else
+		strv_add(a, cfg->kernel);
 	if (cfg->initrd) {
 		strv_add(a, "-initrd");
-		strv_add(a, cfg->initrd);
+		if (l->fds)
+			strv_addf(a, "/proc/self/fd/%d", l->fds->initrd);
+		else
+			strv_add(a, cfg->initrd);
 	}
 	strv_add(a, "-append");
 	strv_add(a, cmdline);
@@ -119,6 +144,30 @@ static int qemu_add_sockets(struct strv *a, const struct vm_paths *p)
 	return 0;
 }
 
+/* Confined (jail.h): the sockets are listening fds the daemon made, the
+ * console an fd set; QEMU's own seccomp filter on top. */
+static void qemu_add_confined_sockets(struct strv *a, const struct vm_jail_fds *fds)
+{
+	strv_add(a, "-sandbox");
+	strv_add(a, VM_QEMU_SANDBOX);
+	strv_add(a, "-add-fd");
+	strv_addf(a, "fd=%d,set=1", fds->console);
+	strv_add(a, "-chardev");
+	strv_add(a, "file,id=con0,path=/dev/fdset/1");
+	strv_add(a, "-serial");
+	strv_add(a, "chardev:con0");
+	strv_add(a, "-device");
+	strv_add(a, "virtio-serial-device");
+	strv_add(a, "-chardev");
+	strv_addf(a, "socket,id=ch0,fd=%d,server=on,wait=off", fds->chan);
+	strv_add(a, "-device");
+	strv_add(a, "virtserialport,chardev=ch0,name=" VM_QEMU_CHAN_NAME);
+	strv_add(a, "-chardev");
+	strv_addf(a, "socket,id=qmp0,fd=%d,server=on,wait=off", fds->control);
+	strv_add(a, "-mon");
+	strv_add(a, "chardev=qmp0,mode=control");
+}
+
 static int qemu_build_argv(const struct vm_launch *l, struct strv *a, struct oerr *err)
 {
 	const struct vm_config *cfg = l->cfg;
@@ -132,8 +181,10 @@ static int qemu_build_argv(const struct vm_launch *l, struct strv *a, struct oer
 		return r;
 	qemu_add_machine(a, l, cmdline);
 	for (size_t i = 0; i < cfg->n_disks; i++)
-		qemu_add_disk(a, &cfg->disks[i], i, !l->no_direct_io);
-	if (qemu_add_sockets(a, l->paths) < 0 && !a->error)
+		qemu_add_disk(a, &cfg->disks[i], i, !l->no_direct_io, l->fds);
+	if (l->fds)
+		qemu_add_confined_sockets(a, l->fds);
+	else if (qemu_add_sockets(a, l->paths) < 0 && !a->error)
 		a->error = -ENOMEM;
 	for (size_t i = 0; i < cfg->n_hypervisor_params; i++)
 		strv_add(a, cfg->hypervisor_params[i]);

@@ -7,6 +7,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -194,8 +195,8 @@ int vm_session_dispatch(struct vm *vm)
 	}
 	if (vm_pidfd_wait(vm->pidfd, 0) == 1) {
 		char reason[300];
+		vm_death_reason(vm, reason, sizeof(reason));   /* before reaping: it peeks */
 		vm_reap(vm->pidfd, vm->is_child);
-		vm_death_reason(vm, reason, sizeof(reason));
 		finish(vm, 255, reason);
 		return 1;
 	}
@@ -246,7 +247,16 @@ static void last_words(const struct vm *vm, char *buf, size_t len)
 void vm_death_reason(const struct vm *vm, char *buf, size_t len)
 {
 	char words[220];
+	int sig = vm_exit_signal(vm->pidfd);
 
+	if (sig) {   /* a seccomp kill says nothing in any log: this is the reason */
+		last_words(vm, words, sizeof(words));
+		snprintf(buf, len, "the VM stopped without an exit status: the hypervisor was "
+			 "killed by signal %d (%s)%s; %.180s", sig,
+			 strsignal(sig), sig == SIGSYS ? ": a system call outside its seccomp filter"
+						       : "", words);
+		return;
+	}
 	if (vm->last_error[0]) {
 		snprintf(buf, len, "the VM stopped without an exit status after: %.200s", vm->last_error);
 		return;

@@ -1,6 +1,7 @@
 /* Hypervisor processes: spawn detached, watch through a pidfd (which works
  * for processes that are not our children, after a daemon restart), end. */
 #include "spawn.h"
+#include "jail.h"
 #include "cleanup.h"
 
 #include <errno.h>
@@ -54,9 +55,41 @@ int vm_pidfd_open(pid_t pid)
 	return fd;
 }
 
-/* In the child, between fork and exec: only async-signal-safe calls. */
-static void spawn_child(char *const argv[], const char *log_path, int errfd)
+/* The jail's fds to VM_JAIL_FD_BASE.. in order; everything else
+ * (exec_fd, cgroup fds) moved above them first so no dup2 clobbers it. */
+static int spawn_place_fds(struct vm_jail *j)
 {
+	int top = VM_JAIL_FD_BASE + (int)j->n_fds, tmp[VM_JAIL_MAX_FDS];
+
+	for (size_t i = 0; i < j->n_fds; i++)
+		if ((tmp[i] = fcntl(j->src_fds[i], F_DUPFD_CLOEXEC, top)) < 0)
+			return -errno;
+	if (j->exec_fd >= 0 && (j->exec_fd = fcntl(j->exec_fd, F_DUPFD_CLOEXEC, top)) < 0)
+		return -errno;
+	for (int i = 0; i < 2; i++)
+		if (j->cgroup_fds[i] >= 0 &&
+		    (j->cgroup_fds[i] = fcntl(j->cgroup_fds[i], F_DUPFD_CLOEXEC, top)) < 0)
+			return -errno;
+	for (size_t i = 0; i < j->n_fds; i++)
+		if (dup2(tmp[i], VM_JAIL_FD_BASE + (int)i) < 0)
+			return -errno;
+	return top;
+}
+
+static void spawn_fail(int errfd, int stage, int e)
+{
+	int msg[2] = { stage, e };
+	if (write(errfd, msg, sizeof(msg)) < 0)
+		_exit(127);
+	_exit(127);
+}
+
+/* In the child, between fork and exec: only async-signal-safe calls (the
+ * jail is a copy on our stack: spawn_place_fds moves its fds). */
+static void spawn_child(char *const argv[], const char *log_path, int errfd,
+			struct vm_jail *j)
+{
+	int keep = 3;
 	sigset_t all;
 	int fd;
 
@@ -77,18 +110,39 @@ static void spawn_child(char *const argv[], const char *log_path, int errfd)
 		if (fd > 2)
 			close(fd);
 	}
-	syscall(SYS_close_range, 3u, ~0u, 4u /* CLOSE_RANGE_CLOEXEC */);
-	execv(argv[0], argv);
-	int e = errno;
-	if (write(errfd, &e, sizeof(e)) < 0)
-		_exit(127);
-	_exit(127);
+	if (j && j->on) {
+		if ((keep = spawn_place_fds(j)) < 0)
+			spawn_fail(errfd, VM_SPAWN_STAGE_FDS, -keep);
+		int r = vm_jail_enter(j);
+		if (r < 0)
+			spawn_fail(errfd, VM_SPAWN_STAGE_JAIL, -r);
+	}
+	syscall(SYS_close_range, (unsigned)keep, ~0u, 4u /* CLOSE_RANGE_CLOEXEC */);
+	if (j && j->on && j->exec_fd >= 0)
+		syscall(SYS_execveat, j->exec_fd, "", argv, environ, AT_EMPTY_PATH);
+	else
+		execv(argv[0], argv);
+	spawn_fail(errfd, VM_SPAWN_STAGE_EXEC, errno);
 }
+
+static const char *const spawn_stages[] = {
+	[VM_SPAWN_STAGE_EXEC] = "executing",
+	[VM_SPAWN_STAGE_FDS] = "passing fds to",
+	[VM_SPAWN_STAGE_JAIL] = "confining (cgroup, namespaces, user, rlimits; "
+				"ocivmfs --no-confine runs it unconfined)",
+};
 
 int vm_spawn(char *const argv[], const char *log_path, pid_t *ret_pid, int *ret_pidfd,
 	     struct oerr *err)
 {
-	int pipefd[2], e = 0;
+	return vm_spawn_jailed(argv, log_path, NULL, ret_pid, ret_pidfd, err);
+}
+
+int vm_spawn_jailed(char *const argv[], const char *log_path, const struct vm_jail *jail,
+		    pid_t *ret_pid, int *ret_pidfd, struct oerr *err)
+{
+	int pipefd[2], e[2] = { 0, 0 };
+	struct vm_jail j;
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return oerr_sys(err, errno, "spawning %s: pipe", argv[0]);
@@ -99,8 +153,11 @@ int vm_spawn(char *const argv[], const char *log_path, pid_t *ret_pid, int *ret_
 		close(pipefd[1]);
 		return oerr_sys(err, fe, "spawning %s: fork", argv[0]);
 	}
-	if (pid == 0)
-		spawn_child(argv, log_path, pipefd[1]);
+	if (pid == 0) {
+		if (jail)
+			j = *jail;
+		spawn_child(argv, log_path, pipefd[1], jail ? &j : NULL);
+	}
 	close(pipefd[1]);
 	ssize_t n;
 	do
@@ -109,7 +166,9 @@ int vm_spawn(char *const argv[], const char *log_path, pid_t *ret_pid, int *ret_
 	close(pipefd[0]);
 	if (n == (ssize_t)sizeof(e)) {
 		waitpid(pid, NULL, 0);
-		return oerr_sys(err, e, "executing %s", argv[0]);
+		if (e[0] < 0 || e[0] > VM_SPAWN_STAGE_JAIL)
+			e[0] = VM_SPAWN_STAGE_EXEC;
+		return oerr_sys(err, e[1], "%s %s", spawn_stages[e[0]], argv[0]);
 	}
 	int pidfd = vm_pidfd_open(pid);
 	if (pidfd < 0) {
@@ -156,6 +215,16 @@ int vm_pidfd_wait(int pidfd, unsigned timeout_ms)
 	if (n < 0)
 		return -errno;
 	return n > 0;
+}
+
+int vm_exit_signal(int pidfd)
+{
+	siginfo_t si = { 0 };
+
+	if (pidfd < 0 || waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si,
+				WEXITED | WNOHANG | WNOWAIT) < 0)
+		return 0;
+	return si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED ? si.si_status : 0;
 }
 
 int vm_reap(int pidfd, bool is_child)

@@ -17,6 +17,14 @@ int vm_find_binary(const char *name, char **ret);
 int vm_spawn(char *const argv[], const char *log_path, pid_t *ret_pid, int *ret_pidfd,
 	     struct oerr *err);
 
+/* The same, confined as jail says (jail.h): its fds go to 3.., then
+ * vm_jail_enter() runs in the child; exec through jail->exec_fd.  The
+ * error names the stage that failed (passing fds, confining, exec). */
+struct vm_jail;
+enum { VM_SPAWN_STAGE_EXEC, VM_SPAWN_STAGE_FDS, VM_SPAWN_STAGE_JAIL };
+int vm_spawn_jailed(char *const argv[], const char *log_path, const struct vm_jail *jail,
+		    pid_t *ret_pid, int *ret_pidfd, struct oerr *err);
+
 /* pidfd_open(2); -ESRCH when the process is gone. */
 int vm_pidfd_open(pid_t pid);
 /* Field 22 of /proc/PID/stat (start time in clock ticks since boot). */
@@ -24,6 +32,9 @@ int vm_proc_start_time(pid_t pid, unsigned long long *ret);
 /* Wait until pidfd is readable (process gone) for at most timeout_ms:
  * 1 gone, 0 still running, -errno. */
 int vm_pidfd_wait(int pidfd, unsigned timeout_ms);
+/* The signal that killed it, without reaping (0: not known — running,
+ * exited, or not our child, as after a daemon restart). */
+int vm_exit_signal(int pidfd);
 /* Reap the process if it is our child (0 for one we cannot reap).
  * Returns the wait status or -errno. */
 int vm_reap(int pidfd, bool is_child);

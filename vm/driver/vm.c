@@ -5,6 +5,7 @@
 #include "image.h"
 #include "kernel.h"
 #include "spawn.h"
+#include "jail.h"
 #include "cleanup.h"
 
 #include <errno.h>
@@ -85,6 +86,7 @@ static void vm_remove_files(const struct vm_paths *p, bool all)
 	unlink(p->chan_sock);
 	unlink(p->control_sock);
 	unlink(p->vm_json);
+	vm_jail_cleanup(p->run_dir);
 	if (all) {
 		unlink(p->console);
 		unlink(p->log);
@@ -155,6 +157,22 @@ static int vm_adjust_config(struct vm *vm, const struct vm_driver_ops *drv,
 	return 0;
 }
 
+/* vm_info.confinement: the confinement file's lines joined with "; ". */
+static void vm_confinement_line(struct vm *vm, const char *text)
+{
+	size_t n = 0;
+
+	for (const char *p = text; *p && n + 3 < sizeof(vm->confinement); p++) {
+		if (*p != '\n')
+			vm->confinement[n++] = *p;
+		else if (p[1]) {
+			vm->confinement[n++] = ';';
+			vm->confinement[n++] = ' ';
+		}
+	}
+	vm->confinement[n] = '\0';
+}
+
 /* vm.json: takes over argv. */
 static int vm_record_launch(struct vm *vm, const struct vm_launch *l, struct strv *argv)
 {
@@ -198,10 +216,21 @@ static int vm_launch(struct vm *vm, const struct vm_config *user_cfg,
 	if (l.no_direct_io && c.drv == &vm_driver_qemu)
 		vm_note(vm, "a disk's file system refuses O_DIRECT: QEMU uses "
 			"cache=writeback,aio=threads instead of cache=none,aio=io_uring");
+	struct vm_jail jail;
+	struct vm_jail_fds fds;
 	strv_init(&argv);
-	r = c.drv->build_argv(&l, &argv, err);
+	r = c.drv == &vm_driver_qemu ? vm_jail_prepare_qemu(&jail, &fds, &l, err)
+				     : vm_jail_prepare_vmm(&jail, &l, err);
+	if (r == 0 && jail.on) {
+		l.jail = &jail;
+		l.fds = c.drv == &vm_driver_qemu ? &fds : NULL;
+		vm_confinement_line(vm, jail.text);
+	}
 	if (r == 0)
-		r = vm_spawn(argv.v, vm->paths.log, &vm->pid, &vm->pidfd, err);
+		r = c.drv->build_argv(&l, &argv, err);
+	if (r == 0)
+		r = vm_spawn_jailed(argv.v, vm->paths.log, l.jail, &vm->pid, &vm->pidfd, err);
+	vm_jail_release(&jail);   /* the daemon's copies; also after a failed prepare */
 	if (r < 0) {
 		strv_free(&argv);
 		return r;
@@ -289,6 +318,9 @@ int vm_attach(const char *run_dir, const struct vm_callbacks *cb, void *ctx,
 		return r;
 	}
 	vm->cmdline = strv_join(vm->rec.argv, vm->rec.argc);
+	_cleanup_free_ char *conf = NULL;
+	if (vm_confinement_text(run_dir, &conf) == 0)
+		vm_confinement_line(vm, conf);
 	*ret = vm;
 	return 0;
 }
@@ -406,6 +438,7 @@ void vm_get_info(const struct vm *vm, struct vm_info *ret)
 		.spawn_ms = vm->spawn_ms,
 		.hello_ms = vm->hello_ms,
 		.ready_ms = vm->ready_ms,
+		.confinement = vm->confinement,
 		.notes = vm->notes,
 	};
 }

@@ -38,6 +38,7 @@ struct vm {
 	void *ctx;
 	bool done;                  /* on_exit has been called */
 	char notes[400];            /* vm_info.notes */
+	char confinement[640];      /* vm_info.confinement (jail.h) */
 	char last_error[256];       /* init's last ERROR text */
 	double t0_ms, spawn_ms, hello_ms, ready_ms;
 };

@@ -2,6 +2,7 @@
  * per request: status | stop | pause | resume -> "ok"; console -> the raw
  * byte stream of the guest's virtio-console port 0. */
 #include "driver.h"
+#include "jail.h"
 #include "cleanup.h"
 
 #include <errno.h>
@@ -56,6 +57,14 @@ static int vmm_build_argv(const struct vm_launch *l, struct strv *a, struct oerr
 	}
 	strv_add(a, "--control");
 	strv_add(a, l->paths->control_sock);
+	if (l->jail && l->jail->vmm_self) {   /* it confines itself (vm/vmm/jail.c) */
+		strv_add(a, "--jail-root");
+		strv_add(a, l->jail->root);
+		strv_add(a, "--jail-user");
+		strv_addf(a, "%u:%u", (unsigned)l->jail->uid, (unsigned)l->jail->gid);
+	} else if (l->jail) {
+		strv_add(a, "--seccomp");
+	}
 	for (size_t i = 0; i < cfg->n_hypervisor_params; i++)
 		strv_add(a, cfg->hypervisor_params[i]);
 	if (a->error)

@@ -160,6 +160,7 @@ static void drain_fd(int fd)
 static void *blk_thread(void *arg)
 {
 	struct vblk *b = arg;
+	vdev_thread_init(b->v);
 	struct pollfd p[3] = {
 		{ .fd = b->stop_fd, .events = POLLIN },
 		{ .fd = b->v->kick[0], .events = POLLIN },

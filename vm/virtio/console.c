@@ -249,6 +249,7 @@ static bool wait_events(struct vconsole *c)
 static void *console_thread(void *arg)
 {
 	struct vconsole *c = arg;
+	vdev_thread_init(c->v);
 	do {
 		take_pending(c);
 		bool more;

@@ -271,6 +271,8 @@ int virtio_mmio_new(const struct virtio_host *host, uint64_t base,
 	m->base = base;
 	m->ops = ops;
 	m->v.mem = host->mem;
+	m->v.thread_init = host->thread_init;
+	m->v.thread_ctx = host->ctx;
 	m->v.nq = ops->nqueues;
 	for (unsigned i = 0; i < VDEV_MAX_QUEUES; i++)
 		m->v.kick[i] = -1;

@@ -23,7 +23,16 @@ struct vdev {
 	unsigned nq;
 	struct virtq q[VDEV_MAX_QUEUES];
 	int kick[VDEV_MAX_QUEUES];         /* eventfds the guest's notifies signal */
+	void (*thread_init)(void *ctx);    /* virtio_host.thread_init, may be NULL */
+	void *thread_ctx;
 };
+
+/* First call of a device's I/O thread. */
+static inline void vdev_thread_init(struct vdev *v)
+{
+	if (v->thread_init)
+		v->thread_init(v->thread_ctx);
+}
 
 struct vdev_ops {
 	uint32_t device_id;

@@ -46,6 +46,9 @@ struct virtio_host {
 	 * a 4-byte guest write of `datamatch` at gpa signals fd. 0 or -errno. */
 	int (*ioeventfd_add)(void *ctx, uint64_t gpa, uint32_t datamatch, int fd);
 	int (*ioeventfd_del)(void *ctx, uint64_t gpa, uint32_t datamatch, int fd);
+	/* Optional: the first call of each device I/O thread (ocivm-vmm loads
+	 * the thread's seccomp filter there). */
+	void (*thread_init)(void *ctx);
 	void *ctx;
 };
 

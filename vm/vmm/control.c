@@ -12,6 +12,7 @@
 #include "cleanup.h"
 #include "fileio.h"
 #include "vm/vmm/vmm.h"
+#include "vm/vmm/seccomp.h"
 
 #define REQ_MAX 64
 
@@ -19,6 +20,7 @@ struct control {
 	struct vm *vm;
 	int listen_fd, stop_fd;
 	pthread_t thread;
+	bool running;
 	char path[108];
 };
 
@@ -117,6 +119,10 @@ static void *control_thread(void *arg)
 {
 	struct control *c = arg;
 
+	if (c->vm->seccomp && vmm_seccomp_enter(VMM_THREAD_CONTROL) < 0) {
+		vm_finish(c->vm, EXIT_INTERNAL, "control thread: cannot load its seccomp filter");
+		return NULL;
+	}
 	for (;;) {
 		struct pollfd p[2] = { { c->listen_fd, POLLIN, 0 }, { c->stop_fd, POLLIN, 0 } };
 		if (poll(p, 2, -1) < 0) {
@@ -156,6 +162,30 @@ static int listen_unix(const char *path, struct oerr *err)
 
 int control_start(struct vm *vm, const char *path, struct control **ret, struct oerr *err)
 {
+	int r = control_open(vm, path, ret, err);
+	if (r == 0 && (r = control_run(*ret, err)) < 0)
+		*ret = NULL;
+	return r;
+}
+
+int control_run(struct control *c, struct oerr *err)
+{
+	int r = pthread_create(&c->thread, NULL, control_thread, c);
+	if (r != 0) {
+		control_stop(c);
+		return oerr_sys(err, r, "pthread_create");
+	}
+	c->running = true;
+	return 0;
+}
+
+void control_jailed(struct control *c)
+{
+	c->path[0] = '\0';   /* the path is outside the jail: the driver removes it */
+}
+
+int control_open(struct vm *vm, const char *path, struct control **ret, struct oerr *err)
+{
 	struct control *c = calloc(1, sizeof(*c));
 	int r;
 
@@ -167,11 +197,6 @@ int control_start(struct vm *vm, const char *path, struct control **ret, struct 
 	snprintf(c->path, sizeof(c->path), "%s", path);
 	if (c->listen_fd < 0 || c->stop_fd < 0) {
 		r = c->listen_fd < 0 ? c->listen_fd : oerr_sys(err, errno, "eventfd");
-		goto fail;
-	}
-	r = pthread_create(&c->thread, NULL, control_thread, c);
-	if (r != 0) {
-		r = oerr_sys(err, r, "pthread_create");
 		goto fail;
 	}
 	*ret = c;
@@ -194,9 +219,11 @@ void control_stop(struct control *c)
 	if (!c)
 		return;
 	(void)!write(c->stop_fd, &one, sizeof(one));
-	pthread_join(c->thread, NULL);
+	if (c->running)
+		pthread_join(c->thread, NULL);
 	close(c->listen_fd);
 	close(c->stop_fd);
-	unlink(c->path);
+	if (c->path[0])
+		unlink(c->path);
 	free(c);
 }

@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "vm/vmm/seccomp.h"
 #include "vm/vmm/acpi.h"
 #include "vm/vmm/vmm.h"
 
@@ -115,6 +116,15 @@ static enum exit_action vdev_write(void *opaque, uint64_t off, const void *data,
 	return EXIT_CONTINUE;
 }
 
+/* A device I/O thread starts: its seccomp filter, stacked on the vCPU
+ * thread's it inherits (seccomp.h). */
+static void io_thread_init(void *ctx)
+{
+	struct vm *vm = ctx;
+	if (vmm_seccomp_enter(VMM_THREAD_IO) < 0)
+		vm_finish(vm, EXIT_INTERNAL, "I/O thread: cannot load its seccomp filter");
+}
+
 /* The virtio_host of slot i: its irqfd bound to GSI LAYOUT_VIRTIO_GSI0 + i. */
 static int vhost_prepare(struct vm *vm, unsigned i, struct oerr *err)
 {
@@ -131,7 +141,8 @@ static int vhost_prepare(struct vm *vm, unsigned i, struct oerr *err)
 	}
 	*h = (struct virtio_host){ .mem = &vm->mem, .irqfd = fd,
 				   .ioeventfd_add = ioeventfd_add,
-				   .ioeventfd_del = ioeventfd_del, .ctx = vm };
+				   .ioeventfd_del = ioeventfd_del,
+				   .thread_init = vm->seccomp ? io_thread_init : NULL, .ctx = vm };
 	vm->vdev_base[i] = LAYOUT_VIRTIO_BASE + i * LAYOUT_VIRTIO_STRIDE;
 	vm->vdev_gsi[i] = LAYOUT_VIRTIO_GSI0 + i;
 	return 0;

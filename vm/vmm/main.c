@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "vm/vmm/jail.h"
+#include "vm/vmm/seccomp.h"
 #include "vm/vmm/vmm.h"
 
 #define EXIT_USAGE 64
@@ -35,6 +37,11 @@ static const char usage_text[] =
 "  --control SOCKET   unix socket for status/stop/pause/resume/console (PROTOCOL.md)\n"
 "  --cpuid-mask LIST  CPUID features to hide: names (cx16,xsave,avx,...) or\n"
 "                     LEAF[.SUB]:REG:BIT (e.g. 0x1:ecx:13)\n"
+"  --jail-root DIR    once everything is open: own mount namespace with an empty\n"
+"                     read-only root on DIR, no capabilities, no_new_privs,\n"
+"                     rlimits, per-thread seccomp filters (needs --jail-user)\n"
+"  --jail-user UID:GID  the unprivileged user the jailed process becomes\n"
+"  --seccomp          the per-thread seccomp filters alone (implied by --jail-root)\n"
 "  --help             this text\n"
 "Exit status: 0 guest powered off (or stopped: control request, SIGTERM), 1 guest reset, 2 triple fault,\n"
 "3 KVM internal error, 64 bad usage, 65 bad configuration or setup failure.\n";
@@ -78,6 +85,8 @@ static int parse_args(int argc, char **argv, struct vmm_config *c)
 		{ "disk", required_argument, 0, 'd' }, { "control", required_argument, 0, 's' },
 		{ "cpuid-mask", required_argument, 0, 'x' }, { "help", no_argument, 0, 'h' },
 		{ "console-max", required_argument, 0, 'C' },
+		{ "jail-root", required_argument, 0, 'J' }, { "jail-user", required_argument, 0, 'U' },
+		{ "seccomp", no_argument, 0, 'S' },
 		{ 0, 0, 0, 0 },
 	};
 	uint64_t v;
@@ -93,6 +102,9 @@ static int parse_args(int argc, char **argv, struct vmm_config *c)
 		case 'o': c->console = optarg; break;
 		case 's': c->control = optarg; break;
 		case 'x': c->cpuid_mask = optarg; break;
+		case 'J': c->jail_root = optarg; c->seccomp = true; break;
+		case 'U': c->jail_user = optarg; break;
+		case 'S': c->seccomp = true; break;
 		case 'm':
 			if (parse_u64(optarg, 32, 1u << 20, &v) < 0)
 				return log_err("--memory: a number of MiB, 32..1048576"), -EINVAL;
@@ -129,6 +141,68 @@ static int parse_args(int argc, char **argv, struct vmm_config *c)
 		return log_err("unexpected argument '%s'", argv[optind]), -EINVAL;
 	if (!c->kernel)
 		return log_err("--kernel is required (see --help)"), -EINVAL;
+	if (!c->jail_root != !c->jail_user)
+		return log_err("--jail-root and --jail-user go together"), -EINVAL;
+	return 0;
+}
+
+/* Every filter once before any thread runs: a bad rule fails here, not in
+ * a thread, and libseccomp has probed the kernel while nothing is filtered. */
+static int seccomp_check(struct oerr *err)
+{
+	for (int k = 0; k < VMM_THREAD_N; k++) {
+		scmp_filter_ctx f;
+		int r = vmm_seccomp_build((enum vmm_thread_kind)k, getpid(), &f);
+		if (r < 0)
+			return oerr_sys(err, -r, "seccomp: building the %s filter",
+					vmm_thread_kind_name((enum vmm_thread_kind)k));
+		seccomp_release(f);
+	}
+	return 0;
+}
+
+/* After setup, before any thread: the jail (jail.h), then the filters. */
+static int confine(const struct vmm_config *cfg, struct control *ctl, struct oerr *err)
+{
+	int r;
+
+	if (cfg->seccomp && (r = seccomp_check(err)) < 0)
+		return r;
+	if (!cfg->jail_root)
+		return 0;
+	struct vmm_jail_cfg j = { .root_dir = cfg->jail_root, .nofile_extra = 64 };
+	if (vmm_jail_parse_user(cfg->jail_user, &j) < 0)
+		return oerr_set(err, EINVAL, "--jail-user %s: UID:GID, both numbers > 0",
+				cfg->jail_user);
+	if (ctl)
+		control_jailed(ctl);
+	return vmm_jail_enter(&j, err);
+}
+
+/* The control thread (its socket is already bound); on failure *ctl is
+ * gone (control_run stopped it). */
+static int run_control(struct control **ctl, struct oerr *err)
+{
+	int r = *ctl ? control_run(*ctl, err) : 0;
+	if (r < 0)
+		*ctl = NULL;
+	return r;
+}
+
+/* The main thread's own filter, once the other threads run. */
+static int main_filter(const struct vmm_config *cfg, struct oerr *err)
+{
+	int r;
+
+	if (!cfg->seccomp)
+		return 0;
+	if ((r = vmm_seccomp_enter(VMM_THREAD_MAIN)) < 0)
+		return oerr_sys(err, -r, "seccomp: loading the main filter");
+#ifdef OCIVM_VMM_TEST_KNOBS
+	/* tests only: a system call outside every filter must kill us (SIGSYS) */
+	if (getenv("OCIVM_VMM_TEST_FORBIDDEN_SYSCALL"))
+		(void)!chdir("/");
+#endif
 	return 0;
 }
 
@@ -249,9 +323,11 @@ int main(int argc, char **argv)
 	struct vm *vm = vm_alloc();
 	if (!vm)
 		return EXIT_CONFIG;
+	vm->seccomp = cfg.seccomp;
 	if (setup(vm, &cfg, &err) < 0 ||
-	    (cfg.control && control_start(vm, cfg.control, &ctl, &err) < 0) ||
-	    vcpus_start(vm, &err) < 0) {
+	    (cfg.control && control_open(vm, cfg.control, &ctl, &err) < 0) ||
+	    confine(&cfg, ctl, &err) < 0 || run_control(&ctl, &err) < 0 ||
+	    vcpus_start(vm, &err) < 0 || main_filter(&cfg, &err) < 0) {
 		log_err("ocivm-vmm: %s", err.msg);
 		control_stop(ctl);
 		return EXIT_CONFIG;

@@ -1,15 +1,23 @@
 # ocivm-vmm: linked with the virtio devices (VIRTIO_SRCS, vm/virtio/sources.mk)
 # when they are there; weak stubs keep it linkable (UART only) otherwise.
-$(call program,ocivm-vmm,$(VMM_SRCS) $(VIRTIO_SRCS) $(COMMON_SRCS),liburing,-llz4)
+$(call program,ocivm-vmm,$(VMM_SRCS) $(VIRTIO_SRCS) $(COMMON_SRCS),liburing libseccomp,-llz4)
 INSTALL_BIN += $(BUILD)/bin/ocivm-vmm
 # ocivm-vmmctl: send one control request (tests, debugging).
 $(call program,ocivm-vmmctl,vm/vmm/ctl.c,,)
 CHECK_SCRIPTS += tests/vm/selftest.sh
+# Test builds only: ocivm-vmm with OCIVM_VMM_TEST_FORBIDDEN_SYSCALL (a call
+# outside every seccomp filter once confined: the process must die of SIGSYS).
+$(BUILD)/tests/ocivm-vmm-knobs: $(VMM_SRCS) $(VIRTIO_SRCS) $(COMMON_SRCS)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -DOCIVM_VMM_TEST_KNOBS $(call pc_cflags,liburing libseccomp) -o $@ \
+		$(filter %.c,$^) $(call pc_libs,liburing libseccomp) -llz4 -lpthread
+all: $(BUILD)/tests/ocivm-vmm-knobs
 
 # Unit tests (no KVM): tests/vm/vmm/.
 $(call unit_test,vmm_exit,tests/vm/vmm/test_exit.c vm/vmm/exit.c vm/vmm/bus.c vm/vmm/coalesce.c)
 $(call unit_test,vmm_acpi,tests/vm/vmm/test_acpi.c vm/vmm/acpi.c $(COMMON_SRCS))
 $(call unit_test,vmm_loader,tests/vm/vmm/test_loader.c vm/vmm/elf.c vm/vmm/bzimage.c vm/kimage.c vm/vmm/bootinfo.c $(COMMON_SRCS),,-llz4)
+$(call unit_test,vmm_seccomp,tests/vm/vmm/test_seccomp.c vm/vmm/seccomp.c vm/vmm/jail.c $(COMMON_SRCS),libseccomp)
 $(call unit_test,vmm_uart_cpuid,tests/vm/vmm/test_uart_cpuid.c vm/vmm/uart.c vm/vmm/cpuid.c $(COMMON_SRCS))
 
 # bench/vmm.sh (make bench): ocivm-vmm next to QEMU microvm; its QMP helper.

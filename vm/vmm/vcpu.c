@@ -6,6 +6,7 @@
 #include <sys/ioctl.h>
 #include <time.h>
 
+#include "vm/vmm/seccomp.h"
 #include "vm/vmm/vmm.h"
 
 #define SIG_KICK SIGUSR1
@@ -84,6 +85,10 @@ static void *vcpu_thread(void *arg)
 	struct exit_ctx ctx = { .pio = &vm->pio, .mmio = &vm->mmio, .stats = &vm->stats };
 	sigset_t set;
 
+	if (vm->seccomp && vmm_seccomp_enter(VMM_THREAD_VCPU) < 0) {
+		vm_finish(vm, EXIT_INTERNAL, "vCPU thread: cannot load its seccomp filter");
+		return NULL;
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIG_KICK);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);

@@ -42,6 +42,9 @@ struct vmm_config {
 	const char *cpuid_mask;       /* "cx16,xsave,..." or NULL */
 	bool bzimage_direct;          /* bzImage: 64-bit entry even if LZ4+PVH works */
 	bool no_coalesce;             /* never defer UART THR writes */
+	const char *jail_root;        /* --jail-root: empty dir to pivot_root into */
+	const char *jail_user;        /* --jail-user UID:GID */
+	bool seccomp;                 /* --seccomp (implied by --jail-root) */
 };
 
 struct vm;
@@ -95,6 +98,7 @@ struct vm {
 	enum exit_action result;
 	char result_msg[256];
 	int64_t first_run_ns;         /* CLOCK_REALTIME at the first KVM_RUN */
+	bool seccomp;                 /* each thread loads its filter (seccomp.h) */
 };
 
 /* kvm.c */
@@ -125,6 +129,11 @@ int vm_load_kernel(struct vm *vm, struct oerr *err);
 /* control.c */
 struct control;
 int control_start(struct vm *vm, const char *path, struct control **ret, struct oerr *err);
+/* control_start in two steps: bind (before the jail), then the thread. */
+int control_open(struct vm *vm, const char *path, struct control **ret, struct oerr *err);
+int control_run(struct control *c, struct oerr *err);
+/* Jailed: do not unlink the socket path at stop (it is outside the jail). */
+void control_jailed(struct control *c);
 void control_stop(struct control *c);
 
 #endif

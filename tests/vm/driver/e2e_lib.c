@@ -153,7 +153,13 @@ int e2e_create(struct e2e_env *e, enum vm_driver d, const char *script, struct e
 		.disks = &disk, .n_disks = 1, .gspec = gspec, .gspec_len = gspec_len,
 		.ready_timeout_ms = 120000, .cache_dir = e->no_pvh ? NULL : e->cache,
 		.hypervisor_params = e->hv_params, .n_hypervisor_params = e->n_hv_params,
+		.confine = e->confine,
 	};
+	/* OCIVM_E2E_CONFINE=1: every VM confined as the daemon runs it */
+	static struct vm_confine env_conf;
+	if (!cfg.confine && getenv("OCIVM_E2E_CONFINE") &&
+	    vm_confine_init(NULL, false, &env_conf, NULL) == 0)
+		cfg.confine = &env_conf;
 	/* Knobs for boot experiments (vm/driver/README.md):
 	 * OCIVM_E2E_KPARAM  extra kernel parameters, blank-separated;
 	 * OCIVM_E2E_TSC_KHZ overrides the measured TSC rate (0: no tsc_early_khz). */

@@ -17,6 +17,8 @@ struct e2e_env {
 	bool no_pvh;             /* leave vm_config.cache_dir NULL: boot the bzImage */
 	const char *const *hv_params;   /* vm.hypervisor.parameters for the next create */
 	size_t n_hv_params;
+	const struct vm_confine *confine;   /* vm_config.confine for the next create
+					     * (NULL: OCIVM_E2E_CONFINE=1 confines) */
 };
 
 /* 0 ready; 1 cannot run here (why says so); -errno on a real failure. */

@@ -225,6 +225,7 @@ static void test_death_without_exited(void **state)
 	PUMP(vm, ev.exited != -1);
 	assert_int_equal(ev.exited, 255);
 	assert_non_null(strstr(ev.reason, "without an exit status"));
+	assert_non_null(strstr(ev.reason, "killed by signal 9"));
 	assert_non_null(strstr(ev.reason, "fake kernel booting"));
 	assert_int_equal(vm_start(vm, &err), -EPIPE);
 	vm_destroy(vm, 100);

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Slow test: the VM process of a container is confined (vm/driver/README.md
+# "Confinement"): not root, no capabilities (bounding set included),
+# no_new_privs, a seccomp filter, its own mount namespace with an empty
+# root, rlimits, its own cgroup; the container still runs, and rmdir
+# removes the cgroup.  Then the same with --no-confine, which must differ.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/fs/lib.sh
+BUILD=${BUILD:-build}
+BIN=$BUILD/bin/ocivmfs
+BUNDLE=${OCIVMFS_TEST_BUNDLE:-$BUILD/bundle/busybox}
+
+if ! why=$(can_fuse); then echo "skip - all: $why"; SKIP=1; summary; exit 0; fi
+if [ "$(id -u)" != 0 ]; then echo "skip - all: confinement needs a root daemon"; SKIP=1; summary; exit 0; fi
+for f in "$BIN" "$BUILD/guest/vmlinuz" "$BUILD/guest/initrd.img" "$BUNDLE/config.json"; do
+	if [ ! -e "$f" ]; then
+		echo "skip - all: $f missing (run: make BUILD=$BUILD all guest)"; SKIP=1; summary; exit 0
+	fi
+done
+T=$(mktemp -d /tmp/ocivmfs-confine.XXXXXX)
+M=$T/m C=$T/m/containers/cf
+cleanup() {
+	[ -d "$C" ] && echo "delete force" > "$C/ctl" 2>/dev/null
+	is_mounted "$M" && fusermount3 -u "$M"
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+status_field() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+
+expect_err "an unknown --vm-user is refused at mount" "no-such-user-h6: no such user" \
+	"$BIN" --foreground --state-dir "$T/s0" --vm-user no-such-user-h6 "$T/m0"
+
+mount_tree "$BIN" "$M" "$T/state" || { bad "mount"; summary; exit 1; }
+echo "# $(cat "$M/hypervisor")"
+check "hypervisor says VMs run confined" grep -q "VMs run confined as user" "$M/hypervisor"
+check "ln -s creates the container (boots the VM)" ln -s "$(realpath "$BUNDLE")" "$C"
+P=$(cat "$C/pid" 2>/dev/null)
+echo "# driver $(cat "$C/vm/driver" 2>/dev/null), pid $P"
+grep -E '^(Uid|Gid|Groups|Cap|NoNewPrivs|Seccomp)' "/proc/$P/status" | sed 's/^/# /'
+check "Uid is not 0" test "$(status_field "$P" Uid)" != 0
+check "Gid is not 0" test "$(status_field "$P" Gid)" != 0
+check "CapEff is 0" test "$(status_field "$P" CapEff)" = 0000000000000000
+check "CapPrm is 0" test "$(status_field "$P" CapPrm)" = 0000000000000000
+check "CapBnd is 0 (bounding set emptied)" test "$(status_field "$P" CapBnd)" = 0000000000000000
+check "NoNewPrivs is 1" test "$(status_field "$P" NoNewPrivs)" = 1
+check "Seccomp is 2 (filter)" test "$(status_field "$P" Seccomp)" = 2
+check "its own mount namespace" test "$(readlink "/proc/$P/ns/mnt")" != "$(readlink /proc/self/ns/mnt)"
+check "its own network and IPC namespaces (no network)" eval \
+	"test \"\$(readlink /proc/$P/ns/net)\" != \"\$(readlink /proc/self/ns/net)\" && test \"\$(readlink /proc/$P/ns/ipc)\" != \"\$(readlink /proc/self/ns/ipc)\""
+check "its root holds /usr, of /etc only ld.so.cache, no /root, /work, /var" \
+	eval "test -d /proc/$P/root/usr/bin && test \"\$(ls /proc/$P/root/etc)\" = ld.so.cache && ! test -e /proc/$P/root/root && ! test -e /proc/$P/root/work && ! test -e /proc/$P/root/var"
+check "its root is read-only" eval "grep -E '^[0-9]+ [0-9]+ [0-9:]+ / / ro,' /proc/$P/mountinfo >/dev/null"
+check "rlimits: no core, 1024 fds" eval \
+	"grep -qE '^Max core file size +0 +0 ' /proc/$P/limits && grep -qE '^Max open files +1024 +1024 ' /proc/$P/limits"
+CG=$(grep -oE '/ocivmfs/cf$' "/proc/$P/cgroup" | head -1)
+check "its own cgroup (…/ocivmfs/cf)" test -n "$CG"
+CGDIRS=$(grep '^/sys/fs/cgroup' "$T/state/cf/vm/cgroups" 2>/dev/null | tr '\n' ' ')
+cgroups_gone() { [ -n "$CGDIRS" ] || return 1; for d in $CGDIRS; do [ ! -e "$d" ] || return 1; done; }
+check "cgroup limits memory and pids" eval "grep -qE 'memory.max [0-9]+ MiB pids.max [0-9]+' '$C/vm/confinement'"
+check "vm/confinement names the user and the seccomp filter" \
+	eval "grep -q '^user ' '$C/vm/confinement' && grep -q '^seccomp ' '$C/vm/confinement'"
+check "vm/confinement shows live cgroup figures" grep -qE '^(memory.usage_in_bytes|memory.current) [0-9]+' "$C/vm/confinement"
+check "log says which user and confinement the VM got" grep -qE "cf: VM process $P user [a-z]+ uid [0-9]+" "$M/log"
+sed 's/^/# /' "$C/vm/confinement"
+
+# A daemon restart: the confined VM keeps running, is re-attached, and
+# what it got is still shown (read from its run_dir).
+kill -TERM "$(pgrep -f "^$BIN .*--state-dir $T/state " | head -1)"
+check "restart: SIGTERM unmounts" wait_until 10 eval '! is_mounted "$M"'
+mount_tree "$BIN" "$M" "$T/state" || bad "restart: remount"
+check "restart: re-attached to the confined VM" \
+	grep -qE 'cf: re-attached to its VM \(qemu\)$' "$M/log"
+check "restart: the same process, still confined" \
+	eval "test \"\$(cat $C/pid)\" = $P && test \"\$(status_field $P Seccomp)\" = 2"
+check "restart: vm/confinement still says what it got" grep -q '^user ' "$C/vm/confinement"
+
+cat "$C/stdout" > "$T/stdout" 2>/dev/null & OUTPID=$!
+check "start" bash -c "echo start > $C/ctl"
+check "stdin takes a script" bash -c "printf 'echo hello from a confined VM\nexit 3\n' > $C/stdin"
+code=$(timeout 120 cat "$C/wait" 2>/dev/null)
+check "wait gives the exit status 3" test "$code" = 3
+check "stdout has the output" wait_until 10 grep -q "hello from a confined VM" "$T/stdout"
+check "the VM is gone once it stopped" wait_until 20 eval "! kill -0 $P 2>/dev/null"
+check "rmdir deletes it" rmdir "$C"
+check "rmdir removed its cgroups" cgroups_gone
+kill $OUTPID 2>/dev/null
+
+# A seccomp kill is SIGSYS: the daemon names it when the VM dies so.
+C2=$T/m/containers/cf2
+check "a second container boots" ln -s "$(realpath "$BUNDLE")" "$C2"
+P2=$(cat "$C2/pid" 2>/dev/null)
+check "start it" bash -c "echo start > $C2/ctl"
+kill -SYS "$P2" 2>/dev/null
+check "its VM dies of SIGSYS: the log says a system call outside its seccomp filter" \
+	wait_until 30 grep -qE "cf2: .*killed by signal 31 .*outside its seccomp filter" "$M/log"
+check "its status is stopped" wait_until 10 eval "test \"\$(cat $C2/status)\" = stopped"
+check "vm/last_error names the signal" grep -q "killed by signal 31" "$C2/vm/last_error"
+check "delete it" bash -c "echo 'delete force' > $C2/ctl"
+unmount_tree "$M"
+
+# --no-confine: the same checks must see root and no filter.
+mount_tree "$BIN" "$M" "$T/state2" --no-confine || { bad "mount --no-confine"; summary; exit 1; }
+check "--no-confine: hypervisor says so" grep -q "VMs run unconfined" "$M/hypervisor"
+check "--no-confine: ln -s creates the container" ln -s "$(realpath "$BUNDLE")" "$C"
+P=$(cat "$C/pid" 2>/dev/null)
+check "--no-confine: Uid is 0 and Seccomp 0 (the checks above can fail)" \
+	eval "test '$(status_field "$P" Uid)' = 0 && test '$(status_field "$P" Seccomp)' = 0"
+check "--no-confine: vm/confinement is empty" test ! -s "$C/vm/confinement"
+check "--no-confine: delete" bash -c "echo 'delete force' > $C/ctl"
+if ! summary; then
+	echo "# last log lines:"; tail -n 8 "$M/log" | sed 's/^/# /'
+	exit 1
+fi

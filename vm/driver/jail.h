@@ -1,0 +1,83 @@
+/* Confining a hypervisor process (vm/driver/jail.c, cgroup.c).
+ *
+ * The daemon (root) opens what the VM needs — disks, the console file, the
+ * listening sockets, kernel and initrd — and hands them over as inherited
+ * fds; in the child, between fork and exec, vm_jail_enter() puts the
+ * process into its cgroup, a private mount namespace whose root is an
+ * empty per-VM tmpfs holding only /usr (read-only) and a pid-only /proc,
+ * empties the capability bounding set, drops to the vm user, sets
+ * no_new_privs and rlimits.  The hypervisor never runs as root. */
+#ifndef OCIVM_VM_DRIVER_JAIL_H
+#define OCIVM_VM_DRIVER_JAIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include "driver.h"
+
+#define VM_JAIL_MAX_FDS 24
+#define VM_JAIL_FD_BASE 3      /* the child gets src_fds[i] as fd VM_JAIL_FD_BASE+i */
+#define VM_JAIL_PATH 320
+/* QEMU's own seccomp filter (a deny list of whole syscall groups). */
+#define VM_QEMU_SANDBOX "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"
+
+struct vm_jail {
+	bool on;
+	bool drop_user;            /* we are root: mount ns, uid change, bounding set */
+	bool vmm_self;             /* ocivm-vmm: it jails itself (--jail-root/--jail-user) */
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[1];           /* the kvm group under -accel kvm */
+	size_t n_groups;
+	int src_fds[VM_JAIL_MAX_FDS];
+	size_t n_fds;
+	int exec_fd;               /* O_PATH of the binary (exec'd through it) */
+	int cgroup_fds[2];         /* cgroup.procs files, -1 if none */
+	rlim_t nofile;
+	/* Paths, computed before fork (the child only makes syscalls). */
+	char root[VM_JAIL_PATH];       /* run_dir/root: tmpfs in the child's mount ns */
+	char usr[VM_JAIL_PATH + 8];
+	char proc[VM_JAIL_PATH + 8];
+	char dev[VM_JAIL_PATH + 8];
+	char kvm[VM_JAIL_PATH + 16];   /* "" unless -accel kvm */
+	char etc[VM_JAIL_PATH + 8];
+	char ldcache[VM_JAIL_PATH + 24]; /* "" when the host has no /etc/ld.so.cache */
+	char lib[3][VM_JAIL_PATH + 8];
+	char cgroups[2][VM_JAIL_PATH]; /* the cgroup dirs (for the record, removal) */
+	size_t n_cgroups;
+	char text[1024];               /* run_dir/confinement */
+};
+
+/* What a driver passes: fd numbers as the hypervisor sees them (-1: by path). */
+struct vm_jail_fds {
+	int chan, control, console, kernel, initrd;
+	int disk_ro[VM_JAIL_MAX_FDS], disk_rw[VM_JAIL_MAX_FDS];
+};
+
+/* Before fork: open what the QEMU process needs, create its cgroup and
+ * root dir, fill j and fds.  j->on stays false when cfg->confine is off.
+ * vm_jail_release() closes the daemon's copies after the spawn. */
+int vm_jail_prepare_qemu(struct vm_jail *j, struct vm_jail_fds *fds,
+			 const struct vm_launch *l, struct oerr *err);
+void vm_jail_release(struct vm_jail *j);
+/* ocivm-vmm: its cgroup, root dir and record; the rest it does itself. */
+int vm_jail_prepare_vmm(struct vm_jail *j, const struct vm_launch *l, struct oerr *err);
+/* In the child after fork (async-signal-safe: syscalls only): the fds are
+ * already in place.  0 or -errno (the caller reports it and _exits). */
+int vm_jail_enter(const struct vm_jail *j);
+/* After the VM is gone: remove its cgroups and root dir (from the files
+ * in run_dir, so it works after a daemon restart too). */
+void vm_jail_cleanup(const char *run_dir);
+
+/* cgroup.c: the VM's own cgroup under the daemon's (v2 with memory and
+ * pids delegated, else v1 memory + pids).  Fills j->cgroups, cgroup_fds
+ * and appends to j->text; best effort: *note says why there is none. */
+int vm_cgroup_create(struct vm_jail *j, const char *id, unsigned long long mem_bytes,
+		     unsigned pids_max, char *note, size_t note_len);
+void vm_cgroup_remove(const char *dir);
+/* "memory.current 123\npids.current 4\n" style lines for one cgroup dir. */
+void vm_cgroup_stats(const char *dir, char *buf, size_t len);
+
+#endif

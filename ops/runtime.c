@@ -22,26 +22,29 @@
 
 void ops_logf(struct ops *ops, const char *fmt, ...)
 {
-	char line[1024];
+	char raw[2048], line[1024];
 	va_list ap;
 
 	if (!ops->l.on_log)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	text_fit(line, sizeof(line), raw);   /* escaped; a long one keeps its end */
 	ops->l.on_log(ops->lctx, line);
 }
 
 void ops_logf_locked(struct ops *ops, const char *fmt, ...)
 {
+	char raw[2048];
 	va_list ap;
 
 	if (ops->n_held_log == (int)ARRAY_SIZE(ops->held_log))
 		return; /* a burst: the first lines say enough */
 	va_start(ap, fmt);
-	vsnprintf(ops->held_log[ops->n_held_log++], sizeof(ops->held_log[0]), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	text_fit(ops->held_log[ops->n_held_log++], sizeof(ops->held_log[0]), raw);
 }
 
 static void flush_held_log(struct ops *ops)

@@ -49,12 +49,12 @@ static int check_bundle(const char *bundle, char **ret_real, struct oerr *err)
 		return oerr_set(err, EINVAL, "bundle: must be an absolute path");
 	char *real = realpath(bundle, NULL);
 	if (!real && (errno == ENOENT || errno == ENOTDIR))
-		return oerr_set(err, EINVAL, "bundle %.200s: no such directory", bundle);
+		return oerr_set(err, EINVAL, "bundle %s: no such directory", bundle);
 	if (!real)
-		return oerr_sys(err, errno, "bundle %.200s", bundle);
+		return oerr_sys(err, errno, "bundle %s", bundle);
 	if (stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		free(real);
-		return oerr_set(err, EINVAL, "bundle %.200s: not a directory", bundle);
+		return oerr_set(err, EINVAL, "bundle %s: not a directory", bundle);
 	}
 	*ret_real = real;
 	return 0;

@@ -18,7 +18,7 @@ done
 T=$(mktemp -d /tmp/ocivmfs-vm.XXXXXX)
 M=$T/m C=$T/m/containers/bb
 cleanup() {
-	[ -d "$C" ] && echo "delete force" > "$C/ctl" 2>/dev/null
+	for d in "$C" "$M"/containers/*; do [ -d "$d" ] && echo "delete force" > "$d/ctl" 2>/dev/null; done
 	is_mounted "$M" && fusermount3 -u "$M"
 	rm -rf "$T"
 }
@@ -72,6 +72,18 @@ check "events saw created, running, stopped" wait_until 10 eval \
 check "rmdir deletes it" rmdir "$C"
 check "it is gone" test ! -e "$C"
 kill $EVPID 2>/dev/null
+
+# root.path a symlink (to the busybox rootfs, > 256 entries): one resolved
+# path for the hash, the key and mke2fs -d (was EIO: "Could not allocate inode")
+SL=$M/containers/sl
+mkdir -p "$T/slb" && ln -s "$(realpath "$BUNDLE/rootfs")" "$T/slb/rootlink"
+sed 's/"path": *"rootfs"/"path": "rootlink"/' "$BUNDLE/config.json" > "$T/slb/config.json"
+check "symlinked root.path: ln -s creates it" ln -s "$T/slb" "$SL"
+check "symlinked root.path: start" bash -c "echo start > $SL/ctl"
+check "symlinked root.path: the shell runs from it" bash -c "printf 'test -x /bin/busybox && exit 4\n' > $SL/stdin"
+check "symlinked root.path: wait gives 4" test "$(timeout 120 cat "$SL/wait" 2>/dev/null)" = 4
+check "symlinked root.path: rmdir deletes it" rmdir "$SL"
+
 if ! summary; then
 	echo "# last log lines:"; tail -n 8 "$M/log" | sed 's/^/# /'
 	echo "# events:"; sed 's/^/# /' "$T/events"

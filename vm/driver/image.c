@@ -171,9 +171,15 @@ int vm_image_acquire(const char *cache_dir, const char *rootfs_dir, const char *
 
 	if (r < 0)
 		return r;
-	r = vm_tree_hash(rootfs_dir, &sum);
+	/* One resolved path for the hash, the cache key and mke2fs -d: a
+	 * symlinked root.path is its target (lstat would see one entry, while
+	 * mke2fs follows it, and the key would be the link's, not the tree's). */
+	_cleanup_free_ char *rootfs = realpath(rootfs_dir, NULL);
+	if (!rootfs)
+		return oerr_sys(err, errno, "rootfs %s", rootfs_dir);
+	r = vm_tree_hash(rootfs, &sum);
 	if (r < 0)
-		return oerr_sys(err, -r, "rootfs %s", rootfs_dir);
+		return oerr_sys(err, -r, "rootfs %s", rootfs);
 	if (owner_key(cache_dir, owner, held) == 0 && strcmp(held, sum.hex) != 0)
 		return oerr_set(err, EEXIST, "image owner %s already holds another image", owner);
 	r = mkdirs(cache_dir, err);
@@ -183,7 +189,7 @@ int vm_image_acquire(const char *cache_dir, const char *rootfs_dir, const char *
 	int lock = lock_key(cache_dir, sum.hex, err);
 	if (lock < 0)
 		return lock;
-	r = acquire_locked(cache_dir, rootfs_dir, owner, &sum, img, err);
+	r = acquire_locked(cache_dir, rootfs, owner, &sum, img, err);
 	close(lock);
 	if (r < 0)
 		return r;

@@ -135,6 +135,46 @@ static void test_acquire_reuse_release(void **state)
 	free(pb);
 }
 
+/* A symlinked root.path is its target: the same key and a full image (the
+ * link itself hashed as one entry gave mke2fs -N too few inodes: EIO), and
+ * a link moved to another tree is another key (no stale image). */
+static void test_symlinked_rootfs(void **state)
+{
+	struct oerr err = { 0 };
+	char *pa = NULL, *pb = NULL, *pc = NULL, link[128], other[128], cmd[1200], out[128] = "";
+
+	snprintf(link, sizeof(link), "%s/rootlink", base);
+	snprintf(other, sizeof(other), "%s/other", base);
+	assert_int_equal(symlink(rootfs, link), 0);
+	for (int i = 0; i < 300; i++) {   /* more entries than -N 1 + 256 holds */
+		char rel[32];
+		snprintf(rel, sizeof(rel), "etc/f%d", i);
+		write_file(rel, "x");
+	}
+	assert_int_equal(vm_image_acquire(cache, link, "l", &pa, &err), 0);
+	assert_int_equal(vm_image_acquire(cache, rootfs, "r", &pb, &err), 0);
+	assert_string_equal(pa, pb);
+	snprintf(cmd, sizeof(cmd), "debugfs -R 'cat /etc/hello' %s 2>/dev/null", pa);
+	FILE *f = popen(cmd, "r");
+	assert_non_null(fgets(out, sizeof(out), f));
+	pclose(f);
+	assert_string_equal(out, "hello from the image\n");
+	snprintf(cmd, sizeof(cmd), "cp -a %s %s && echo changed > %s/etc/hello && ln -sfn %s %s",
+		 rootfs, other, other, other, link);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(vm_image_acquire(cache, link, "m", &pc, &err), 0);
+	assert_string_not_equal(pa, pc);
+	assert_int_equal(count_images(), 2);
+	assert_int_equal(vm_image_release(cache, "l", &err), 0);
+	assert_int_equal(vm_image_release(cache, "r", &err), 0);
+	assert_int_equal(vm_image_release(cache, "m", &err), 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s %s %s/etc/f*", link, other, rootfs);
+	assert_int_equal(system(cmd), 0);
+	free(pa);
+	free(pb);
+	free(pc);
+}
+
 static void test_errors(void **state)
 {
 	struct oerr err = { 0 };
@@ -207,6 +247,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hash),
 		cmocka_unit_test(test_acquire_reuse_release),
+		cmocka_unit_test(test_symlinked_rootfs),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_concurrent_build_once),
 	};

@@ -154,5 +154,10 @@ int vm_image_acquire(const char *cache_dir, const char *rootfs_dir, const char *
  * mtime (ns), device number and symlink target; file contents are not read. */
 /* 0 also when owner holds nothing (releasing twice is harmless). */
 int vm_image_release(const char *cache_dir, const char *owner, struct oerr *err);
+/* At start: remove the temporary images whose builder is gone (a daemon
+ * killed during a build) and the lock files of images that are gone.
+ * Entries whose key is locked (built or used right now, perhaps by another
+ * daemon sharing the cache) are left alone.  Says how many of each went. */
+void vm_image_reclaim(const char *cache_dir, unsigned *ret_tmps, unsigned *ret_locks);
 
 #endif

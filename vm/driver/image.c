@@ -7,7 +7,10 @@
  *   CACHE/locks/KEY.lock      flock: building and reference changes of KEY
  *
  * Concurrent creates of the same rootfs take the same lock, so the image is
- * built once; the last release removes it. */
+ * built once; the last release removes it and its lock file.  A builder
+ * writes KEY.ext4.tmp.PID under the lock, and its mke2fs dies with it
+ * (PR_SET_PDEATHSIG): a temporary whose lock is free is stale, and
+ * vm_image_reclaim (at daemon start) removes it. */
 #include "vm/vm.h"
 #include "image.h"
 #include "spawn.h"
@@ -15,12 +18,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -51,21 +57,57 @@ static int mkdirs(const char *cache_dir, struct oerr *err)
 	return 0;
 }
 
-static int lock_key(const char *cache_dir, const char *key, struct oerr *err)
+/* Is fd (locked) still the file at path?  A lock file is unlinked by the
+ * last holder of a gone image: one who waited on the old inode retries. */
+static bool lock_is_current(int fd, const char *path)
+{
+	struct stat a, b;
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
+	       a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+}
+
+static int lock_key_how(const char *cache_dir, const char *key, int how, struct oerr *err)
 {
 	char p[PATH_MAX];
 	snprintf(p, sizeof(p), "%s/locks/%s.lock", cache_dir, key);
-	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return oerr_sys(err, errno, "opening %s", p);
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
+	for (;;) {
+		int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return oerr_sys(err, errno, "opening %s", p);
+		int r;
+		while ((r = flock(fd, how)) < 0 && errno == EINTR)
+			;
+		if (r < 0) {
 			int e = errno;
 			close(fd);
-			return oerr_sys(err, e, "locking %s", p);
+			return e == EWOULDBLOCK ? -EWOULDBLOCK : oerr_sys(err, e, "locking %s", p);
 		}
+		if (lock_is_current(fd, p))
+			return fd;
+		close(fd);
 	}
-	return fd;
+}
+
+static int lock_key(const char *cache_dir, const char *key, struct oerr *err)
+{
+	return lock_key_how(cache_dir, key, LOCK_EX, err);
+}
+
+/* Under the key's lock: with no image and no user left, the lock file goes
+ * too (else every rootfs ever seen leaves one). */
+static void unlock_key(const char *cache_dir, const char *key, int fd)
+{
+	char p[PATH_MAX];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/images/%s." VM_IMAGE_FSTYPE, cache_dir, key);
+	bool image = stat(p, &st) == 0;
+	snprintf(p, sizeof(p), "%s/refs/%s", cache_dir, key);
+	if (!image && stat(p, &st) < 0) {
+		snprintf(p, sizeof(p), "%s/locks/%s.lock", cache_dir, key);
+		unlink(p);
+	}
+	close(fd);
 }
 
 /* Run mke2fs; its own words become the error. */
@@ -77,10 +119,15 @@ static int run_mke2fs(char *const argv[], struct oerr *err)
 
 	if (out < 0)
 		return oerr_sys(err, errno, "memfd_create");
-	pid_t pid = fork();
+	pid_t parent = getpid(), pid = fork();
 	if (pid < 0)
 		return oerr_sys(err, errno, "fork");
 	if (pid == 0) {
+		/* dies with the thread that waits for it (a killed daemon must
+		 * not leave mke2fs writing a temporary nobody will rename) */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
 		dup2(out, 1);
 		dup2(out, 2);
 		execv(argv[0], argv);
@@ -190,7 +237,7 @@ int vm_image_acquire(const char *cache_dir, const char *rootfs_dir, const char *
 	if (lock < 0)
 		return lock;
 	r = acquire_locked(cache_dir, rootfs, owner, &sum, img, err);
-	close(lock);
+	unlock_key(cache_dir, sum.hex, lock);
 	if (r < 0)
 		return r;
 	*ret_path = strdup(img);
@@ -221,8 +268,64 @@ int vm_image_release(const char *cache_dir, const char *owner, struct oerr *err)
 		snprintf(p, sizeof(p), "%s/images/%s." VM_IMAGE_FSTYPE, cache_dir, key);
 		unlink(p);
 	}
-	close(lock);
+	unlock_key(cache_dir, key, lock);
 	return 0;
+}
+
+/* images/KEY.ext4.tmp.PID: the key, when name is such a temporary. */
+static bool tmp_key(const char *name, char key[33])
+{
+	size_t hexlen = strspn(name, "0123456789abcdef");
+	static const char suffix[] = "." VM_IMAGE_FSTYPE ".tmp.";
+
+	if (hexlen != 32 || strncmp(name + 32, suffix, sizeof(suffix) - 1) != 0)
+		return false;
+	memcpy(key, name, 32);
+	key[32] = '\0';
+	return true;
+}
+
+/* Each entry of CACHE/sub whose key's lock is free right now: a temporary
+ * image (its builder is gone: builders hold the lock) or a lock file of an
+ * image that is gone (unlock_key removes it).  Returns how many went. */
+static unsigned reclaim_dir(const char *cache_dir, const char *sub, bool tmps)
+{
+	char dir[PATH_MAX], key[33];
+	struct dirent *e;
+	unsigned n = 0;
+
+	snprintf(dir, sizeof(dir), "%s/%s", cache_dir, sub);
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		if (tmps ? !tmp_key(e->d_name, key)
+			 : len != 37 || strcmp(e->d_name + 32, ".lock") != 0 ||
+			   strspn(e->d_name, "0123456789abcdef") != 32)
+			continue;
+		if (!tmps)
+			snprintf(key, sizeof(key), "%.32s", e->d_name);
+		int fd = lock_key_how(cache_dir, key, LOCK_EX | LOCK_NB, NULL);
+		if (fd < 0)
+			continue;   /* being built or used right now */
+		if (tmps && unlinkat(dirfd(d), e->d_name, 0) == 0)
+			n++;
+		char p[PATH_MAX];
+		snprintf(p, sizeof(p), "%s/locks/%s.lock", cache_dir, key);
+		bool had = access(p, F_OK) == 0;
+		unlock_key(cache_dir, key, fd);
+		if (!tmps && had && access(p, F_OK) < 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+void vm_image_reclaim(const char *cache_dir, unsigned *ret_tmps, unsigned *ret_locks)
+{
+	*ret_tmps = reclaim_dir(cache_dir, "images", true);
+	*ret_locks = reclaim_dir(cache_dir, "locks", false);
 }
 
 bool vm_image_is_cached(const char *path)

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -175,6 +177,52 @@ static void test_symlinked_rootfs(void **state)
 	free(pc);
 }
 
+/* A build whose daemon died leaves KEY.ext4.tmp.PID: reclaimed at start
+ * unless its key is locked (a live builder); lock files of gone images go,
+ * the lock of a live image stays; release removes the lock file too. */
+static void test_reclaim(void **state)
+{
+	static const char live[] = "0123456789abcdef0123456789abcdef";
+	static const char dead[] = "fedcba9876543210fedcba9876543210";
+	static const char gone[] = "00000000000000000000000000000000";
+	struct oerr err = { 0 };
+	char p[512], *img = NULL;
+	unsigned tmps = 9, locks = 9;
+
+	assert_int_equal(vm_image_acquire(cache, rootfs, "a", &img, &err), 0);
+	snprintf(p, sizeof(p), "%s/images/%s.ext4.tmp.1234", cache, dead);
+	assert_int_equal(close(open(p, O_CREAT | O_WRONLY, 0600)), 0);
+	snprintf(p, sizeof(p), "%s/images/%s.ext4.tmp.99", cache, live);
+	assert_int_equal(close(open(p, O_CREAT | O_WRONLY, 0600)), 0);
+	snprintf(p, sizeof(p), "%s/locks/%s.lock", cache, live);   /* a builder at work */
+	int held = open(p, O_CREAT | O_RDWR, 0600);
+	assert_int_equal(flock(held, LOCK_EX), 0);
+	snprintf(p, sizeof(p), "%s/locks/%s.lock", cache, gone);
+	assert_int_equal(close(open(p, O_CREAT | O_WRONLY, 0600)), 0);
+
+	vm_image_reclaim(cache, &tmps, &locks);
+	assert_int_equal(tmps, 1);
+	assert_int_equal(locks, 1);
+	snprintf(p, sizeof(p), "%s/images/%s.ext4.tmp.1234", cache, dead);
+	assert_int_equal(access(p, F_OK), -1);
+	snprintf(p, sizeof(p), "%s/images/%s.ext4.tmp.99", cache, live);
+	assert_int_equal(access(p, F_OK), 0);
+	snprintf(p, sizeof(p), "%s/locks/%s.lock", cache, gone);
+	assert_int_equal(access(p, F_OK), -1);
+	assert_int_equal(access(img, F_OK), 0);   /* the image in use stays */
+	close(held);   /* the builder died */
+	vm_image_reclaim(cache, &tmps, &locks);
+	assert_int_equal(tmps, 1);
+	assert_int_equal(vm_image_release(cache, "a", &err), 0);
+	snprintf(p, sizeof(p), "find %s/locks %s/images -mindepth 1 | grep -c .", cache, cache);
+	FILE *f = popen(p, "r");
+	char line[16] = "";
+	assert_non_null(fgets(line, sizeof(line), f));
+	pclose(f);
+	assert_string_equal(line, "0\n");   /* no lock file, no image left */
+	free(img);
+}
+
 static void test_errors(void **state)
 {
 	struct oerr err = { 0 };
@@ -248,6 +296,7 @@ int main(void)
 		cmocka_unit_test(test_hash),
 		cmocka_unit_test(test_acquire_reuse_release),
 		cmocka_unit_test(test_symlinked_rootfs),
+		cmocka_unit_test(test_reclaim),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_concurrent_build_once),
 	};

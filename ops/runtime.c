@@ -386,10 +386,18 @@ static void cb_exit(void *ctx, int status, const char *reason)
 	struct ctr *c = ctx;
 	struct ops_note n = { 0 };
 
+	bool news = false;
+
 	pthread_mutex_lock(&c->ops->lock);
-	if (c->rec.status != OPS_CREATING) /* a failing create cleans up itself */
+	if (c->rec.status != OPS_CREATING) { /* a failing create cleans up itself */
+		/* a reason not said yet (an ERROR frame was logged by cb_error):
+		 * the VM died without an exit status, and how */
+		news = reason && *reason && strcmp(reason, c->rec.last_error) != 0;
 		ops_mark_stopped(c->ops, c, status, reason, &n);
+	}
 	pthread_mutex_unlock(&c->ops->lock);
+	if (news)
+		ops_logf(c->ops, "%s: stopped (status %d): %s", c->rec.id, status, reason);
 	ops_notify(c->ops, &n);
 }
 

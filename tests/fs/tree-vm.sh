@@ -84,6 +84,23 @@ check "symlinked root.path: the shell runs from it" bash -c "printf 'test -x /bi
 check "symlinked root.path: wait gives 4" test "$(timeout 120 cat "$SL/wait" 2>/dev/null)" = 4
 check "symlinked root.path: rmdir deletes it" rmdir "$SL"
 
+# A container whose VM process is killed (kill -9): wait gives 255 (not a
+# made-up 0), and MOUNT/log and vm/last_error say how it died and the
+# console's last line
+KB=$M/containers/kv
+mkdir -p "$T/kvb" && ln -s "$(realpath "$BUNDLE/rootfs")" "$T/kvb/rootfs"
+sed -e 's/"args": *\[ *"sh" *\]/"args": [ "sleep", "1000" ]/' -e 's/"terminal": *true/"terminal": false/' \
+	"$BUNDLE/config.json" > "$T/kvb/config.json"
+check "killed VM: create and start" bash -c "ln -s '$T/kvb' '$KB' && echo start > '$KB/ctl'"
+KVPID=$(cat "$KB/pid" 2>/dev/null)
+check "killed VM: status running" test "$(cat "$KB/status" 2>/dev/null)" = running
+kill -9 "$KVPID" 2>/dev/null
+check "killed VM: wait gives 255" test "$(timeout 120 cat "$KB/wait" 2>/dev/null)" = 255
+check "killed VM: vm/last_error names the signal" grep -q 'was killed by signal 9 (SIGKILL)' "$KB/vm/last_error"
+check "killed VM: ... and the console's last line" grep -q '; console: .*ocivm-init' "$KB/vm/last_error"
+check "killed VM: log says it" grep -qE "kv: stopped \(status 255\): .*pid $KVPID\) was killed by signal 9 \(SIGKILL\)" "$M/log"
+check "killed VM: rmdir deletes it" rmdir "$KB"
+
 if ! summary; then
 	echo "# last log lines:"; tail -n 8 "$M/log" | sed 's/^/# /'
 	echo "# events:"; sed 's/^/# /' "$T/events"

@@ -193,9 +193,9 @@ int vm_session_dispatch(struct vm *vm)
 			return 1;
 	}
 	if (vm_pidfd_wait(vm->pidfd, 0) == 1) {
-		char reason[300];
-		vm_reap(vm->pidfd, vm->is_child);
-		vm_death_reason(vm, reason, sizeof(reason));
+		char reason[OERR_MSG_MAX], how[96];
+		vm_reap_describe(vm->pidfd, vm->is_child, how, sizeof(how));
+		vm_death_reason(vm, how, reason, sizeof(reason));
 		finish(vm, 255, reason);
 		return 1;
 	}
@@ -243,16 +243,17 @@ static void last_words(const struct vm *vm, char *buf, size_t len)
 	snprintf(buf, len, "console: %s", line[0] ? line : "(empty)");
 }
 
-void vm_death_reason(const struct vm *vm, char *buf, size_t len)
+void vm_death_reason(const struct vm *vm, const char *how, char *buf, size_t len)
 {
-	char words[220];
+	char said[160], console[160], raw[1024];
 
-	if (vm->last_error[0]) {
-		snprintf(buf, len, "the VM stopped without an exit status after: %.200s", vm->last_error);
-		return;
-	}
-	last_words(vm, words, sizeof(words));
-	snprintf(buf, len, "the VM stopped without an exit status; %.220s", words);
+	tail_line(vm->paths.log, said, sizeof(said));   /* the hypervisor's stderr */
+	tail_line(vm->paths.console, console, sizeof(console));
+	snprintf(raw, sizeof(raw), "the VM stopped without an exit status: its process (%s, pid %d) %s%s%s%s%s; console: %s",
+		 vm->drv ? vm->drv->name : "?", (int)vm->pid, how ? how : "ended",
+		 vm->last_error[0] ? "; after: " : "", vm->last_error,
+		 said[0] ? "; it said: " : "", said, console[0] ? console : "(empty)");
+	text_fit(buf, len, raw);   /* console bytes escaped; the end kept */
 }
 
 /* Connect to the channel, retrying while the process lives. */
@@ -301,9 +302,12 @@ static int session_wait(struct vm *vm, uint8_t want, double deadline, struct oer
 			return oerr_set(err, EPROTO, "malformed frame from ocivm-init");
 		if (r == 1)
 			continue;
-		if (r < 0 || vm_pidfd_wait(vm->pidfd, 0) == 1) {
-			char reason[300];
-			vm_death_reason(vm, reason, sizeof(reason));
+		bool gone = vm_pidfd_wait(vm->pidfd, 0) == 1;
+		if (r < 0 || gone) {
+			char reason[OERR_MSG_MAX], how[96];
+			if (gone)
+				vm_reap_describe(vm->pidfd, vm->is_child, how, sizeof(how));
+			vm_death_reason(vm, gone ? how : NULL, reason, sizeof(reason));
 			return oerr_set(err, EIO, "waiting for %s: %s", chan_type_name(want), reason);
 		}
 		double left = deadline - vm_now_ms();

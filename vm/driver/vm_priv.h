@@ -62,6 +62,6 @@ void vm_outq_free(struct vm *vm);
 /* Read what is there; fire callbacks.  1 once on_exit fired. */
 int vm_session_dispatch(struct vm *vm);
 /* The last meaningful line of the console or hypervisor log. */
-void vm_death_reason(const struct vm *vm, char *buf, size_t len);
+void vm_death_reason(const struct vm *vm, const char *how, char *buf, size_t len);
 
 #endif

@@ -225,7 +225,8 @@ static void test_death_without_exited(void **state)
 	PUMP(vm, ev.exited != -1);
 	assert_int_equal(ev.exited, 255);
 	assert_non_null(strstr(ev.reason, "without an exit status"));
-	assert_non_null(strstr(ev.reason, "fake kernel booting"));
+	assert_non_null(strstr(ev.reason, "was killed by signal 9 (SIGKILL)"));
+	assert_non_null(strstr(ev.reason, "console: fake kernel booting"));
 	assert_int_equal(vm_start(vm, &err), -EPIPE);
 	vm_destroy(vm, 100);
 }

@@ -165,25 +165,28 @@ void ops_rfc3339(char *buf, size_t n)
 	snprintf(buf + k, n - k, ".%03ldZ", ts.tv_nsec / 1000000);
 }
 
-void ops_persist(struct ops *ops, struct ctr *c)
+int ops_persist(struct ops *ops, struct ctr *c, struct oerr *err)
 {
-	struct oerr err = { 0 };
-	if (ops_store_save(c->dir, &c->rec, &err) < 0)
-		ops_logf_locked(ops, "%s: %s", c->rec.id, err.msg);
+	struct oerr mine = { 0 };
+	int r = ops_store_save(c->dir, &c->rec, err ? err : &mine);
+	if (r < 0 && !err)
+		ops_logf_locked(ops, "%s: %s", c->rec.id, mine.msg);
+	return r;
 }
 
-void ops_set_status(struct ops *ops, struct ctr *c, enum ops_status s, struct ops_note *n)
+int ops_set_status(struct ops *ops, struct ctr *c, enum ops_status s, struct ops_note *n)
 {
 	char ts[48];
 
 	c->rec.status = s;
 	c->generation++;
-	ops_persist(ops, c);
+	int r = ops_persist(ops, c, NULL);
 	ops_rfc3339(ts, sizeof(ts));
 	snprintf(n->id, sizeof(n->id), "%s", c->rec.id);
 	snprintf(n->line, sizeof(n->line), "%s %s %s", ts, c->rec.id, ops_status_name(s));
 	n->event = true;
 	pthread_cond_broadcast(&ops->cond);
+	return r;
 }
 
 void ops_notify(struct ops *ops, const struct ops_note *n)

@@ -233,6 +233,8 @@ static int create_steps(struct ops *ops, struct ctr *c, const struct create_opts
 		return errno == EEXIST ? oerr_set(err, EEXIST, "%s: a state directory for this id already exists", c->dir)
 				       : oerr_sys(err, errno == ENOSPC ? ENOSPC : errno, "%s", c->dir);
 	c->dir_made = true;
+	if ((r = ops_store_reserve(c->dir, err)) < 0)
+		return r;
 	snprintf(path, sizeof(path), "%s/config.json", c->dir);
 	if ((r = file_write_atomic(path, c->config_text, strlen(c->config_text), 0644)) < 0)
 		return oerr_sys(err, -r, "%s", path);
@@ -321,6 +323,18 @@ static int create_prepare(struct ops *ops, const char *id, const char *bundle,
 	return 0;
 }
 
+/* Undo a create and drop the container: nothing of it is left. */
+static int create_fail(struct ops *ops, struct ctr *c, int r, struct oerr *err)
+{
+	oerr_prefix(err, "create %s: ", c->rec.id);
+	create_undo(ops, c);
+	pthread_mutex_lock(&ops->lock);
+	ops_remove(ops, c);
+	ops_unref_locked(ops, c);
+	pthread_mutex_unlock(&ops->lock);
+	return r;
+}
+
 int ops_create(struct ops *ops, const char *id, const char *bundle,
 	       const char *const *kv, size_t n_kv, struct oerr *err)
 {
@@ -356,17 +370,17 @@ int ops_create(struct ops *ops, const char *id, const char *bundle,
 	pthread_mutex_unlock(&ops->lock);
 
 	r = create_steps(ops, c, &o, err);
-	if (r < 0) {
-		oerr_prefix(err, "create %s: ", id);
-		create_undo(ops, c);
-		pthread_mutex_lock(&ops->lock);
-		ops_remove(ops, c);
-		ops_unref_locked(ops, c);
-		pthread_mutex_unlock(&ops->lock);
-		return r;
-	}
+	if (r < 0)
+		return create_fail(ops, c, r, err);
 	pthread_mutex_lock(&ops->lock);
 	ops_transition(c->rec.status, OPS_OP_READY, &t, NULL);
+	c->rec.status = t.next;
+	r = ops_persist(ops, c, err);   /* the record first: no "created" it does not hold */
+	c->rec.status = OPS_CREATING;
+	if (r < 0) {
+		pthread_mutex_unlock(&ops->lock);
+		return create_fail(ops, c, r, err);
+	}
 	c->busy = false;
 	ops_set_status(ops, c, t.next, &n);
 	ops_watch(ops, c);

@@ -101,6 +101,58 @@ check "killed VM: ... and the console's last line" grep -q '; console: .*ocivm-i
 check "killed VM: log says it" grep -qE "kv: stopped \(status 255\): .*pid $KVPID\) was killed by signal 9 \(SIGKILL\)" "$M/log"
 check "killed VM: rmdir deletes it" rmdir "$KB"
 
+# A full state dir, at every free-space level from 0 to 64 KiB (4 KiB
+# steps): a create fails with ENOSPC and leaves nothing, or succeeds with its
+# record saved; its stop, with the disk full, still saves the exit status,
+# and a restart reports the same status.
+enospc_levels() {
+	local small=$T/small sm=$T/msmall st=$T/small/state kib id refused=0 made=0 last=
+	mkdir -p "$small"
+	if ! mount -t tmpfs -o size=4m tmpfs "$small" 2>/dev/null; then
+		skip "enospc levels: cannot mount a small tmpfs here"; return
+	fi
+	mount_tree "$BIN" "$sm" "$st" --cache-dir "$T/cache-small" || { bad "enospc levels: mount"; return; }
+	fill() { rm -f "$small/fill"; local a; a=$(( $(stat -f -c '%a*%S' "$small") - $1 ))
+		[ "$a" -gt 0 ] && head -c "$a" /dev/zero > "$small/fill" 2>/dev/null; }
+	for kib in $(seq 0 4 64); do
+		id=e$kib
+		fill $((kib * 1024))
+		if out=$(ln -s "$T/kvb" "$sm/containers/$id" 2>&1); then
+			made=$((made + 1))
+			grep -q '"status":"created"' "$st/$id/state.json" ||
+				bad "enospc levels: $kib KiB free: created, but the record says otherwise"
+			fill 0
+			echo start > "$sm/containers/$id/ctl" && echo "kill 9" > "$sm/containers/$id/ctl"
+			code=$(timeout 120 cat "$sm/containers/$id/wait" 2>/dev/null)
+			grep -q '"exitStatus":137' "$st/$id/state.json" && [ "$code" = 137 ] ||
+				bad "enospc levels: $kib KiB free: wait $code, record $(grep -o '"exitStatus":[0-9]*' "$st/$id/state.json")"
+			[ -n "$last" ] && rmdir "$sm/containers/$last"
+			last=$id
+		else
+			refused=$((refused + 1))
+			[[ "$out" == *"No space left"* ]] || bad "enospc levels: $kib KiB free: $out"
+			[ ! -e "$sm/containers/$id" ] && [ ! -e "$st/$id" ] ||
+				bad "enospc levels: $kib KiB free: a refused create left something"
+		fi
+	done
+	rm -f "$small/fill"
+	echo "# enospc levels: $refused refused, $made made"
+	check "enospc levels: every level kept the contract (and both sides were seen)" \
+		test "$FAIL" -eq "$FAIL0" -a "$refused" -gt 0 -a "$made" -gt 0
+	if [ -n "$last" ]; then
+		unmount_tree "$sm"
+		mount_tree "$BIN" "$sm" "$st" --cache-dir "$T/cache-small"
+		check "enospc levels: after a restart the exit status is still 137" \
+			test "$(cat "$sm/containers/$last/exit" 2>/dev/null)" = 137
+		rmdir "$sm/containers/$last"
+	fi
+	unmount_tree "$sm"
+	wait_until 10 eval "! pgrep -f '^$BIN .*--state-dir $st ' >/dev/null"
+	umount "$small" || bad "enospc levels: the daemon still holds the state dir"
+}
+FAIL0=$FAIL
+enospc_levels
+
 if ! summary; then
 	echo "# last log lines:"; tail -n 8 "$M/log" | sed 's/^/# /'
 	echo "# events:"; sed 's/^/# /' "$T/events"

@@ -96,8 +96,9 @@ int vm_attach(const char *run_dir, const struct vm_callbacks *cb, void *ctx,
  * never blocking (the rest goes out from vm_dispatch()).  Replies come
  * through callbacks.  vm_write_stdin is all or nothing: -EAGAIN when 1 MiB
  * of stdin already waits for a process that does not read, -EMSGSIZE above
- * 1 MiB at once; signals still go through then.  -EPIPE once the channel
- * is closed. */
+ * 1 MiB at once; signals and other control frames still go through then,
+ * ahead of queued stdin (they never wait behind it).  -EPIPE once the
+ * channel is closed. */
 int vm_start(struct vm *vm, struct oerr *err);
 int vm_signal(struct vm *vm, int signo, struct oerr *err);
 int vm_write_stdin(struct vm *vm, const void *buf, size_t len, struct oerr *err);

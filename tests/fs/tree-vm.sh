@@ -101,6 +101,18 @@ check "killed VM: ... and the console's last line" grep -q '; console: .*ocivm-i
 check "killed VM: log says it" grep -qE "kv: stopped \(status 255\): .*pid $KVPID\) was killed by signal 9 \(SIGKILL\)" "$M/log"
 check "killed VM: rmdir deletes it" rmdir "$KB"
 
+# A kill behind 10 MB of stdin for a process that never reads it (sleep):
+# the write takes what fits (EAGAIN past it), and kill 9 still arrives at
+# once (was: "done", then nothing; the SIGNAL waited behind the data)
+KS=$M/containers/ks
+check "kill behind stdin: create and start" bash -c "ln -s '$T/kvb' '$KS' && echo start > '$KS/ctl'"
+timeout 60 head -c 10000000 /dev/zero > "$KS/stdin" 2>/dev/null
+check "kill behind stdin: kill 9" bash -c "echo 'kill 9' > '$KS/ctl'"
+t0=$(date +%s%N)
+check "kill behind stdin: wait gives 137" test "$(timeout 60 cat "$KS/wait" 2>/dev/null)" = 137
+echo "# kill behind 10 MB of stdin: wait returned after $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+check "kill behind stdin: rmdir deletes it" rmdir "$KS"
+
 # A full state dir, at every free-space level from 0 to 64 KiB (4 KiB
 # steps): a create fails with ENOSPC and leaves nothing, or succeeds with its
 # record saved; its stop, with the disk full, still saves the exit status,

@@ -141,6 +141,12 @@ static void handle_frame(struct vm *vm, uint8_t type, const uint8_t *pl, uint32_
 		if (vm->cb.on_error)
 			vm->cb.on_error(vm->ctx, vm->last_error);
 		break;
+	case CHAN_STDIN_ACK:
+		if (len >= 4) {
+			vm_outq_ack(vm, get_u32(pl));
+			vm_outq_flush(vm);   /* the window opened */
+		}
+		break;
 	case CHAN_EXITED: {
 		uint32_t kind = len >= 8 ? get_u32(pl) : 0, value = len >= 8 ? get_u32(pl + 4) : 255;
 		int status = kind == 1 ? 128 + (int)(value & 0x7f) : (int)(value & 0xff);
@@ -161,7 +167,7 @@ static void chan_drop(struct vm *vm)
 	pthread_mutex_lock(&vm->wlock);
 	close(vm->chan);
 	vm->chan = -1;
-	vm->outq_len = vm->outq_head = 0;
+	vm_outq_reset(vm);
 	pthread_mutex_unlock(&vm->wlock);
 }
 
@@ -291,6 +297,8 @@ static int session_wait(struct vm *vm, uint8_t want, double deadline, struct oer
 		int r = next_frame(vm, &type, &pl, &len, vm_now_ms() <= deadline);
 		if (r == -EAGAIN)
 			continue;
+		if (r == 1 && type == CHAN_HELLO && memmem(pl, len, " stdin-ack", 10))
+			vm->stdin_window = true;   /* it acknowledges STDIN: send within a window */
 		if (r == 1 && type == want)
 			return 0;
 		if (r == 1 && type == CHAN_ERROR)

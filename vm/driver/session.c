@@ -101,13 +101,19 @@ static int next_frame(struct vm *vm, uint8_t *type, const uint8_t **pl, uint32_t
 	}
 }
 
+/* Guest text (untrusted) as one printable line: trailing newlines go, any
+ * other non-printable byte becomes \xHH, a long one keeps its end. */
 static void copy_text(char *dst, size_t cap, const uint8_t *p, uint32_t len)
 {
-	size_t n = len < cap - 1 ? len : cap - 1;
-	memcpy(dst, p, n);
-	dst[n] = '\0';
-	while (n && (dst[n - 1] == '\n' || dst[n - 1] == '\r'))
-		dst[--n] = '\0';
+	char raw[1024];
+	size_t n = len < sizeof(raw) - 1 ? len : sizeof(raw) - 1;
+
+	memcpy(raw, p, n);
+	raw[n] = '\0';
+	n = strnlen(raw, n);   /* a NUL ends it */
+	while (n && (raw[n - 1] == '\n' || raw[n - 1] == '\r'))
+		raw[--n] = '\0';
+	text_fit(dst, cap, raw);
 }
 
 static void finish(struct vm *vm, int status, const char *reason)

@@ -3,7 +3,7 @@
  *   --fake-mode=ok      HELLO, SPEC -> READY; START -> STARTED 42 + "hello\n";
  *                       STDIN echoed to STDOUT; STDIN_EOF -> EXITED 3;
  *                       SIGNAL n -> EXITED by signal n; then exits
- *   --fake-mode=error   SPEC -> ERROR "fake: bad spec" + EXITED 1
+ *   --fake-mode=error   SPEC -> ERROR "fake: bad spec\\x1b[2J\\n" (raw ESC) + EXITED 1
  *   --fake-mode=die     SPEC -> the process dies, saying why on stderr
  *   --fake-mode=silent  never says HELLO
  *   --fake-mode=flood   never says HELLO, sends LOG frames without pause
@@ -69,7 +69,7 @@ static void conversation(int fd)
 			exit(3);
 		}
 		if (strcmp(mode, "error") == 0) {
-			chan_send(fd, CHAN_ERROR, "fake: bad spec", 14);
+			chan_send(fd, CHAN_ERROR, "fake: bad spec\x1b[2J\n", 19);
 			exited(fd, 0, 1);
 		}
 		chan_send(fd, CHAN_READY, NULL, 0);

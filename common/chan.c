@@ -17,6 +17,7 @@ static const char *const chan_names[CHAN_TYPE_MAX + 1] = {
 	[CHAN_STDOUT] = "STDOUT",   [CHAN_STDERR] = "STDERR",
 	[CHAN_EXITED] = "EXITED",   [CHAN_ERROR] = "ERROR",
 	[CHAN_LOG] = "LOG",         [CHAN_RESIZE] = "RESIZE",
+	[CHAN_STDIN_ACK] = "STDIN_ACK",
 };
 
 const char *chan_type_name(int type)

@@ -28,6 +28,11 @@
  *   guest -> STARTED <u32 pid>  or  ERROR "<reason>" + EXITED 127 / 126
  *   host  -> SIGNAL <u32 signo>, STDIN <bytes>, STDIN_EOF, RESIZE <u16 rows, u16 cols>
  *   guest -> STDOUT <bytes>, STDERR <bytes>, LOG "<init message>"
+ *   guest -> STDIN_ACK <u32 bytes>             STDIN bytes it took off its queue
+ *            (written to the process or dropped), when its HELLO says
+ *            "stdin-ack": the host then keeps at most VM_STDIN_WINDOW
+ *            unacknowledged, so the guest never stops reading the channel
+ *            for stdin and control frames (SIGNAL) are read at once
  *   guest -> EXITED <u32 kind> <u32 value>     kind 0: exit code, 1: signal
  *            after which init syncs and powers the VM off.
  */
@@ -56,7 +61,8 @@ enum chan_type {
 	CHAN_ERROR = 12,
 	CHAN_LOG = 13,
 	CHAN_RESIZE = 14,
-	CHAN_TYPE_MAX = 14,
+	CHAN_STDIN_ACK = 15,
+	CHAN_TYPE_MAX = 15,
 };
 
 struct chan_hdr {

@@ -27,4 +27,14 @@ void oerr_prefix(struct oerr *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void oerr_clear(struct oerr *err);
 
+/* Copy text `in` into out (n bytes) as one printable line: every byte that is
+ * not printable ASCII (control bytes, ESC, newline, 0x80-0xff) becomes \xHH,
+ * so a hostile id or config cannot put raw bytes into a log or a file.
+ * A line that does not fit loses its middle, marked "...", never its end
+ * (where the reason and the errno are): the last TEXT_FIT_TAIL bytes stay.
+ * Escaping is idempotent (its output is printable).  Returns the length. */
+#define TEXT_FIT_TAIL 128
+#define TEXT_FIT_MIN 32
+size_t text_fit(char *out, size_t n, const char *in);
+
 #endif

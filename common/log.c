@@ -3,6 +3,9 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+
+#include "err.h"
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static log_sink_fn log_sink;
@@ -21,14 +24,23 @@ void log_set_level(enum log_level max) { log_max = max; }
 
 void log_msg(enum log_level level, const char *fmt, ...)
 {
-	char line[1024];
+	char line[LOG_LINE_MAX], small[256];
+	char *raw = NULL;
 	va_list ap;
 
 	if (level > log_max)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	int n = vasprintf(&raw, fmt, ap);
 	va_end(ap);
+	if (n < 0) {   /* no memory: the head of it, still escaped */
+		raw = NULL;
+		va_start(ap, fmt);
+		vsnprintf(small, sizeof(small), fmt, ap);
+		va_end(ap);
+	}
+	text_fit(line, sizeof(line), raw ? raw : small);
+	free(raw);
 	pthread_mutex_lock(&log_lock);
 	if (log_sink)
 		log_sink(log_sink_ctx, level, line);

@@ -6,6 +6,11 @@
 
 enum log_level { LOG_ERR = 3, LOG_WARN = 4, LOG_INFO = 6, LOG_DEBUG = 7 };
 
+/* A sink gets one printable line of at most LOG_LINE_MAX - 1 bytes: log_msg
+ * escapes non-printable bytes (\xHH) and cuts a longer line in its middle,
+ * keeping its end (the reason and errno), see text_fit in err.h. */
+#define LOG_LINE_MAX 448
+
 typedef void (*log_sink_fn)(void *ctx, enum log_level level, const char *line);
 
 void log_set_sink(log_sink_fn fn, void *ctx);

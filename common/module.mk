@@ -1,1 +1,2 @@
 $(call unit_test,test_common,tests/common/test_fileio.c common/err.c common/fileio.c common/log.c)
+$(call unit_test,test_common_log,tests/common/test_log.c common/err.c common/log.c)

@@ -1,6 +1,6 @@
 # fs/: unit tests, the daemon, its system tests, bench and fuzz target.
 $(call unit_test,test_fs_ctl,tests/fs/test_ctl.c $(FS_CTL_SRCS) common/err.c,,)
-$(call unit_test,test_fs_rings,tests/fs/test_rings.c fs/rings.c,fuse3,)
+$(call unit_test,test_fs_rings,tests/fs/test_rings.c fs/rings.c common/log.c common/err.c,fuse3,)
 $(call unit_test,test_fs_slots,tests/fs/test_slots.c fs/slots.c,fuse3,)
 
 # The daemon links ops/ and the VM drivers once ops/ has sources.

@@ -22,26 +22,29 @@
 
 void ops_logf(struct ops *ops, const char *fmt, ...)
 {
-	char line[1024];
+	char raw[2048], line[1024];
 	va_list ap;
 
 	if (!ops->l.on_log)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	text_fit(line, sizeof(line), raw);   /* escaped; a long one keeps its end */
 	ops->l.on_log(ops->lctx, line);
 }
 
 void ops_logf_locked(struct ops *ops, const char *fmt, ...)
 {
+	char raw[2048];
 	va_list ap;
 
 	if (ops->n_held_log == (int)ARRAY_SIZE(ops->held_log))
 		return; /* a burst: the first lines say enough */
 	va_start(ap, fmt);
-	vsnprintf(ops->held_log[ops->n_held_log++], sizeof(ops->held_log[0]), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	text_fit(ops->held_log[ops->n_held_log++], sizeof(ops->held_log[0]), raw);
 }
 
 static void flush_held_log(struct ops *ops)
@@ -162,25 +165,28 @@ void ops_rfc3339(char *buf, size_t n)
 	snprintf(buf + k, n - k, ".%03ldZ", ts.tv_nsec / 1000000);
 }
 
-void ops_persist(struct ops *ops, struct ctr *c)
+int ops_persist(struct ops *ops, struct ctr *c, struct oerr *err)
 {
-	struct oerr err = { 0 };
-	if (ops_store_save(c->dir, &c->rec, &err) < 0)
-		ops_logf_locked(ops, "%s: %s", c->rec.id, err.msg);
+	struct oerr mine = { 0 };
+	int r = ops_store_save(c->dir, &c->rec, err ? err : &mine);
+	if (r < 0 && !err)
+		ops_logf_locked(ops, "%s: %s", c->rec.id, mine.msg);
+	return r;
 }
 
-void ops_set_status(struct ops *ops, struct ctr *c, enum ops_status s, struct ops_note *n)
+int ops_set_status(struct ops *ops, struct ctr *c, enum ops_status s, struct ops_note *n)
 {
 	char ts[48];
 
 	c->rec.status = s;
 	c->generation++;
-	ops_persist(ops, c);
+	int r = ops_persist(ops, c, NULL);
 	ops_rfc3339(ts, sizeof(ts));
 	snprintf(n->id, sizeof(n->id), "%s", c->rec.id);
 	snprintf(n->line, sizeof(n->line), "%s %s %s", ts, c->rec.id, ops_status_name(s));
 	n->event = true;
 	pthread_cond_broadcast(&ops->cond);
+	return r;
 }
 
 void ops_notify(struct ops *ops, const struct ops_note *n)
@@ -383,14 +389,19 @@ static void cb_exit(void *ctx, int status, const char *reason)
 	struct ctr *c = ctx;
 	struct ops_note n = { 0 };
 
+	bool news = false;
+
 	pthread_mutex_lock(&c->ops->lock);
-	bool died = c->rec.status != OPS_CREATING && reason && *reason;
-	if (c->rec.status != OPS_CREATING) /* a failing create cleans up itself */
+	if (c->rec.status != OPS_CREATING) { /* a failing create cleans up itself */
+		/* a reason not said yet (an ERROR frame was logged by cb_error):
+		 * the VM died without an exit status, and how */
+		news = reason && *reason && strcmp(reason, c->rec.last_error) != 0;
 		ops_mark_stopped(c->ops, c, status, reason, &n);
+	}
 	pthread_mutex_unlock(&c->ops->lock);
+	if (news)
+		ops_logf(c->ops, "%s: stopped (status %d): %s", c->rec.id, status, reason);
 	ops_notify(c->ops, &n);
-	if (died)   /* the VM ended without an exit status (e.g. a seccomp kill): say why */
-		ops_logf(c->ops, "%s: %s", c->rec.id, reason);
 }
 
 const struct vm_callbacks ops_vm_callbacks = {

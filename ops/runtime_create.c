@@ -49,12 +49,12 @@ static int check_bundle(const char *bundle, char **ret_real, struct oerr *err)
 		return oerr_set(err, EINVAL, "bundle: must be an absolute path");
 	char *real = realpath(bundle, NULL);
 	if (!real && (errno == ENOENT || errno == ENOTDIR))
-		return oerr_set(err, EINVAL, "bundle %.200s: no such directory", bundle);
+		return oerr_set(err, EINVAL, "bundle %s: no such directory", bundle);
 	if (!real)
-		return oerr_sys(err, errno, "bundle %.200s", bundle);
+		return oerr_sys(err, errno, "bundle %s", bundle);
 	if (stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		free(real);
-		return oerr_set(err, EINVAL, "bundle %.200s: not a directory", bundle);
+		return oerr_set(err, EINVAL, "bundle %s: not a directory", bundle);
 	}
 	*ret_real = real;
 	return 0;
@@ -240,6 +240,8 @@ static int create_steps(struct ops *ops, struct ctr *c, const struct create_opts
 		return errno == EEXIST ? oerr_set(err, EEXIST, "%s: a state directory for this id already exists", c->dir)
 				       : oerr_sys(err, errno == ENOSPC ? ENOSPC : errno, "%s", c->dir);
 	c->dir_made = true;
+	if ((r = ops_store_reserve(c->dir, err)) < 0)
+		return r;
 	snprintf(path, sizeof(path), "%s/config.json", c->dir);
 	if ((r = file_write_atomic(path, c->config_text, strlen(c->config_text), 0644)) < 0)
 		return oerr_sys(err, -r, "%s", path);
@@ -332,6 +334,18 @@ static int create_prepare(struct ops *ops, const char *id, const char *bundle,
 	return 0;
 }
 
+/* Undo a create and drop the container: nothing of it is left. */
+static int create_fail(struct ops *ops, struct ctr *c, int r, struct oerr *err)
+{
+	oerr_prefix(err, "create %s: ", c->rec.id);
+	create_undo(ops, c);
+	pthread_mutex_lock(&ops->lock);
+	ops_remove(ops, c);
+	ops_unref_locked(ops, c);
+	pthread_mutex_unlock(&ops->lock);
+	return r;
+}
+
 int ops_create(struct ops *ops, const char *id, const char *bundle,
 	       const char *const *kv, size_t n_kv, struct oerr *err)
 {
@@ -367,17 +381,17 @@ int ops_create(struct ops *ops, const char *id, const char *bundle,
 	pthread_mutex_unlock(&ops->lock);
 
 	r = create_steps(ops, c, &o, err);
-	if (r < 0) {
-		oerr_prefix(err, "create %s: ", id);
-		create_undo(ops, c);
-		pthread_mutex_lock(&ops->lock);
-		ops_remove(ops, c);
-		ops_unref_locked(ops, c);
-		pthread_mutex_unlock(&ops->lock);
-		return r;
-	}
+	if (r < 0)
+		return create_fail(ops, c, r, err);
 	pthread_mutex_lock(&ops->lock);
 	ops_transition(c->rec.status, OPS_OP_READY, &t, NULL);
+	c->rec.status = t.next;
+	r = ops_persist(ops, c, err);   /* the record first: no "created" it does not hold */
+	c->rec.status = OPS_CREATING;
+	if (r < 0) {
+		pthread_mutex_unlock(&ops->lock);
+		return create_fail(ops, c, r, err);
+	}
 	c->busy = false;
 	ops_set_status(ops, c, t.next, &n);
 	ops_watch(ops, c);

@@ -86,8 +86,11 @@ void ops_unref_locked(struct ops *ops, struct ctr *c);
 int ops_insert(struct ops *ops, struct ctr *c);                    /* lock held */
 void ops_remove(struct ops *ops, struct ctr *c);                   /* lock held */
 struct ctr *ops_ctr_new(struct ops *ops, const char *id);
-void ops_set_status(struct ops *ops, struct ctr *c, enum ops_status s, struct ops_note *n);
-void ops_persist(struct ops *ops, struct ctr *c);                  /* lock held; logs failures */
+/* Lock held.  Sets, saves and notes the status; returns the save's result
+ * (the status is set either way: a caller that can refuse undoes it). */
+int ops_set_status(struct ops *ops, struct ctr *c, enum ops_status s, struct ops_note *n);
+/* Lock held; with err NULL, logs a failure. */
+int ops_persist(struct ops *ops, struct ctr *c, struct oerr *err);
 void ops_notify(struct ops *ops, const struct ops_note *n);        /* lock NOT held */
 /* To the listener's on_log: ops_logf with the lock NOT held; with it held,
  * ops_logf_locked keeps the line until the next ops_notify. */

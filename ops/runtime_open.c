@@ -187,6 +187,21 @@ static void reload(struct ops *ops)
 	closedir(d);
 }
 
+/* A daemon killed during an image build left its temporary (and a lock
+ * file per image ever seen may remain): gone now, said once. */
+static void reclaim_images(struct ops *ops)
+{
+	unsigned tmps = 0, locks = 0;
+
+	vm_image_reclaim(ops->cache_dir, &tmps, &locks);
+	if (tmps)
+		ops_logf(ops, "image cache %s: removed %u temporary image(s) of a build that "
+			 "stopped with its daemon", ops->cache_dir, tmps);
+	if (locks)
+		ops_logf(ops, "image cache %s: removed %u lock file(s) of images that are gone",
+			 ops->cache_dir, locks);
+}
+
 int ops_open(const struct ops_options *opt, const struct ops_listener *l, void *ctx,
 	     struct ops **ret, struct oerr *err)
 {
@@ -206,6 +221,7 @@ int ops_open(const struct ops_options *opt, const struct ops_listener *l, void *
 	vm_probe_host(&ops->probe);
 	hv_line(ops);
 	reload(ops);
+	reclaim_images(ops);
 	if (pthread_create(&ops->sup, NULL, ops_supervisor, ops) != 0) {
 		ops_close(ops);
 		return oerr_set(err, EAGAIN, "cannot start the supervisor thread");

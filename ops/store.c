@@ -4,11 +4,13 @@
 #include "fileio.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define STORE_MAX_BYTES (256u * 1024)
@@ -58,6 +60,53 @@ static cJSON *vm_desc_json(const struct ops_vm_desc *d)
 	return o;
 }
 
+static int reserve_path(const char *dir, char *buf, size_t n)
+{
+	return snprintf(buf, n, "%s/state.reserve", dir) >= (int)n ? -ENAMETOOLONG : 0;
+}
+
+int ops_store_reserve(const char *dir, struct oerr *err)
+{
+	char path[PATH_MAX];
+	if (reserve_path(dir, path, sizeof(path)) < 0)
+		return oerr_set(err, ENAMETOOLONG, "%s: path too long", dir);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return oerr_sys(err, errno, "%s", path);
+	int r = posix_fallocate(fd, 0, OPS_STORE_RESERVE);
+	if (r != 0) {
+		unlink(path);
+		return oerr_sys(err, r, "%s: no room for the container's record", path);
+	}
+	return 0;
+}
+
+/* Free `by` bytes of the reserve; -ENOSPC when it is used up. */
+static int reserve_shrink(const char *dir, size_t by)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (reserve_path(dir, path, sizeof(path)) < 0 || stat(path, &st) < 0 || st.st_size == 0)
+		return -ENOSPC;
+	off_t left = st.st_size > (off_t)by ? st.st_size - (off_t)by : 0;
+	return truncate(path, left) < 0 ? -errno : 0;
+}
+
+static void reserve_grow(const char *dir)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (reserve_path(dir, path, sizeof(path)) < 0 || stat(path, &st) < 0 ||
+	    st.st_size >= OPS_STORE_RESERVE)
+		return;   /* none (a record from before reserves) or full */
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	for (off_t sz = OPS_STORE_RESERVE; fd >= 0 && sz > st.st_size; sz -= 4096)
+		if (posix_fallocate(fd, 0, sz) == 0)
+			break;   /* as much as there is room for */
+}
+
 int ops_store_save(const char *dir, const struct ops_record *rec, struct oerr *err)
 {
 	char path[PATH_MAX];
@@ -81,9 +130,15 @@ int ops_store_save(const char *dir, const struct ops_record *rec, struct oerr *e
 	if (!text)
 		return oerr_set(err, ENOMEM, "state: out of memory");
 	snprintf(path, sizeof(path), "%s/state.json", dir);
-	int r = file_write_atomic(path, text, strlen(text), 0644);
+	size_t len = strlen(text);
+	int r = file_write_atomic(path, text, len, 0644);
+	/* a full filesystem: the container's reserve gives the room back, a
+	 * record's worth at a time (the new copy exists before the old goes) */
+	while (r == -ENOSPC && reserve_shrink(dir, (len + 8191) & ~(size_t)4095) == 0)
+		r = file_write_atomic(path, text, len, 0644);
 	if (r < 0)
 		return oerr_sys(err, -r, "%s: cannot save state", path);
+	reserve_grow(dir);   /* back to full size where there is room again */
 	return 0;
 }
 

@@ -38,8 +38,17 @@ struct ops_record {
 void ops_record_free(struct ops_record *rec);
 void ops_vm_desc_free(struct ops_vm_desc *d);
 
-/* dir is the container's directory.  0 or -errno (ENOSPC...); on failure the
- * previous state.json is untouched and no temp file is left. */
+/* Room kept for a container's record (state.reserve, allocated at create):
+ * when its filesystem is full, a save shrinks the reserve a record's worth
+ * and writes (so the stop that ends a container, with its exit status, is
+ * saved although output or other containers filled the disk); later saves
+ * grow it back where there is room. */
+#define OPS_STORE_RESERVE (16 * 1024)
+/* Allocate dir/state.reserve: -ENOSPC (nothing left) when there is no room. */
+int ops_store_reserve(const char *dir, struct oerr *err);
+/* dir is the container's directory.  0 or -errno (ENOSPC when the file
+ * system and the reserve are full); on failure the previous state.json is
+ * untouched and no temp file is left. */
 int ops_store_save(const char *dir, const struct ops_record *rec, struct oerr *err);
 int ops_store_load(const char *dir, struct ops_record *ret, struct oerr *err);
 /* Remove a container directory and everything in it. */

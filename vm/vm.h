@@ -115,8 +115,9 @@ int vm_attach(const char *run_dir, const struct vm_callbacks *cb, void *ctx,
  * never blocking (the rest goes out from vm_dispatch()).  Replies come
  * through callbacks.  vm_write_stdin is all or nothing: -EAGAIN when 1 MiB
  * of stdin already waits for a process that does not read, -EMSGSIZE above
- * 1 MiB at once; signals still go through then.  -EPIPE once the channel
- * is closed. */
+ * 1 MiB at once; signals and other control frames still go through then,
+ * ahead of queued stdin (they never wait behind it).  -EPIPE once the
+ * channel is closed. */
 int vm_start(struct vm *vm, struct oerr *err);
 int vm_signal(struct vm *vm, int signo, struct oerr *err);
 int vm_write_stdin(struct vm *vm, const void *buf, size_t len, struct oerr *err);
@@ -174,5 +175,10 @@ int vm_image_acquire(const char *cache_dir, const char *rootfs_dir, const char *
  * mtime (ns), device number and symlink target; file contents are not read. */
 /* 0 also when owner holds nothing (releasing twice is harmless). */
 int vm_image_release(const char *cache_dir, const char *owner, struct oerr *err);
+/* At start: remove the temporary images whose builder is gone (a daemon
+ * killed during a build) and the lock files of images that are gone.
+ * Entries whose key is locked (built or used right now, perhaps by another
+ * daemon sharing the cache) are left alone.  Says how many of each went. */
+void vm_image_reclaim(const char *cache_dir, unsigned *ret_tmps, unsigned *ret_locks);
 
 #endif

@@ -24,6 +24,15 @@ cases_errors() {   # MOUNT LABEL
 	expect_err "$l: id with '/' is EINVAL" "Invalid argument" bash -c "echo 'create a/b $T/b' > $m/ctl"
 	expect_err "$l: id over the length limit is EINVAL" "Invalid argument" \
 		bash -c "echo 'create $(printf 'x%.0s' $(seq 300)) $T/b' > $m/ctl"
+	expect_err "$l: id with raw bytes (0xff, ESC) is EINVAL" "Invalid argument" \
+		bash -c "printf 'create bad\\377\\033[2J $T/b\\n' > $m/ctl"
+	check "$l: ... log escapes them (\\xff, \\x1b)" grep -qF 'bad\xff\x1b[2J' "$m/log"
+	check "$l: ... log holds no raw control or 8-bit byte" \
+		bash -c "! LC_ALL=C grep -q \$'[\\x01-\\x09\\x0b-\\x1f\\x7f-\\xff]' '$m/log'"
+	expect_err "$l: a 900-byte bundle path is EINVAL" "Invalid argument" \
+		bash -c "echo 'create longpath $T$(printf '/%099d' $(seq 9))' > $m/ctl"
+	check "$l: ... its log line keeps the errno at the end" \
+		grep -qE 'create longpath: .*\.\.\..*\(EINVAL\)$' "$m/log"
 	expect_err "$l: id with a space via ln -s is EINVAL" "Invalid argument" ln -s "$T/b" "$m/containers/a b"
 	expect_err "$l: relative bundle is EINVAL" "Invalid argument" bash -c "echo 'create rel b' > $m/ctl"
 	expect_err "$l: ln -s of a relative bundle is EINVAL" "Invalid argument" ln -s b "$m/containers/rel"

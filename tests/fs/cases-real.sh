@@ -119,3 +119,31 @@ cases_real_enospc() {   # BINARY
 	wait_until 10 eval "! pgrep -f '^$bin .*--state-dir $st ' >/dev/null"
 	umount "$small" || bad "real enospc: the daemon still holds the state dir"
 }
+
+# A daemon killed during an image build: its mke2fs dies with it
+# (PR_SET_PDEATHSIG) and the next start removes the temporary image and the
+# lock file (lock-checked).  A fake mke2fs (first in PATH) writes the
+# temporary and waits, so the kill surely lands mid-build.
+cases_real_killed_build() {   # BINARY
+	local bin=$1 m=$T/m5 st=$T/state5 fake=$T/fakebin tag="ocivm-test-mke2fs-$$" dpid
+	mkdir -p "$fake"
+	printf '#!/bin/bash\nfor a; do tmp=$prev; prev=$a; done\necho partial > "$tmp"\nexec -a %s sleep 1000\n' \
+		"$tag" > "$fake/mke2fs"
+	chmod +x "$fake/mke2fs"
+	PATH="$fake:$PATH" mount_tree "$bin" "$m" "$st" || bad "killed build: mount"
+	ln -s "$T/rb" "$m/containers/kb" 2>/dev/null &
+	check "killed build: the build runs (temporary image written)" \
+		wait_until 30 eval "ls '$st'/.images/images/*.ext4.tmp.* >/dev/null 2>&1 && pgrep -f '^$tag' >/dev/null"
+	dpid=$(pgrep -f "^$bin .*--state-dir $st " | head -1)
+	kill -9 $dpid
+	check "killed build: its mke2fs dies with the daemon" wait_until 10 eval "! pgrep -f '^$tag' >/dev/null"
+	pkill -9 -f "^$tag" 2>/dev/null   # only this test's fake (unique tag)
+	wait
+	fusermount3 -u "$m" 2>/dev/null || fusermount3 -u -z "$m" 2>/dev/null
+	mount_tree "$bin" "$m" "$st" || bad "killed build: remount"
+	check "killed build: the restart removed the temporary image" \
+		test -z "$(ls "$st/.images/images" "$st/.images/locks" 2>/dev/null | grep -v ':$' | grep .)"
+	check "killed build: ... and log says so" grep -q 'removed 1 temporary image' "$m/log"
+	check "killed build: the half-made container is gone" test ! -e "$m/containers/kb"
+	unmount_tree "$m"
+}

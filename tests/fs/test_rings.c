@@ -85,15 +85,17 @@ static void test_log_ring(void **state)
 	free(fs);
 }
 
-static void test_log_newlines_flattened(void **state)
+static void test_log_newlines_escaped(void **state)
 {
 	struct fsd *fs = fs_new();
 	char *text = NULL;
 	size_t len = 0;
 
-	fsd_log_sink(fs, LOG_WARN, "two\nlines");
+	log_set_sink(fsd_log_sink, fs);   /* log_msg escapes what the sink gets */
+	log_warn("two\nlines\xff");
+	log_set_sink(NULL, NULL);
 	assert_int_equal(fsd_log_snapshot(fs, &text, &len), 0);
-	assert_non_null(strstr(text, " warn two lines\n"));
+	assert_non_null(strstr(text, " warn two\\x0alines\\xff\n"));
 	free(text);
 	free(fs);
 }
@@ -104,7 +106,7 @@ int main(void)
 		cmocka_unit_test(test_events_whole_lines),
 		cmocka_unit_test(test_events_slow_reader_skips),
 		cmocka_unit_test(test_log_ring),
-		cmocka_unit_test(test_log_newlines_flattened),
+		cmocka_unit_test(test_log_newlines_escaped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -69,6 +69,7 @@ if [ -x "$REAL" ]; then
 	cases_errors "$T/mreal" real
 	cases_real "$T/mreal" "$T/state-real"
 	unmount_tree "$T/mreal"
+	cases_real_killed_build "$REAL"
 	if [ -n "$ROOT" ]; then cases_real_enospc "$REAL"
 	else skip "real enospc: needs root (a small tmpfs as the state dir)"; fi
 else

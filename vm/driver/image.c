@@ -7,7 +7,10 @@
  *   CACHE/locks/KEY.lock      flock: building and reference changes of KEY
  *
  * Concurrent creates of the same rootfs take the same lock, so the image is
- * built once; the last release removes it. */
+ * built once; the last release removes it and its lock file.  A builder
+ * writes KEY.ext4.tmp.PID under the lock, and its mke2fs dies with it
+ * (PR_SET_PDEATHSIG): a temporary whose lock is free is stale, and
+ * vm_image_reclaim (at daemon start) removes it. */
 #include "vm/vm.h"
 #include "image.h"
 #include "spawn.h"
@@ -15,12 +18,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -51,21 +57,57 @@ static int mkdirs(const char *cache_dir, struct oerr *err)
 	return 0;
 }
 
-static int lock_key(const char *cache_dir, const char *key, struct oerr *err)
+/* Is fd (locked) still the file at path?  A lock file is unlinked by the
+ * last holder of a gone image: one who waited on the old inode retries. */
+static bool lock_is_current(int fd, const char *path)
+{
+	struct stat a, b;
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
+	       a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+}
+
+static int lock_key_how(const char *cache_dir, const char *key, int how, struct oerr *err)
 {
 	char p[PATH_MAX];
 	snprintf(p, sizeof(p), "%s/locks/%s.lock", cache_dir, key);
-	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return oerr_sys(err, errno, "opening %s", p);
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
+	for (;;) {
+		int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return oerr_sys(err, errno, "opening %s", p);
+		int r;
+		while ((r = flock(fd, how)) < 0 && errno == EINTR)
+			;
+		if (r < 0) {
 			int e = errno;
 			close(fd);
-			return oerr_sys(err, e, "locking %s", p);
+			return e == EWOULDBLOCK ? -EWOULDBLOCK : oerr_sys(err, e, "locking %s", p);
 		}
+		if (lock_is_current(fd, p))
+			return fd;
+		close(fd);
 	}
-	return fd;
+}
+
+static int lock_key(const char *cache_dir, const char *key, struct oerr *err)
+{
+	return lock_key_how(cache_dir, key, LOCK_EX, err);
+}
+
+/* Under the key's lock: with no image and no user left, the lock file goes
+ * too (else every rootfs ever seen leaves one). */
+static void unlock_key(const char *cache_dir, const char *key, int fd)
+{
+	char p[PATH_MAX];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/images/%s." VM_IMAGE_FSTYPE, cache_dir, key);
+	bool image = stat(p, &st) == 0;
+	snprintf(p, sizeof(p), "%s/refs/%s", cache_dir, key);
+	if (!image && stat(p, &st) < 0) {
+		snprintf(p, sizeof(p), "%s/locks/%s.lock", cache_dir, key);
+		unlink(p);
+	}
+	close(fd);
 }
 
 /* Run mke2fs; its own words become the error. */
@@ -77,10 +119,15 @@ static int run_mke2fs(char *const argv[], struct oerr *err)
 
 	if (out < 0)
 		return oerr_sys(err, errno, "memfd_create");
-	pid_t pid = fork();
+	pid_t parent = getpid(), pid = fork();
 	if (pid < 0)
 		return oerr_sys(err, errno, "fork");
 	if (pid == 0) {
+		/* dies with the thread that waits for it (a killed daemon must
+		 * not leave mke2fs writing a temporary nobody will rename) */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
 		dup2(out, 1);
 		dup2(out, 2);
 		execv(argv[0], argv);
@@ -171,9 +218,15 @@ int vm_image_acquire(const char *cache_dir, const char *rootfs_dir, const char *
 
 	if (r < 0)
 		return r;
-	r = vm_tree_hash(rootfs_dir, &sum);
+	/* One resolved path for the hash, the cache key and mke2fs -d: a
+	 * symlinked root.path is its target (lstat would see one entry, while
+	 * mke2fs follows it, and the key would be the link's, not the tree's). */
+	_cleanup_free_ char *rootfs = realpath(rootfs_dir, NULL);
+	if (!rootfs)
+		return oerr_sys(err, errno, "rootfs %s", rootfs_dir);
+	r = vm_tree_hash(rootfs, &sum);
 	if (r < 0)
-		return oerr_sys(err, -r, "rootfs %s", rootfs_dir);
+		return oerr_sys(err, -r, "rootfs %s", rootfs);
 	if (owner_key(cache_dir, owner, held) == 0 && strcmp(held, sum.hex) != 0)
 		return oerr_set(err, EEXIST, "image owner %s already holds another image", owner);
 	r = mkdirs(cache_dir, err);
@@ -183,8 +236,8 @@ int vm_image_acquire(const char *cache_dir, const char *rootfs_dir, const char *
 	int lock = lock_key(cache_dir, sum.hex, err);
 	if (lock < 0)
 		return lock;
-	r = acquire_locked(cache_dir, rootfs_dir, owner, &sum, img, err);
-	close(lock);
+	r = acquire_locked(cache_dir, rootfs, owner, &sum, img, err);
+	unlock_key(cache_dir, sum.hex, lock);
 	if (r < 0)
 		return r;
 	*ret_path = strdup(img);
@@ -215,8 +268,75 @@ int vm_image_release(const char *cache_dir, const char *owner, struct oerr *err)
 		snprintf(p, sizeof(p), "%s/images/%s." VM_IMAGE_FSTYPE, cache_dir, key);
 		unlink(p);
 	}
-	close(lock);
+	unlock_key(cache_dir, key, lock);
 	return 0;
+}
+
+/* The length of the key name starts with followed by suffix (a prefix
+ * match when prefix_only), or 0: SHA-256 keys and the older 128-bit ones. */
+static size_t key_prefix(const char *name, const char *suffix, bool prefix_only)
+{
+	size_t hexlen = strspn(name, "0123456789abcdef");
+
+	if (hexlen != VM_IMAGE_KEY_LEN && hexlen != VM_IMAGE_KEY_LEN_V2)
+		return 0;
+	if (prefix_only ? strncmp(name + hexlen, suffix, strlen(suffix)) != 0
+			: strcmp(name + hexlen, suffix) != 0)
+		return 0;
+	return hexlen;
+}
+
+/* images/KEY.ext4.tmp.PID: the key, when name is such a temporary. */
+static bool tmp_key(const char *name, char key[VM_IMAGE_KEY_LEN + 1])
+{
+	size_t n = key_prefix(name, "." VM_IMAGE_FSTYPE ".tmp.", true);
+
+	if (!n)
+		return false;
+	memcpy(key, name, n);
+	key[n] = '\0';
+	return true;
+}
+
+/* Each entry of CACHE/sub whose key's lock is free right now: a temporary
+ * image (its builder is gone: builders hold the lock) or a lock file of an
+ * image that is gone (unlock_key removes it).  Returns how many went. */
+static unsigned reclaim_dir(const char *cache_dir, const char *sub, bool tmps)
+{
+	char dir[PATH_MAX], key[VM_IMAGE_KEY_LEN + 1];
+	struct dirent *e;
+	unsigned n = 0;
+
+	snprintf(dir, sizeof(dir), "%s/%s", cache_dir, sub);
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		size_t klen = tmps ? 0 : key_prefix(e->d_name, ".lock", false);
+		if (tmps ? !tmp_key(e->d_name, key) : !klen)
+			continue;
+		if (!tmps)
+			snprintf(key, sizeof(key), "%.*s", (int)klen, e->d_name);
+		int fd = lock_key_how(cache_dir, key, LOCK_EX | LOCK_NB, NULL);
+		if (fd < 0)
+			continue;   /* being built or used right now */
+		if (tmps && unlinkat(dirfd(d), e->d_name, 0) == 0)
+			n++;
+		char p[PATH_MAX];
+		snprintf(p, sizeof(p), "%s/locks/%s.lock", cache_dir, key);
+		bool had = access(p, F_OK) == 0;
+		unlock_key(cache_dir, key, fd);
+		if (!tmps && had && access(p, F_OK) < 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+void vm_image_reclaim(const char *cache_dir, unsigned *ret_tmps, unsigned *ret_locks)
+{
+	*ret_tmps = reclaim_dir(cache_dir, "images", true);
+	*ret_locks = reclaim_dir(cache_dir, "locks", false);
 }
 
 bool vm_image_is_cached(const char *path)

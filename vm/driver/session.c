@@ -102,13 +102,19 @@ static int next_frame(struct vm *vm, uint8_t *type, const uint8_t **pl, uint32_t
 	}
 }
 
+/* Guest text (untrusted) as one printable line: trailing newlines go, any
+ * other non-printable byte becomes \xHH, a long one keeps its end. */
 static void copy_text(char *dst, size_t cap, const uint8_t *p, uint32_t len)
 {
-	size_t n = len < cap - 1 ? len : cap - 1;
-	memcpy(dst, p, n);
-	dst[n] = '\0';
-	while (n && (dst[n - 1] == '\n' || dst[n - 1] == '\r'))
-		dst[--n] = '\0';
+	char raw[1024];
+	size_t n = len < sizeof(raw) - 1 ? len : sizeof(raw) - 1;
+
+	memcpy(raw, p, n);
+	raw[n] = '\0';
+	n = strnlen(raw, n);   /* a NUL ends it */
+	while (n && (raw[n - 1] == '\n' || raw[n - 1] == '\r'))
+		raw[--n] = '\0';
+	text_fit(dst, cap, raw);
 }
 
 static void finish(struct vm *vm, int status, const char *reason)
@@ -142,6 +148,12 @@ static void handle_frame(struct vm *vm, uint8_t type, const uint8_t *pl, uint32_
 		if (vm->cb.on_error)
 			vm->cb.on_error(vm->ctx, vm->last_error);
 		break;
+	case CHAN_STDIN_ACK:
+		if (len >= 4) {
+			vm_outq_ack(vm, get_u32(pl));
+			vm_outq_flush(vm);   /* the window opened */
+		}
+		break;
 	case CHAN_EXITED: {
 		uint32_t kind = len >= 8 ? get_u32(pl) : 0, value = len >= 8 ? get_u32(pl + 4) : 255;
 		int status = kind == 1 ? 128 + (int)(value & 0x7f) : (int)(value & 0xff);
@@ -162,7 +174,7 @@ static void chan_drop(struct vm *vm)
 	pthread_mutex_lock(&vm->wlock);
 	close(vm->chan);
 	vm->chan = -1;
-	vm->outq_len = vm->outq_head = 0;
+	vm_outq_reset(vm);
 	pthread_mutex_unlock(&vm->wlock);
 }
 
@@ -194,9 +206,9 @@ int vm_session_dispatch(struct vm *vm)
 			return 1;
 	}
 	if (vm_pidfd_wait(vm->pidfd, 0) == 1) {
-		char reason[300];
-		vm_death_reason(vm, reason, sizeof(reason));   /* before reaping: it peeks */
-		vm_reap(vm->pidfd, vm->is_child);
+		char reason[OERR_MSG_MAX], how[96];
+		vm_reap_describe(vm->pidfd, vm->is_child, how, sizeof(how));
+		vm_death_reason(vm, how, reason, sizeof(reason));
 		finish(vm, 255, reason);
 		return 1;
 	}
@@ -244,25 +256,17 @@ static void last_words(const struct vm *vm, char *buf, size_t len)
 	snprintf(buf, len, "console: %s", line[0] ? line : "(empty)");
 }
 
-void vm_death_reason(const struct vm *vm, char *buf, size_t len)
+void vm_death_reason(const struct vm *vm, const char *how, char *buf, size_t len)
 {
-	char words[220];
-	int sig = vm_exit_signal(vm->pidfd);
+	char said[160], console[160], raw[1024];
 
-	if (sig) {   /* a seccomp kill says nothing in any log: this is the reason */
-		last_words(vm, words, sizeof(words));
-		snprintf(buf, len, "the VM stopped without an exit status: the hypervisor was "
-			 "killed by signal %d (%s)%s; %.180s", sig,
-			 strsignal(sig), sig == SIGSYS ? ": a system call outside its seccomp filter"
-						       : "", words);
-		return;
-	}
-	if (vm->last_error[0]) {
-		snprintf(buf, len, "the VM stopped without an exit status after: %.200s", vm->last_error);
-		return;
-	}
-	last_words(vm, words, sizeof(words));
-	snprintf(buf, len, "the VM stopped without an exit status; %.220s", words);
+	tail_line(vm->paths.log, said, sizeof(said));   /* the hypervisor's stderr */
+	tail_line(vm->paths.console, console, sizeof(console));
+	snprintf(raw, sizeof(raw), "the VM stopped without an exit status: its process (%s, pid %d) %s%s%s%s%s; console: %s",
+		 vm->drv ? vm->drv->name : "?", (int)vm->pid, how ? how : "ended",
+		 vm->last_error[0] ? "; after: " : "", vm->last_error,
+		 said[0] ? "; it said: " : "", said, console[0] ? console : "(empty)");
+	text_fit(buf, len, raw);   /* console bytes escaped; the end kept */
 }
 
 /* Connect to the channel, retrying while the process lives. */
@@ -300,6 +304,8 @@ static int session_wait(struct vm *vm, uint8_t want, double deadline, struct oer
 		int r = next_frame(vm, &type, &pl, &len, vm_now_ms() <= deadline);
 		if (r == -EAGAIN)
 			continue;
+		if (r == 1 && type == CHAN_HELLO && memmem(pl, len, " stdin-ack", 10))
+			vm->stdin_window = true;   /* it acknowledges STDIN: send within a window */
 		if (r == 1 && type == want)
 			return 0;
 		if (r == 1 && type == CHAN_ERROR)
@@ -311,9 +317,12 @@ static int session_wait(struct vm *vm, uint8_t want, double deadline, struct oer
 			return oerr_set(err, EPROTO, "malformed frame from ocivm-init");
 		if (r == 1)
 			continue;
-		if (r < 0 || vm_pidfd_wait(vm->pidfd, 0) == 1) {
-			char reason[300];
-			vm_death_reason(vm, reason, sizeof(reason));
+		bool gone = vm_pidfd_wait(vm->pidfd, 0) == 1;
+		if (r < 0 || gone) {
+			char reason[OERR_MSG_MAX], how[96];
+			if (gone)
+				vm_reap_describe(vm->pidfd, vm->is_child, how, sizeof(how));
+			vm_death_reason(vm, gone ? how : NULL, reason, sizeof(reason));
 			return oerr_set(err, EIO, "waiting for %s: %s", chan_type_name(want), reason);
 		}
 		double left = deadline - vm_now_ms();

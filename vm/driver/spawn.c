@@ -227,6 +227,25 @@ int vm_exit_signal(int pidfd)
 	return si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED ? si.si_status : 0;
 }
 
+void vm_reap_describe(int pidfd, bool is_child, char *buf, size_t n)
+{
+	siginfo_t si = { 0 };
+
+	if (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0) {
+		snprintf(buf, n, is_child ? "ended (its status could not be read)"
+					  : "ended (not our child: how is unknown)");
+		return;
+	}
+	if (si.si_code == CLD_EXITED) {
+		snprintf(buf, n, "exited with status %d", si.si_status);
+		return;
+	}
+	const char *name = sigabbrev_np(si.si_status);
+	snprintf(buf, n, "was killed by signal %d (SIG%s%s)%s", si.si_status, name ? name : "?",
+		 si.si_code == CLD_DUMPED ? ", core dumped" : "",
+		 si.si_status == SIGSYS ? ": a system call outside its seccomp filter" : "");
+}
+
 int vm_reap(int pidfd, bool is_child)
 {
 	siginfo_t si = { 0 };

@@ -3,6 +3,7 @@
 #define OCIVM_VM_DRIVER_SPAWN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "err.h"
@@ -38,5 +39,9 @@ int vm_exit_signal(int pidfd);
 /* Reap the process if it is our child (0 for one we cannot reap).
  * Returns the wait status or -errno. */
 int vm_reap(int pidfd, bool is_child);
+/* Reap it and say how it ended: "exited with status N", "was killed by
+ * signal N (SIGNAME)", or "ended (...: how is unknown)" for a process that
+ * is not our child (attached after a restart). */
+void vm_reap_describe(int pidfd, bool is_child, char *buf, size_t n);
 
 #endif

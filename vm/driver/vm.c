@@ -347,11 +347,9 @@ int vm_write_stdin(struct vm *vm, const void *buf, size_t len, struct oerr *err)
 		return oerr_set(err, EMSGSIZE, "stdin write of %zu bytes: at most %u at once",
 				len, VM_OUTQ_STDIN_MAX);
 	/* All or nothing: frames go in only if all of them fit. */
-	pthread_mutex_lock(&vm->wlock);
 	size_t frames = (len + CHAN_MAX_PAYLOAD - 1) / CHAN_MAX_PAYLOAD;
-	bool fits = vm->outq_len + len + frames * CHAN_HDR_LEN <= VM_OUTQ_STDIN_MAX;
-	size_t queued = vm->outq_len;
-	pthread_mutex_unlock(&vm->wlock);
+	size_t queued = vm_outq_stdin_queued(vm);
+	bool fits = queued + len + frames * CHAN_HDR_LEN <= VM_OUTQ_STDIN_MAX;
 	if (!fits)
 		return oerr_set(err, EAGAIN, "the container is not reading its stdin: %zu bytes wait for it",
 				queued);

@@ -11,8 +11,19 @@
 #include "record.h"
 
 #define VM_OUTQ_STDIN_MAX (1u << 20)   /* stdin bytes queued for a slow reader */
-#define VM_OUTQ_MAX (VM_OUTQ_STDIN_MAX + (256u << 10)) /* + control frames */
+#define VM_OUTQ_CTL_MAX (256u << 10)   /* control frames queued */
+/* STDIN bytes on their way (sent, not yet acknowledged by STDIN_ACK): kept
+ * under the guest's RELAY_INQ_MAX, so ocivm-init never stops reading the
+ * channel for stdin, and a SIGNAL behind it is read at once. */
+#define VM_STDIN_WINDOW (768u << 10)
 #define VM_DEFAULT_READY_MS 120000u
+
+/* Frames waiting for the socket; `sent` bytes of the head frame are on the
+ * wire (frames are atomic: another queue's frame goes only between two). */
+struct vm_outq {
+	uint8_t *buf;
+	size_t head, len, cap, sent;
+};
 
 struct vm {
 	const struct vm_driver_ops *drv;
@@ -26,8 +37,10 @@ struct vm {
 	int epfd;                   /* chan + pidfd: what vm_fd() returns */
 	pthread_mutex_t wlock;      /* guards chan writes and the out queue */
 	bool chan_broken;           /* a send failed: the peer is gone */
-	uint8_t *outq;              /* frames the socket has not taken yet */
-	size_t outq_head, outq_len, outq_cap;
+	struct vm_outq ctlq;        /* SPEC, START, SIGNAL, RESIZE: go first */
+	struct vm_outq dataq;       /* STDIN, STDIN_EOF: in order, behind control frames */
+	size_t stdin_inflight;      /* STDIN bytes sent, not yet acknowledged */
+	bool stdin_window;          /* the guest acknowledges STDIN (HELLO "stdin-ack") */
 	bool want_out;              /* EPOLLOUT armed on chan */
 	struct chan_reader *rd;
 	uint8_t in[16384];          /* bytes read from chan, not yet fed to rd */
@@ -60,9 +73,15 @@ int vm_session_send(struct vm *vm, uint8_t type, const void *payload, uint32_t l
 /* Send what the socket takes: bytes still queued, or -errno. */
 long vm_outq_flush(struct vm *vm);
 void vm_outq_free(struct vm *vm);
+/* Empty both queues (the channel is gone). */
+void vm_outq_reset(struct vm *vm);
+/* STDIN_ACK from the guest: bytes it took off the channel's stdin. */
+void vm_outq_ack(struct vm *vm, uint32_t bytes);
+/* STDIN bytes queued, not yet sent. */
+size_t vm_outq_stdin_queued(struct vm *vm);
 /* Read what is there; fire callbacks.  1 once on_exit fired. */
 int vm_session_dispatch(struct vm *vm);
 /* The last meaningful line of the console or hypervisor log. */
-void vm_death_reason(const struct vm *vm, char *buf, size_t len);
+void vm_death_reason(const struct vm *vm, const char *how, char *buf, size_t len);
 
 #endif

@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define INIT_VERSION "ocivm-init 1"
+#define INIT_VERSION "ocivm-init 1 stdin-ack"   /* it sends STDIN_ACK (relay.c) */
 #define INIT_CHAN "/dev/hvc0"
 #define INIT_VPORT_NAME "org.ocivm.chan"   /* QEMU's named virtio-serial port */
 #define INIT_VPORT_CLASS "/sys/class/virtio-ports"

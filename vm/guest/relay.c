@@ -173,10 +173,27 @@ static int relay_on_signal(struct relay *r, const uint8_t *p, uint32_t len)
 	return 0;
 }
 
+/* STDIN bytes taken off the queue (written to the process or dropped) go
+ * back to the host as STDIN_ACK, in RELAY_ACK_EVERY chunks or when the queue
+ * empties: the host keeps a window of unacknowledged bytes well under
+ * RELAY_INQ_MAX, so this loop never stops reading the channel for stdin and
+ * a SIGNAL behind unread stdin is read at once. */
+static int relay_ack_stdin(struct relay *r, size_t n, int now)
+{
+	uint8_t b[4];
+
+	r->stdin_unacked += n;
+	if (!r->stdin_unacked || (!now && r->stdin_unacked < RELAY_ACK_EVERY))
+		return 0;
+	relay_put_u32(b, (uint32_t)r->stdin_unacked);
+	r->stdin_unacked = 0;
+	return relay_queue(r, CHAN_STDIN_ACK, b, sizeof(b));
+}
+
 static int relay_on_stdin(struct relay *r, const uint8_t *p, uint32_t len)
 {
 	if ((r->pid && r->in_fd < 0) || r->stdin_eof || r->reported)
-		return 0;   /* nobody reads it any more */
+		return relay_ack_stdin(r, len, 1);   /* nobody reads it any more */
 	int e = relay_grow(&r->inq, &r->inq_cap, r->inq_len + len);
 	if (e < 0)
 		return e;
@@ -271,13 +288,17 @@ static int relay_write_stdin(struct relay *r, short revents)
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EINTR)
 			return 0;
+		size_t dropped = r->inq_len;
 		r->inq_len = 0;          /* EPIPE/EIO: the process stopped reading */
 		relay_close(&r->in_fd);
-		return 0;
+		return relay_ack_stdin(r, dropped, 1);
 	}
 	if (n > 0)
 		memmove(r->inq, r->inq + n, r->inq_len - (size_t)n);
 	r->inq_len -= (size_t)n;
+	int e = relay_ack_stdin(r, (size_t)n, r->inq_len == 0);
+	if (e < 0)
+		return e;
 	if (r->inq_len == 0 && r->stdin_eof) {
 		if (r->terminal) {
 			const char eot = 4;  /* a pty has no half-close: send ^D */

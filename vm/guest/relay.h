@@ -19,6 +19,7 @@
 
 #define RELAY_OUTQ_HIGH (256u * 1024)   /* stop reading the process above this */
 #define RELAY_INQ_MAX (1024u * 1024)    /* stop reading the channel above this */
+#define RELAY_ACK_EVERY (32u * 1024)    /* STDIN_ACK at least every this many bytes */
 #define RELAY_DRAIN_MS 200              /* after exit, wait this long for late output */
 #define RELAY_HUP_POLL_MS 100           /* vport: how often to look whether the host is back */
 
@@ -36,6 +37,7 @@ struct relay {
 	uint8_t rbuf[CHAN_MAX_PAYLOAD];
 	uint8_t *outq; size_t outq_off, outq_len, outq_cap;   /* pending: [off, len) */
 	uint8_t *inq; size_t inq_len, inq_cap;
+	size_t stdin_unacked;        /* STDIN bytes taken off inq, not yet in a STDIN_ACK */
 	int stdin_eof;               /* host sent STDIN_EOF */
 	int chan_eof;                /* host side closed */
 	int vport;                   /* chan is a virtio-serial port (set after relay_init):

@@ -3,12 +3,15 @@
  *   --fake-mode=ok      HELLO, SPEC -> READY; START -> STARTED 42 + "hello\n";
  *                       STDIN echoed to STDOUT; STDIN_EOF -> EXITED 3;
  *                       SIGNAL n -> EXITED by signal n; then exits
- *   --fake-mode=error   SPEC -> ERROR "fake: bad spec" + EXITED 1
+ *   --fake-mode=error   SPEC -> ERROR "fake: bad spec\\x1b[2J\\n" (raw ESC) + EXITED 1
  *   --fake-mode=die     SPEC -> the process dies, saying why on stderr
  *   --fake-mode=silent  never says HELLO
  *   --fake-mode=flood   never says HELLO, sends LOG frames without pause
  *   --fake-mode=deaf    as ok, but reads nothing for 1.5 s after START and
- *                       then drops STDIN instead of echoing it */
+ *                       then drops STDIN instead of echoing it
+ *   --fake-mode=stuck   as ocivm-init with a process that never reads stdin:
+ *                       says "stdin-ack" in HELLO, holds STDIN (never acked)
+ *                       and stops reading the channel once 1 MiB is held */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -43,6 +46,7 @@ static void conversation(int fd)
 {
 	uint8_t type;
 	uint32_t len;
+	size_t held = 0;
 
 	if (!handshake_done) {
 		if (strcmp(mode, "silent") == 0)
@@ -54,7 +58,10 @@ static void conversation(int fd)
 				;
 			exit(0);
 		}
-		chan_send(fd, CHAN_HELLO, "ocivm-init fake", 15);
+		if (strcmp(mode, "stuck") == 0)
+			chan_send(fd, CHAN_HELLO, "ocivm-init fake stdin-ack", 25);
+		else
+			chan_send(fd, CHAN_HELLO, "ocivm-init fake", 15);
 		if (chan_recv(fd, &type, buf, sizeof(buf), &len) < 0 || type != CHAN_SPEC)
 			exit(2);
 		if (strcmp(mode, "die") == 0) {
@@ -62,7 +69,7 @@ static void conversation(int fd)
 			exit(3);
 		}
 		if (strcmp(mode, "error") == 0) {
-			chan_send(fd, CHAN_ERROR, "fake: bad spec", 14);
+			chan_send(fd, CHAN_ERROR, "fake: bad spec\x1b[2J\n", 19);
 			exited(fd, 0, 1);
 		}
 		chan_send(fd, CHAN_READY, NULL, 0);
@@ -80,8 +87,14 @@ static void conversation(int fd)
 				usleep(1500 * 1000);
 			break;
 		case CHAN_STDIN:
-			if (strcmp(mode, "deaf") != 0)
+			if (strcmp(mode, "stuck") == 0) {
+				held += len;
+				if (held >= (1u << 20))   /* the real relay's RELAY_INQ_MAX */
+					for (;;)
+						pause();
+			} else if (strcmp(mode, "deaf") != 0) {
 				chan_send(fd, CHAN_STDOUT, buf, len);
+			}
 			break;
 		case CHAN_STDIN_EOF:
 			exited(fd, 0, 3);

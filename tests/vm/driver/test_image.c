@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -183,6 +185,92 @@ static void test_release_v2_key(void **state)
 	assert_int_equal(access(p, F_OK), -1);
 }
 
+/* A symlinked root.path is its target: the same key and a full image (the
+ * link itself hashed as one entry gave mke2fs -N too few inodes: EIO), and
+ * a link moved to another tree is another key (no stale image). */
+static void test_symlinked_rootfs(void **state)
+{
+	struct oerr err = { 0 };
+	char *pa = NULL, *pb = NULL, *pc = NULL, link[128], other[128], cmd[1200], out[128] = "";
+
+	snprintf(link, sizeof(link), "%s/rootlink", base);
+	snprintf(other, sizeof(other), "%s/other", base);
+	assert_int_equal(symlink(rootfs, link), 0);
+	for (int i = 0; i < 300; i++) {   /* more entries than -N 1 + 256 holds */
+		char rel[32];
+		snprintf(rel, sizeof(rel), "etc/f%d", i);
+		write_file(rel, "x");
+	}
+	assert_int_equal(vm_image_acquire(cache, link, "l", &pa, &err), 0);
+	assert_int_equal(vm_image_acquire(cache, rootfs, "r", &pb, &err), 0);
+	assert_string_equal(pa, pb);
+	snprintf(cmd, sizeof(cmd), "debugfs -R 'cat /etc/hello' %s 2>/dev/null", pa);
+	FILE *f = popen(cmd, "r");
+	assert_non_null(fgets(out, sizeof(out), f));
+	pclose(f);
+	assert_string_equal(out, "hello from the image\n");
+	snprintf(cmd, sizeof(cmd), "cp -a %s %s && echo changed > %s/etc/hello && ln -sfn %s %s",
+		 rootfs, other, other, other, link);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(vm_image_acquire(cache, link, "m", &pc, &err), 0);
+	assert_string_not_equal(pa, pc);
+	assert_int_equal(count_images(), 2);
+	assert_int_equal(vm_image_release(cache, "l", &err), 0);
+	assert_int_equal(vm_image_release(cache, "r", &err), 0);
+	assert_int_equal(vm_image_release(cache, "m", &err), 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s %s %s/etc/f*", link, other, rootfs);
+	assert_int_equal(system(cmd), 0);
+	free(pa);
+	free(pb);
+	free(pc);
+}
+
+/* A build whose daemon died leaves KEY.ext4.tmp.PID: reclaimed at start
+ * unless its key is locked (a live builder); lock files of gone images go,
+ * the lock of a live image stays; release removes the lock file too. */
+static void test_reclaim(void **state)
+{
+	static const char live[] = "0123456789abcdef0123456789abcdef";
+	static const char dead[] = "fedcba9876543210fedcba9876543210";
+	static const char gone[] = "00000000000000000000000000000000";
+	struct oerr err = { 0 };
+	char p[512], *img = NULL;
+	unsigned tmps = 9, locks = 9;
+
+	assert_int_equal(vm_image_acquire(cache, rootfs, "a", &img, &err), 0);
+	snprintf(p, sizeof(p), "%s/images/%s.ext4.tmp.1234", cache, dead);
+	assert_int_equal(close(open(p, O_CREAT | O_WRONLY, 0600)), 0);
+	snprintf(p, sizeof(p), "%s/images/%s.ext4.tmp.99", cache, live);
+	assert_int_equal(close(open(p, O_CREAT | O_WRONLY, 0600)), 0);
+	snprintf(p, sizeof(p), "%s/locks/%s.lock", cache, live);   /* a builder at work */
+	int held = open(p, O_CREAT | O_RDWR, 0600);
+	assert_int_equal(flock(held, LOCK_EX), 0);
+	snprintf(p, sizeof(p), "%s/locks/%s.lock", cache, gone);
+	assert_int_equal(close(open(p, O_CREAT | O_WRONLY, 0600)), 0);
+
+	vm_image_reclaim(cache, &tmps, &locks);
+	assert_int_equal(tmps, 1);
+	assert_int_equal(locks, 1);
+	snprintf(p, sizeof(p), "%s/images/%s.ext4.tmp.1234", cache, dead);
+	assert_int_equal(access(p, F_OK), -1);
+	snprintf(p, sizeof(p), "%s/images/%s.ext4.tmp.99", cache, live);
+	assert_int_equal(access(p, F_OK), 0);
+	snprintf(p, sizeof(p), "%s/locks/%s.lock", cache, gone);
+	assert_int_equal(access(p, F_OK), -1);
+	assert_int_equal(access(img, F_OK), 0);   /* the image in use stays */
+	close(held);   /* the builder died */
+	vm_image_reclaim(cache, &tmps, &locks);
+	assert_int_equal(tmps, 1);
+	assert_int_equal(vm_image_release(cache, "a", &err), 0);
+	snprintf(p, sizeof(p), "find %s/locks %s/images -mindepth 1 | grep -c .", cache, cache);
+	FILE *f = popen(p, "r");
+	char line[16] = "";
+	assert_non_null(fgets(line, sizeof(line), f));
+	pclose(f);
+	assert_string_equal(line, "0\n");   /* no lock file, no image left */
+	free(img);
+}
+
 static void test_errors(void **state)
 {
 	struct oerr err = { 0 };
@@ -255,6 +343,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hash),
 		cmocka_unit_test(test_acquire_reuse_release),
+		cmocka_unit_test(test_symlinked_rootfs),
+		cmocka_unit_test(test_reclaim),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_release_v2_key),
 		cmocka_unit_test(test_concurrent_build_once),

@@ -30,6 +30,7 @@ struct result {
 	char err[512];
 	char *out; size_t out_len;
 	size_t err_len;
+	size_t acked;   /* STDIN_ACK bytes */
 };
 
 static struct gplan plan;
@@ -110,6 +111,7 @@ static void on_frame(struct result *res, uint8_t type, const uint8_t *p, uint32_
 		res->out[res->out_len] = '\0';
 		break;
 	case CHAN_STDERR: res->err_len += len; break;
+	case CHAN_STDIN_ACK: assert_int_equal(len, 4); res->acked += relay_get_u32(p); break;
 	case CHAN_ERROR: snprintf(res->err, sizeof(res->err), "%.*s", (int)len, p); break;
 	case CHAN_EXITED:
 		assert_int_equal(len, 8);
@@ -277,6 +279,7 @@ static void test_heavy_both_ways(void **state)
 	assert_int_equal(r.out_len, n);
 	assert_memory_equal(r.out, in, n);
 	assert_int_equal(r.err_len, 1048576);
+	assert_int_equal(r.acked, n);   /* every stdin byte acknowledged (the host's window) */
 	assert_int_equal(r.value, 0);
 	free(r.out);
 	free(in);

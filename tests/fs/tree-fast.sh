@@ -32,6 +32,7 @@ make_bundle "$T/badjson" '{"ociVersion": "1.0.2", "root": '
 . tests/fs/cases-errors.sh
 . tests/fs/cases-life.sh
 . tests/fs/cases-real.sh
+. tests/fs/cases-hostile.sh
 
 if [ ! -x "$FAKE" ]; then
 	bad "fake daemon $FAKE missing (make BUILD=$BUILD all)"
@@ -67,6 +68,7 @@ if [ -x "$REAL" ]; then
 	cases_static "$T/mreal" real
 	cases_errors "$T/mreal" real
 	cases_real "$T/mreal" "$T/state-real"
+	cases_hostile "$T/mreal" "$T/state-real"
 	unmount_tree "$T/mreal"
 	if [ -n "$ROOT" ]; then cases_real_enospc "$REAL"
 	else skip "real enospc: needs root (a small tmpfs as the state dir)"; fi

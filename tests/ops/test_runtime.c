@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "fake_vm.h"
+#include "ops/hostref.h"
 #include "fileio.h"
 #include "ops/ops.h"
 
@@ -53,13 +54,13 @@ static const char *config_base =
 	"\"user\":{\"uid\":0,\"gid\":0}},\"hostname\":\"box\","
 	"\"annotations\":{\"k\":\"v\"},"
 	"\"linux\":{\"resources\":{\"cpu\":{\"quota\":200000,\"period\":100000}},\"maskedPaths\":[\"/proc/kcore\"]},"
-	"\"vm\":{\"kernel\":{\"path\":\"/fake/vmlinuz\"}%s}%s}";
+	"\"vm\":{\"kernel\":{\"path\":\"%s/vmlinuz\"}%s}%s}";
 
 static void write_config(const char *vm_extra, const char *top_extra)
 {
 	char path[256], text[4096];
 	snprintf(path, sizeof(path), "%s/config.json", bundle);
-	snprintf(text, sizeof(text), config_base, vm_extra, top_extra);
+	snprintf(text, sizeof(text), config_base, bundle, vm_extra, top_extra);
 	assert_int_equal(file_write_atomic(path, text, strlen(text), 0644), 0);
 }
 
@@ -74,6 +75,8 @@ static int setup(void **state)
 	mkdir(bundle, 0755);
 	snprintf(p, sizeof(p), "%s/rootfs", bundle);
 	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/vmlinuz", bundle);   /* a kernel inside the bundle */
+	file_write_atomic(p, "k", 1, 0600);
 	write_config("", "");
 	fake_reset();
 	events[0] = log_text[0] = '\0';
@@ -403,7 +406,7 @@ static void test_reload(void **state)
 	assert_false(exists("%s/%s", "half"));
 	char *cfg = NULL;
 	assert_int_equal(ops_config_json(ops, "r1", &cfg, NULL), 0);
-	assert_non_null(strstr(cfg, "/fake/vmlinuz"));
+	assert_non_null(strstr(cfg, "/bundle/vmlinuz"));
 	free(cfg);
 	/* the re-attached VM is supervised again */
 	snprintf(run_dir, sizeof(run_dir), "%s/r1/vm", state_dir);
@@ -703,6 +706,100 @@ static void test_features(void **state)
 	ops_close(ops);
 }
 
+/* create refuses with id and JSON path, before anything is made */
+static void expect_refused(struct ops *ops, const char *vm_extra, const char *msg)
+{
+	struct oerr err = { 0 };
+
+	write_config(vm_extra, "");
+	int r = ops_create(ops, "h", bundle, NULL, 0, &err);
+	if (r != -EINVAL || !strstr(err.msg, msg))
+		fail_msg("%s: r=%d '%s' lacks '%s'", vm_extra, r, err.msg, msg);
+	assert_false(exists("%s/%s", "h"));
+	assert_int_equal(fake.creates, 0);
+	assert_int_equal(fake.image_refs, 0);
+}
+
+static void expect_created(struct ops *ops, const char *vm_extra, const char *disks)
+{
+	struct oerr err = { 0 };
+	char *s = NULL;
+
+	write_config(vm_extra, "");
+	if (ops_create(ops, "h", bundle, NULL, 0, &err) < 0)
+		fail_msg("%s: %s", vm_extra, err.msg);
+	assert_int_equal(ops_vm_file(ops, "h", "disks", &s, NULL), 0);
+	if (disks && !strstr(s, disks))
+		fail_msg("disks '%s' lacks '%s'", s, disks);
+	free(s);
+	assert_int_equal(ops_delete(ops, "h", true, &err), 0);
+	fake.creates = 0;
+}
+
+/* vm.kernel / vm.image: inside the bundle, readable by all, or (bundle not
+ * root's) the bundle owner's; vm.hypervisor.parameters: the driver's allowlist. */
+static void test_host_refs(void **state)
+{
+	struct ops *ops = open_ops();
+	char x[1024], p[256], q[256];
+
+	fake.creates = 0;
+	expect_refused(ops, ",\"image\":{\"path\":\"/etc/shadow\",\"format\":\"raw\"}",
+		       "vm.image.path /etc/shadow: outside the bundle and not readable by all: refused");
+	snprintf(p, sizeof(p), "%s/img", bundle);
+	assert_int_equal(symlink("/etc/shadow", p), 0);
+	snprintf(x, sizeof(x), ",\"image\":{\"path\":\"%s\",\"format\":\"raw\"}", p);
+	expect_refused(ops, x, "vm.image.path /etc/shadow: outside");   /* the link's target */
+	/* vm.kernel.path and .initrd follow the same rule */
+	struct stat bst;
+	struct oerr err = { 0 };
+	char *path = strdup("/etc/shadow");
+	assert_int_equal(stat(bundle, &bst), 0);
+	assert_int_equal(ops_hostref_file("vm.kernel.initrd", &path, bundle, &bst, false, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "vm.kernel.initrd /etc/shadow: outside the bundle"));
+	free(path);
+	path = strdup("/dev/null");
+	oerr_clear(&err);
+	assert_int_equal(ops_hostref_file("vm.kernel.path", &path, bundle, &bst, false, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "not a regular file"));
+	free(path);
+	snprintf(x, sizeof(x), ",\"image\":{\"path\":\"%s\",\"format\":\"raw\"}", tmp);
+	expect_refused(ops, x, "not a regular file or block device");
+	expect_refused(ops, ",\"image\":{\"path\":\"/nonexistent/img\",\"format\":\"raw\"}",
+		       "vm.image.path /nonexistent/img: No such file");
+	expect_refused(ops, ",\"hypervisor\":{\"path\":\"/usr/bin/qemu-system-x86_64\","
+		       "\"parameters\":[\"-smp\",\"2\",\"-bad\"]}",
+		       "vm.hypervisor.parameters[2] \"-bad\": not on the allowlist");
+
+	/* allowed: inside the bundle (resolved), and a world-readable file */
+	unlink(p);
+	snprintf(q, sizeof(q), "%s/disk.raw", bundle);
+	assert_int_equal(file_write_atomic(q, "d", 1, 0600), 0);
+	assert_int_equal(symlink("disk.raw", p), 0);
+	snprintf(x, sizeof(x), ",\"image\":{\"path\":\"%s\",\"format\":\"raw\"}", p);
+	snprintf(q, sizeof(q), "image %s/disk.raw ro", bundle);
+	expect_created(ops, x, q);
+	snprintf(q, sizeof(q), "%s/pub.raw", tmp);
+	assert_int_equal(file_write_atomic(q, "d", 1, 0644), 0);
+	snprintf(x, sizeof(x), ",\"image\":{\"path\":\"%s\",\"format\":\"raw\"}", q);
+	expect_created(ops, x, q);
+
+	/* a bundle owned by someone else: that user's own files, nothing of root's */
+	if (geteuid() == 0) {
+		char own[256];
+		snprintf(own, sizeof(own), "%s/own.raw", tmp);
+		assert_int_equal(file_write_atomic(own, "d", 1, 0600), 0);
+		assert_int_equal(chown(own, 65534, 65534), 0);
+		assert_int_equal(chown(bundle, 65534, 65534), 0);
+		snprintf(x, sizeof(x), ",\"image\":{\"path\":\"%s\",\"format\":\"raw\"}", own);
+		expect_created(ops, x, own);
+		assert_int_equal(chown(own, 0, 0), 0);
+		expect_refused(ops, x, "not the bundle owner's (uid 65534)");
+		assert_int_equal(chown(bundle, 0, 0), 0);
+	}
+	ops_close(ops);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -717,6 +814,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_features, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_output_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cache_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_host_refs, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("ops_runtime", tests, NULL, NULL);
 }

@@ -27,6 +27,10 @@
  *   rlimit* NAME SOFT HARD        e.g. RLIMIT_NOFILE 1024 1024
  *   cap* SET NAME                 SET in bounding|effective|inheritable|permitted|ambient
  *   mount* DEST TYPE SOURCE OPTS  OPTS comma-joined ("-" for none)
+ *   device* PATH TYPE MAJOR MINOR MODE UID GID
+ *                                 linux.devices: TYPE c|b|u|p, MODE octal
+ *                                 permission bits (0666 when not given),
+ *                                 UID/GID decimal (0 when not given)
  *   sysctl* KEY VALUE
  *   masked* PATH
  *   readonly* PATH

@@ -158,6 +158,11 @@ int ops_features_json(char **ret)
 	cJSON_AddStringToObject(ann, "io.github.ocivmfs.vm", "true");
 	cJSON_AddStringToObject(ann, "io.github.ocivmfs.hooks", "host");
 	cJSON_AddStringToObject(ann, "io.github.ocivmfs.vm.image.formats", "raw");
+	cJSON_AddStringToObject(ann, "io.github.ocivmfs.linux.devices",
+				"made in the guest with type (c, b, u as c, p), major:minor, fileMode "
+				"(default 0666), uid, gid (default 0); a node of a device the guest kernel "
+				"does not have (no /sys/dev/char|block/MAJ:MIN in the VM, e.g. /dev/kvm or "
+				"a host disk) fails the create: host devices are not passed through");
 	*ret = cJSON_Print(o);
 	cJSON_Delete(o);
 	return *ret ? 0 : -ENOMEM;

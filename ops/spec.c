@@ -109,6 +109,23 @@ static void gspec_mounts(struct gspec_writer *w, const struct ops_config *cfg)
 	}
 }
 
+/* linux.devices: made in the guest (vm/guest/config.c), which refuses a
+ * node its kernel does not have. */
+static void gspec_devices(struct gspec_writer *w, const struct ops_linux *l)
+{
+	for (size_t i = 0; i < l->n_devices; i++) {
+		const struct ops_device *d = &l->devices[i];
+		char maj[24], min[24], mode[16], uid[16], gid[16];
+		snprintf(maj, sizeof(maj), "%lld", (long long)d->major);
+		snprintf(min, sizeof(min), "%lld", (long long)d->minor);
+		snprintf(mode, sizeof(mode), "%04o", d->has_file_mode ? d->file_mode & 07777 : 0666);
+		snprintf(uid, sizeof(uid), "%u", d->has_uid ? d->uid : 0);
+		snprintf(gid, sizeof(gid), "%u", d->has_gid ? d->gid : 0);
+		const char *f[7] = { d->path, d->type, maj, min, mode, uid, gid };
+		gspec_put(w, "device", 7, f);
+	}
+}
+
 int ops_build_gspec(const struct ops_config *cfg, const char *id, bool terminal,
 		    bool has_image, char **ret, size_t *ret_len, char *note, size_t note_len,
 		    struct oerr *err)
@@ -135,6 +152,7 @@ int ops_build_gspec(const struct ops_config *cfg, const char *id, bool terminal,
 		gspec_put(&w, "masked", 1, (const char *const *)&l->masked_paths.v[i]);
 	for (size_t i = 0; i < l->readonly_paths.n; i++)
 		gspec_put(&w, "readonly", 1, (const char *const *)&l->readonly_paths.v[i]);
+	gspec_devices(&w, l);
 	int r = gspec_finish(&w, ret, ret_len);
 	gspec_writer_free(&w);
 	if (note)

@@ -5,6 +5,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/fs/lib.sh
+. tests/fs/cases-vm-devices.sh
 BUILD=${BUILD:-build}
 BIN=$BUILD/bin/ocivmfs
 BUNDLE=${OCIVMFS_TEST_BUNDLE:-$BUILD/bundle/busybox}
@@ -72,6 +73,7 @@ check "events saw created, running, stopped" wait_until 10 eval \
 check "rmdir deletes it" rmdir "$C"
 check "it is gone" test ! -e "$C"
 kill $EVPID 2>/dev/null
+cases_vm_devices "$M"
 if ! summary; then
 	echo "# last log lines:"; tail -n 8 "$M/log" | sed 's/^/# /'
 	echo "# events:"; sed 's/^/# /' "$T/events"

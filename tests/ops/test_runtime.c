@@ -700,6 +700,8 @@ static void test_features(void **state)
 	assert_non_null(strstr(s, "\"poststop\""));
 	assert_non_null(strstr(s, "\"CAP_CHECKPOINT_RESTORE\""));
 	assert_non_null(strstr(s, "\"namespaces\""));
+	assert_non_null(strstr(s, "\"io.github.ocivmfs.linux.devices\":\t\"made in the guest"));
+	assert_non_null(strstr(s, "host devices are not passed through"));
 	free(s);
 	struct ops *ops = open_ops();
 	assert_non_null(strstr(ops_hypervisor_line(ops), "fake VM driver"));

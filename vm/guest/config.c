@@ -1,5 +1,5 @@
 /* gsetup_config: the container config applied to the guest and the root:
- * mounts, default device nodes, masked and read-only paths, sysctl,
+ * mounts, default device nodes, linux.devices, masked and read-only paths, sysctl,
  * hostname and domainname. */
 #include "setup.h"
 #include "fileio.h"
@@ -122,6 +122,40 @@ static void gc_devices(const char *root)
 	}
 }
 
+/* linux.devices[i]: a node of a device the guest kernel has (a host device
+ * is not passed through, so a node for one would name nothing, or another
+ * device of the guest's), replacing what is at its path. */
+static int gc_node(const char *root, const struct gplan_device *d, int i, char *eb, size_t cap)
+{
+	char sys[64], dir[PATH_MAX], rdir[PATH_MAX], path[PATH_MAX + 256];
+	const char *base = strrchr(d->path, '/') + 1;
+	mode_t fmt = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
+	struct stat st;
+	int r;
+
+	if (d->type != 'p') {
+		snprintf(sys, sizeof(sys), "/sys/dev/%s/%u:%u", d->type == 'b' ? "block" : "char",
+			 d->major, d->minor);
+		if (access(sys, F_OK) < 0)
+			return gsetup_fail(eb, cap, 0, "linux.devices[%d] %s (%c %u:%u): no such device "
+					   "in the VM (host devices are not passed through)", i, d->path,
+					   d->type, d->major, d->minor);
+	}
+	if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
+		return gsetup_fail(eb, cap, 0, "linux.devices[%d] %s: not a file name", i, d->path);
+	snprintf(dir, sizeof(dir), "%.*s", (int)(base - d->path), d->path);
+	if ((r = gc_target(root, dir, 0, rdir, sizeof(rdir))) < 0)
+		return gsetup_fail(eb, cap, -r, "linux.devices[%d] %s", i, d->path);
+	snprintf(path, sizeof(path), "%s/%s", rdir, base);
+	if (lstat(path, &st) == 0 && (S_ISDIR(st.st_mode) || unlink(path) < 0))
+		return gsetup_fail(eb, cap, S_ISDIR(st.st_mode) ? EISDIR : errno,
+				   "linux.devices[%d] %s", i, d->path);
+	if (mknod(path, fmt | (d->mode & 07777), fmt == S_IFIFO ? 0 : makedev(d->major, d->minor)) < 0 ||
+	    chmod(path, d->mode & 07777) < 0 || chown(path, d->uid, d->gid) < 0)
+		return gsetup_fail(eb, cap, errno, "linux.devices[%d] %s", i, d->path);
+	return 0;
+}
+
 static int gc_masked(const char *root, const char *path, char *eb, size_t cap)
 {
 	char dst[PATH_MAX];
@@ -180,6 +214,8 @@ int gsetup_config(const struct gplan *p, const char *root, gsetup_note_fn note, 
 		r = gc_mount(root, &p->mounts[i], note, ctx, eb, cap);
 	if (r == 0)
 		gc_devices(root);
+	for (int i = 0; i < p->n_devices && r == 0; i++)
+		r = gc_node(root, &p->devices[i], i, eb, cap);
 	for (int i = 0; i < p->n_masked && r == 0; i++)
 		r = gc_masked(root, p->masked[i], eb, cap);
 	for (int i = 0; i < p->n_readonly && r == 0; i++)

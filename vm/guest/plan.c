@@ -209,6 +209,29 @@ static int k_path(char **v, int *n, char *path, const char *key, char *eb, size_
 static int k_masked(struct gplan *p, char **f, char *eb, size_t cap) { return k_path(p->masked, &p->n_masked, f[0], "masked", eb, cap); }
 static int k_readonly(struct gplan *p, char **f, char *eb, size_t cap) { return k_path(p->readonly, &p->n_readonly, f[0], "readonly", eb, cap); }
 
+/* device PATH TYPE MAJOR MINOR MODE UID GID */
+static int k_device(struct gplan *p, char **f, char *eb, size_t cap)
+{
+	unsigned long long maj, min, mode, uid, gid;
+
+	if (f[0][0] != '/' || strstr(f[0], "/../") || !strcmp(f[0], "/"))
+		return gplan_fail(eb, cap, "device: path %s is not absolute", f[0]);
+	if (strlen(f[1]) != 1 || !strchr("cbup", f[1][0]))
+		return gplan_fail(eb, cap, "device: %s: type %s is not one of c, b, u, p", f[0], f[1]);
+	if (gplan_num(f[2], 10, 4095, &maj) < 0 || gplan_num(f[3], 10, 1048575, &min) < 0)
+		return gplan_fail(eb, cap, "device: %s: bad major/minor %s %s", f[0], f[2], f[3]);
+	if (gplan_num(f[4], 8, 07777, &mode) < 0)
+		return gplan_fail(eb, cap, "device: %s: bad mode %s", f[0], f[4]);
+	if (gplan_num(f[5], 10, 0xfffffffeu, &uid) < 0 || gplan_num(f[6], 10, 0xfffffffeu, &gid) < 0)
+		return gplan_fail(eb, cap, "device: %s: bad uid/gid %s %s", f[0], f[5], f[6]);
+	if (p->n_devices >= GPLAN_MAX_DEVICES)
+		return gplan_fail(eb, cap, "device: more than %d", GPLAN_MAX_DEVICES);
+	p->devices[p->n_devices++] = (struct gplan_device){
+		f[0], f[1][0] == 'u' ? 'c' : f[1][0], (unsigned)maj, (unsigned)min,
+		(mode_t)mode, (uid_t)uid, (gid_t)gid };
+	return 0;
+}
+
 static const struct gplan_key gplan_keys[] = {
 	{ "version", 1, k_version },   { "id", 1, k_id },
 	{ "rootfs", 2, k_rootfs },     { "rootfs_fstype", 1, k_rootfs_fstype },
@@ -220,7 +243,7 @@ static const struct gplan_key gplan_keys[] = {
 	{ "oom", 1, k_oom },           { "rlimit", 3, k_rlimit },
 	{ "cap", 2, k_cap },           { "mount", 4, k_mount },
 	{ "sysctl", 2, k_sysctl },     { "masked", 1, k_masked },
-	{ "readonly", 1, k_readonly },
+	{ "readonly", 1, k_readonly }, { "device", 7, k_device },
 };
 
 static int gplan_apply(struct gplan *p, const struct gspec_record *rec, char *eb, size_t cap)

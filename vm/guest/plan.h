@@ -16,6 +16,7 @@
 #define GPLAN_MAX_MOUNTS 64
 #define GPLAN_MAX_SYSCTL 64
 #define GPLAN_MAX_PATHS 64
+#define GPLAN_MAX_DEVICES 256
 
 enum gplan_capset { GCAP_BOUNDING, GCAP_EFFECTIVE, GCAP_INHERITABLE, GCAP_PERMITTED,
 		    GCAP_AMBIENT, GCAP_NSETS };
@@ -23,6 +24,8 @@ enum gplan_capset { GCAP_BOUNDING, GCAP_EFFECTIVE, GCAP_INHERITABLE, GCAP_PERMIT
 struct gplan_mount { char *dest, *type, *source, *opts; };
 struct gplan_rlimit { int resource; rlim_t soft, hard; };
 struct gplan_sysctl { char *key, *value; };
+/* linux.devices[i]: type 'c', 'b' or 'p' ('u' is read as 'c'). */
+struct gplan_device { char *path; char type; unsigned major, minor; mode_t mode; uid_t uid; gid_t gid; };
 
 struct gplan {
 	char *id;
@@ -44,6 +47,7 @@ struct gplan {
 	struct gplan_sysctl sysctls[GPLAN_MAX_SYSCTL]; int n_sysctls;
 	char *masked[GPLAN_MAX_PATHS]; int n_masked;
 	char *readonly[GPLAN_MAX_PATHS]; int n_readonly;
+	struct gplan_device devices[GPLAN_MAX_DEVICES]; int n_devices;
 };
 
 /* Parse text (writable, len bytes).  0, or -EINVAL with a one-line reason

@@ -27,6 +27,13 @@
  *   rlimit* NAME SOFT HARD        e.g. RLIMIT_NOFILE 1024 1024
  *   cap* SET NAME                 SET in bounding|effective|inheritable|permitted|ambient
  *   mount* DEST TYPE SOURCE OPTS  OPTS comma-joined ("-" for none)
+ *   copy* N REL KIND MODE UID GID DATA
+ *                                 an entry of the Nth copied bind mount
+ *                                 (ops/bindcopy.c): REL "." for its root,
+ *                                 else a relative path (preorder); KIND
+ *                                 f|d|l; MODE octal; DATA hex (file bytes or
+ *                                 link target), "-" when empty
+ *   copymount* DEST N OPTS        bind the Nth copy on DEST (in mount order)
  *   device* PATH TYPE MAJOR MINOR MODE UID GID
  *                                 linux.devices: TYPE c|b|u|p, MODE octal
  *                                 permission bits (0666 when not given),

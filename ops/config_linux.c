@@ -104,6 +104,14 @@ void ops_config_free_mounts_hooks(struct ops_config *cfg)
 		free(cfg->mounts[i].type);
 		free(cfg->mounts[i].source);
 		cj_strv_free(&cfg->mounts[i].options);
+		struct ops_copy *c = cfg->mounts[i].copy;
+		for (size_t k = 0; c && k < c->n; k++) {
+			free(c->v[k].rel);
+			free(c->v[k].data);
+		}
+		if (c)
+			free(c->v);
+		free(c);
 	}
 	free(cfg->mounts);
 	for (int k = 0; k < OPS_HOOK_KINDS; k++) {

@@ -14,9 +14,11 @@
  * root-owned bundle (podman, containerd) reaches no private host file.  The
  * resolved path replaces the configured one, so a symlink swapped after the
  * check is not followed (a directory on the way that the author owns can
- * still be swapped: a window between check and open, not closed here). */
+ * still be swapped: a window between check and open, not closed here).
+ * Bind mount sources follow the same rule (ops/bindcopy.c). */
 #include "ops/runtime_int.h"
 #include "ops/hostref.h"
+#include "ops/bindcopy.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -30,6 +32,13 @@ static bool path_inside(const char *path, const char *dir)
 	if (n == 1 && dir[0] == '/')
 		return true;
 	return strncmp(path, dir, n) == 0 && path[n] == '/';
+}
+
+bool ops_hostref_readable(const char *real, const struct stat *st, const char *bundle,
+			  const struct stat *bundle_st)
+{
+	return path_inside(real, bundle) || (st->st_mode & S_IROTH) ||
+	       (bundle_st->st_uid != 0 && st->st_uid == bundle_st->st_uid && (st->st_mode & S_IRUSR));
 }
 
 int ops_hostref_file(const char *jpath, char **path, const char *bundle,
@@ -53,9 +62,7 @@ int ops_hostref_file(const char *jpath, char **path, const char *bundle,
 		return oerr_set(err, EINVAL, "%s %.200s: not a regular file%s", jpath, *path,
 				block_ok ? " or block device" : "");
 	}
-	bool ok = path_inside(real, bundle) || (st.st_mode & S_IROTH) ||
-		  (bundle_st->st_uid != 0 && st.st_uid == bundle_st->st_uid && (st.st_mode & S_IRUSR));
-	if (!ok) {
+	if (!ops_hostref_readable(real, &st, bundle, bundle_st)) {
 		int r = bundle_st->st_uid == 0 ?
 			oerr_set(err, EINVAL, "%s %.200s: outside the bundle and not readable by all: "
 				 "refused (host files a bundle may name: ops/README.md)", jpath, real) :
@@ -96,7 +103,8 @@ int ops_hostref_check(const struct ops *ops, struct ops_config *cfg, const char 
 		return oerr_sys(err, errno, "bundle %.200s", bundle);
 	if ((r = ops_hostref_file("vm.kernel.path", &v->kernel_path, bundle, &bst, false, err)) < 0 ||
 	    (r = ops_hostref_file("vm.kernel.initrd", &v->initrd, bundle, &bst, false, err)) < 0 ||
-	    (r = ops_hostref_file("vm.image.path", &v->image_path, bundle, &bst, true, err)) < 0)
+	    (r = ops_hostref_file("vm.image.path", &v->image_path, bundle, &bst, true, err)) < 0 ||
+	    (r = ops_bindcopy_load(cfg, bundle, &bst, err)) < 0)
 		return r;
 	if (v->has_hypervisor && v->hypervisor_params.n) {
 		struct vm_config vc = {

@@ -158,6 +158,13 @@ int ops_features_json(char **ret)
 	cJSON_AddStringToObject(ann, "io.github.ocivmfs.vm", "true");
 	cJSON_AddStringToObject(ann, "io.github.ocivmfs.hooks", "host");
 	cJSON_AddStringToObject(ann, "io.github.ocivmfs.vm.image.formats", "raw");
+	cJSON_AddStringToObject(ann, "io.github.ocivmfs.mounts.bind",
+				"a bind mount of a host path is a copy taken at create, not a shared "
+				"volume: a regular file, directory tree or symlinks of at most 16384 "
+				"bytes and 64 entries per container (all binds together), readable by "
+				"all or inside the bundle, is sent to the guest and bind-mounted there "
+				"(ro honoured; writes stay in the VM); anything else fails the create "
+				"with EINVAL");
 	cJSON_AddStringToObject(ann, "io.github.ocivmfs.linux.devices",
 				"made in the guest with type (c, b, u as c, p), major:minor, fileMode "
 				"(default 0666), uid, gid (default 0); a node of a device the guest kernel "

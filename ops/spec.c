@@ -84,8 +84,40 @@ static void ambient_note(const struct ops_process *p, char *note, size_t n)
 			 "inheritable are not raised");
 }
 
+/* A bind mount's copy (ops/bindcopy.c): "copy N REL KIND MODE UID GID HEX"
+ * per entry ("-" for no data), then "copymount DEST N OPTS" in the mount's
+ * place. */
+static void gspec_copy(struct gspec_writer *w, const struct ops_copy *c, unsigned n)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < c->n; i++) {
+		const struct ops_copy_entry *e = &c->v[i];
+		char num[16], kind[2] = { e->kind, 0 }, mode[16], uid[16], gid[16];
+		char *data = malloc(2 * e->len + 2);
+		if (!data) {
+			w->error = -ENOMEM;
+			return;
+		}
+		for (size_t k = 0; k < e->len; k++) {
+			data[2 * k] = hex[(unsigned char)e->data[k] >> 4];
+			data[2 * k + 1] = hex[(unsigned char)e->data[k] & 15];
+		}
+		strcpy(data + 2 * e->len, e->len ? "" : "-");
+		snprintf(num, sizeof(num), "%u", n);
+		snprintf(mode, sizeof(mode), "%04o", e->mode & 07777);
+		snprintf(uid, sizeof(uid), "%u", e->uid);
+		snprintf(gid, sizeof(gid), "%u", e->gid);
+		const char *f[8] = { num, e->rel, kind, mode, uid, gid, data };
+		gspec_put(w, "copy", 7, f);
+		free(data);
+	}
+}
+
 static void gspec_mounts(struct gspec_writer *w, const struct ops_config *cfg)
 {
+	unsigned copies = 0;
+
 	for (size_t i = 0; i < cfg->n_mounts; i++) {
 		const struct ops_mount *m = &cfg->mounts[i];
 		size_t len = 0;
@@ -101,6 +133,15 @@ static void gspec_mounts(struct gspec_writer *w, const struct ops_config *cfg)
 			if (k)
 				strcat(opts, ",");
 			strcat(opts, m->options.v[k]);
+		}
+		if (m->copy) {
+			char num[16];
+			snprintf(num, sizeof(num), "%u", copies);
+			gspec_copy(w, m->copy, copies++);
+			const char *f[3] = { m->destination, num, opts[0] ? opts : "-" };
+			gspec_put(w, "copymount", 3, f);
+			free(opts);
+			continue;
 		}
 		const char *f[4] = { m->destination, m->type ? m->type : "none",
 				     m->source ? m->source : "none", opts[0] ? opts : "-" };

@@ -39,6 +39,15 @@ cases_hostile() {   # MOUNT STATE
 	echo k > "$T/hini/k"
 	expect_err "hostile: vm.kernel.initrd /etc/shadow is EINVAL" "Invalid argument" ln -s "$T/hini" "$m/containers/hini"
 	check "hostile: ... log says why" grep -q 'hini: vm.kernel.initrd /etc/shadow: outside the bundle' "$m/log"
+	# item 8: a bind mount of a host path is copied when small, else refused
+	hostile_bundle hetc "" ",\"mounts\":[{\"destination\":\"/etc\",\"type\":\"bind\",\"source\":\"/etc\",\"options\":[\"rbind\",\"ro\"]}]"
+	expect_err "hostile: a bind mount of host /etc is EINVAL" "Invalid argument" ln -s "$T/hetc" "$m/containers/hetc"
+	check "hostile: ... log says it cannot be shared with the VM" \
+		grep -qE 'hetc: mounts\[0\] \(bind mount of host /etc on /etc\): .*(more than 64 entries|more than 16384 bytes|only regular files)' "$m/log"
+	hostile_bundle hshadow "" ",\"mounts\":[{\"destination\":\"/s\",\"type\":\"none\",\"source\":\"/etc/shadow\",\"options\":[\"bind\"]}]"
+	expect_err "hostile: a bind mount of /etc/shadow is EINVAL" "Invalid argument" ln -s "$T/hshadow" "$m/containers/hshadow"
+	check "hostile: ... log says why (not readable by all)" \
+		grep -q 'hshadow: mounts\[0\] (bind mount of host /etc/shadow on /s): /etc/shadow: outside the bundle and not readable by all' "$m/log"
 	check "hostile: ... nothing left behind" \
 		test -z "$(ls "$m/containers" | grep '^h')$(ls "$st" | grep '^h')"
 }

@@ -3,10 +3,14 @@
 
 # vm_bundle NAME JQ-FILTER: the busybox bundle's config changed by jq; the
 # rootfs is shared (root.path absolute), so its cached image is reused
+# (vm_bundle NAME --arg K V FILTER passes one more jq variable)
 vm_bundle() {
-	mkdir -p "$T/$1"
-	jq --arg root "$(realpath "$BUNDLE/rootfs")" ".root.path = \$root | .process.terminal = false | $2" \
-		"$BUNDLE/config.json" > "$T/$1/config.json"
+	local name=$1; shift
+	local extra=(); [ "$1" = --arg ] && { extra=(--arg "$2" "$3"); shift 3; }
+	mkdir -p "$T/$name"
+	jq "${extra[@]}" --arg root "$(realpath "$BUNDLE/rootfs")" \
+		".root.path = \$root | .process.terminal = false | $1" \
+		"$BUNDLE/config.json" > "$T/$name/config.json"
 }
 
 cases_vm_devices() {   # MOUNT

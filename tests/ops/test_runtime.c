@@ -702,6 +702,7 @@ static void test_features(void **state)
 	assert_non_null(strstr(s, "\"namespaces\""));
 	assert_non_null(strstr(s, "\"io.github.ocivmfs.linux.devices\":\t\"made in the guest"));
 	assert_non_null(strstr(s, "host devices are not passed through"));
+	assert_non_null(strstr(s, "\"io.github.ocivmfs.mounts.bind\":\t\"a bind mount of a host path is a copy"));
 	free(s);
 	struct ops *ops = open_ops();
 	assert_non_null(strstr(ops_hypervisor_line(ops), "fake VM driver"));
@@ -802,6 +803,77 @@ static void test_host_refs(void **state)
 	ops_close(ops);
 }
 
+/* Bind mounts of host paths: small files and trees are copied into the VM
+ * (copy + copymount records); anything else is refused at create. */
+static void test_bind_mounts(void **state)
+{
+	struct ops *ops = open_ops();
+	struct oerr err = { 0 };
+	char top[2048], p[256], big[20000];
+
+	snprintf(p, sizeof(p), "%s/resolv.conf", tmp);
+	assert_int_equal(file_write_atomic(p, "nameserver 10.0.0.1\n", 20, 0644), 0);
+	snprintf(p, sizeof(p), "%s/bundle/data", tmp);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/bundle/data/sub", tmp);
+	mkdir(p, 0750);
+	snprintf(p, sizeof(p), "%s/bundle/data/sub/f", tmp);
+	assert_int_equal(file_write_atomic(p, "x", 1, 0600), 0);   /* inside the bundle: any mode */
+	snprintf(p, sizeof(p), "%s/bundle/data/link", tmp);
+	assert_int_equal(symlink("sub/f", p), 0);
+	snprintf(top, sizeof(top), ",\"mounts\":["
+		 "{\"destination\":\"/etc/resolv.conf\",\"type\":\"bind\",\"source\":\"%s/resolv.conf\",\"options\":[\"rbind\",\"ro\"]},"
+		 "{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
+		 "{\"destination\":\"/mnt/d\",\"type\":\"none\",\"source\":\"data\",\"options\":[\"bind\"]}]", tmp);
+	write_config("", top);
+	if (ops_create(ops, "bm", bundle, NULL, 0, &err) < 0)
+		fail_msg("%s", err.msg);
+	const char *g = fake.last_gspec;
+	assert_non_null(strstr(g, "\ncopy 0 . f 0644 0 0 6e616d657365727665722031302e302e302e310a\n"
+			       "copymount /etc/resolv.conf 0 rbind,ro\nmount /proc proc proc -\n"));
+	assert_non_null(strstr(g, "\ncopy 1 . d 0755 0 0 -\n"));
+	assert_non_null(strstr(g, "\ncopy 1 sub d 0750 0 0 -\n"));
+	assert_non_null(strstr(g, "\ncopy 1 sub/f f 0600 0 0 78\n"));
+	assert_non_null(strstr(g, "\ncopy 1 link l 0777 0 0 7375622f66\n"));
+	assert_non_null(strstr(g, "\ncopymount /mnt/d 1 bind\n"));
+	assert_null(strstr(g, "\nmount /etc/resolv.conf"));
+	assert_int_equal(ops_delete(ops, "bm", true, &err), 0);
+
+	static const struct { const char *src, *msg; } bad[] = {
+		{ "/etc", "mounts[0] (bind mount of host /etc on /x): " },
+		{ "/etc/shadow", "mounts[0] (bind mount of host /etc/shadow on /x): /etc/shadow: outside the bundle and not readable by all" },
+		{ "/dev/null", "/dev/null: only regular files, directories and symlinks can be copied" },
+		{ "/nonexistent", "mounts[0] (bind mount of host /nonexistent on /x): No such file or directory on the host" },
+		{ "big", "big: more than 16384 bytes to copy into the VM" },
+	};
+	memset(big, 'a', sizeof(big));
+	snprintf(p, sizeof(p), "%s/bundle/big", tmp);
+	assert_int_equal(file_write_atomic(p, big, sizeof(big), 0644), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(top, sizeof(top), ",\"mounts\":[{\"destination\":\"/x\",\"type\":\"bind\","
+			 "\"source\":\"%s\"}]", bad[i].src);
+		write_config("", top);
+		fake.creates = 0;
+		oerr_clear(&err);
+		int r = ops_create(ops, "bm", bundle, NULL, 0, &err);
+		if (r != -EINVAL || !strstr(err.msg, bad[i].msg))
+			fail_msg("%s: r=%d '%s' lacks '%s'", bad[i].src, r, err.msg, bad[i].msg);
+		assert_int_equal(fake.creates, 0);
+		assert_false(exists("%s/%s", "bm"));
+	}
+	/* the budget is per container: two halves of the big file's size pass, three do not */
+	snprintf(p, sizeof(p), "%s/bundle/half", tmp);
+	assert_int_equal(file_write_atomic(p, big, 7000, 0644), 0);
+	snprintf(top, sizeof(top), ",\"mounts\":[{\"destination\":\"/a\",\"type\":\"bind\",\"source\":\"half\"},"
+		 "{\"destination\":\"/b\",\"type\":\"bind\",\"source\":\"half\"},"
+		 "{\"destination\":\"/c\",\"type\":\"bind\",\"source\":\"half\"}]");
+	write_config("", top);
+	oerr_clear(&err);
+	assert_int_equal(ops_create(ops, "bm", bundle, NULL, 0, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "mounts[2] (bind mount of host half on /c)"));
+	ops_close(ops);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -817,6 +889,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_output_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cache_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_host_refs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bind_mounts, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("ops_runtime", tests, NULL, NULL);
 }

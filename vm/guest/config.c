@@ -44,6 +44,58 @@ static int gc_target(const char *root, const char *dest, int is_file, char *out,
 	return gsetup_in_root(root, dest, out, cap);
 }
 
+/* Where the copies of bind mounts (copy records) are made: init's /run,
+ * outside the container's root. */
+#define GC_COPY_DIR "/run/ocivm-copy"
+
+static int gc_copy_path(const struct gplan_copy *c, char *out, size_t cap)
+{
+	int n = strcmp(c->rel, ".") ? snprintf(out, cap, GC_COPY_DIR "/%d/%s", c->n, c->rel)
+				    : snprintf(out, cap, GC_COPY_DIR "/%d", c->n);
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+static int gc_copy_one(const struct gplan_copy *c)
+{
+	char path[PATH_MAX];
+	int fd, r = gc_copy_path(c, path, sizeof(path));
+
+	if (r < 0)
+		return r;
+	if (c->kind == 'l')
+		return symlink(c->data, path) < 0 || lchown(path, c->uid, c->gid) < 0 ? -errno : 0;
+	if (c->kind == 'd')
+		return mkdir(path, 0700) < 0 || chown(path, c->uid, c->gid) < 0 ||
+		       chmod(path, c->mode) < 0 ? -errno : 0;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	r = fd_write_all(fd, c->data, c->len);
+	if (r == 0 && (fchown(fd, c->uid, c->gid) < 0 || fchmod(fd, c->mode) < 0))
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* The copies of host bind mount sources, made before any mount. */
+static int gc_copies(const struct gplan *p, char *eb, size_t cap)
+{
+	char dir[64];
+
+	if (p->n_copies && mkdir(GC_COPY_DIR, 0700) < 0 && errno != EEXIST)
+		return gsetup_fail(eb, cap, errno, "mkdir %s", GC_COPY_DIR);
+	for (int i = 0; i < p->n_copies; i++) {
+		const struct gplan_copy *c = &p->copies[i];
+		snprintf(dir, sizeof(dir), GC_COPY_DIR "/%d", c->n);
+		if (strcmp(c->rel, ".") && mkdir(dir, 0700) < 0 && errno != EEXIST)
+			return gsetup_fail(eb, cap, errno, "mkdir %s", dir);
+		int r = gc_copy_one(c);
+		if (r < 0)
+			return gsetup_fail(eb, cap, -r, "copy %d %s", c->n, c->rel);
+	}
+	return 0;
+}
+
 static int gc_bind(const char *root, const struct gplan_mount *m, const struct gmntopts *o,
 		   gsetup_note_fn note, void *ctx, char *eb, size_t cap)
 {
@@ -51,8 +103,13 @@ static int gc_bind(const char *root, const struct gplan_mount *m, const struct g
 	struct stat st;
 	int r;
 
-	/* Sources live in the guest: the container's own tree. */
-	if (gsetup_in_root(root, m->source, src, sizeof(src)) < 0 || stat(src, &st) < 0) {
+	if (m->copy >= 0) {
+		/* a host source, copied into the guest (copy records) */
+		snprintf(src, sizeof(src), GC_COPY_DIR "/%d", m->copy);
+		if (lstat(src, &st) < 0)
+			return gsetup_fail(eb, cap, errno, "bind mount %s: copy %s", m->dest, src);
+	} else if (gsetup_in_root(root, m->source, src, sizeof(src)) < 0 || stat(src, &st) < 0) {
+		/* an old daemon's record: sources in the container's own tree */
 		snprintf(msg, sizeof(msg), "bind mount %s: source %s is not in the guest; skipped",
 			 m->dest, m->source);
 		note(ctx, msg);
@@ -208,7 +265,7 @@ static int gc_sysctl(const struct gplan_sysctl *s, char *eb, size_t cap)
 int gsetup_config(const struct gplan *p, const char *root, gsetup_note_fn note, void *ctx,
 		  char *eb, size_t cap)
 {
-	int r = 0;
+	int r = gc_copies(p, eb, cap);
 
 	for (int i = 0; i < p->n_mounts && r == 0; i++)
 		r = gc_mount(root, &p->mounts[i], note, ctx, eb, cap);

@@ -49,6 +49,11 @@ static char *build_spec(size_t *len)
 	gspec_put(&w, "cap", 2, (const char *const[]){ "ambient", "CAP_NET_BIND_SERVICE" });
 	gspec_put(&w, "mount", 4, (const char *const[]){ "/proc", "proc", "proc", "-" });
 	gspec_put(&w, "mount", 4, (const char *const[]){ "/dev", "tmpfs", "tmpfs", "nosuid,mode=755" });
+	gspec_put(&w, "copy", 7, (const char *const[]){ "0", ".", "f", "0644", "0", "0", "68690a" });
+	gspec_put(&w, "copymount", 3, (const char *const[]){ "/etc/resolv.conf", "0", "rbind,ro" });
+	gspec_put(&w, "copy", 7, (const char *const[]){ "1", ".", "d", "0755", "1", "2", "-" });
+	gspec_put(&w, "copy", 7, (const char *const[]){ "1", "a/b", "l", "0777", "0", "0", "2e2e2f78" });
+	gspec_put(&w, "copymount", 3, (const char *const[]){ "/mnt/d", "1", "-" });
 	gspec_put(&w, "sysctl", 2, (const char *const[]){ "net.ipv4.ip_forward", "1" });
 	gspec_putf(&w, "masked", "/proc/kcore");
 	gspec_putf(&w, "readonly", "/proc/sys");
@@ -93,8 +98,25 @@ static void test_parse_full(void **state)
 	assert_true(p->caps[GCAP_BOUNDING] == 1ull << 5);       /* CAP_KILL */
 	assert_true(p->caps[GCAP_AMBIENT] == 1ull << 10);       /* CAP_NET_BIND_SERVICE */
 	assert_int_equal(p->caps[GCAP_EFFECTIVE], 0);
-	assert_int_equal(p->n_mounts, 2);
+	assert_int_equal(p->n_mounts, 4);
 	assert_string_equal(p->mounts[1].opts, "nosuid,mode=755");
+	assert_int_equal(p->mounts[1].copy, -1);
+	/* copies of host bind mounts, in mount order */
+	assert_string_equal(p->mounts[2].dest, "/etc/resolv.conf");
+	assert_int_equal(p->mounts[2].copy, 0);
+	assert_string_equal(p->mounts[2].opts, "rbind,ro");
+	assert_int_equal(p->mounts[3].copy, 1);
+	assert_int_equal(p->n_copies, 3);
+	assert_int_equal(p->copies[0].kind, 'f');
+	assert_int_equal(p->copies[0].mode, 0644);
+	assert_int_equal(p->copies[0].len, 3);
+	assert_memory_equal(p->copies[0].data, "hi\n", 3);
+	assert_int_equal(p->copies[1].kind, 'd');
+	assert_int_equal(p->copies[1].uid, 1);
+	assert_int_equal(p->copies[1].gid, 2);
+	assert_int_equal(p->copies[1].len, 0);
+	assert_string_equal(p->copies[2].rel, "a/b");
+	assert_string_equal(p->copies[2].data, "../x");   /* a link target, NUL-terminated */
 	assert_string_equal(p->sysctls[0].key, "net.ipv4.ip_forward");
 	assert_string_equal(p->masked[0], "/proc/kcore");
 	assert_string_equal(p->readonly[0], "/proc/sys");
@@ -170,6 +192,18 @@ static void test_parse_rejects(void **state)
 	REJ("device /dev/x c 1 3 0644 4294967295 0", "bad uid/gid");
 	REJ("device /dev/x c 1 3 0644 0 x", "bad uid/gid");
 	REJ("device /dev/x c 1 3 0644 0", "fields, expected 7");
+	REJ("copy 0 ../x f 0644 0 0 -", "bad relative path ../x");
+	REJ("copy 0 a/../b f 0644 0 0 -", "bad relative path");
+	REJ("copy 0 /abs f 0644 0 0 -", "bad relative path");
+	REJ("copy 0 a/./b f 0644 0 0 -", "bad relative path");
+	REJ("copy 0 a// f 0644 0 0 -", "bad relative path");
+	REJ("copy 0 . x 0644 0 0 -", "kind x is not f, d or l");
+	REJ("copy 0 . f 0644 0 0 abc", "data is not hex");
+	REJ("copy 0 . f 0644 0 0 zz", "data is not hex");
+	REJ("copy 0 . l 0777 0 0 -", "empty link target");
+	REJ("copy 0 . f 08 0 0 -", "bad mode/uid/gid");
+	REJ("copymount /x 3 -", "no copy 3");
+	REJ("copymount x 0 -", "not absolute");
 #undef REJ
 }
 

@@ -1,6 +1,7 @@
 # fs/: unit tests, the daemon, its system tests, bench and fuzz target.
 $(call unit_test,test_fs_ctl,tests/fs/test_ctl.c $(FS_CTL_SRCS) common/err.c,,)
 $(call unit_test,test_fs_rings,tests/fs/test_rings.c fs/rings.c,fuse3,)
+$(call unit_test,test_fs_perm,tests/fs/test_perm.c fs/perm.c,,)
 
 # The daemon links ops/ and the VM drivers once ops/ has sources.
 ifneq ($(strip $(OPS_SRCS)),)

@@ -2,5 +2,5 @@
 FS_CTL_SRCS := fs/ctl.c
 # everything but main.c (tests link these with a fake ops)
 FS_LIB_SRCS := fs/ctl.c fs/ino.c fs/rings.c fs/park.c fs/content.c fs/write.c \
-               fs/incoming.c fs/readme.c fs/ll.c
+               fs/incoming.c fs/readme.c fs/ll.c fs/perm.c
 FS_SRCS := $(FS_LIB_SRCS) fs/main.c

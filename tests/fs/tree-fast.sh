@@ -33,6 +33,7 @@ make_bundle "$T/badjson" '{"ociVersion": "1.0.2", "root": '
 . tests/fs/cases-life.sh
 . tests/fs/cases-real.sh
 . tests/fs/cases-hostile.sh
+. tests/fs/cases-perm.sh
 
 if [ ! -x "$FAKE" ]; then
 	bad "fake daemon $FAKE missing (make BUILD=$BUILD all)"
@@ -48,7 +49,7 @@ else
 	mount_tree "$FAKE" "$M" "$T/state" ${ROOT:+--allow-other} || { bad "mount (fake)"; summary; exit 1; }
 	phase cases_static "$M" fake
 	phase cases_errors "$M" fake
-	if [ -n "$ROOT" ]; then phase cases_permissions "$M" "$FAKE"
+	if [ -n "$ROOT" ]; then phase cases_permissions "$M" "$FAKE"; phase cases_privacy "$M" "$FAKE"
 	else skip "perm: needs root (allow_other, setpriv to another user)"; fi
 	phase cases_lifecycle "$M"
 	phase cases_blocking "$M"

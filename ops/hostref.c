@@ -15,12 +15,16 @@
  * resolved path replaces the configured one, so a symlink swapped after the
  * check is not followed (a directory on the way that the author owns can
  * still be swapped: a window between check and open, not closed here).
- * Bind mount sources follow the same rule (ops/bindcopy.c). */
+ * Bind mount sources follow the same rule (ops/bindcopy.c).  The binary
+ * vm.hypervisor.path names is run as root: it must be root's, in
+ * directories only root may write (check_hv_binary). */
 #include "ops/runtime_int.h"
 #include "ops/hostref.h"
 #include "ops/bindcopy.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -77,6 +81,34 @@ int ops_hostref_file(const char *jpath, char **path, const char *bundle,
 	return 0;
 }
 
+/* vm.hypervisor.path is executed by the daemon (root): it and every
+ * existing directory above it must be root's and writable by root only
+ * (as sudo asks of its secure_path), so no bundle author can put code
+ * there.  A missing file is left to vm_create to report, its existing
+ * ancestors are still checked (only root could create it there). */
+static int check_hv_binary(const char *path, struct oerr *err)
+{
+	char p[PATH_MAX];
+	struct stat st;
+
+	if (snprintf(p, sizeof(p), "%s", path) >= (int)sizeof(p))
+		return oerr_set(err, ENAMETOOLONG, "vm.hypervisor.path: too long");
+	for (;;) {
+		if (stat(p, &st) == 0 && (st.st_uid != 0 || (st.st_mode & 022)))
+			return oerr_set(err, EINVAL, "vm.hypervisor.path %.200s: %.200s is not root's or "
+					"is writable by others than root: refused (the daemon runs it as "
+					"root)", path, p);
+		char *slash = strrchr(p, '/');
+		if (!slash || slash == p)
+			break;
+		*slash = '\0';
+	}
+	if (stat("/", &st) == 0 && (st.st_uid != 0 || (st.st_mode & 022)))
+		return oerr_set(err, EINVAL, "vm.hypervisor.path %.200s: / is writable by others than root",
+				path);
+	return 0;
+}
+
 /* The driver boot_config will ask vm_create for (by the binary's name). */
 enum vm_driver ops_hostref_driver(const struct ops *ops, const struct ops_vm *v)
 {
@@ -105,6 +137,8 @@ int ops_hostref_check(const struct ops *ops, struct ops_config *cfg, const char 
 	    (r = ops_hostref_file("vm.kernel.initrd", &v->initrd, bundle, &bst, false, err)) < 0 ||
 	    (r = ops_hostref_file("vm.image.path", &v->image_path, bundle, &bst, true, err)) < 0 ||
 	    (r = ops_bindcopy_load(cfg, bundle, &bst, err)) < 0)
+		return r;
+	if (v->has_hypervisor && (r = check_hv_binary(v->hypervisor_path, err)) < 0)
 		return r;
 	if (v->has_hypervisor && v->hypervisor_params.n) {
 		struct vm_config vc = {

@@ -25,6 +25,12 @@ cases_hostile() {   # MOUNT STATE
 	expect_err "hostile: a path in a -cpu value is EINVAL" "Invalid argument" ln -s "$T/hcpu" "$m/containers/hcpu"
 	check "hostile: ... log says the value is refused" \
 		grep -q 'hcpu: vm.hypervisor.parameters\[1\] "max,x=/etc/shadow": not allowed as the value of -cpu' "$m/log"
+	# item 5: a hypervisor binary anyone but root could have written
+	cp "$T/helper.sh" "$T/qemu-system-x86_64"
+	hostile_bundle hbin ",\"hypervisor\":{\"path\":\"$T/qemu-system-x86_64\"}"
+	expect_err "hostile: vm.hypervisor.path under /tmp is EINVAL" "Invalid argument" ln -s "$T/hbin" "$m/containers/hbin"
+	check "hostile: ... log says why, and it did not run" \
+		bash -c "grep -q 'hbin: vm.hypervisor.path $T/qemu-system-x86_64: /tmp is not root.s or is writable by others than root' '$m/log' && test ! -e '$T/helper-ran'"
 	# item 5: host files as the VM image, kernel or initrd
 	hostile_bundle himg ",\"image\":{\"path\":\"/etc/shadow\",\"format\":\"raw\"}"
 	expect_err "hostile: vm.image.path /etc/shadow is EINVAL" "Invalid argument" ln -s "$T/himg" "$m/containers/himg"

@@ -774,6 +774,14 @@ static void test_host_refs(void **state)
 		       "\"parameters\":[\"-smp\",\"2\",\"-bad\"]}",
 		       "vm.hypervisor.parameters[2] \"-bad\": not on the allowlist");
 
+	/* vm.hypervisor.path is run as root: root's, in root-only directories */
+	snprintf(q, sizeof(q), "%s/qemu-system-x86_64", bundle);
+	assert_int_equal(file_write_atomic(q, "#!/bin/sh\n", 10, 0755), 0);
+	snprintf(x, sizeof(x), ",\"hypervisor\":{\"path\":\"%s\"}", q);
+	expect_refused(ops, x, "is not root's or is writable by others than root: refused");
+	expect_refused(ops, ",\"hypervisor\":{\"path\":\"/tmp/qemu-system-x86_64\"}",
+		       "vm.hypervisor.path /tmp/qemu-system-x86_64: /tmp is not root's or is writable");
+
 	/* allowed: inside the bundle (resolved), and a world-readable file */
 	unlink(p);
 	snprintf(q, sizeof(q), "%s/disk.raw", bundle);

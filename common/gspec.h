@@ -31,6 +31,17 @@
  *   uidmap* CONTAINER HOST SIZE   linux.uidMappings (a user namespace: there is one
  *   gidmap* CONTAINER HOST SIZE   uidmap and one gidmap at least; absent: none)
  *   mount* DEST TYPE SOURCE OPTS  OPTS comma-joined ("-" for none)
+ *   copy* N REL KIND MODE UID GID DATA
+ *                                 an entry of the Nth copied bind mount
+ *                                 (ops/bindcopy.c): REL "." for its root,
+ *                                 else a relative path (preorder); KIND
+ *                                 f|d|l; MODE octal; DATA hex (file bytes or
+ *                                 link target), "-" when empty
+ *   copymount* DEST N OPTS        bind the Nth copy on DEST (in mount order)
+ *   device* PATH TYPE MAJOR MINOR MODE UID GID
+ *                                 linux.devices: TYPE c|b|u|p, MODE octal
+ *                                 permission bits (0666 when not given),
+ *                                 UID/GID decimal (0 when not given)
  *   sysctl* KEY VALUE
  *   masked* PATH
  *   readonly* PATH

@@ -70,6 +70,8 @@ struct fsd {
 	const char *state_dir;
 	uid_t uid;
 	gid_t gid;
+	bool has_group;         /* --group: private nodes readable by this group */
+	gid_t group;
 	time_t mounted;
 	bool debug;
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "fs/perm.h"
 
 struct fixed { const char *name; fuse_ino_t ino; enum fkind kind; mode_t mode; };
 
@@ -240,14 +241,21 @@ int fsd_list(struct fsd *fs, const struct node *dir, const char *dir_id,
 	return 0;
 }
 
+/* Per-container nodes, the log and incoming/ are private (fs/perm.c). */
+static bool node_private(const struct node *n)
+{
+	return ((n->ino & INO_CT_BIT) && !(n->ino & INO_LINK_BIT)) || n->ino == INO_LOG ||
+	       n->ino == INO_INCOMING;
+}
+
 void fsd_stat(struct fsd *fs, const struct node *n, const char *id, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->st_ino = n->ino;
-	st->st_mode = n->mode;
+	st->st_mode = fsd_perm(n->mode, node_private(n), fs->has_group);
 	st->st_nlink = S_ISDIR(n->mode) ? 2 : 1;
 	st->st_uid = fs->uid;
-	st->st_gid = fs->gid;
+	st->st_gid = fs->has_group ? fs->group : fs->gid;
 	st->st_atime = st->st_mtime = st->st_ctime = fs->mounted;
 	st->st_blksize = 4096;
 	if (n->kind == FK_TEXT || n->kind == FK_LOG) {

@@ -12,6 +12,7 @@
 #include "fsd.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -35,19 +36,43 @@ struct args {
 	const char *state_dir, *cache_dir, *kernel, *initrd, *hypervisor, *mount, *vm_user;
 	uint64_t max_output_mib;
 	bool foreground, allow_other, debug, no_confine;
+	bool has_group;
+	gid_t group;
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: ocivmfs [--state-dir DIR] [--cache-dir DIR] [--kernel PATH] [--initrd PATH]\n"
 		   "               [--hypervisor auto|ocivm-vmm|qemu] [--max-output MIB] [--foreground]\n"
-		   "               [--vm-user USER] [--no-confine] [--allow-other] [--debug] MOUNT\n"
+		   "               [--vm-user USER] [--no-confine] [--allow-other] [--group GID|NAME]\n"
+		   "               [--debug] MOUNT\n"
+		   "  --allow-other     other users may reach the tree: README, features.json,\n"
+		   "                    hypervisor, events and the list of ids, nothing of a container\n"
+		   "  --group GID|NAME  that group may also read each container's files and log,\n"
+		   "                    and write its ctl and stdin\n"
 		   "  --cache-dir DIR   rootfs image cache (default /var/lib/ocivmfs/images with the\n"
 		   "                    default state dir /run/ocivmfs, else STATE/.images)\n"
 		   "  --max-output MIB  cap of each container's stdout and stderr file (default 256);\n"
 		   "                    past it one marker line, the rest is discarded (vm/output)\n"
 		   "  --vm-user USER    hypervisors run as USER (default ocivm, else nobody), confined\n"
 		   "  --no-confine      debug/bench only: hypervisors run as root, unconfined\n");
+}
+
+/* A group id, or a group name. */
+static int parse_group(const char *s, gid_t *ret)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (*s >= '0' && *s <= '9' && !*end && !errno && v < (gid_t)-1) {
+		*ret = (gid_t)v;
+		return 0;
+	}
+	struct group *g = getgrnam(s);
+	if (!g)
+		return -EINVAL;
+	*ret = g->gr_gid;
+	return 0;
 }
 
 /* 1..1048576 MiB, digits only. */
@@ -75,6 +100,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "no-confine", no_argument, NULL, 'n' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "allow-other", no_argument, NULL, 'o' },
+		{ "group", required_argument, NULL, 'g' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -96,6 +122,13 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'n': a->no_confine = true; break;
 		case 'f': a->foreground = true; break;
 		case 'o': a->allow_other = true; break;
+		case 'g':
+			if (parse_group(optarg, &a->group) < 0) {
+				fprintf(stderr, "ocivmfs: --group %s: no such group\n", optarg);
+				return -EINVAL;
+			}
+			a->has_group = true;
+			break;
 		case 'd': a->debug = a->foreground = true; break;
 		case 'h': usage(stdout); exit(0);
 		default: return -EINVAL;
@@ -359,6 +392,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fs.debug = a.debug;
+	fs.has_group = a.has_group;
+	fs.group = a.group;
 	pthread_mutex_init(&fs.lock, NULL);
 	pthread_cond_init(&fs.jobs_done, NULL);
 	log_set_level(a.debug ? LOG_DEBUG : LOG_INFO);

@@ -53,9 +53,15 @@ struct ops_process {
 	int oom_score_adj;
 };
 
+/* A bind mount's host source as copied into the VM (ops/bindcopy.c):
+ * entries in preorder, rel "." for the source itself, kind f|d|l. */
+struct ops_copy_entry { char *rel; char kind; uint32_t mode, uid, gid; char *data; size_t len; };
+struct ops_copy { struct ops_copy_entry *v; size_t n; };
+
 struct ops_mount {
 	char *destination, *type, *source;
 	struct cj_strv options;
+	struct ops_copy *copy;        /* a bind mount's copy, read at create; else NULL */
 };
 
 enum ops_hook_kind { OPS_HOOK_PRESTART, OPS_HOOK_CREATE_RUNTIME, OPS_HOOK_CREATE_CONTAINER,

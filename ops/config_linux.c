@@ -104,6 +104,14 @@ void ops_config_free_mounts_hooks(struct ops_config *cfg)
 		free(cfg->mounts[i].type);
 		free(cfg->mounts[i].source);
 		cj_strv_free(&cfg->mounts[i].options);
+		struct ops_copy *c = cfg->mounts[i].copy;
+		for (size_t k = 0; c && k < c->n; k++) {
+			free(c->v[k].rel);
+			free(c->v[k].data);
+		}
+		if (c)
+			free(c->v);
+		free(c);
 	}
 	free(cfg->mounts);
 	for (int k = 0; k < OPS_HOOK_KINDS; k++) {
@@ -158,16 +166,20 @@ static int parse_device(const cJSON *it, const char *p, struct ops_device *d, st
 		return r;
 	if (!strchr("cbup", d->type[0]) || d->type[0] == '\0')
 		return oerr_set(err, EINVAL, "%s.type: must be one of c, b, u, p", p);
+	const char *base = strrchr(d->path, '/') + 1;
+	if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+		return oerr_set(err, EINVAL, "%s.path: must name a file, not a directory", p);
 	unsigned need = d->type[0] == 'p' ? 0 : CJ_REQUIRED;
 	if ((r = cj_i64(it, "major", p, need, 0, 4095, &d->major, NULL, err)) < 0 ||
 	    (r = cj_i64(it, "minor", p, need, 0, 1048575, &d->minor, NULL, err)) < 0 ||
 	    (r = cj_u64(it, "fileMode", p, 0, 0, 07777, &v, &d->has_file_mode, err)) < 0)
 		return r;
 	d->file_mode = (uint32_t)v;
-	if ((r = cj_u64(it, "uid", p, 0, 0, UINT32_MAX, &v, &d->has_uid, err)) < 0)
+	/* (uid_t)-1 is chown's "unchanged", not an owner */
+	if ((r = cj_u64(it, "uid", p, 0, 0, UINT32_MAX - 1, &v, &d->has_uid, err)) < 0)
 		return r;
 	d->uid = (uint32_t)v;
-	if ((r = cj_u64(it, "gid", p, 0, 0, UINT32_MAX, &v, &d->has_gid, err)) < 0)
+	if ((r = cj_u64(it, "gid", p, 0, 0, UINT32_MAX - 1, &v, &d->has_gid, err)) < 0)
 		return r;
 	d->gid = (uint32_t)v;
 	return 0;

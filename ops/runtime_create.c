@@ -3,6 +3,7 @@
  * step so nothing is left behind. */
 #include "ops/runtime_int.h"
 #include "ops/hooks.h"
+#include "ops/hostref.h"
 #include "cleanup.h"
 #include "fileio.h"
 
@@ -132,11 +133,7 @@ static int boot_config(struct ops *ops, struct ctr *c, bool terminal, struct boo
 		.confine = &ops->confine,
 	};
 	if (v->has_hypervisor) {
-		const char *base = strrchr(v->hypervisor_path, '/') + 1;
-		if (strstr(base, "qemu"))
-			b->vc.driver = VM_DRIVER_QEMU;
-		else if (strstr(base, "ocivm-vmm"))
-			b->vc.driver = VM_DRIVER_VMM;
+		b->vc.driver = ops_hostref_driver(ops, v);
 		b->vc.hypervisor_path = v->hypervisor_path;
 		b->vc.hypervisor_params = (const char *const *)v->hypervisor_params.v;
 		b->vc.n_hypervisor_params = v->hypervisor_params.n;
@@ -319,6 +316,10 @@ static int create_prepare(struct ops *ops, const char *id, const char *bundle,
 	if (!cfg->process.present || cfg->process.args.n == 0) {
 		ops_config_free(cfg);
 		return oerr_set(err, EINVAL, "process.args: required when starting");
+	}
+	if ((r = ops_hostref_check(ops, cfg, real, err)) < 0) {
+		ops_config_free(cfg);
+		return r;
 	}
 	struct ctr *c = ops_ctr_new(ops, id);
 	if (!c) {

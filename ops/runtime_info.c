@@ -151,6 +151,18 @@ int ops_features_json(char **ret)
 	/* linux.namespaces[].path: only network is accepted (not joined yet:
 	 * the VM has no network device); any other type is refused at create. */
 	cJSON_AddStringToObject(ann, "io.github.ocivmfs.linux.namespaces.path", "network");
+	cJSON_AddStringToObject(ann, "io.github.ocivmfs.mounts.bind",
+				"a bind mount of a host path is a copy taken at create, not a shared "
+				"volume: a regular file, directory tree or symlinks of at most 16384 "
+				"bytes and 64 entries per container (all binds together), readable by "
+				"all or inside the bundle, is sent to the guest and bind-mounted there "
+				"(ro honoured; writes stay in the VM); anything else fails the create "
+				"with EINVAL");
+	cJSON_AddStringToObject(ann, "io.github.ocivmfs.linux.devices",
+				"made in the guest with type (c, b, u as c, p), major:minor, fileMode "
+				"(default 0666), uid, gid (default 0); a node of a device the guest kernel "
+				"does not have (no /sys/dev/char|block/MAJ:MIN in the VM, e.g. /dev/kvm or "
+				"a host disk) fails the create: host devices are not passed through");
 	*ret = cJSON_Print(o);
 	cJSON_Delete(o);
 	return *ret ? 0 : -ENOMEM;

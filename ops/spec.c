@@ -84,8 +84,40 @@ static void ambient_note(const struct ops_process *p, char *note, size_t n)
 			 "inheritable are not raised");
 }
 
+/* A bind mount's copy (ops/bindcopy.c): "copy N REL KIND MODE UID GID HEX"
+ * per entry ("-" for no data), then "copymount DEST N OPTS" in the mount's
+ * place. */
+static void gspec_copy(struct gspec_writer *w, const struct ops_copy *c, unsigned n)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < c->n; i++) {
+		const struct ops_copy_entry *e = &c->v[i];
+		char num[16], kind[2] = { e->kind, 0 }, mode[16], uid[16], gid[16];
+		char *data = malloc(2 * e->len + 2);
+		if (!data) {
+			w->error = -ENOMEM;
+			return;
+		}
+		for (size_t k = 0; k < e->len; k++) {
+			data[2 * k] = hex[(unsigned char)e->data[k] >> 4];
+			data[2 * k + 1] = hex[(unsigned char)e->data[k] & 15];
+		}
+		strcpy(data + 2 * e->len, e->len ? "" : "-");
+		snprintf(num, sizeof(num), "%u", n);
+		snprintf(mode, sizeof(mode), "%04o", e->mode & 07777);
+		snprintf(uid, sizeof(uid), "%u", e->uid);
+		snprintf(gid, sizeof(gid), "%u", e->gid);
+		const char *f[8] = { num, e->rel, kind, mode, uid, gid, data };
+		gspec_put(w, "copy", 7, f);
+		free(data);
+	}
+}
+
 static void gspec_mounts(struct gspec_writer *w, const struct ops_config *cfg)
 {
+	unsigned copies = 0;
+
 	for (size_t i = 0; i < cfg->n_mounts; i++) {
 		const struct ops_mount *m = &cfg->mounts[i];
 		size_t len = 0;
@@ -101,6 +133,15 @@ static void gspec_mounts(struct gspec_writer *w, const struct ops_config *cfg)
 			if (k)
 				strcat(opts, ",");
 			strcat(opts, m->options.v[k]);
+		}
+		if (m->copy) {
+			char num[16];
+			snprintf(num, sizeof(num), "%u", copies);
+			gspec_copy(w, m->copy, copies++);
+			const char *f[3] = { m->destination, num, opts[0] ? opts : "-" };
+			gspec_put(w, "copymount", 3, f);
+			free(opts);
+			continue;
 		}
 		const char *f[4] = { m->destination, m->type ? m->type : "none",
 				     m->source ? m->source : "none", opts[0] ? opts : "-" };
@@ -120,6 +161,23 @@ static void gspec_idmaps(struct gspec_writer *w, const char *key, const struct o
 		snprintf(s, sizeof(s), "%u", v[i].size);
 		const char *f[3] = { c, h, s };
 		gspec_put(w, key, 3, f);
+	}
+}
+
+/* linux.devices: made in the guest (vm/guest/config.c), which refuses a
+ * node its kernel does not have. */
+static void gspec_devices(struct gspec_writer *w, const struct ops_linux *l)
+{
+	for (size_t i = 0; i < l->n_devices; i++) {
+		const struct ops_device *d = &l->devices[i];
+		char maj[24], min[24], mode[16], uid[16], gid[16];
+		snprintf(maj, sizeof(maj), "%lld", (long long)d->major);
+		snprintf(min, sizeof(min), "%lld", (long long)d->minor);
+		snprintf(mode, sizeof(mode), "%04o", d->has_file_mode ? d->file_mode & 07777 : 0666);
+		snprintf(uid, sizeof(uid), "%u", d->has_uid ? d->uid : 0);
+		snprintf(gid, sizeof(gid), "%u", d->has_gid ? d->gid : 0);
+		const char *f[7] = { d->path, d->type, maj, min, mode, uid, gid };
+		gspec_put(w, "device", 7, f);
 	}
 }
 
@@ -153,6 +211,7 @@ int ops_build_gspec(const struct ops_config *cfg, const char *id, bool terminal,
 		gspec_put(&w, "masked", 1, (const char *const *)&l->masked_paths.v[i]);
 	for (size_t i = 0; i < l->readonly_paths.n; i++)
 		gspec_put(&w, "readonly", 1, (const char *const *)&l->readonly_paths.v[i]);
+	gspec_devices(&w, l);
 	int r = gspec_finish(&w, ret, ret_len);
 	gspec_writer_free(&w);
 	if (note)

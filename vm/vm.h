@@ -87,6 +87,13 @@ struct vm_config {
 	const struct vm_confine *confine;
 };
 
+/* vm.hypervisor.parameters against the allowlist of the driver that will
+ * serve cfg (by hypervisor_path's name, else cfg->driver, else the probe's
+ * choice): options that cannot run or open anything on the host, each value
+ * checked (vm/driver/README.md, "Hypervisor parameters").  0, or -EINVAL
+ * with "parameters[I] \"ARG\": why" in err.  vm_create checks it too. */
+int vm_hypervisor_params_check(const struct vm_config *cfg, struct oerr *err);
+
 /* Called from whichever thread runs vm_dispatch(), never with vm locks held. */
 struct vm_callbacks {
 	void (*on_started)(void *ctx, pid_t guest_pid);

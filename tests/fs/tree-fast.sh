@@ -32,6 +32,8 @@ make_bundle "$T/badjson" '{"ociVersion": "1.0.2", "root": '
 . tests/fs/cases-errors.sh
 . tests/fs/cases-life.sh
 . tests/fs/cases-real.sh
+. tests/fs/cases-hostile.sh
+. tests/fs/cases-perm.sh
 
 if [ ! -x "$FAKE" ]; then
 	bad "fake daemon $FAKE missing (make BUILD=$BUILD all)"
@@ -47,7 +49,7 @@ else
 	mount_tree "$FAKE" "$M" "$T/state" ${ROOT:+--allow-other} || { bad "mount (fake)"; summary; exit 1; }
 	phase cases_static "$M" fake
 	phase cases_errors "$M" fake
-	if [ -n "$ROOT" ]; then phase cases_permissions "$M" "$FAKE"
+	if [ -n "$ROOT" ]; then phase cases_permissions "$M" "$FAKE"; phase cases_privacy "$M" "$FAKE"
 	else skip "perm: needs root (allow_other, setpriv to another user)"; fi
 	phase cases_lifecycle "$M"
 	phase cases_blocking "$M"
@@ -68,6 +70,7 @@ if [ -x "$REAL" ]; then
 	cases_static "$T/mreal" real
 	cases_errors "$T/mreal" real
 	cases_real "$T/mreal" "$T/state-real"
+	cases_hostile "$T/mreal" "$T/state-real"
 	unmount_tree "$T/mreal"
 	cases_real_killed_build "$REAL"
 	if [ -n "$ROOT" ]; then cases_real_enospc "$REAL"

@@ -5,6 +5,8 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/fs/lib.sh
+. tests/fs/cases-vm-devices.sh
+. tests/fs/cases-vm-binds.sh
 BUILD=${BUILD:-build}
 BIN=$BUILD/bin/ocivmfs
 BUNDLE=${OCIVMFS_TEST_BUNDLE:-$BUILD/bundle/busybox}
@@ -165,6 +167,8 @@ enospc_levels() {
 FAIL0=$FAIL
 enospc_levels
 
+cases_vm_devices "$M"
+cases_vm_binds "$M"
 if ! summary; then
 	echo "# last log lines:"; tail -n 8 "$M/log" | sed 's/^/# /'
 	echo "# events:"; sed 's/^/# /' "$T/events"

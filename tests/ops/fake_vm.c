@@ -127,6 +127,17 @@ static struct vm *new_handle(struct fake_proc *p, const struct vm_callbacks *cb,
 	return vm;
 }
 
+/* The real allowlist is vm/driver/params.c (test_vm_argv); here anything
+ * starting with "-bad" is refused, to see ops name the JSON path. */
+int vm_hypervisor_params_check(const struct vm_config *cfg, struct oerr *err)
+{
+	for (size_t i = 0; i < cfg->n_hypervisor_params; i++)
+		if (strncmp(cfg->hypervisor_params[i], "-bad", 4) == 0)
+			return oerr_set(err, EINVAL, "parameters[%zu] \"%s\": not on the allowlist",
+					i, cfg->hypervisor_params[i]);
+	return 0;
+}
+
 int vm_create(const struct vm_config *cfg, const struct vm_callbacks *cb, void *ctx,
 	      struct vm **ret, struct oerr *err)
 {

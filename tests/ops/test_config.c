@@ -165,6 +165,24 @@ static const struct ccase cases[] = {
 	{ "{\"linux\":{\"devices\":[{\"type\":\"c\",\"path\":\"/dev/x\"}]}}", "linux.devices[0].major: required" },
 	{ "{\"linux\":{\"devices\":[{\"type\":\"c\",\"path\":\"/dev/x\",\"major\":1,\"minor\":3,\"fileMode\":\"rw\"}]}}",
 	  "linux.devices[0].fileMode: must be a number" },
+#define DEV(x) "{\"linux\":{\"devices\":[" x "]}}"
+	{ DEV("{\"type\":\"c\",\"major\":1,\"minor\":3}"), "linux.devices[0].path: required" },
+	{ DEV("{\"type\":\"c\",\"path\":\"dev/x\",\"major\":1,\"minor\":3}"), "linux.devices[0].path: must be an absolute path" },
+	{ DEV("{\"type\":\"c\",\"path\":\"/dev/\",\"major\":1,\"minor\":3}"), "linux.devices[0].path: must name a file" },
+	{ DEV("{\"type\":\"c\",\"path\":\"/dev/..\",\"major\":1,\"minor\":3}"), "linux.devices[0].path: must name a file" },
+	{ DEV("{\"path\":\"/dev/x\",\"major\":1,\"minor\":3}"), "linux.devices[0].type: required" },
+	{ DEV("{\"type\":\"cb\",\"path\":\"/dev/x\",\"major\":1,\"minor\":3}"), "linux.devices[0].type: " },
+	{ DEV("{\"type\":\"b\",\"path\":\"/dev/x\",\"major\":1}"), "linux.devices[0].minor: required" },
+	{ DEV("{\"type\":\"c\",\"path\":\"/dev/x\",\"major\":4096,\"minor\":3}"), "linux.devices[0].major: must be between 0 and 4095" },
+	{ DEV("{\"type\":\"c\",\"path\":\"/dev/x\",\"major\":-1,\"minor\":3}"), "linux.devices[0].major: must be between" },
+	{ DEV("{\"type\":\"c\",\"path\":\"/dev/x\",\"major\":1,\"minor\":1048576}"), "linux.devices[0].minor: must be between 0 and 1048575" },
+	{ DEV("{\"type\":\"c\",\"path\":\"/dev/x\",\"major\":1,\"minor\":3,\"fileMode\":4096}"), "linux.devices[0].fileMode: must be between 0 and 4095" },
+	{ DEV("{\"type\":\"c\",\"path\":\"/dev/x\",\"major\":1,\"minor\":3,\"uid\":-1}"), "linux.devices[0].uid: out of range" },
+	{ DEV("{\"type\":\"c\",\"path\":\"/dev/x\",\"major\":1,\"minor\":3,\"uid\":4294967295}"), "linux.devices[0].uid: must be between 0 and 4294967294" },
+	{ DEV("{\"type\":\"c\",\"path\":\"/dev/x\",\"major\":1,\"minor\":3,\"gid\":\"0\"}"), "linux.devices[0].gid: must be a number" },
+	{ DEV("{\"type\":\"p\",\"path\":\"/dev/f\"},{\"type\":\"c\",\"path\":\"/dev/x\",\"major\":1,\"minor\":3,\"gid\":4294967295}"), "linux.devices[1].gid: must be between" },
+	{ DEV("5"), "linux.devices[0]: must be an object" },
+#undef DEV
 	{ "{\"linux\":5}", "linux: must be an object" },
 	/* vm */
 	{ "{\"vm\":\"x\"}", "vm: must be an object" },
@@ -343,9 +361,21 @@ static void test_full_values(void **state)
 	assert_string_equal(c->linux_.namespaces[1].path, "/proc/1/ns/net");
 	assert_int_equal(c->linux_.memory_limit, 104857600);
 	assert_string_equal(c->linux_.sysctl.v[0].value, "1");
-	assert_int_equal(c->linux_.n_devices, 2);
+	assert_int_equal(c->linux_.n_devices, 3);
+	assert_string_equal(c->linux_.devices[0].path, "/dev/fuse");
+	assert_string_equal(c->linux_.devices[0].type, "c");
+	assert_int_equal(c->linux_.devices[0].major, 10);
 	assert_int_equal(c->linux_.devices[0].minor, 229);
-	assert_int_equal(c->linux_.devices[0].file_mode, 0666);
+	assert_true(c->linux_.devices[0].has_file_mode && c->linux_.devices[0].has_uid &&
+		    c->linux_.devices[0].has_gid);
+	assert_int_equal(c->linux_.devices[0].file_mode, 0644);
+	assert_int_equal(c->linux_.devices[0].uid, 1);
+	assert_int_equal(c->linux_.devices[0].gid, 2);
+	assert_string_equal(c->linux_.devices[1].type, "p");   /* no numbers for a FIFO */
+	assert_false(c->linux_.devices[1].has_file_mode || c->linux_.devices[1].has_uid ||
+		     c->linux_.devices[1].has_gid);
+	assert_int_equal(c->linux_.devices[2].major, 254);
+	assert_int_equal(c->linux_.devices[2].minor, 16);
 	assert_true(c->vm.present && c->vm.has_hypervisor && c->vm.has_image);
 	assert_string_equal(c->vm.kernel_path, "/boot/vmlinuz");
 	assert_string_equal(c->vm.initrd, "/boot/initrd.img");

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "fake_vm.h"
+#include "ops/hostref.h"
 #include "fileio.h"
 #include "ops/ops.h"
 #include "ops/store.h"
@@ -55,13 +56,13 @@ static const char *config_base =
 	"\"user\":{\"uid\":0,\"gid\":0}},\"hostname\":\"box\","
 	"\"annotations\":{\"k\":\"v\"},"
 	"\"linux\":{\"resources\":{\"cpu\":{\"quota\":200000,\"period\":100000}},\"maskedPaths\":[\"/proc/kcore\"]},"
-	"\"vm\":{\"kernel\":{\"path\":\"/fake/vmlinuz\"}%s}%s}";
+	"\"vm\":{\"kernel\":{\"path\":\"%s/vmlinuz\"}%s}%s}";
 
 static void write_config(const char *vm_extra, const char *top_extra)
 {
 	char path[256], text[4096];
 	snprintf(path, sizeof(path), "%s/config.json", bundle);
-	snprintf(text, sizeof(text), config_base, vm_extra, top_extra);
+	snprintf(text, sizeof(text), config_base, bundle, vm_extra, top_extra);
 	assert_int_equal(file_write_atomic(path, text, strlen(text), 0644), 0);
 }
 
@@ -76,6 +77,8 @@ static int setup(void **state)
 	mkdir(bundle, 0755);
 	snprintf(p, sizeof(p), "%s/rootfs", bundle);
 	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/vmlinuz", bundle);   /* a kernel inside the bundle */
+	file_write_atomic(p, "k", 1, 0600);
 	write_config("", "");
 	fake_reset();
 	events[0] = log_text[0] = '\0';
@@ -427,7 +430,7 @@ static void test_reload(void **state)
 	assert_false(exists("%s/%s", "half"));
 	char *cfg = NULL;
 	assert_int_equal(ops_config_json(ops, "r1", &cfg, NULL), 0);
-	assert_non_null(strstr(cfg, "/fake/vmlinuz"));
+	assert_non_null(strstr(cfg, "/bundle/vmlinuz"));
 	free(cfg);
 	/* the re-attached VM is supervised again */
 	snprintf(run_dir, sizeof(run_dir), "%s/r1/vm", state_dir);
@@ -800,9 +803,185 @@ static void test_features(void **state)
 	assert_non_null(strstr(s, "\"CAP_CHOWN\""));
 	/* a namespace path is accepted for network only */
 	assert_non_null(strstr(s, "\"io.github.ocivmfs.linux.namespaces.path\":\t\"network\""));
+	assert_non_null(strstr(s, "\"io.github.ocivmfs.linux.devices\":\t\"made in the guest"));
+	assert_non_null(strstr(s, "host devices are not passed through"));
+	assert_non_null(strstr(s, "\"io.github.ocivmfs.mounts.bind\":\t\"a bind mount of a host path is a copy"));
 	free(s);
 	struct ops *ops = open_ops();
 	assert_non_null(strstr(ops_hypervisor_line(ops), "fake VM driver"));
+	ops_close(ops);
+}
+
+/* create refuses with id and JSON path, before anything is made */
+static void expect_refused(struct ops *ops, const char *vm_extra, const char *msg)
+{
+	struct oerr err = { 0 };
+
+	write_config(vm_extra, "");
+	int r = ops_create(ops, "h", bundle, NULL, 0, &err);
+	if (r != -EINVAL || !strstr(err.msg, msg))
+		fail_msg("%s: r=%d '%s' lacks '%s'", vm_extra, r, err.msg, msg);
+	assert_false(exists("%s/%s", "h"));
+	assert_int_equal(fake.creates, 0);
+	assert_int_equal(fake.image_refs, 0);
+}
+
+static void expect_created(struct ops *ops, const char *vm_extra, const char *disks)
+{
+	struct oerr err = { 0 };
+	char *s = NULL;
+
+	write_config(vm_extra, "");
+	if (ops_create(ops, "h", bundle, NULL, 0, &err) < 0)
+		fail_msg("%s: %s", vm_extra, err.msg);
+	assert_int_equal(ops_vm_file(ops, "h", "disks", &s, NULL), 0);
+	if (disks && !strstr(s, disks))
+		fail_msg("disks '%s' lacks '%s'", s, disks);
+	free(s);
+	assert_int_equal(ops_delete(ops, "h", true, &err), 0);
+	fake.creates = 0;
+}
+
+/* vm.kernel / vm.image: inside the bundle, readable by all, or (bundle not
+ * root's) the bundle owner's; vm.hypervisor.parameters: the driver's allowlist. */
+static void test_host_refs(void **state)
+{
+	struct ops *ops = open_ops();
+	char x[1024], p[256], q[256];
+
+	fake.creates = 0;
+	expect_refused(ops, ",\"image\":{\"path\":\"/etc/shadow\",\"format\":\"raw\"}",
+		       "vm.image.path /etc/shadow: outside the bundle and not readable by all: refused");
+	snprintf(p, sizeof(p), "%s/img", bundle);
+	assert_int_equal(symlink("/etc/shadow", p), 0);
+	snprintf(x, sizeof(x), ",\"image\":{\"path\":\"%s\",\"format\":\"raw\"}", p);
+	expect_refused(ops, x, "vm.image.path /etc/shadow: outside");   /* the link's target */
+	/* vm.kernel.path and .initrd follow the same rule */
+	struct stat bst;
+	struct oerr err = { 0 };
+	char *path = strdup("/etc/shadow");
+	assert_int_equal(stat(bundle, &bst), 0);
+	assert_int_equal(ops_hostref_file("vm.kernel.initrd", &path, bundle, &bst, false, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "vm.kernel.initrd /etc/shadow: outside the bundle"));
+	free(path);
+	path = strdup("/dev/null");
+	oerr_clear(&err);
+	assert_int_equal(ops_hostref_file("vm.kernel.path", &path, bundle, &bst, false, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "not a regular file"));
+	free(path);
+	snprintf(x, sizeof(x), ",\"image\":{\"path\":\"%s\",\"format\":\"raw\"}", tmp);
+	expect_refused(ops, x, "not a regular file or block device");
+	expect_refused(ops, ",\"image\":{\"path\":\"/nonexistent/img\",\"format\":\"raw\"}",
+		       "vm.image.path /nonexistent/img: No such file");
+	expect_refused(ops, ",\"hypervisor\":{\"path\":\"/usr/bin/qemu-system-x86_64\","
+		       "\"parameters\":[\"-smp\",\"2\",\"-bad\"]}",
+		       "vm.hypervisor.parameters[2] \"-bad\": not on the allowlist");
+
+	/* vm.hypervisor.path is run as root: root's, in root-only directories */
+	snprintf(q, sizeof(q), "%s/qemu-system-x86_64", bundle);
+	assert_int_equal(file_write_atomic(q, "#!/bin/sh\n", 10, 0755), 0);
+	snprintf(x, sizeof(x), ",\"hypervisor\":{\"path\":\"%s\"}", q);
+	expect_refused(ops, x, "is not root's or is writable by others than root: refused");
+	expect_refused(ops, ",\"hypervisor\":{\"path\":\"/tmp/qemu-system-x86_64\"}",
+		       "vm.hypervisor.path /tmp/qemu-system-x86_64: /tmp is not root's or is writable");
+
+	/* allowed: inside the bundle (resolved), and a world-readable file */
+	unlink(p);
+	snprintf(q, sizeof(q), "%s/disk.raw", bundle);
+	assert_int_equal(file_write_atomic(q, "d", 1, 0600), 0);
+	assert_int_equal(symlink("disk.raw", p), 0);
+	snprintf(x, sizeof(x), ",\"image\":{\"path\":\"%s\",\"format\":\"raw\"}", p);
+	snprintf(q, sizeof(q), "image %s/disk.raw ro", bundle);
+	expect_created(ops, x, q);
+	snprintf(q, sizeof(q), "%s/pub.raw", tmp);
+	assert_int_equal(file_write_atomic(q, "d", 1, 0644), 0);
+	snprintf(x, sizeof(x), ",\"image\":{\"path\":\"%s\",\"format\":\"raw\"}", q);
+	expect_created(ops, x, q);
+
+	/* a bundle owned by someone else: that user's own files, nothing of root's */
+	if (geteuid() == 0) {
+		char own[256];
+		snprintf(own, sizeof(own), "%s/own.raw", tmp);
+		assert_int_equal(file_write_atomic(own, "d", 1, 0600), 0);
+		assert_int_equal(chown(own, 65534, 65534), 0);
+		assert_int_equal(chown(bundle, 65534, 65534), 0);
+		snprintf(x, sizeof(x), ",\"image\":{\"path\":\"%s\",\"format\":\"raw\"}", own);
+		expect_created(ops, x, own);
+		assert_int_equal(chown(own, 0, 0), 0);
+		expect_refused(ops, x, "not the bundle owner's (uid 65534)");
+		assert_int_equal(chown(bundle, 0, 0), 0);
+	}
+	ops_close(ops);
+}
+
+/* Bind mounts of host paths: small files and trees are copied into the VM
+ * (copy + copymount records); anything else is refused at create. */
+static void test_bind_mounts(void **state)
+{
+	struct ops *ops = open_ops();
+	struct oerr err = { 0 };
+	char top[2048], p[256], big[20000];
+
+	snprintf(p, sizeof(p), "%s/resolv.conf", tmp);
+	assert_int_equal(file_write_atomic(p, "nameserver 10.0.0.1\n", 20, 0644), 0);
+	snprintf(p, sizeof(p), "%s/bundle/data", tmp);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/bundle/data/sub", tmp);
+	mkdir(p, 0750);
+	snprintf(p, sizeof(p), "%s/bundle/data/sub/f", tmp);
+	assert_int_equal(file_write_atomic(p, "x", 1, 0600), 0);   /* inside the bundle: any mode */
+	snprintf(p, sizeof(p), "%s/bundle/data/link", tmp);
+	assert_int_equal(symlink("sub/f", p), 0);
+	snprintf(top, sizeof(top), ",\"mounts\":["
+		 "{\"destination\":\"/etc/resolv.conf\",\"type\":\"bind\",\"source\":\"%s/resolv.conf\",\"options\":[\"rbind\",\"ro\"]},"
+		 "{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
+		 "{\"destination\":\"/mnt/d\",\"type\":\"none\",\"source\":\"data\",\"options\":[\"bind\"]}]", tmp);
+	write_config("", top);
+	if (ops_create(ops, "bm", bundle, NULL, 0, &err) < 0)
+		fail_msg("%s", err.msg);
+	const char *g = fake.last_gspec;
+	assert_non_null(strstr(g, "\ncopy 0 . f 0644 0 0 6e616d657365727665722031302e302e302e310a\n"
+			       "copymount /etc/resolv.conf 0 rbind,ro\nmount /proc proc proc -\n"));
+	assert_non_null(strstr(g, "\ncopy 1 . d 0755 0 0 -\n"));
+	assert_non_null(strstr(g, "\ncopy 1 sub d 0750 0 0 -\n"));
+	assert_non_null(strstr(g, "\ncopy 1 sub/f f 0600 0 0 78\n"));
+	assert_non_null(strstr(g, "\ncopy 1 link l 0777 0 0 7375622f66\n"));
+	assert_non_null(strstr(g, "\ncopymount /mnt/d 1 bind\n"));
+	assert_null(strstr(g, "\nmount /etc/resolv.conf"));
+	assert_int_equal(ops_delete(ops, "bm", true, &err), 0);
+
+	static const struct { const char *src, *msg; } bad[] = {
+		{ "/etc", "mounts[0] (bind mount of host /etc on /x): " },
+		{ "/etc/shadow", "mounts[0] (bind mount of host /etc/shadow on /x): /etc/shadow: outside the bundle and not readable by all" },
+		{ "/dev/null", "/dev/null: only regular files, directories and symlinks can be copied" },
+		{ "/nonexistent", "mounts[0] (bind mount of host /nonexistent on /x): No such file or directory on the host" },
+		{ "big", "big: more than 16384 bytes to copy into the VM" },
+	};
+	memset(big, 'a', sizeof(big));
+	snprintf(p, sizeof(p), "%s/bundle/big", tmp);
+	assert_int_equal(file_write_atomic(p, big, sizeof(big), 0644), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(top, sizeof(top), ",\"mounts\":[{\"destination\":\"/x\",\"type\":\"bind\","
+			 "\"source\":\"%s\"}]", bad[i].src);
+		write_config("", top);
+		fake.creates = 0;
+		oerr_clear(&err);
+		int r = ops_create(ops, "bm", bundle, NULL, 0, &err);
+		if (r != -EINVAL || !strstr(err.msg, bad[i].msg))
+			fail_msg("%s: r=%d '%s' lacks '%s'", bad[i].src, r, err.msg, bad[i].msg);
+		assert_int_equal(fake.creates, 0);
+		assert_false(exists("%s/%s", "bm"));
+	}
+	/* the budget is per container: two halves of the big file's size pass, three do not */
+	snprintf(p, sizeof(p), "%s/bundle/half", tmp);
+	assert_int_equal(file_write_atomic(p, big, 7000, 0644), 0);
+	snprintf(top, sizeof(top), ",\"mounts\":[{\"destination\":\"/a\",\"type\":\"bind\",\"source\":\"half\"},"
+		 "{\"destination\":\"/b\",\"type\":\"bind\",\"source\":\"half\"},"
+		 "{\"destination\":\"/c\",\"type\":\"bind\",\"source\":\"half\"}]");
+	write_config("", top);
+	oerr_clear(&err);
+	assert_int_equal(ops_create(ops, "bm", bundle, NULL, 0, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "mounts[2] (bind mount of host half on /c)"));
 	ops_close(ops);
 }
 
@@ -821,6 +1000,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_features, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_output_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cache_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_host_refs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bind_mounts, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("ops_runtime", tests, NULL, NULL);
 }

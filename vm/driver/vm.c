@@ -208,6 +208,9 @@ static int vm_launch(struct vm *vm, const struct vm_config *user_cfg,
 	_cleanup_free_ char *binary = c.binary, *pvh = NULL;
 	_cleanup_free_ struct vm_disk *disks = NULL;
 	vm->drv = c.drv;
+	cfg.driver = c.drv == &vm_driver_vmm ? VM_DRIVER_VMM : VM_DRIVER_QEMU;
+	if ((r = vm_hypervisor_params_check(&cfg, err)) < 0)
+		return r;
 	if (vm_adjust_config(vm, c.drv, &cfg, &disks, &pvh) < 0)
 		return oerr_set(err, ENOMEM, "out of memory");
 	struct vm_launch l = { .cfg = &cfg, .paths = &vm->paths, .binary = binary,

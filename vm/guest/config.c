@@ -1,5 +1,5 @@
 /* gsetup_config: the container config applied to the guest and the root:
- * mounts, default device nodes, masked and read-only paths, sysctl,
+ * mounts, default device nodes, linux.devices, masked and read-only paths, sysctl,
  * hostname and domainname. */
 #include "setup.h"
 #include "fileio.h"
@@ -44,6 +44,58 @@ static int gc_target(const char *root, const char *dest, int is_file, char *out,
 	return gsetup_in_root(root, dest, out, cap);
 }
 
+/* Where the copies of bind mounts (copy records) are made: init's /run,
+ * outside the container's root. */
+#define GC_COPY_DIR "/run/ocivm-copy"
+
+static int gc_copy_path(const struct gplan_copy *c, char *out, size_t cap)
+{
+	int n = strcmp(c->rel, ".") ? snprintf(out, cap, GC_COPY_DIR "/%d/%s", c->n, c->rel)
+				    : snprintf(out, cap, GC_COPY_DIR "/%d", c->n);
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+static int gc_copy_one(const struct gplan_copy *c)
+{
+	char path[PATH_MAX];
+	int fd, r = gc_copy_path(c, path, sizeof(path));
+
+	if (r < 0)
+		return r;
+	if (c->kind == 'l')
+		return symlink(c->data, path) < 0 || lchown(path, c->uid, c->gid) < 0 ? -errno : 0;
+	if (c->kind == 'd')
+		return mkdir(path, 0700) < 0 || chown(path, c->uid, c->gid) < 0 ||
+		       chmod(path, c->mode) < 0 ? -errno : 0;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	r = fd_write_all(fd, c->data, c->len);
+	if (r == 0 && (fchown(fd, c->uid, c->gid) < 0 || fchmod(fd, c->mode) < 0))
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* The copies of host bind mount sources, made before any mount. */
+static int gc_copies(const struct gplan *p, char *eb, size_t cap)
+{
+	char dir[64];
+
+	if (p->n_copies && mkdir(GC_COPY_DIR, 0700) < 0 && errno != EEXIST)
+		return gsetup_fail(eb, cap, errno, "mkdir %s", GC_COPY_DIR);
+	for (int i = 0; i < p->n_copies; i++) {
+		const struct gplan_copy *c = &p->copies[i];
+		snprintf(dir, sizeof(dir), GC_COPY_DIR "/%d", c->n);
+		if (strcmp(c->rel, ".") && mkdir(dir, 0700) < 0 && errno != EEXIST)
+			return gsetup_fail(eb, cap, errno, "mkdir %s", dir);
+		int r = gc_copy_one(c);
+		if (r < 0)
+			return gsetup_fail(eb, cap, -r, "copy %d %s", c->n, c->rel);
+	}
+	return 0;
+}
+
 static int gc_bind(const char *root, const struct gplan_mount *m, const struct gmntopts *o,
 		   gsetup_note_fn note, void *ctx, char *eb, size_t cap)
 {
@@ -51,8 +103,13 @@ static int gc_bind(const char *root, const struct gplan_mount *m, const struct g
 	struct stat st;
 	int r;
 
-	/* Sources live in the guest: the container's own tree. */
-	if (gsetup_in_root(root, m->source, src, sizeof(src)) < 0 || stat(src, &st) < 0) {
+	if (m->copy >= 0) {
+		/* a host source, copied into the guest (copy records) */
+		snprintf(src, sizeof(src), GC_COPY_DIR "/%d", m->copy);
+		if (lstat(src, &st) < 0)
+			return gsetup_fail(eb, cap, errno, "bind mount %s: copy %s", m->dest, src);
+	} else if (gsetup_in_root(root, m->source, src, sizeof(src)) < 0 || stat(src, &st) < 0) {
+		/* an old daemon's record: sources in the container's own tree */
 		snprintf(msg, sizeof(msg), "bind mount %s: source %s is not in the guest; skipped",
 			 m->dest, m->source);
 		note(ctx, msg);
@@ -122,6 +179,40 @@ static void gc_devices(const char *root)
 	}
 }
 
+/* linux.devices[i]: a node of a device the guest kernel has (a host device
+ * is not passed through, so a node for one would name nothing, or another
+ * device of the guest's), replacing what is at its path. */
+static int gc_node(const char *root, const struct gplan_device *d, int i, char *eb, size_t cap)
+{
+	char sys[64], dir[PATH_MAX], rdir[PATH_MAX], path[PATH_MAX + 256];
+	const char *base = strrchr(d->path, '/') + 1;
+	mode_t fmt = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
+	struct stat st;
+	int r;
+
+	if (d->type != 'p') {
+		snprintf(sys, sizeof(sys), "/sys/dev/%s/%u:%u", d->type == 'b' ? "block" : "char",
+			 d->major, d->minor);
+		if (access(sys, F_OK) < 0)
+			return gsetup_fail(eb, cap, 0, "linux.devices[%d] %s (%c %u:%u): no such device "
+					   "in the VM (host devices are not passed through)", i, d->path,
+					   d->type, d->major, d->minor);
+	}
+	if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
+		return gsetup_fail(eb, cap, 0, "linux.devices[%d] %s: not a file name", i, d->path);
+	snprintf(dir, sizeof(dir), "%.*s", (int)(base - d->path), d->path);
+	if ((r = gc_target(root, dir, 0, rdir, sizeof(rdir))) < 0)
+		return gsetup_fail(eb, cap, -r, "linux.devices[%d] %s", i, d->path);
+	snprintf(path, sizeof(path), "%s/%s", rdir, base);
+	if (lstat(path, &st) == 0 && (S_ISDIR(st.st_mode) || unlink(path) < 0))
+		return gsetup_fail(eb, cap, S_ISDIR(st.st_mode) ? EISDIR : errno,
+				   "linux.devices[%d] %s", i, d->path);
+	if (mknod(path, fmt | (d->mode & 07777), fmt == S_IFIFO ? 0 : makedev(d->major, d->minor)) < 0 ||
+	    chmod(path, d->mode & 07777) < 0 || chown(path, d->uid, d->gid) < 0)
+		return gsetup_fail(eb, cap, errno, "linux.devices[%d] %s", i, d->path);
+	return 0;
+}
+
 static int gc_masked(const char *root, const char *path, char *eb, size_t cap)
 {
 	char dst[PATH_MAX];
@@ -174,12 +265,14 @@ static int gc_sysctl(const struct gplan_sysctl *s, char *eb, size_t cap)
 int gsetup_config(const struct gplan *p, const char *root, gsetup_note_fn note, void *ctx,
 		  char *eb, size_t cap)
 {
-	int r = 0;
+	int r = gc_copies(p, eb, cap);
 
 	for (int i = 0; i < p->n_mounts && r == 0; i++)
 		r = gc_mount(root, &p->mounts[i], note, ctx, eb, cap);
 	if (r == 0)
 		gc_devices(root);
+	for (int i = 0; i < p->n_devices && r == 0; i++)
+		r = gc_node(root, &p->devices[i], i, eb, cap);
 	for (int i = 0; i < p->n_masked && r == 0; i++)
 		r = gc_masked(root, p->masked[i], eb, cap);
 	for (int i = 0; i < p->n_readonly && r == 0; i++)

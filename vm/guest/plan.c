@@ -207,7 +207,98 @@ static int k_mount(struct gplan *p, char **f, char *eb, size_t cap)
 		return gplan_fail(eb, cap, "mount: %s: options too long", f[0]);
 	if (p->n_mounts >= GPLAN_MAX_MOUNTS)
 		return gplan_fail(eb, cap, "mount: more than %d", GPLAN_MAX_MOUNTS);
-	p->mounts[p->n_mounts++] = (struct gplan_mount){ f[0], f[1], f[2], f[3] };
+	p->mounts[p->n_mounts++] = (struct gplan_mount){ f[0], f[1], f[2], f[3], -1 };
+	return 0;
+}
+
+/* copymount DEST N OPTS: after the copy records of N */
+static int k_copymount(struct gplan *p, char **f, char *eb, size_t cap)
+{
+	unsigned long long n;
+	struct gmntopts o;
+	int seen = 0;
+
+	if (f[0][0] != '/')
+		return gplan_fail(eb, cap, "copymount: destination %s is not absolute", f[0]);
+	if (gplan_num(f[1], 10, GPLAN_MAX_MOUNTS, &n) < 0)
+		return gplan_fail(eb, cap, "copymount: %s: bad copy number %s", f[0], f[1]);
+	for (int i = 0; i < p->n_copies; i++)
+		seen |= p->copies[i].n == (int)n && !strcmp(p->copies[i].rel, ".");
+	if (!seen)
+		return gplan_fail(eb, cap, "copymount: %s: no copy %llu", f[0], n);
+	if (gtab_mntopts(f[2], &o) < 0)
+		return gplan_fail(eb, cap, "copymount: %s: options too long", f[0]);
+	if (p->n_mounts >= GPLAN_MAX_MOUNTS)
+		return gplan_fail(eb, cap, "mount: more than %d", GPLAN_MAX_MOUNTS);
+	p->mounts[p->n_mounts++] = (struct gplan_mount){ f[0], "bind", "-", f[2], (int)n };
+	return 0;
+}
+
+static int unhex(char *s, size_t *ret_len)
+{
+	size_t n = strlen(s), i;
+
+	if (strcmp(s, "-") == 0) {
+		*s = '\0';
+		*ret_len = 0;
+		return 0;
+	}
+	if (n % 2)
+		return -EINVAL;
+	for (i = 0; i < n; i += 2) {
+		int hi = s[i] >= 'a' ? s[i] - 'a' + 10 : s[i] - '0';
+		int lo = s[i + 1] >= 'a' ? s[i + 1] - 'a' + 10 : s[i + 1] - '0';
+		if (!strchr("0123456789abcdef", s[i]) || !strchr("0123456789abcdef", s[i + 1]) ||
+		    !s[i + 1])
+			return -EINVAL;
+		s[i / 2] = (char)(hi << 4 | lo);
+	}
+	s[n / 2] = '\0';
+	*ret_len = n / 2;
+	return 0;
+}
+
+/* a relative path without "..", "." components or empty ones (but "." alone) */
+static int rel_ok(const char *r)
+{
+	if (!strcmp(r, "."))
+		return 1;
+	if (!*r || r[0] == '/' || r[strlen(r) - 1] == '/' || strstr(r, "//"))
+		return 0;
+	for (const char *c = r; c; c = strchr(c, '/')) {
+		c += *c == '/';
+		if (!strncmp(c, "..", 2) && (c[2] == '/' || !c[2]))
+			return 0;
+		if (c[0] == '.' && (c[1] == '/' || !c[1]))
+			return 0;
+	}
+	return 1;
+}
+
+/* copy N REL KIND MODE UID GID DATA */
+static int k_copy(struct gplan *p, char **f, char *eb, size_t cap)
+{
+	unsigned long long n, mode, uid, gid;
+	struct gplan_copy *c;
+
+	if (gplan_num(f[0], 10, GPLAN_MAX_MOUNTS, &n) < 0)
+		return gplan_fail(eb, cap, "copy: bad copy number %s", f[0]);
+	if (!rel_ok(f[1]))
+		return gplan_fail(eb, cap, "copy: bad relative path %s", f[1]);
+	if (strlen(f[2]) != 1 || !strchr("fdl", f[2][0]))
+		return gplan_fail(eb, cap, "copy: %s: kind %s is not f, d or l", f[1], f[2]);
+	if (gplan_num(f[3], 8, 07777, &mode) < 0 ||
+	    gplan_num(f[4], 10, 0xfffffffeu, &uid) < 0 || gplan_num(f[5], 10, 0xfffffffeu, &gid) < 0)
+		return gplan_fail(eb, cap, "copy: %s: bad mode/uid/gid", f[1]);
+	if (p->n_copies >= GPLAN_MAX_COPIES)
+		return gplan_fail(eb, cap, "copy: more than %d entries", GPLAN_MAX_COPIES);
+	c = &p->copies[p->n_copies];
+	*c = (struct gplan_copy){ (int)n, f[1], f[2][0], (mode_t)mode, (uid_t)uid, (gid_t)gid, f[6], 0 };
+	if (unhex(c->data, &c->len) < 0)
+		return gplan_fail(eb, cap, "copy: %s: data is not hex", f[1]);
+	if (c->kind == 'l' && !c->len)
+		return gplan_fail(eb, cap, "copy: %s: empty link target", f[1]);
+	p->n_copies++;
 	return 0;
 }
 
@@ -233,6 +324,29 @@ static int k_path(char **v, int *n, char *path, const char *key, char *eb, size_
 static int k_masked(struct gplan *p, char **f, char *eb, size_t cap) { return k_path(p->masked, &p->n_masked, f[0], "masked", eb, cap); }
 static int k_readonly(struct gplan *p, char **f, char *eb, size_t cap) { return k_path(p->readonly, &p->n_readonly, f[0], "readonly", eb, cap); }
 
+/* device PATH TYPE MAJOR MINOR MODE UID GID */
+static int k_device(struct gplan *p, char **f, char *eb, size_t cap)
+{
+	unsigned long long maj, min, mode, uid, gid;
+
+	if (f[0][0] != '/' || strstr(f[0], "/../") || !strcmp(f[0], "/"))
+		return gplan_fail(eb, cap, "device: path %s is not absolute", f[0]);
+	if (strlen(f[1]) != 1 || !strchr("cbup", f[1][0]))
+		return gplan_fail(eb, cap, "device: %s: type %s is not one of c, b, u, p", f[0], f[1]);
+	if (gplan_num(f[2], 10, 4095, &maj) < 0 || gplan_num(f[3], 10, 1048575, &min) < 0)
+		return gplan_fail(eb, cap, "device: %s: bad major/minor %s %s", f[0], f[2], f[3]);
+	if (gplan_num(f[4], 8, 07777, &mode) < 0)
+		return gplan_fail(eb, cap, "device: %s: bad mode %s", f[0], f[4]);
+	if (gplan_num(f[5], 10, 0xfffffffeu, &uid) < 0 || gplan_num(f[6], 10, 0xfffffffeu, &gid) < 0)
+		return gplan_fail(eb, cap, "device: %s: bad uid/gid %s %s", f[0], f[5], f[6]);
+	if (p->n_devices >= GPLAN_MAX_DEVICES)
+		return gplan_fail(eb, cap, "device: more than %d", GPLAN_MAX_DEVICES);
+	p->devices[p->n_devices++] = (struct gplan_device){
+		f[0], f[1][0] == 'u' ? 'c' : f[1][0], (unsigned)maj, (unsigned)min,
+		(mode_t)mode, (uid_t)uid, (gid_t)gid };
+	return 0;
+}
+
 static const struct gplan_key gplan_keys[] = {
 	{ "version", 1, k_version },   { "id", 1, k_id },
 	{ "rootfs", 2, k_rootfs },     { "rootfs_fstype", 1, k_rootfs_fstype },
@@ -246,7 +360,8 @@ static const struct gplan_key gplan_keys[] = {
 	{ "memory", 1, k_memory },     { "uidmap", 3, k_uidmap },
 	{ "gidmap", 3, k_gidmap },
 	{ "sysctl", 2, k_sysctl },     { "masked", 1, k_masked },
-	{ "readonly", 1, k_readonly },
+	{ "readonly", 1, k_readonly }, { "device", 7, k_device },
+	{ "copy", 7, k_copy },         { "copymount", 3, k_copymount },
 };
 
 static int gplan_apply(struct gplan *p, const struct gspec_record *rec, char *eb, size_t cap)

@@ -17,14 +17,22 @@
 #define GPLAN_MAX_SYSCTL 64
 #define GPLAN_MAX_PATHS 64
 #define GPLAN_MAX_IDMAPS 64
+#define GPLAN_MAX_DEVICES 256
+#define GPLAN_MAX_COPIES 64
 
 enum gplan_capset { GCAP_BOUNDING, GCAP_EFFECTIVE, GCAP_INHERITABLE, GCAP_PERMITTED,
 		    GCAP_AMBIENT, GCAP_NSETS };
 
-struct gplan_mount { char *dest, *type, *source, *opts; };
+struct gplan_mount { char *dest, *type, *source, *opts; int copy; /* copymount: N, else -1 */ };
+/* An entry of a bind mount's copy (copy N REL KIND MODE UID GID DATA):
+ * data decoded from hex in place, len bytes. */
+struct gplan_copy { int n; char *rel; char kind; mode_t mode; uid_t uid; gid_t gid;
+		    char *data; size_t len; };
 struct gplan_rlimit { int resource; rlim_t soft, hard; };
 struct gplan_sysctl { char *key, *value; };
 struct gplan_idmap { uint32_t inside, outside, count; };  /* one uid_map line */
+/* linux.devices[i]: type 'c', 'b' or 'p' ('u' is read as 'c'). */
+struct gplan_device { char *path; char type; unsigned major, minor; mode_t mode; uid_t uid; gid_t gid; };
 
 struct gplan {
 	char *id;
@@ -50,6 +58,8 @@ struct gplan {
 	struct gplan_sysctl sysctls[GPLAN_MAX_SYSCTL]; int n_sysctls;
 	char *masked[GPLAN_MAX_PATHS]; int n_masked;
 	char *readonly[GPLAN_MAX_PATHS]; int n_readonly;
+	struct gplan_device devices[GPLAN_MAX_DEVICES]; int n_devices;
+	struct gplan_copy copies[GPLAN_MAX_COPIES]; int n_copies;
 };
 
 /* Parse text (writable, len bytes).  0, or -EINVAL with a one-line reason

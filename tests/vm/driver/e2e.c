@@ -248,8 +248,9 @@ static void case_vmm_control(struct tally *t, struct e2e_env *e, const char *vmm
 	report(t, r == 0, "ocivm-vmm", "control", d);
 }
 
-/* A parameter the hypervisor refuses: create fails at once, with the
- * hypervisor's own words, and leaves nothing in run_dir. */
+/* A parameter off the driver's allowlist: create fails at once, naming it
+ * (vm_hypervisor_params_check, before any process starts), and leaves
+ * nothing in run_dir. */
 static void case_bad_param(struct tally *t, struct e2e_env *e, enum vm_driver d, const char *name)
 {
 	static const char *const bad[] = { "-no-such-option-here" };

@@ -226,6 +226,68 @@ static void test_strv_join(void **state)
 	assert_null(vm_driver_by_name("xen"));
 }
 
+/* vm.hypervisor.parameters: only allowlisted options, values checked. */
+struct param_case { const char *hv; const char *p[3]; size_t n; const char *msg; };
+
+static void test_params_allowlist(void **state)
+{
+	static const struct param_case cases[] = {
+		{ "/usr/bin/qemu-system-x86_64", { "-smp", "2" }, 2, NULL },
+		{ "/usr/bin/qemu-system-x86_64", { "-smp", "cpus=2,cores=2" }, 2, NULL },
+		{ "/usr/bin/qemu-system-x86_64", { "--cpu", "max,+avx,-x2apic,pmu=off" }, 2, NULL },
+		{ "/usr/bin/qemu-system-x86_64", { "-rtc", "base=utc,clock=vm" }, 2, NULL },
+		{ "/usr/bin/qemu-system-x86_64", { "-device", "virtio-rng-device", "-nographic" }, 3, NULL },
+		{ "/usr/bin/qemu-system-x86_64", { "-overcommit", "mem-lock=off" }, 2, NULL },
+		/* the trials: a root helper, a host file, plugins, objects */
+		{ "/usr/bin/qemu-system-x86_64", { "-netdev", "bridge,id=n,helper=/tmp/x.sh" }, 2,
+		  "parameters[0] \"-netdev\": not on qemu's allowlist" },
+		{ "/usr/bin/qemu-system-x86_64", { "-D", "/etc/x" }, 2, "parameters[0] \"-D\"" },
+		{ "/usr/bin/qemu-system-x86_64", { "-smp", "2", "-trace" }, 3, "parameters[2] \"-trace\"" },
+		{ "/usr/bin/qemu-system-x86_64", { "-plugin", "file=/x.so" }, 2, "\"-plugin\"" },
+		{ "/usr/bin/qemu-system-x86_64", { "-object", "rng-random,id=r,filename=/dev/x" }, 2, "\"-object\"" },
+		{ "/usr/bin/qemu-system-x86_64", { "-add-fd", "fd=3,set=1" }, 2, "\"-add-fd\"" },
+		{ "/usr/bin/qemu-system-x86_64", { "-readconfig", "/x" }, 2, "\"-readconfig\"" },
+		{ "/usr/bin/qemu-system-x86_64", { "-chardev", "file,id=c,path=/x" }, 2, "\"-chardev\"" },
+		{ "/usr/bin/qemu-system-x86_64", { "-cpu=max" }, 1, "not on qemu's allowlist" },
+		/* values */
+		{ "/usr/bin/qemu-system-x86_64", { "-cpu", "max,romfile=/etc/shadow" }, 2,
+		  "parameters[1] \"max,romfile=/etc/shadow\": not allowed as the value of -cpu" },
+		{ "/usr/bin/qemu-system-x86_64", { "-smp", "2,path=/x" }, 2, "value of -smp" },
+		{ "/usr/bin/qemu-system-x86_64", { "-smp" }, 1, "needs a value" },
+		{ "/usr/bin/qemu-system-x86_64", { "-device", "virtio-rng-device,rng=r" }, 2, "value of -device" },
+		{ "/usr/bin/qemu-system-x86_64", { "-device", "virtio-9p-device,fsdev=x" }, 2, "value of -device" },
+		{ "/usr/bin/qemu-system-x86_64", { "-rtc", "base=/etc" }, 2, "value of -rtc" },
+		{ "/usr/bin/qemu-system-x86_64", { "-cpu", "-D" }, 2, "value of -cpu" },
+		/* ocivm-vmm */
+		{ "/usr/bin/ocivm-vmm", { "--console-max", "16" }, 2, NULL },
+		{ "/usr/bin/ocivm-vmm", { "--cpuid-mask=cx16,xsave" }, 1, NULL },
+		{ "/usr/bin/ocivm-vmm", { "--disk", "/etc/shadow" }, 2, "not on ocivm-vmm's allowlist" },
+		{ "/usr/bin/ocivm-vmm", { "--console=/etc/passwd" }, 1, "not on ocivm-vmm's allowlist" },
+		{ "/usr/bin/ocivm-vmm", { "--cons", "x" }, 2, "not on ocivm-vmm's allowlist" },
+		{ "/usr/bin/ocivm-vmm", { "--console-max", "/x" }, 2, "value of --console-max" },
+		{ "/usr/bin/ocivm-vmm", { "-smp", "2" }, 2, "not on ocivm-vmm's allowlist" },
+		{ "/usr/bin/xen", { "-smp", "2" }, 2, "no driver known" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct param_case *c = &cases[i];
+		struct vm_config cfg = { .hypervisor_path = c->hv, .hypervisor_params = c->p,
+					 .n_hypervisor_params = c->n };
+		struct oerr err = { 0 };
+		int r = vm_hypervisor_params_check(&cfg, &err);
+		if (!c->msg && r != 0)
+			fail_msg("case %zu: refused: %s", i, err.msg);
+		if (c->msg && (r != -EINVAL || !strstr(err.msg, c->msg)))
+			fail_msg("case %zu: r=%d msg '%s' lacks '%s'", i, r, err.msg, c->msg);
+	}
+	/* no path: the forced driver decides */
+	struct vm_config cfg = { .driver = VM_DRIVER_VMM, .hypervisor_params = cases[0].p,
+				 .n_hypervisor_params = 2 };
+	struct oerr err = { 0 };
+	assert_int_equal(vm_hypervisor_params_check(&cfg, &err), -EINVAL);
+	cfg.driver = VM_DRIVER_QEMU;
+	assert_int_equal(vm_hypervisor_params_check(&cfg, &err), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -237,6 +299,7 @@ int main(void)
 		cmocka_unit_test(test_vmm_writable_disk_no_serial),
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_strv_join),
+		cmocka_unit_test(test_params_allowlist),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

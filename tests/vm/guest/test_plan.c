@@ -54,9 +54,18 @@ static char *build_spec(size_t *len)
 	gspec_put(&w, "gidmap", 3, (const char *const[]){ "1", "3000", "65535" });
 	gspec_put(&w, "mount", 4, (const char *const[]){ "/proc", "proc", "proc", "-" });
 	gspec_put(&w, "mount", 4, (const char *const[]){ "/dev", "tmpfs", "tmpfs", "nosuid,mode=755" });
+	gspec_put(&w, "copy", 7, (const char *const[]){ "0", ".", "f", "0644", "0", "0", "68690a" });
+	gspec_put(&w, "copymount", 3, (const char *const[]){ "/etc/resolv.conf", "0", "rbind,ro" });
+	gspec_put(&w, "copy", 7, (const char *const[]){ "1", ".", "d", "0755", "1", "2", "-" });
+	gspec_put(&w, "copy", 7, (const char *const[]){ "1", "a/b", "l", "0777", "0", "0", "2e2e2f78" });
+	gspec_put(&w, "copymount", 3, (const char *const[]){ "/mnt/d", "1", "-" });
 	gspec_put(&w, "sysctl", 2, (const char *const[]){ "net.ipv4.ip_forward", "1" });
 	gspec_putf(&w, "masked", "/proc/kcore");
 	gspec_putf(&w, "readonly", "/proc/sys");
+	gspec_put(&w, "device", 7, (const char *const[]){ "/dev/test1", "c", "1", "3", "0644", "1", "2" });
+	gspec_put(&w, "device", 7, (const char *const[]){ "/dev/sdz", "b", "8", "0", "0600", "0", "6" });
+	gspec_put(&w, "device", 7, (const char *const[]){ "/dev/u", "u", "4095", "1048575", "7777", "4294967294", "0" });
+	gspec_put(&w, "device", 7, (const char *const[]){ "/run/fifo", "p", "0", "0", "0666", "0", "0" });
 	assert_int_equal(gspec_finish(&w, &text, len), 0);
 	return text;
 }
@@ -101,11 +110,46 @@ static void test_parse_full(void **state)
 	assert_int_equal(p->n_gidmaps, 2);
 	assert_int_equal(p->gidmaps[1].inside, 1);
 	assert_int_equal(p->gidmaps[1].count, 65535);
-	assert_int_equal(p->n_mounts, 2);
+	assert_int_equal(p->n_mounts, 4);
 	assert_string_equal(p->mounts[1].opts, "nosuid,mode=755");
+	assert_int_equal(p->mounts[1].copy, -1);
+	/* copies of host bind mounts, in mount order */
+	assert_string_equal(p->mounts[2].dest, "/etc/resolv.conf");
+	assert_int_equal(p->mounts[2].copy, 0);
+	assert_string_equal(p->mounts[2].opts, "rbind,ro");
+	assert_int_equal(p->mounts[3].copy, 1);
+	assert_int_equal(p->n_copies, 3);
+	assert_int_equal(p->copies[0].kind, 'f');
+	assert_int_equal(p->copies[0].mode, 0644);
+	assert_int_equal(p->copies[0].len, 3);
+	assert_memory_equal(p->copies[0].data, "hi\n", 3);
+	assert_int_equal(p->copies[1].kind, 'd');
+	assert_int_equal(p->copies[1].uid, 1);
+	assert_int_equal(p->copies[1].gid, 2);
+	assert_int_equal(p->copies[1].len, 0);
+	assert_string_equal(p->copies[2].rel, "a/b");
+	assert_string_equal(p->copies[2].data, "../x");   /* a link target, NUL-terminated */
 	assert_string_equal(p->sysctls[0].key, "net.ipv4.ip_forward");
 	assert_string_equal(p->masked[0], "/proc/kcore");
 	assert_string_equal(p->readonly[0], "/proc/sys");
+	/* linux.devices: every field */
+	assert_int_equal(p->n_devices, 4);
+	assert_string_equal(p->devices[0].path, "/dev/test1");
+	assert_int_equal(p->devices[0].type, 'c');
+	assert_int_equal(p->devices[0].major, 1);
+	assert_int_equal(p->devices[0].minor, 3);
+	assert_int_equal(p->devices[0].mode, 0644);
+	assert_int_equal(p->devices[0].uid, 1);
+	assert_int_equal(p->devices[0].gid, 2);
+	assert_int_equal(p->devices[1].type, 'b');
+	assert_int_equal(p->devices[1].gid, 6);
+	assert_int_equal(p->devices[2].type, 'c');   /* u: unbuffered char, made as c */
+	assert_int_equal(p->devices[2].major, 4095);
+	assert_int_equal(p->devices[2].minor, 1048575);
+	assert_int_equal(p->devices[2].mode, 07777);
+	assert_int_equal(p->devices[2].uid, 4294967294u);
+	assert_int_equal(p->devices[3].type, 'p');
+	assert_string_equal(p->devices[3].path, "/run/fifo");
 	free(p);
 	free(text);
 }
@@ -156,6 +200,29 @@ static void test_parse_rejects(void **state)
 	REJ("sysctl ../../etc/x 1", "bad key");
 	REJ("arg a b", "fields, expected 1");
 	REJ("masked relative", "not absolute");
+	REJ("device dev/x c 1 3 0644 0 0", "device: path dev/x is not absolute");
+	REJ("device /dev/x x 1 3 0644 0 0", "type x is not one of c, b, u, p");
+	REJ("device /dev/x cb 1 3 0644 0 0", "type cb is not one of");
+	REJ("device /dev/x c 4096 3 0644 0 0", "bad major/minor");
+	REJ("device /dev/x c 1 1048576 0644 0 0", "bad major/minor");
+	REJ("device /dev/x c -1 3 0644 0 0", "bad major/minor");
+	REJ("device /dev/x c 1 3 0999 0 0", "bad mode");
+	REJ("device /dev/x c 1 3 10000 0 0", "bad mode");
+	REJ("device /dev/x c 1 3 0644 4294967295 0", "bad uid/gid");
+	REJ("device /dev/x c 1 3 0644 0 x", "bad uid/gid");
+	REJ("device /dev/x c 1 3 0644 0", "fields, expected 7");
+	REJ("copy 0 ../x f 0644 0 0 -", "bad relative path ../x");
+	REJ("copy 0 a/../b f 0644 0 0 -", "bad relative path");
+	REJ("copy 0 /abs f 0644 0 0 -", "bad relative path");
+	REJ("copy 0 a/./b f 0644 0 0 -", "bad relative path");
+	REJ("copy 0 a// f 0644 0 0 -", "bad relative path");
+	REJ("copy 0 . x 0644 0 0 -", "kind x is not f, d or l");
+	REJ("copy 0 . f 0644 0 0 abc", "data is not hex");
+	REJ("copy 0 . f 0644 0 0 zz", "data is not hex");
+	REJ("copy 0 . l 0777 0 0 -", "empty link target");
+	REJ("copy 0 . f 08 0 0 -", "bad mode/uid/gid");
+	REJ("copymount /x 3 -", "no copy 3");
+	REJ("copymount x 0 -", "not absolute");
 #undef REJ
 }
 

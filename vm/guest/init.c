@@ -218,6 +218,16 @@ static int init_spawn(void *ctx, struct gspawn_result *ret, int *ret_code, char 
 	return gspawn(&in->plan, GSETUP_ROOT, ret, ret_code, eb, cap);
 }
 
+/* The container's process exited: end every other process in the guest
+ * (what the kernel does to a pid namespace whose init exits, as under
+ * runc), so the output pipes reach EOF once what they wrote is read.  PID 1
+ * is spared by kill(-1). */
+static void init_end_others(void *ctx, pid_t main)
+{
+	if (kill(-1, SIGKILL) < 0 && errno != ESRCH)
+		init_log("kill(-1, SIGKILL): %s", strerror(errno));
+}
+
 static void init_prepare(struct init *in)
 {
 	char eb[512];
@@ -266,6 +276,7 @@ int main(void)
 	if (sfd < 0 || relay_init(&in.relay, in.chan, sfd, init_spawn, &in, in.plan.terminal) < 0)
 		init_fail(&in, 255, "relay setup failed");
 	in.relay.vport = in.vport;
+	in.relay.end_others = init_end_others;
 	relay_queue(&in.relay, CHAN_READY, NULL, 0);
 	init_log("READY");
 	r = relay_run(&in.relay);

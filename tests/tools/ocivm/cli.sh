@@ -195,6 +195,14 @@ mkbundle "$tmp/b3" '["cat"]'
 out=$(printf 'line-one\nline-two\n' | "$OCIVM" --root "$root" run --bundle "$tmp/b3" c3 2>&1)
 check "run: stdin reaches the container, EOF ends it" [ "$out" = "$(printf 'line-one\nline-two')" ]
 
+# A caller that reads late: every byte still reaches it after the exit (the
+# shim used to give its output pumps 3 s after the exit, then left).
+mkbundle "$tmp/b10" '["sh","-c","head -c 1000000 /dev/zero; exit 4"]'
+out=$( ("$OCIVM" --root "$root" run --bundle "$tmp/b10" c10 </dev/null; echo "rc=$?" >"$tmp/c10.rc") |
+	(sleep 5; wc -c) )
+check "run: all 1000000 bytes reach a caller that reads 5 s late" [ "$(echo $out)" = 1000000 ]
+check "run: ... and the status 4" grep -qx rc=4 "$tmp/c10.rc"
+
 # --console-socket: receive the pty master as conmon does, read the output
 mkbundle "$tmp/b4" '["sh","-c","echo tty-hello; exec sleep 1000"]'
 python3 - "$tmp/console.sock" "$tmp/console.out" <<'PY' &

@@ -267,7 +267,7 @@ for i in $(seq 1 300); do grep -q tick1 "$tmp/c5.out" && break; sleep 0.1; done
 daemon=$(pgrep -f -x ".*ocivmfs --state-dir $root/state $mnt")
 check "restart: found the daemon" [ -n "$daemon" ]
 kill "${daemon:-0}" 2>/dev/null
-for i in $(seq 1 100); do kill -0 "${daemon:-0}" 2>/dev/null || break; sleep 0.1; done
+for i in $(seq 1 600); do kill -0 "${daemon:-0}" 2>/dev/null || break; sleep 0.1; done
 check "restart: daemon gone, shim alive" bash -c "! kill -0 ${daemon:-0} 2>/dev/null && kill -0 ${pid:-0}"
 check "restart: ocivm mount starts it again" bash -c "'$OCIVM' --root '$root' mount >/dev/null"
 n=$(grep -c tick "$tmp/c5.out")
@@ -284,7 +284,7 @@ check "restart: shim exits with the container" bash -c "! kill -0 ${pid:-0} 2>/d
 "$OCIVM" --root "$root" create --bundle "$tmp/b5" --pid-file "$tmp/c6.pid" c6 \
 	>/dev/null 2>"$tmp/c6.err" </dev/null &
 cpid=$!
-for i in $(seq 1 100); do [ -e "$mnt/containers/c6" ] && break; sleep 0.05; done
+for i in $(seq 1 600); do [ -e "$mnt/containers/c6" ] && break; sleep 0.05; done
 kill -INT $cpid
 wait $cpid
 rc=$?

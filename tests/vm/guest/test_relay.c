@@ -8,7 +8,7 @@
  * (its SIGCHLD is pending before the first read), a grandchild holding the
  * pipes (end_others must be called, then EOF), a background writer that
  * never stops, a host that shuts its sending side.  Every conversation is
- * read to the end: no frame may follow EXITED.  A conversation has a 30 s
+ * read to the end: no frame may follow EXITED.  A conversation has a 120 s
  * deadline, alarm() a global one. */
 #include <errno.h>
 #include <fcntl.h>
@@ -247,7 +247,7 @@ static void converse_as(int fd, pid_t pid, const char *in, size_t in_len, int se
 	size_t sent = 0, chunk = h && h->chunk ? h->chunk : sizeof(buf);
 	int eof_sent = !send_eof, shut = 0, at_end = 0;
 	unsigned reads = 0;
-	double deadline = mono_ms() + 30000;
+	double deadline = mono_ms() + 120000;
 
 	memset(res, 0, sizeof(*res));
 	chan_reader_init(&rd);
@@ -263,7 +263,7 @@ static void converse_as(int fd, pid_t pid, const char *in, size_t in_len, int se
 		}
 		int left = (int)(deadline - mono_ms());
 		if (left <= 0 || poll(&pf, 1, left) == 0)
-			fail_msg("no EXITED and end of stream within 30 s (exited=%d)", res->exited);
+			fail_msg("no EXITED and end of stream within 120 s (exited=%d)", res->exited);
 		if (pf.revents & POLLOUT) {
 			if (sent < in_len) {
 				uint32_t n = in_len - sent > 4096 ? 4096 : (uint32_t)(in_len - sent);
@@ -526,7 +526,7 @@ static void test_grandchild_holds_pipes(void **state)
 
 /* A background writer that never stops: there is never a moment of
  * silence on the pipes, so a "wait for quiet" drain never ends (the old
- * 200 ms timer: no EXITED, the 30 s deadline fails).  end_others ends it:
+ * 200 ms timer: no EXITED, the conversation's deadline fails).  end_others ends it:
  * EOF, EXITED 4, nothing after it. */
 static void test_endless_background_writer(void **state)
 {
@@ -624,7 +624,7 @@ static void test_identity(void **state)
 
 static int setup(void **state)
 {
-	alarm(120);   /* a deadlock fails the run instead of hanging it */
+	alarm(900);   /* a deadlock fails the run (all tests) instead of hanging it */
 	return 0;
 }
 

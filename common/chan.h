@@ -29,7 +29,10 @@
  *   host  -> SIGNAL <u32 signo>, STDIN <bytes>, STDIN_EOF, RESIZE <u16 rows, u16 cols>
  *   guest -> STDOUT <bytes>, STDERR <bytes>, LOG "<init message>"
  *   guest -> EXITED <u32 kind> <u32 value>     kind 0: exit code, 1: signal
- *            after which init syncs and powers the VM off.
+ *            the last frame: sent once the process exited and its output
+ *            pipes reached EOF, after every STDOUT/STDERR frame; then init
+ *            waits for the host to hang up (virtio port; QEMU loses what it
+ *            still holds when the VM powers off), syncs and powers off.
  */
 #ifndef OCIVM_CHAN_H
 #define OCIVM_CHAN_H

@@ -98,9 +98,11 @@ result "hello-exit3: stdout 'hello', status 3 (and config applied)" $?
 # A host that stops reading: once in the middle of stderr, once just before
 # its end (EXITED and the tail wait in the guest and in QEMU's port while the
 # peer sleeps; nothing may be dropped, and the VM must not power off first).
+# A background `sleep` holds both pipes: init must end it (kill(-1) as PID 1)
+# for the pipes to reach EOF and EXITED to come.
 boot stall "$tmp/rootfs.ext4" - -o done -E 2097152 -S 1048576:3000 -S 2031616:3000 -x 5 -- \
-	/bin/sh -c 'head -c 2097152 /dev/zero >&2; echo done; exit 5'
-result "stall: host stops reading twice for 3 s: all 2 MiB of stderr, 'done', status 5" $?
+	/bin/sh -c 'sleep 1000 & head -c 2097152 /dev/zero >&2; echo done; exit 5'
+result "stall: host stops reading twice for 3 s, a background holder: all 2 MiB of stderr, 'done', status 5" $?
 boot missing "$tmp/rootfs.$missing_fs" - -f $missing_fs -e "No such file or directory" -x 127 -- /no/such/binary
 result "missing-binary ($missing_fs rootfs): ERROR + status 127" $?
 

@@ -66,7 +66,7 @@ static int one_run(struct e2e_env *e, struct variant *v, struct sample *s)
 		return -1;
 	}
 	double t = e2e_now_ms();
-	e2e_destroy(&run);   /* the VM powers off after EXITED; this reaps it */
+	e2e_destroy(&run);   /* after EXITED the guest waits for the host: this quits and reaps it */
 	*s = (struct sample){
 		.spawn = info.spawn_ms, .hello = info.hello_ms, .ready = run.t_ready - run.t0,
 		.start = run.t_started - run.t_start, .exit = run.t_exit - run.t_started,

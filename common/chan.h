@@ -34,7 +34,10 @@
  *            unacknowledged, so the guest never stops reading the channel
  *            for stdin and control frames (SIGNAL) are read at once
  *   guest -> EXITED <u32 kind> <u32 value>     kind 0: exit code, 1: signal
- *            after which init syncs and powers the VM off.
+ *            the last frame: sent once the process exited and its output
+ *            pipes reached EOF, after every STDOUT/STDERR frame; then init
+ *            waits for the host to hang up (virtio port; QEMU loses what it
+ *            still holds when the VM powers off), syncs and powers off.
  */
 #ifndef OCIVM_CHAN_H
 #define OCIVM_CHAN_H

@@ -36,7 +36,7 @@ cases_lifecycle() {   # MOUNT
 cases_blocking() {   # MOUNT
 	local m=$1 c=$1/containers/blk
 	exec 7< "$m/events"   # opened now: events from here on
-	timeout 20 cat <&7 > "$T/events.out" & local evpid=$!
+	timeout 300 cat <&7 > "$T/events.out" & local evpid=$!   # killed below; a backstop only
 	exec 7<&-
 	ln -s "$T/b" "$c" || bad "blk: create"
 	cat "$c/stdout" > "$T/stdout.out" & local outpid=$!
@@ -122,7 +122,7 @@ cases_incoming() {   # MOUNT STATE
 cases_concurrent() {   # MOUNT
 	local m=$1 pids=() n=0
 	exec 7< "$m/events"
-	timeout 30 cat <&7 > "$T/cc.events" & local evpid=$!
+	timeout 300 cat <&7 > "$T/cc.events" & local evpid=$!   # killed below; a backstop only
 	exec 7<&-
 	for i in $(seq 0 15); do (echo "create cc$i $T/b" > "$m/ctl") & pids+=($!); done
 	for p in "${pids[@]}"; do wait "$p" && n=$((n + 1)); done

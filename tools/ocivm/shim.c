@@ -21,7 +21,6 @@
 #include "cleanup.h"
 #include "fileio.h"
 
-#define SHIM_DRAIN_MS 3000
 #define SHIM_RECONNECT_MS (5 * 60 * 1000) /* how long the tree may be away */
 #define SHIM_RETRY_MS 200
 
@@ -131,10 +130,16 @@ static void pump_start(struct pump *p, const struct shim_opts *o, const char *na
 		p->started = pthread_create(&p->thread, NULL, pump_run, p) == 0;
 }
 
-static void pump_join(struct pump *p, const struct timespec *deadline)
+/* No deadline: a stopped container's tree stream ends (EOF), so the pump
+ * ends once every byte reached `to` — as runc's container process, the
+ * shim holds the caller's stdio until its output is written, however
+ * slowly the caller reads (a 3 s drain cut output that a slow or busy
+ * caller had not read yet).  A write error or a tree that stays away
+ * (SHIM_RECONNECT_MS) ends it too. */
+static void pump_join(struct pump *p)
 {
 	if (p->started)
-		pthread_timedjoin_np(p->thread, NULL, deadline);
+		pthread_join(p->thread, NULL);
 }
 
 /* Reads ID/wait (blocks until the container stops): the exit status.  A
@@ -164,12 +169,9 @@ static void *waiter_run(void *arg)
 {
 	struct waiter *w = arg;
 	int status = wait_exit(w->o);
-	struct timespec deadline;
 
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += SHIM_DRAIN_MS / 1000;
-	pump_join(w->out, &deadline);
-	pump_join(w->errp, &deadline);
+	pump_join(w->out);
+	pump_join(w->errp);
 	_exit(status);
 }
 

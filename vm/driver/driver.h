@@ -30,7 +30,7 @@ char *strv_join(char *const *v, size_t n);
 /* Files a VM keeps in its run_dir. */
 struct vm_paths {
 	char run_dir[256];
-	char chan_sock[300];    /* QEMU: virtconsole chardev socket */
+	char chan_sock[300];    /* QEMU: chardev socket of the org.ocivm.chan virtserialport */
 	char control_sock[300]; /* QEMU: QMP; ocivm-vmm: --control */
 	char console[300];      /* serial console (the container's console file) */
 	char log[300];          /* hypervisor stdout/stderr */

@@ -155,7 +155,13 @@ static void handle_frame(struct vm *vm, uint8_t type, const uint8_t *pl, uint32_
 		}
 		break;
 	case CHAN_EXITED: {
-		uint32_t kind = len >= 8 ? get_u32(pl) : 0, value = len >= 8 ? get_u32(pl + 4) : 255;
+		uint32_t kind = len == 8 ? get_u32(pl) : 2, value = len == 8 ? get_u32(pl + 4) : 0;
+		if (kind > 1) {   /* no status is made up from a frame that has none */
+			snprintf(text, sizeof(text), "malformed EXITED from ocivm-init "
+				 "(%u-byte payload, kind %u): the exit status is unknown", len, kind);
+			finish(vm, 255, text);
+			break;
+		}
 		int status = kind == 1 ? 128 + (int)(value & 0x7f) : (int)(value & 0xff);
 		finish(vm, status, vm->last_error[0] ? vm->last_error : NULL);
 		break;
@@ -197,8 +203,17 @@ int vm_session_dispatch(struct vm *vm)
 		}
 		if (r == 0)
 			break;
+		if (r == -EPROTO) {
+			/* the stream is broken and cannot be resynced: what follows
+			 * (output, EXITED) is lost while the VM may run on, so
+			 * end it here with the reason; the owner destroys the VM */
+			chan_drop(vm);
+			finish(vm, 255, "malformed frame from ocivm-init (EPROTO): the channel is "
+			       "broken, output after it and the exit status are lost");
+			return 1;
+		}
 		if (r < 0) {
-			chan_drop(vm);   /* EOF or garbage: the process tells the rest */
+			chan_drop(vm);   /* EOF: the hypervisor closed it; its end tells the rest */
 			break;
 		}
 		handle_frame(vm, type, pl, len);

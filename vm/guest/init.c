@@ -189,10 +189,44 @@ static int init_wait_spec(struct init *in)
 	return 0;
 }
 
+/* After EXITED on the port: the frames are in the port's queue, not yet at
+ * the host (QEMU holds what the host's socket does not take, and loses it
+ * when the VM powers off).  Power off only once the host hung up (POLLHUP,
+ * or read 0): a host closes the channel after it has read EXITED (or kills
+ * the VM itself, as the daemon does).  What the host still sends is read
+ * and ignored. */
+static void init_wait_hangup(struct init *in)
+{
+	struct pollfd p = { .fd = in->chan, .events = POLLIN };
+	char scrap[4096];
+
+	for (;;) {
+		p.revents = 0;
+		int n = poll(&p, 1, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || (p.revents & (POLLHUP | POLLERR | POLLNVAL)))
+			return;
+		ssize_t k = read(in->chan, scrap, sizeof(scrap));
+		if (k == 0 || (k < 0 && errno != EAGAIN && errno != EINTR))
+			return;
+	}
+}
+
 static int init_spawn(void *ctx, struct gspawn_result *ret, int *ret_code, char *eb, size_t cap)
 {
 	struct init *in = ctx;
 	return gspawn(&in->plan, GSETUP_ROOT, ret, ret_code, eb, cap);
+}
+
+/* The container's process exited: end every other process in the guest
+ * (what the kernel does to a pid namespace whose init exits, as under
+ * runc), so the output pipes reach EOF once what they wrote is read.  PID 1
+ * is spared by kill(-1). */
+static void init_end_others(void *ctx, pid_t main)
+{
+	if (kill(-1, SIGKILL) < 0 && errno != ESRCH)
+		init_log("kill(-1, SIGKILL): %s", strerror(errno));
 }
 
 static void init_prepare(struct init *in)
@@ -248,10 +282,15 @@ int main(void)
 	if (sfd < 0 || relay_init(&in.relay, in.chan, sfd, init_spawn, &in, in.plan.terminal) < 0)
 		init_fail(&in, 255, "relay setup failed");
 	in.relay.vport = in.vport;
+	in.relay.end_others = init_end_others;
 	relay_queue(&in.relay, CHAN_READY, NULL, 0);
 	init_log("READY");
 	r = relay_run(&in.relay);
 	init_log("done (%s)", r < 0 ? strerror(-r) : "process exited");
+	if (r == 0 && in.vport) {
+		init_wait_hangup(&in);
+		init_log("host hung up");
+	}
 	fcntl(in.chan, F_SETFL, fcntl(in.chan, F_GETFL) & ~O_NONBLOCK);
 	tcdrain(in.chan);
 	init_poweroff();

@@ -50,3 +50,10 @@ $(BUILD)/fuzz/fuzz_guest: vm/guest/fuzz/fuzz_guest.c vm/guest/plan.c vm/guest/ta
 # make bench: the relay's throughput for heavy output vs a plain pipe.
 $(call program,bench-guest-relay,vm/guest/bench/bench_relay.c $(GUEST_LIB_SRCS))
 BENCHES += $(BUILD)/bin/bench-guest-relay
+
+# The QEMU argv the product builds (vm_driver_qemu), for e2e.sh: one place.
+GUEST_QEMU_ARGV_SRCS := tests/vm/guest/qemu_argv.c $(VM_DRIVER_SRCS) $(COMMON_SRCS)
+$(BUILD)/tests/guest-qemu-argv: $(patsubst %.c,$(BUILD)/obj/%.o,$(GUEST_QEMU_ARGV_SRCS))
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(VM_DRIVER_LDLIBS) -lpthread
+PROGRAMS += $(BUILD)/tests/guest-qemu-argv

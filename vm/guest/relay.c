@@ -238,9 +238,8 @@ static int relay_read_chan(struct relay *r)
 		r->host_gone = 1;
 		return 0;
 	}
-	if (n == 0) {
-		r->chan_eof = 1;
-		r->outq_len = r->outq_off = 0;
+	if (n == 0) {   /* the host sends no more; it may still read */
+		r->chan_rd_eof = 1;
 		return 0;
 	}
 	while (off < (size_t)n) {
@@ -268,7 +267,7 @@ static int relay_write_chan(struct relay *r)
 			return 0;
 		if (errno != EPIPE && errno != ECONNRESET)
 			return -errno;
-		r->chan_eof = 1;
+		r->chan_eof = 1;   /* no host can ever read these: drop */
 		r->outq_len = r->outq_off = 0;
 		return 0;
 	}
@@ -370,25 +369,21 @@ static int relay_poll(struct relay *r, struct pollfd *pf)
 	 * RELAY_HUP_POLL_MS. */
 	int gone = r->host_gone && !r->chan_eof;
 	int want_out = !gone && relay_outq_pending(r) < RELAY_OUTQ_HIGH;
+	short ev = (short)((!r->chan_rd_eof && r->inq_len < RELAY_INQ_MAX ? POLLIN : 0) |
+			   (relay_outq_pending(r) ? POLLOUT : 0));
 
-	pf[P_CHAN] = (struct pollfd){ r->chan_eof || gone ? -1 : r->chan_fd,
-		(short)((r->inq_len < RELAY_INQ_MAX ? POLLIN : 0) | (relay_outq_pending(r) ? POLLOUT : 0)), 0 };
+	/* after a read EOF, a socket reports POLLHUP for good: poll it only
+	 * while there is something to write (the write then fails or goes) */
+	pf[P_CHAN] = (struct pollfd){ r->chan_eof || gone || !ev ? -1 : r->chan_fd, ev, 0 };
 	pf[P_SIG] = (struct pollfd){ r->sig_fd, POLLIN, 0 };
 	pf[P_IN] = (struct pollfd){ r->in_fd, (short)(r->inq_len || r->stdin_eof ? POLLOUT : 0), 0 };
 	pf[P_OUT] = (struct pollfd){ want_out ? r->out_fd : -1, POLLIN, 0 };
 	pf[P_ERR] = (struct pollfd){ want_out ? r->err_fd : -1, POLLIN, 0 };
-	/* After the exit, late output gets RELAY_DRAIN_MS of silence at most
-	 * (a background grandchild may hold the pipes open forever). */
-	int draining = r->exited && want_out && (r->out_fd >= 0 || r->err_fd >= 0);
-	int n = poll(pf, P_N, gone ? RELAY_HUP_POLL_MS : draining ? RELAY_DRAIN_MS : -1);
+	int n = poll(pf, P_N, gone ? RELAY_HUP_POLL_MS : -1);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
 	if (gone)
 		relay_check_host(r);
-	if (n == 0 && draining) {
-		relay_close(&r->out_fd);
-		relay_close(&r->err_fd);
-	}
 	return 0;
 }
 
@@ -404,6 +399,11 @@ static int relay_step(struct relay *r)
 	}
 	if (e == 0 && (pf[P_SIG].revents & POLLIN))
 		relay_reap(r);
+	if (r->exited && !r->others_ended) {
+		r->others_ended = 1;   /* before the pipes are read to EOF */
+		if (r->end_others)
+			r->end_others(r->ctx, r->pid);
+	}
 	if (e == 0 && (pf[P_OUT].revents & in))
 		e = relay_read_output(r, &r->out_fd, CHAN_STDOUT);
 	if (e == 0 && (pf[P_ERR].revents & in))
@@ -424,8 +424,8 @@ int relay_run(struct relay *r)
 	for (;;) {
 		if (r->reported && (relay_outq_pending(r) == 0 || r->chan_eof))
 			return 0;
-		if (r->chan_eof && !r->pid)
-			return -EPIPE;   /* host gone before START */
+		if ((r->chan_eof || r->chan_rd_eof) && !r->pid && !r->reported)
+			return -EPIPE;   /* host gone before START: no START can come */
 		int e = relay_step(r);
 		if (e < 0)
 			return e;

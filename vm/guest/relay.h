@@ -6,7 +6,23 @@
  * process's output is read only while the queue is below a high-water mark,
  * and stdin from the host is queued and written when the pipe has room;
  * so heavy output in either direction never deadlocks.  The same loop reaps
- * every child (init is PID 1: orphans land here). */
+ * every child (init is PID 1: orphans land here).
+ *
+ * The rule for the end: EXITED is queued only after the process exited and
+ * both output pipes reached EOF, every byte read from them framed and
+ * queued; the queue is written in order, a short write or EAGAIN only moves
+ * the offset, so EXITED is the last frame.  When the process has exited,
+ * end_others (if set) is called once: it ends every other process that may
+ * hold the pipes (ocivm-init: kill(-1, SIGKILL), what the end of a pid
+ * namespace's init does under runc); what they wrote stays in the pipes and
+ * is read to EOF.  No timer: without end_others, a background process
+ * holding a pipe delays EXITED until it closes it.
+ *
+ * Queued frames are dropped only when no host can ever read them: a write
+ * to the channel failed with EPIPE/ECONNRESET (chan_eof).  A read of 0 on a
+ * socket or tty (the host shut its sending side) only stops reading; on a
+ * virtio port it means "no host for now" (host_gone) and nothing is
+ * dropped. */
 #ifndef OCIVM_GUEST_RELAY_H
 #define OCIVM_GUEST_RELAY_H
 
@@ -20,12 +36,14 @@
 #define RELAY_OUTQ_HIGH (256u * 1024)   /* stop reading the process above this */
 #define RELAY_INQ_MAX (1024u * 1024)    /* stop reading the channel above this */
 #define RELAY_ACK_EVERY (32u * 1024)    /* STDIN_ACK at least every this many bytes */
-#define RELAY_DRAIN_MS 200              /* after exit, wait this long for late output */
 #define RELAY_HUP_POLL_MS 100           /* vport: how often to look whether the host is back */
 
 /* START handler: start the process; on failure fill code and reason. */
 typedef int (*relay_spawn_fn)(void *ctx, struct gspawn_result *ret, int *ret_code,
 			      char *eb, size_t cap);
+/* The process (pid main) exited: end every other process (they may hold its
+ * output pipes).  Called once, with the relay's ctx. */
+typedef void (*relay_end_others_fn)(void *ctx, pid_t main);
 
 struct relay {
 	int chan_fd;                 /* non-blocking */
@@ -38,8 +56,11 @@ struct relay {
 	uint8_t *outq; size_t outq_off, outq_len, outq_cap;   /* pending: [off, len) */
 	uint8_t *inq; size_t inq_len, inq_cap;
 	size_t stdin_unacked;        /* STDIN bytes taken off inq, not yet in a STDIN_ACK */
+	relay_end_others_fn end_others;   /* optional; set after relay_init */
+	int others_ended;            /* end_others was called */
 	int stdin_eof;               /* host sent STDIN_EOF */
-	int chan_eof;                /* host side closed */
+	int chan_rd_eof;             /* read 0 from a socket/tty: the host sends no more */
+	int chan_eof;                /* write failed EPIPE: no host can ever read */
 	int vport;                   /* chan is a virtio-serial port (set after relay_init):
 				      * POLLHUP / read 0 = no host connected for now, not EOF */
 	int host_gone;               /* vport and no host: hold the queue, stop reading the

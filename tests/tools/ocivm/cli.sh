@@ -195,6 +195,14 @@ mkbundle "$tmp/b3" '["cat"]'
 out=$(printf 'line-one\nline-two\n' | "$OCIVM" --root "$root" run --bundle "$tmp/b3" c3 2>&1)
 check "run: stdin reaches the container, EOF ends it" [ "$out" = "$(printf 'line-one\nline-two')" ]
 
+# A caller that reads late: every byte still reaches it after the exit (the
+# shim used to give its output pumps 3 s after the exit, then left).
+mkbundle "$tmp/b10" '["sh","-c","head -c 1000000 /dev/zero; exit 4"]'
+out=$( ("$OCIVM" --root "$root" run --bundle "$tmp/b10" c10 </dev/null; echo "rc=$?" >"$tmp/c10.rc") |
+	(sleep 5; wc -c) )
+check "run: all 1000000 bytes reach a caller that reads 5 s late" [ "$(echo $out)" = 1000000 ]
+check "run: ... and the status 4" grep -qx rc=4 "$tmp/c10.rc"
+
 # --console-socket: receive the pty master as conmon does, read the output
 mkbundle "$tmp/b4" '["sh","-c","echo tty-hello; exec sleep 1000"]'
 python3 - "$tmp/console.sock" "$tmp/console.out" <<'PY' &
@@ -259,7 +267,7 @@ for i in $(seq 1 300); do grep -q tick1 "$tmp/c5.out" && break; sleep 0.1; done
 daemon=$(pgrep -f -x ".*ocivmfs --state-dir $root/state $mnt")
 check "restart: found the daemon" [ -n "$daemon" ]
 kill "${daemon:-0}" 2>/dev/null
-for i in $(seq 1 100); do kill -0 "${daemon:-0}" 2>/dev/null || break; sleep 0.1; done
+for i in $(seq 1 600); do kill -0 "${daemon:-0}" 2>/dev/null || break; sleep 0.1; done
 check "restart: daemon gone, shim alive" bash -c "! kill -0 ${daemon:-0} 2>/dev/null && kill -0 ${pid:-0}"
 check "restart: ocivm mount starts it again" bash -c "'$OCIVM' --root '$root' mount >/dev/null"
 n=$(grep -c tick "$tmp/c5.out")
@@ -276,7 +284,7 @@ check "restart: shim exits with the container" bash -c "! kill -0 ${pid:-0} 2>/d
 "$OCIVM" --root "$root" create --bundle "$tmp/b5" --pid-file "$tmp/c6.pid" c6 \
 	>/dev/null 2>"$tmp/c6.err" </dev/null &
 cpid=$!
-for i in $(seq 1 100); do [ -e "$mnt/containers/c6" ] && break; sleep 0.05; done
+for i in $(seq 1 600); do [ -e "$mnt/containers/c6" ] && break; sleep 0.05; done
 kill -INT $cpid
 wait $cpid
 rc=$?

@@ -57,7 +57,7 @@ static void case_echo(struct tally *t, struct e2e_env *e, enum vm_driver d, cons
 	if (ok) {
 		struct vm_info info;
 		vm_get_info(run.vm, &info);
-		int r = e2e_pump(&run, NULL, 60000);
+		int r = e2e_pump(&run, NULL, 120000);
 		ok = r == 0 && strcmp(run.out, "hello\n") == 0 && run.status == 3 && run.started > 0;
 		snprintf(detail, sizeof(detail), "stdout %s, status %d, guest pid %d, ready %.1f s (%s/%s)%s%s",
 			 strcmp(run.out, "hello\n") == 0 ? "\"hello\"" : "wrong", run.status,
@@ -78,11 +78,11 @@ static void case_stdin(struct tally *t, struct e2e_env *e, enum vm_driver d, con
 	if (ok) {
 		int r = vm_write_stdin(run.vm, "ping\n", 5, &err);
 		if (r == 0)
-			r = e2e_pump(&run, "ping\n", 30000);
+			r = e2e_pump(&run, "ping\n", 120000);
 		if (r == 0)
 			r = vm_close_stdin(run.vm, &err);
 		if (r == 0)
-			r = e2e_pump(&run, NULL, 30000);
+			r = e2e_pump(&run, NULL, 120000);
 		ok = r == 0 && strcmp(run.out, "ping\ndone\n") == 0 && run.status == 0;
 		snprintf(detail, sizeof(detail), "stdout %.100s, status %d%s%.300s",
 			 ok ? "\"ping\\ndone\\n\"" : run.out, run.status, err.msg[0] ? "; " : "", err.msg);
@@ -99,7 +99,7 @@ static void case_signal(struct tally *t, struct e2e_env *e, enum vm_driver d, co
 	bool ok = boot(e, d, "echo ready; exec sleep 600", &run, detail, sizeof(detail));
 
 	if (ok) {
-		int r = e2e_pump(&run, "ready\n", 30000);
+		int r = e2e_pump(&run, "ready\n", 120000);
 		if (r == 0)
 			r = vm_pause(run.vm, &err);
 		if (r == 0)
@@ -107,7 +107,7 @@ static void case_signal(struct tally *t, struct e2e_env *e, enum vm_driver d, co
 		if (r == 0)
 			r = vm_signal(run.vm, SIGTERM, &err);
 		if (r == 0)
-			r = e2e_pump(&run, NULL, 30000);
+			r = e2e_pump(&run, NULL, 120000);
 		ok = r == 0 && run.status == 128 + SIGTERM;
 		snprintf(detail, sizeof(detail), "pause+resume, SIGTERM -> status %d (want %d)%s%.300s",
 			 run.status, 128 + SIGTERM, err.msg[0] ? "; " : "", err.msg);
@@ -155,7 +155,7 @@ static void case_reattach(struct tally *t, struct e2e_env *e, enum vm_driver d, 
 	bool ok = boot(e, d, script, &run, detail, sizeof(detail));
 
 	if (ok) {
-		int r = e2e_pump(&run, "n3\n", 30000);
+		int r = e2e_pump(&run, "n3\n", 120000);
 		pid_t pid = vm_pid(run.vm);
 		vm_free(run.vm);
 		run.vm = NULL;
@@ -168,7 +168,7 @@ static void case_reattach(struct tally *t, struct e2e_env *e, enum vm_driver d, 
 		if (r == 0)
 			r = vm_write_stdin(run.vm, "abc\n", 4, &err);
 		if (r == 0)
-			r = e2e_pump(&run, NULL, 60000);
+			r = e2e_pump(&run, NULL, 120000);
 		gap = first_gap(run.out, REATTACH_LINES);
 		ok = r == 0 && strstr(run.out, "got abc\n") && run.status == 7 && gap < 0;
 		snprintf(detail, sizeof(detail),

@@ -11,7 +11,12 @@
  *                       then drops STDIN instead of echoing it
  *   --fake-mode=stuck   as ocivm-init with a process that never reads stdin:
  *                       says "stdin-ack" in HELLO, holds STDIN (never acked)
- *                       and stops reading the channel once 1 MiB is held */
+ *                       and stops reading the channel once 1 MiB is held
+
+ *   --fake-mode=garble  as ok, but after START's "hello\n" the stream breaks
+ *                       (bytes that are no frame header); stays alive
+ *   --fake-mode=badexit as ok, but START -> EXITED with a 4-byte payload;
+ *                       stays alive */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -85,6 +90,11 @@ static void conversation(int fd)
 			chan_send(fd, CHAN_STDOUT, "hello\n", 6);
 			if (strcmp(mode, "deaf") == 0)
 				usleep(1500 * 1000);
+			if (strcmp(mode, "garble") == 0 &&
+			    write(fd, "\x01\x02garbage!", 10) != 10)
+				exit(1);
+			if (strcmp(mode, "badexit") == 0)
+				chan_send(fd, CHAN_EXITED, pid, 4);
 			break;
 		case CHAN_STDIN:
 			if (strcmp(mode, "stuck") == 0) {

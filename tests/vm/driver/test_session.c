@@ -96,9 +96,10 @@ static struct vm_config config(const char *const *params, size_t n)
 	};
 }
 
-/* Dispatch until cond or the VM ends; fails after 5 s. */
+/* Dispatch until cond or the VM ends; fails after 30 s (at least: 3000
+ * polls of 10 ms; a loaded machine only makes it longer). */
 #define PUMP(vm, cond) do {                                                \
-		for (int _i = 0; _i < 500 && !(cond); _i++) {                  \
+		for (int _i = 0; _i < 3000 && !(cond); _i++) {                 \
 			struct pollfd _p = { vm_fd(vm), POLLIN, 0 };           \
 			poll(&_p, 1, 10);                                      \
 			assert_true(vm_dispatch(vm) >= 0);                     \
@@ -268,6 +269,48 @@ static void test_death_without_exited(void **state)
 	assert_non_null(strstr(ev.reason, "console: fake kernel booting"));
 	assert_int_equal(vm_start(vm, &err), -EPIPE);
 	vm_destroy(vm, 100);
+}
+
+/* The channel breaks mid-conversation (a frame header that is none) while
+ * the VM lives on: on_exit at once with status 255 and the reason, not
+ * silence until someone kills the VM (the old code dropped the channel and
+ * waited for the process to die). */
+static void test_broken_channel(void **state)
+{
+	const char *params[] = { "--fake-mode=garble" };
+	struct vm_config cfg = config(params, 1);
+	struct events ev = { .exited = -1 };
+	struct oerr err = { 0 };
+	struct vm *vm;
+
+	assert_int_equal(vm_create(&cfg, &cbs, &ev, &vm, &err), 0);
+	assert_int_equal(vm_start(vm, &err), 0);
+	PUMP(vm, ev.exited != -1);
+	assert_string_equal(ev.out, "hello\n");
+	assert_int_equal(ev.exited, 255);
+	if (!strstr(ev.reason, "malformed frame"))
+		fail_msg("reason '%s' lacks 'malformed frame'", ev.reason);
+	assert_true(kill(vm_pid(vm), 0) == 0);   /* it was the channel, not the VM */
+	vm_destroy(vm, 1000);
+}
+
+/* EXITED with a payload that is not 8 bytes: no status is made up from it
+ * (the old code reported 255 with no reason). */
+static void test_malformed_exited(void **state)
+{
+	const char *params[] = { "--fake-mode=badexit" };
+	struct vm_config cfg = config(params, 1);
+	struct events ev = { .exited = -1 };
+	struct oerr err = { 0 };
+	struct vm *vm;
+
+	assert_int_equal(vm_create(&cfg, &cbs, &ev, &vm, &err), 0);
+	assert_int_equal(vm_start(vm, &err), 0);
+	PUMP(vm, ev.exited != -1);
+	assert_int_equal(ev.exited, 255);
+	if (!strstr(ev.reason, "malformed EXITED"))
+		fail_msg("reason '%s' lacks 'malformed EXITED'", ev.reason);
+	vm_destroy(vm, 1000);
 }
 
 static void expect_create_fails(const char *mode, int code, const char *msg, unsigned timeout)
@@ -471,6 +514,8 @@ int main(void)
 		cmocka_unit_test(test_backpressure),
 		cmocka_unit_test(test_kill_behind_unread_stdin),
 		cmocka_unit_test(test_death_without_exited),
+		cmocka_unit_test(test_broken_channel),
+		cmocka_unit_test(test_malformed_exited),
 		cmocka_unit_test(test_create_failures),
 		cmocka_unit_test(test_resolve_errors),
 		cmocka_unit_test(test_resolve_auto),

@@ -10,17 +10,18 @@ set -u
 BUILD=${BUILD:-build}
 G=$BUILD/guest
 PEER=$BUILD/tests/guest-peer
+ARGV=$BUILD/tests/guest-qemu-argv
 pass=0 fail=0 skip=0
 
 skip_all() {
 	echo "skip: $1"
-	echo "0 passed, 0 failed, 2 skipped"
+	echo "0 passed, 0 failed, 3 skipped"
 	exit 0
 }
 [ -e "$G/vmlinuz" ] && [ -e "$G/initrd.img" ] || skip_all "no guest kernel/initrd in $G (run: make guest)"
 command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 not installed"
 command -v mke2fs >/dev/null || skip_all "mke2fs not installed"
-[ -x "$PEER" ] || skip_all "$PEER not built (run: make all)"
+[ -x "$PEER" ] && [ -x "$ARGV" ] || skip_all "$PEER or $ARGV not built (run: make all)"
 
 tmp=$(mktemp -d /tmp/ocivm-guest-e2e.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -40,34 +41,30 @@ if command -v mkfs.erofs >/dev/null && mkfs.erofs --quiet "$tmp/rootfs.erofs" "$
 	missing_fs=erofs
 fi
 
-# TCG needs the TSC frequency on the command line (calibration under
-# emulation is slow and unreliable); take the host's when it says.
-khz=$(awk '/^cpu MHz/ { printf "%d", $4 * 1000; exit }' /proc/cpuinfo)
-[ -n "$khz" ] && [ "$khz" -gt 0 ] || khz=2000000
-
-# boot NAME ROOTFS VMIMAGE|- -- ARGS... : one VM, one conversation; peer
-# output in $tmp/NAME.out
+# boot NAME ROOTFS VMIMAGE|- PEER_ARGS... -- ARGS... : one VM, one
+# conversation; peer output in $tmp/NAME.out.  The disks are attached
+# read-only, as vm_create attaches rootfs images.
 boot() {
 	name=$1 img=$2 vmimg=$3; shift 3
-	extra=
-	[ "$vmimg" = - ] || extra="-drive file=$vmimg,if=none,id=d1,format=raw,readonly=on -device virtio-blk-device,drive=d1,serial=image"
-	sock=$tmp/$name.sock
-	qemu-system-x86_64 -M microvm,acpi=on -accel tcg -nodefaults -no-user-config \
-		-nographic -no-reboot -m 256 -smp 1 \
-		-kernel "$G/vmlinuz" -initrd "$G/initrd.img" \
-		-append "console=ttyS0 panic=-1 reboot=t tsc_early_khz=$khz" \
-		-drive "file=$img,if=none,id=d0,format=raw,snapshot=on" \
-		-device virtio-blk-device,drive=d0,serial=rootfs $extra \
-		-chardev "file,id=con0,path=$tmp/$name.console" -serial chardev:con0 \
-		-device virtio-serial-device \
-		-chardev "socket,id=ch0,path=$sock,server=on,wait=off" \
-		-device virtconsole,chardev=ch0 </dev/null >"$tmp/$name.qemu" 2>&1 &
+	run=$tmp/$name
+	mkdir -p "$run"
+	disk2=
+	[ "$vmimg" = - ] || disk2="-d $vmimg:image"
+	# shellcheck disable=SC2086  # $disk2 is two words or none
+	"$ARGV" -r "$run" -k "$G/vmlinuz" -i "$G/initrd.img" -d "$img:rootfs" $disk2 >"$run/argv" ||
+		{ echo "  guest-qemu-argv failed"; return 1; }
+	(
+		set --
+		while IFS= read -r a; do set -- "$@" "$a"; done <"$run/argv"
+		exec "$@" </dev/null >"$run/qemu.log" 2>&1
+	) &
 	qpid=$!
-	"$PEER" -s "$sock" "$@" >"$tmp/$name.out" 2>&1
+	"$PEER" -s "$run/chan.sock" "$@" >"$tmp/$name.out" 2>&1
 	rc=$?
-	# init powers the VM off after EXITED; give it a moment, then make sure
+	# init powers the VM off after EXITED (and the peer's hang-up); give it
+	# time even on a loaded machine (polled), then make sure
 	i=0
-	while kill -0 "$qpid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	while kill -0 "$qpid" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 	if kill -0 "$qpid" 2>/dev/null; then
 		echo "  (VM did not power off by itself)"
 		kill "$qpid"
@@ -77,8 +74,8 @@ boot() {
 	sed 's/^/  /' "$tmp/$name.out"
 	if [ $rc -ne 0 ]; then
 		echo "  --- console tail"
-		tail -n 15 "$tmp/$name.console" | sed 's/^/  /'
-		cat "$tmp/$name.qemu" | sed 's/^/  /'
+		tail -n 15 "$run/console" | sed 's/^/  /'
+		sed 's/^/  /' "$run/qemu.log"
 	fi
 	return $rc
 }
@@ -98,6 +95,14 @@ cat /etc/image-marker; head -c 2097152 /dev/zero >&2; exit 3'
 boot hello "$tmp/rootfs.ext4" "$tmp/image.ext4" -i ext4 -o from-image -o hello -o host=e2e -o kcore=0 -o sysctl-ro=yes -o rootfs-rw=yes -o devnull=yes \
 	-E 2097152 -x 3 -- /bin/sh -c "$probe"
 result "hello-exit3: stdout 'hello', status 3 (and config applied)" $?
+# A host that stops reading: once in the middle of stderr, once just before
+# its end (EXITED and the tail wait in the guest and in QEMU's port while the
+# peer sleeps; nothing may be dropped, and the VM must not power off first).
+# A background `sleep` holds both pipes: init must end it (kill(-1) as PID 1)
+# for the pipes to reach EOF and EXITED to come.
+boot stall "$tmp/rootfs.ext4" - -o done -E 2097152 -S 1048576:3000 -S 2031616:3000 -x 5 -- \
+	/bin/sh -c 'sleep 1000 & head -c 2097152 /dev/zero >&2; echo done; exit 5'
+result "stall: host stops reading twice for 3 s, a background holder: all 2 MiB of stderr, 'done', status 5" $?
 boot missing "$tmp/rootfs.$missing_fs" - -f $missing_fs -e "No such file or directory" -x 127 -- /no/such/binary
 result "missing-binary ($missing_fs rootfs): ERROR + status 127" $?
 

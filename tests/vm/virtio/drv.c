@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -202,6 +203,21 @@ int drv_used(struct drv *d, unsigned qi, uint32_t *id, uint32_t *len)
 	if (d->event_idx)
 		((uint16_t *)drv_ptr(d, q->avail))[2 + q->num] = q->last_used;
 	return 1;
+}
+
+bool drv_wait_reg(struct drv *d, uint64_t off, uint32_t mask)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		if (drv_rd(d, off) & mask)
+			return true;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > DRV_WAIT_MS)
+			return false;
+		usleep(1000);
+	}
 }
 
 int drv_wait_used(struct drv *d, unsigned qi, uint32_t *id, uint32_t *len, int timeout_ms)

@@ -56,5 +56,10 @@ void drv_kick(struct drv *d, unsigned qi);
 int drv_used(struct drv *d, unsigned qi, uint32_t *id, uint32_t *len);
 /* Wait (poll the irqfd) until a used entry appears; 1, or 0 on timeout. */
 int drv_wait_used(struct drv *d, unsigned qi, uint32_t *id, uint32_t *len, int timeout_ms);
+/* Poll register off until (value & mask) is set: true, or false after
+ * DRV_WAIT_MS of wall time (generous: the device's thread may be starved on
+ * a loaded machine, under ASan). */
+#define DRV_WAIT_MS 30000
+bool drv_wait_reg(struct drv *d, uint64_t off, uint32_t mask);
 
 #endif

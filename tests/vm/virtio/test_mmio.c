@@ -141,8 +141,7 @@ static void test_isr_ack(void **state)
 	drv_kick(d, 1);
 	uint32_t id, len;
 	assert_int_equal(drv_wait_used(d, 1, &id, &len, 5000), 1);
-	for (int i = 0; i < 500 && !(drv_rd(d, 0x60) & 1); i++)
-		usleep(1000);
+	drv_wait_reg(d, 0x60, 1);
 	assert_int_equal(drv_rd(d, 0x60) & 1, 1);
 	drv_wr(d, 0x64, 1);
 	assert_int_equal(drv_rd(d, 0x60) & 1, 0);

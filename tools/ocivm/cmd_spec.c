@@ -49,10 +49,11 @@ static bool spec_kernel(const struct ocivm_args *a, char *buf, size_t n)
 		return true;
 	}
 	_cleanup_free_ char *f = share_file(NULL, "vmlinuz", OCIVM_SHARE);
-	if (!f)
+	_cleanup_free_ char *real = f ? realpath(f, NULL) : NULL;   /* the kernel itself */
+	if (!real || access(real, R_OK) < 0)
 		return false;
-	snprintf(buf, n, "%s", f);
-	return access(buf, R_OK) == 0;
+	snprintf(buf, n, "%s", real);
+	return true;
 }
 
 static cJSON *spec_vm(const char *kernel)

@@ -57,8 +57,8 @@ cleanup() {
 	fi
 	for p in "${HOG_PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	# a VM the daemon could not delete (it died): its pid is in the record
-	for p in $(cat "$T"/state/*/vm/qemu.pid "$T"/state/*/vm/pid 2>/dev/null); do kill "$p" 2>/dev/null; done
-	rm -rf "$T"
+	for p in $(jq -r .pid "$T"/state/*/vm/vm.json 2>/dev/null); do grep -qs "$T" "/proc/$p/cmdline" && kill "$p"; done
+	[ -n "${STRESS_KEEP:-}" ] && echo "# kept $T" || rm -rf "$T"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -97,21 +97,21 @@ differs() {
 daemon_pid() { pgrep -n -f "^$BIN .*--state-dir $T/state "; }
 mount_daemon() { mount_tree "$BIN" "$M" "$T/state" --hypervisor "$DRV"; }
 
-# verify NAME D STATUS WANTSTATUS [live]: the stored streams (and the live copies)
+# verify NAME D STATUS WANTSTATUS [live] [LABEL]: the stored streams (and the live copies)
 verify() {
-	local name=$1 d=$2 st=$3 want=$4 live=${5:-} c=$M/containers/$1 msg="" s
+	local name=$1 d=$2 st=$3 want=$4 live=${5:-} label=${6:-$1} c=$M/containers/$1 msg="" s
 	[ "$st" = "$want" ] || msg="status '$st' (want $want); "
-	timeout "$DL" cat "$c/stdout" > "$d/all.out" 2>&1
-	timeout "$DL" cat "$c/stderr" > "$d/all.err" 2>&1
+	timeout "$DL" cat "$c/stdout" > "$d/all.out" 2> "$d/cat.err" || msg+="reading stdout: $(head -c 200 "$d/cat.err"); "
+	timeout "$DL" cat "$c/stderr" > "$d/all.err" 2> "$d/cat.err" || msg+="reading stderr: $(head -c 200 "$d/cat.err"); "
 	for s in out err; do
 		[ -n "$live" ] && { r=$(differs "$d/want.$s" "$d/got.$s" "live std$s") || msg+="$r; "; }
 		r=$(differs "$d/want.$s" "$d/all.$s" "stored std$s") || msg+="$r; "
 	done
 	if [ -n "$msg" ]; then
-		echo "FAIL $name: ${msg%; } [$(tail -n 2 "$M/log" | tr '\n' ' ')]"
+		echo "FAIL $label: ${msg%; } [log: $(grep " $name: " "$M/log" | tail -n 2 | tr '\n' ' ')]"
 		return 1
 	fi
-	echo "ok $name: status $st, 2 x $SIZE bytes, sha256 equal${live:+ (live and stored)}"
+	echo "ok $label: status $st, 2 x $SIZE bytes, sha256 equal${live:+ (live and stored)}"
 	rmdir "$c" 2>/dev/null || echo "delete force" > "$c/ctl"
 	rm -rf "$d"
 }
@@ -136,7 +136,7 @@ run_one() {
 	fi
 	if ! echo start > "$c/ctl"; then echo "FAIL $name: start: $(tail -n 1 "$c/vm/last_error")"; return; fi
 	if [ "$hold" = 1 ]; then
-		wait_until "$DL" test "$(stat -c %s "$d/got.out"):$(stat -c %s "$d/got.err")" = "$SIZE:$SIZE"
+		wait_until "$DL" eval '[ "$(stat -c %s "$d/got.out"):$(stat -c %s "$d/got.err")" = "$SIZE:$SIZE" ]'
 		echo "kill KILL" > "$c/ctl"
 	fi
 	st=$(timeout "$DL" cat "$c/wait")
@@ -150,19 +150,19 @@ run_one() {
 
 # run_restart NAME IT SIG: the daemon is stopped with SIG mid-output, away 2 s, mounted again
 run_restart() {
-	local name=$1 it=$2 sig=$3 d=$T/w/$1 c=$M/containers/$1 code=5 st vm
-	mkdir -p "$d"; bundle "$d/b" "$it" $code 300 0; expect "$d" "$it"
+	local name=$1 it=$2 sig=$3 d=$T/w/$1 c=$M/containers/$1 code=5 st vm rd
+	mkdir -p "$d"; bundle "$d/b" "$it" $code 3000 0; expect "$d" "$it"
 	if ! timeout "$DL" ln -s "$d/b" "$c" 2> "$d/ln.err"; then
 		echo "FAIL $name: create: $(cat "$d/ln.err")"; return
 	fi
 	vm=$(cat "$c/pid")
-	timeout "$DL" cat "$c/stdout" > "$d/live.out" 2>/dev/null &
+	timeout "$DL" cat "$c/stdout" > "$d/live.out" 2>/dev/null & rd=$!
 	echo start > "$c/ctl" || { echo "FAIL $name: start: $(cat "$c/vm/last_error")"; return; }
-	wait_until "$DL" test "$(stat -c %s "$d/live.out")" -ge $((SIZE / 8))
+	wait_until "$DL" eval '[ "$(stat -c %s "$d/live.out")" -ge $((SIZE / 8)) ]'
 	kill -"$sig" "$(daemon_pid)"
 	if ! wait_until 60 eval '! daemon_pid >/dev/null'; then echo "FAIL $name: the daemon did not end on SIG$sig"; return; fi
 	[ "$sig" = TERM ] || fusermount3 -uz "$M" 2>/dev/null
-	wait
+	wait $rd
 	local live; live=$(stat -c %s "$d/live.out")
 	[ "$live" -lt "$SIZE" ] || { echo "FAIL $name: the output ended before the restart ($live bytes): raise pause"; return; }
 	kill -0 "$vm" 2>/dev/null || { echo "FAIL $name: the VM died with the daemon"; return; }
@@ -170,7 +170,7 @@ run_restart() {
 	mount_daemon || { echo "FAIL $name: remount"; return; }
 	grep -q "$name: re-attached" "$M/log" || { echo "FAIL $name: no re-attach line in log: $(tail -n 2 "$M/log")"; return; }
 	st=$(timeout "$DL" cat "$c/wait")
-	verify "$name (SIG$sig after $live bytes)" "$d" "$st" $code
+	verify "$name" "$d" "$st" $code "" "$name (SIG$sig after $live bytes of stdout)"
 }
 
 # results of the workers, printed in order as they finish
@@ -214,7 +214,7 @@ for DRV in $(drivers 2>"$T/skipped"); do
 	for i in $(seq 8); do jobs+=("$DRV-conc$i-of-8 $((1000 + i)) ${CODES[$(( i % ${#CODES[@]} ))]} plain"); done
 	want conc && run_group 8 "${jobs[@]}"
 	want slow && run_group 2 "$DRV-slow-a 2001 0 slow" "$DRV-slow-b 2002 137 slow"
-	for sig in TERM KILL; do
+	for sig in ${STRESS_SIGNALS:-TERM KILL}; do
 		want restart || continue
 		run_restart "$DRV-restart-$sig" 3001 $sig > "$T/w/restart.res" 2>&1
 		report "$T/w/restart.res"

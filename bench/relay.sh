@@ -50,11 +50,11 @@ cp "$T/config.json" "$T/cb/config.json"
 now() { date +%s.%N; }
 calc() { awk "BEGIN { printf \"%.2f\", $1 }"; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-cpu_s() { awk '{ print ($14 + $15) / 100 }' "/proc/$1/stat" 2>/dev/null || echo 0; }   # utime+stime, USER_HZ 100
+cpu_s() { awk '{ print ($14 + $15) / 100 }' "/proc/$1/stat" 2>/dev/null; }   # empty once gone   # utime+stime, USER_HZ 100
 BYTES=$((MIB * 1048576)) MB=$(calc "$MIB * 1.048576")
 
 # --- ocivm: one daemon; per round a container, booted before the clock runs
-"$BIN" --state-dir "$T/state" "$M" || die "mount failed"
+mkdir -p "$M"; "$BIN" --state-dir "$T/state" "$M" || die "mount failed"
 DPID=$(pgrep -n -f "^$BIN --state-dir $T/state ")
 echo "ocivm: $(head -n 1 "$M/hypervisor")"
 for r in $(seq "$N"); do
@@ -71,20 +71,19 @@ for r in $(seq "$N"); do
 	st=$(timeout 600 cat "$C/wait")
 	[ "$(cat "$T/n")" = "$BYTES" ] && [ "$st" = 0 ] || die "round $r: $(cat "$T/n") bytes (want $BYTES), status $st"
 	g=$(cat "$C/stderr" | awk 'NR == 1 { a = $1 } NR == 2 { print ($1 - a) / 100 }')   # guest USER_HZ 100
-	vm_gone=$(kill -0 "$VPID" 2>/dev/null && echo 0 || echo 1)
 	rd=$(awk '{ print $1 + $2 }' "$T/reader.time")
 	echo "$(calc "$MB / ($e - $s)")" >> "$T/o.mbps"
 	echo "$(calc "($d1 - $d0) * 1000 / $MB")" >> "$T/o.daemon"
 	echo "$(calc "$rd * 1000 / $MB")" >> "$T/o.reader"
 	echo "$(calc "$g * 1000 / $MB")" >> "$T/o.guest"
-	[ "$vm_gone" = 0 ] && echo "$(calc "($v1 - $v0) * 1000 / $MB")" >> "$T/o.vmm"
+	[ -n "$v1" ] && echo "$(calc "($v1 - $v0) * 1000 / $MB")" >> "$T/o.vmm"
 	rmdir "$C" 2>/dev/null || echo "delete force" > "$C/ctl"
 done
 fusermount3 -u "$M"
 o_mbps=$(median < "$T/o.mbps")
 echo "ocivm ($MIB MiB, median of $N): $o_mbps MB/s start->reader EOF;" \
 	"CPU ms/MB: host daemon $(median < "$T/o.daemon"), host reader $(median < "$T/o.reader")," \
-	"guest kernel+relay+dd $(median < "$T/o.guest"), hypervisor process (runs the guest) $(median < "$T/o.vmm" 2>/dev/null)"
+	"guest kernel+relay+dd $(median < "$T/o.guest"), hypervisor process (runs the guest) $(median < "$T/o.vmm" 2>/dev/null || echo "n/a: it had ended")"
 
 # --- crun: the same bundle, stdout a pipe read by wc -c (as the tree's reader)
 crun_mbps=n/a
@@ -113,8 +112,8 @@ if command -v crun >/dev/null; then
 		echo "$out" | awk -v mb="$MB" '{ printf "%.2f\n", mb / ($2 - $1) }' > "$T/c.mbps"
 		echo "$out" | awk -v mb="$MB" '{ printf "%.2f\n", ($3 + $4) * 1000 / mb }' > "$T/c.cpu"
 		crun_mbps=$(median < "$T/c.mbps")
-		echo "crun ($MIB MiB, median of $N): $crun_mbps MB/s run->pipe EOF (includes its container start);" \
-			"CPU ms/MB (runtime + container + its dd, all host): $(median < "$T/c.cpu")"
+		echo "crun ($MIB MiB, median of $N): $crun_mbps MB/s start->reader EOF;" \
+			"CPU ms/MB (crun run: runtime, container, reader, all host; its start included): $(median < "$T/c.cpu")"
 		;;
 	esac
 else

@@ -63,11 +63,13 @@ for r in $(seq "$N"); do
 	VPID=$(cat "$C/pid")
 	d0=$(cpu_s "$DPID") v0=$(cpu_s "$VPID")
 	exec 8< "$C/stdout"
+	# the hypervisor ends with the container, before the reader's EOF: sample it
+	(while v=$(cpu_s "$VPID") && [ -n "$v" ]; do echo "$v" > "$T/vcpu"; sleep 0.05; done) & SPID=$!
 	s=$(now)
 	/usr/bin/time -f "%U %S" -o "$T/reader.time" wc -c <&8 > "$T/n" & RPID=$!
 	echo start > "$C/ctl" || die "start failed: $(cat "$C/vm/last_error")"
 	wait $RPID; e=$(now); exec 8<&-
-	d1=$(cpu_s "$DPID") v1=$(cpu_s "$VPID")
+	d1=$(cpu_s "$DPID"); wait $SPID; v1=$(cat "$T/vcpu")
 	st=$(timeout 600 cat "$C/wait")
 	[ "$(cat "$T/n")" = "$BYTES" ] && [ "$st" = 0 ] || die "round $r: $(cat "$T/n") bytes (want $BYTES), status $st"
 	g=$(cat "$C/stderr" | awk 'NR == 1 { a = $1 } NR == 2 { print ($1 - a) / 100 }')   # guest USER_HZ 100

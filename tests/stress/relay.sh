@@ -37,7 +37,7 @@ CODES=(0 3 137 1 42 255)
 CASES=${STRESS_CASES:-iter${STRESS_RESTART:+ restart}}   # a subset, for debugging
 # A daemon that ends (SIGTERM too) loses the channel bytes it had read or
 # that sat in its socket but were not yet in stdout/stderr (~2 KiB per stream
-# seen, 1 run in 5 with SIGTERM, 1 in 4 with SIGKILL): the guest already
+# seen; SIGTERM lost bytes in at least 2 restarts of 7): the guest already
 # dropped them and nothing acknowledges.  Until the channel does, the restart
 # case is opt-in: STRESS_RESTART=1 (SIGTERM), STRESS_SIGKILL=1 (then SIGKILL).
 SIGS="TERM${STRESS_SIGKILL:+ KILL}"

@@ -2,7 +2,7 @@
 # and registers programs and tests with the templates below, so the parts of
 # the tree build independently:  make build/bin/ocivm-vmm, make unit, ...
 #
-# Targets: all check unit install clean deps guest bench fuzz
+# Targets: all check unit install clean deps guest bench fuzz stress
 
 PREFIX  ?= /usr/local
 DESTDIR ?=

@@ -43,3 +43,5 @@ $(BUILD)/bench/ocivmfs-fakeops: $(FS_BENCH_FAKE_OBJS)
 $(FS_BENCH_FAKE_OBJS): CFLAGS_PKG := $(call pc_cflags,fuse3 libcjson)
 all: $(BUILD)/bench/ctl_time $(BUILD)/bench/ocivmfs-fakeops
 BENCHES += bench/ctl.sh
+# bench/relay: container output through the tree (MB/s, CPU per MB) vs crun.
+BENCHES += bench/relay.sh

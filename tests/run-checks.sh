@@ -23,7 +23,7 @@ for s in "$@"; do
 	if [ -z "$line" ]; then
 		echo "run-checks: $s printed no summary line (exit $src)"; F=$((F + 1)); rc=1
 	fi
-	[ "$src" -eq 0 ] || rc=1
+	[ "$src" -eq 0 ] && [ "$f" -eq 0 ] || rc=1   # a FAIL line counts even if the script exits 0
 	if [ "${OCIVM_REQUIRE_GUEST:-0}" = 1 ] && is_linux_e2e "$s" && [ "$p" -eq 0 ] && [ "$k" -gt 0 ]; then
 		echo "run-checks: $s skipped every case, but make test needs the Linux layers to run (see its skip reason)"
 		F=$((F + 1)); rc=1

@@ -34,8 +34,7 @@ finish() {
 	fi
 	rm -rf "$tmp"
 	echo "$pass passed, $fail failed, $skip skipped"
-	[ "$fail" = 0 ]
-	exit
+	exit $(( fail > 0 ))   # a bare exit in an EXIT trap keeps the status before the trap
 }
 trap finish EXIT
 

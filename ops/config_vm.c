@@ -1,5 +1,6 @@
 /* config.json: the vm section (runtime-spec config-vm.md) and the VM shape. */
 #include "ops/config_int.h"
+#include "vm/defaults.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -212,7 +213,7 @@ void ops_config_vm_shape(const struct ops_config *cfg, unsigned def_vcpus, uint6
 	else if (l->has_memory_limit && l->memory_limit > 0)
 		*ret_mib = ((uint64_t)l->memory_limit + mib - 1) / mib + OPS_GUEST_HEADROOM_MIB;
 	else
-		*ret_mib = def_mib ? def_mib : 256;
+		*ret_mib = def_mib ? def_mib : VM_DEFAULT_MEMORY_MIB;
 	if (*ret_mib < OPS_GUEST_FLOOR_MIB)
 		*ret_mib = OPS_GUEST_FLOOR_MIB;
 	if (*ret_mib > OPS_CFG_MAX_MEMORY / mib)

@@ -112,16 +112,10 @@ static int check_hv_binary(const char *path, struct oerr *err)
 /* The driver boot_config will ask vm_create for (by the binary's name). */
 enum vm_driver ops_hostref_driver(const struct ops *ops, const struct ops_vm *v)
 {
-	const char *base;
-
 	if (!v->has_hypervisor)
 		return ops->driver;
-	base = strrchr(v->hypervisor_path, '/') + 1;
-	if (strstr(base, "qemu"))
-		return VM_DRIVER_QEMU;
-	if (strstr(base, "ocivm-vmm"))
-		return VM_DRIVER_VMM;
-	return ops->driver;
+	enum vm_driver d = vm_driver_of_binary(v->hypervisor_path);   /* vm_create's rule */
+	return d != VM_DRIVER_AUTO ? d : ops->driver;
 }
 
 int ops_hostref_check(const struct ops *ops, struct ops_config *cfg, const char *bundle,

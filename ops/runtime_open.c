@@ -20,19 +20,6 @@ static char *dup_or(const char *s, const char *def)
 	return v ? strdup(v) : NULL;
 }
 
-static int parse_driver(const char *s, enum vm_driver *ret)
-{
-	if (!s || !*s || strcmp(s, "auto") == 0)
-		*ret = VM_DRIVER_AUTO;
-	else if (strcmp(s, "ocivm-vmm") == 0 || strcmp(s, "vmm") == 0)
-		*ret = VM_DRIVER_VMM;
-	else if (strcmp(s, "qemu") == 0)
-		*ret = VM_DRIVER_QEMU;
-	else
-		return -EINVAL;
-	return 0;
-}
-
 static void hv_line(struct ops *ops)
 {
 	enum vm_driver d = ops->driver != VM_DRIVER_AUTO ? ops->driver : ops->probe.driver;
@@ -52,7 +39,7 @@ static int init_fields(struct ops *ops, const struct ops_options *opt, struct oe
 	ops->epfd = ops->wakefd = -1;
 	pthread_mutex_init(&ops->lock, NULL);
 	pthread_cond_init(&ops->cond, NULL);
-	if (parse_driver(opt->hypervisor, &ops->driver) < 0)
+	if (vm_driver_parse(opt->hypervisor, &ops->driver) < 0)
 		return oerr_set(err, EINVAL, "hypervisor: \"%s\" is not auto, ocivm-vmm or qemu",
 				opt->hypervisor);
 	ops->state_dir = dup_or(opt->state_dir, OPS_STATE_DIR_DEFAULT);
@@ -61,7 +48,7 @@ static int init_fields(struct ops *ops, const struct ops_options *opt, struct oe
 	ops->vmm_path = dup_or(opt->vmm_path, NULL);
 	ops->qemu_path = dup_or(opt->qemu_path, NULL);
 	ops->def_vcpus = opt->default_vcpus ? opt->default_vcpus : 1;
-	ops->def_mib = opt->default_memory_mib ? opt->default_memory_mib : 256;
+	ops->def_mib = opt->default_memory_mib ? opt->default_memory_mib : VM_DEFAULT_MEMORY_MIB;
 	ops->max_output = opt->max_output_bytes ? opt->max_output_bytes : OPS_MAX_OUTPUT_DEFAULT;
 	ops->start_timeout_ms = OPS_START_TIMEOUT_MS;
 	if (!ops->state_dir)

@@ -20,6 +20,14 @@ enum vm_driver {
 	VM_DRIVER_VMM,        /* ocivm-vmm */
 	VM_DRIVER_QEMU,       /* qemu-system-x86_64 */
 };
+
+#include "vm/defaults.h"   /* VM_DEFAULT_MEMORY_MIB, VM_DEFAULT_VCPUS */
+
+/* "auto", "qemu", "ocivm-vmm" (or "vmm"): 0 and the driver, else -EINVAL. */
+int vm_driver_parse(const char *name, enum vm_driver *ret);
+/* The driver a hypervisor binary is (by its name, the rule vm_create
+ * applies), or VM_DRIVER_AUTO when it is none this runtime drives. */
+enum vm_driver vm_driver_of_binary(const char *path);
 enum vm_accel { VM_ACCEL_AUTO = 0, VM_ACCEL_KVM, VM_ACCEL_TCG };
 
 /* What the host can run; filled once by vm_probe_host(). */

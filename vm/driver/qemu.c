@@ -96,7 +96,7 @@ static void qemu_add_machine(struct strv *a, const struct vm_launch *l, const ch
 	strv_add(a, "-nographic");
 	strv_add(a, "-no-reboot");
 	strv_add(a, "-m");
-	strv_addf(a, "%llu", (unsigned long long)(cfg->memory_mib ? cfg->memory_mib : 256));
+	strv_addf(a, "%llu", (unsigned long long)(cfg->memory_mib ? cfg->memory_mib : VM_DEFAULT_MEMORY_MIB));
 	strv_add(a, "-smp");
 	strv_addf(a, "%u", cfg->vcpus ? cfg->vcpus : 1);
 	strv_add(a, "-kernel");

@@ -9,16 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The driver a binary's name says it is, or NULL. */
+/* The driver a binary's name says it is (vm_driver_of_binary), or NULL. */
 const struct vm_driver_ops *vm_driver_for_binary(const char *path)
 {
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	if (strncmp(base, "qemu-system-x86_64", 18) == 0 || strcmp(base, "qemu-kvm") == 0)
-		return &vm_driver_qemu;
-	if (strncmp(base, "ocivm-vmm", 9) == 0)
-		return &vm_driver_vmm;
-	return NULL;
+	enum vm_driver d = vm_driver_of_binary(path);
+	return d == VM_DRIVER_QEMU ? &vm_driver_qemu : d == VM_DRIVER_VMM ? &vm_driver_vmm : NULL;
 }
 
 static int resolve_driver(const struct vm_config *cfg, const struct vm_host_probe *probe,

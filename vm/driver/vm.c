@@ -184,7 +184,7 @@ static int vm_record_launch(struct vm *vm, const struct vm_launch *l, struct str
 	vm_proc_start_time(vm->pid, &rec->start_time);
 	rec->started_unix = (unsigned long long)time(NULL);
 	rec->vcpus = l->cfg->vcpus ? l->cfg->vcpus : 1;
-	rec->memory_mib = l->cfg->memory_mib ? l->cfg->memory_mib : 256;
+	rec->memory_mib = l->cfg->memory_mib ? l->cfg->memory_mib : VM_DEFAULT_MEMORY_MIB;
 	vm_kernel_cmdline(l, vm->drv->base_cmdline, &rec->kernel_cmdline, NULL);
 	rec->chan_sock = strdup(vm->paths.chan_sock);
 	rec->control_sock = strdup(vm->paths.control_sock);

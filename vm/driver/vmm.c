@@ -45,7 +45,7 @@ static int vmm_build_argv(const struct vm_launch *l, struct strv *a, struct oerr
 	strv_add(a, "--cmdline");
 	strv_add(a, cmdline);
 	strv_add(a, "--memory");
-	strv_addf(a, "%llu", (unsigned long long)(cfg->memory_mib ? cfg->memory_mib : 256));
+	strv_addf(a, "%llu", (unsigned long long)(cfg->memory_mib ? cfg->memory_mib : VM_DEFAULT_MEMORY_MIB));
 	strv_add(a, "--vcpus");
 	strv_addf(a, "%u", cfg->vcpus ? cfg->vcpus : 1);
 	strv_add(a, "--console");

@@ -1,4 +1,6 @@
 /* ocivm-vmm: one KVM virtual machine per process (README.md, PROTOCOL.md). */
+#include "vm/defaults.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -27,7 +29,7 @@ static const char usage_text[] =
 "                     and entered through PVH; else the 64-bit boot protocol)\n"
 "  --initrd PATH      initial ramdisk (PVH module / boot_params ramdisk)\n"
 "  --cmdline STR      kernel command line (at most 4095 bytes)\n"
-"  --memory MIB       guest RAM in MiB (default 128; RAM above 3 GiB is mapped at 4 GiB)\n"
+"  --memory MIB       guest RAM in MiB (default 256; RAM above 3 GiB is mapped at 4 GiB)\n"
 "  --vcpus N          number of vCPUs, 1..64 (default 1)\n"
 "  --console PATH|-   where the 8250 UART (ttyS0) output goes (default -: stdout)\n"
 "  --console-max MIB  cap of that output, 1..1048576 (default 64); past it one\n"
@@ -92,7 +94,7 @@ static int parse_args(int argc, char **argv, struct vmm_config *c)
 	uint64_t v;
 	int o;
 
-	*c = (struct vmm_config){ .memory_mib = 128, .vcpus = 1, .console = "-",
+	*c = (struct vmm_config){ .memory_mib = VM_DEFAULT_MEMORY_MIB, .vcpus = VM_DEFAULT_VCPUS, .console = "-",
 				  .console_max_mib = 64 };
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {

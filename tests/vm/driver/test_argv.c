@@ -288,9 +288,31 @@ static void test_params_allowlist(void **state)
 	assert_int_equal(vm_hypervisor_params_check(&cfg, &err), 0);
 }
 
+/* One rule for which driver a hypervisor binary is, shared by ops and
+ * vm_create (ops matched any name containing "qemu"), and one parser of the
+ * --hypervisor names (fs/ and ops/ each had one). */
+static void test_driver_names(void **state)
+{
+	enum vm_driver d = VM_DRIVER_QEMU;
+
+	assert_int_equal(vm_driver_of_binary("/usr/bin/qemu-system-x86_64"), VM_DRIVER_QEMU);
+	assert_int_equal(vm_driver_of_binary("/usr/local/bin/ocivm-vmm"), VM_DRIVER_VMM);
+	assert_int_equal(vm_driver_of_binary("/opt/myqemu-wrapper"), VM_DRIVER_AUTO);
+	assert_int_equal(vm_driver_of_binary("/usr/bin/qemu-system-aarch64"), VM_DRIVER_AUTO);
+	assert_int_equal(vm_driver_parse("auto", &d), 0);
+	assert_int_equal(d, VM_DRIVER_AUTO);
+	assert_int_equal(vm_driver_parse("vmm", &d), 0);
+	assert_int_equal(d, VM_DRIVER_VMM);
+	assert_int_equal(vm_driver_parse("qemu", &d), 0);
+	assert_int_equal(d, VM_DRIVER_QEMU);
+	assert_int_equal(vm_driver_parse("kvmtool", &d), -EINVAL);
+	assert_int_equal(VM_DEFAULT_MEMORY_MIB, 256);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_driver_names),
 		cmocka_unit_test(test_qemu_machine),
 		cmocka_unit_test(test_qemu_kvm),
 		cmocka_unit_test(test_qemu_disks),

@@ -10,12 +10,7 @@ cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 BUNDLE=${OCIVMFS_TEST_BUNDLE:-$BUILD/bundle/busybox}
 
-if ! why=$(can_fuse); then echo "skip - all: $why"; SKIP=1; summary; exit 0; fi
-for f in "$BUILD/bin/ocivmfs" "$BUILD/guest/vmlinuz" "$BUILD/guest/initrd.img" "$BUNDLE/config.json"; do
-	if [ ! -e "$f" ]; then
-		echo "skip - all: $f missing (run: make BUILD=$BUILD all guest)"; SKIP=1; summary; exit 0
-	fi
-done
+need_vm "$BUILD/bin/ocivmfs" "$BUILD/guest/vmlinuz" "$BUILD/guest/initrd.img" "$BUNDLE/config.json"
 T=$(mktemp -d /tmp/ocivmfs-install.XXXXXX)
 P=$T/root/opt/o M=$T/m C=$T/m/containers/inst
 cleanup() {

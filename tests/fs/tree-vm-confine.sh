@@ -13,11 +13,7 @@ BUNDLE=${OCIVMFS_TEST_BUNDLE:-$BUILD/bundle/busybox}
 
 if ! why=$(can_fuse); then echo "skip - all: $why"; SKIP=1; summary; exit 0; fi
 if [ "$(id -u)" != 0 ]; then echo "skip - all: confinement needs a root daemon"; SKIP=1; summary; exit 0; fi
-for f in "$BIN" "$BUILD/guest/vmlinuz" "$BUILD/guest/initrd.img" "$BUNDLE/config.json"; do
-	if [ ! -e "$f" ]; then
-		echo "skip - all: $f missing (run: make BUILD=$BUILD all guest)"; SKIP=1; summary; exit 0
-	fi
-done
+need_vm "$BIN" "$BUILD/guest/vmlinuz" "$BUILD/guest/initrd.img" "$BUNDLE/config.json"
 T=$(mktemp -d /tmp/ocivmfs-confine.XXXXXX)
 M=$T/m C=$T/m/containers/cf
 cleanup() {

@@ -11,12 +11,7 @@ BUILD=${BUILD:-build}
 BIN=$BUILD/bin/ocivmfs
 BUNDLE=${OCIVMFS_TEST_BUNDLE:-$BUILD/bundle/busybox}
 
-if ! why=$(can_fuse); then echo "skip - all: $why"; SKIP=1; summary; exit 0; fi
-for f in "$BIN" "$BUILD/guest/vmlinuz" "$BUILD/guest/initrd.img" "$BUNDLE/config.json"; do
-	if [ ! -e "$f" ]; then
-		echo "skip - all: $f missing (run: make BUILD=$BUILD all guest)"; SKIP=1; summary; exit 0
-	fi
-done
+need_vm "$BIN" "$BUILD/guest/vmlinuz" "$BUILD/guest/initrd.img" "$BUNDLE/config.json"
 T=$(mktemp -d /tmp/ocivmfs-vm.XXXXXX)
 M=$T/m C=$T/m/containers/bb
 cleanup() {

@@ -43,12 +43,7 @@ CASES=${STRESS_CASES:-iter${STRESS_RESTART:+ restart}}   # a subset, for debuggi
 SIGS="TERM${STRESS_SIGKILL:+ KILL}"
 want() { [[ " $CASES " == *" $1 "* ]]; }
 
-if ! why=$(can_fuse); then echo "skip - all: $why"; SKIP=1; summary; exit 0; fi
-for f in "$BIN" "$BUILD/bin/ocivm-probe" "$BUILD/guest/vmlinuz" "$BUILD/guest/initrd.img" "$ROOTFS/bin/busybox"; do
-	if [ ! -e "$f" ]; then
-		echo "skip - all: $f missing (run: make BUILD=$BUILD all guest)"; SKIP=1; summary; exit 0
-	fi
-done
+need_vm "$BIN" "$BUILD/bin/ocivm-probe" "$BUILD/guest/vmlinuz" "$BUILD/guest/initrd.img" "$ROOTFS/bin/busybox"
 for t in jq busybox sha256sum cmp; do
 	command -v $t >/dev/null || { echo "skip - all: needs $t"; SKIP=1; summary; exit 0; }
 done

@@ -116,11 +116,18 @@ int fsd_list(struct fsd *fs, const struct node *dir, const char *dir_id,
 void fsd_stat(struct fsd *fs, const struct node *n, const char *id, struct stat *st);
 bool fsd_is_ct_ino(fuse_ino_t ino);
 
-/* jobs.c: a request that waits for a VM runs on its own thread; fn must
- * answer req (exactly one fuse_reply_*) and free arg. */
+/* jobs.c: a request that waits for a VM runs on its own thread, which
+ * answers it (exactly one fuse_reply_*): a ctl write, ln -s, mv (takes
+ * inc_dirfd).  fsd_jobs_wait: teardown, until none runs. */
 typedef void (*fsd_job_fn)(struct fsd *fs, fuse_req_t req, void *arg);
-void fsd_job_run(struct fsd *fs, fuse_req_t req, fsd_job_fn fn, void *arg);
+void fsd_job_ctl_write(struct fsd *fs, fuse_req_t req, struct fh *fh, const char *buf, size_t size);
+void fsd_job_create_link(struct fsd *fs, fuse_req_t req, const char *id, const char *bundle);
+void fsd_job_create_moved(struct fsd *fs, fuse_req_t req, const char *id, int inc_dirfd,
+			  const char *name);
 void fsd_jobs_wait(struct fsd *fs);
+/* ll.c: the entry reply of the tree's cache policy */
+void fsd_reply_entry(fuse_req_t req, struct fsd *fs, const struct node *n,
+		     const char *id, double entry_timeout);
 
 /* rings.c: MOUNT/log and MOUNT/events */
 void fsd_log_sink(void *ctx, enum log_level level, const char *line);

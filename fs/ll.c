@@ -38,8 +38,8 @@ static double attr_timeout(const struct node *n)
 	       n->kind == FK_STDIN ? FIXED_ENTRY_TIMEOUT : 0.0;
 }
 
-static void reply_entry(fuse_req_t req, struct fsd *fs, const struct node *n,
-			const char *id, double entry_timeout)
+void fsd_reply_entry(fuse_req_t req, struct fsd *fs, const struct node *n,
+		     const char *id, double entry_timeout)
 {
 	struct fuse_entry_param e = { .ino = n->ino, .generation = 1,
 				      .entry_timeout = entry_timeout,
@@ -72,7 +72,7 @@ static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return (void)fsd_inc_lookup_root(fs, req, name);
 	if (parent == INO_CONTAINERS)
 		strcpy(id, name);
-	reply_entry(req, fs, &n, id, FIXED_ENTRY_TIMEOUT);
+	fsd_reply_entry(req, fs, &n, id, FIXED_ENTRY_TIMEOUT);
 }
 
 static void ll_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
@@ -328,21 +328,6 @@ static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	reply_slice(req, fh->buf, fh->len, size, off);
 }
 
-/* A ctl command may wait for a VM (create, start, delete): fs/jobs.c. */
-struct ctl_job { struct fh *fh; size_t size; char buf[]; };
-
-static void ctl_job(struct fsd *fs, fuse_req_t req, void *arg)
-{
-	struct ctl_job *j = arg;
-	int r = fsd_write(fs, j->fh, j->buf, j->size);
-
-	if (r < 0)
-		fuse_reply_err(req, -r);
-	else
-		fuse_reply_write(req, j->size);
-	free(j);
-}
-
 static void ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 		     off_t off, struct fuse_file_info *fi)
 {
@@ -350,15 +335,8 @@ static void ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 
 	if (is_inc(ino))
 		return fsd_inc_ops.write(req, ino, buf, size, off, fi);
-	if (fh->node.kind == FK_CTL || fh->node.kind == FK_GCTL) {
-		struct ctl_job *j = malloc(sizeof(*j) + size);
-		if (!j)
-			return (void)fuse_reply_err(req, ENOMEM);
-		j->fh = fh;   /* no release while this write is unanswered */
-		j->size = size;
-		memcpy(j->buf, buf, size);
-		return fsd_job_run(fsd_of(req), req, ctl_job, j);
-	}
+	if (fh->node.kind == FK_CTL || fh->node.kind == FK_GCTL)
+		return fsd_job_ctl_write(fsd_of(req), req, fh, buf, size);   /* may wait for a VM */
 	int r = fsd_write(fsd_of(req), fh, buf, size);
 	if (r < 0)
 		fuse_reply_err(req, -r);
@@ -397,54 +375,6 @@ static void ll_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 }
 
 
-/* ln -s and mv create a container, which boots its VM: fs/jobs.c. */
-struct create_job { int dirfd; char *name, *src; };
-
-static void create_job_free(struct create_job *j)
-{
-	if (j->dirfd >= 0)
-		close(j->dirfd);
-	free(j->name);
-	free(j->src);
-	free(j);
-}
-
-static struct create_job *create_job_new(const char *name, const char *src, int dirfd)
-{
-	struct create_job *j = calloc(1, sizeof(*j));
-
-	if (j) {
-		j->dirfd = dirfd;
-		j->name = strdup(name);
-		j->src = strdup(src);
-	}
-	if (j && j->name && j->src)
-		return j;
-	if (j)
-		create_job_free(j);
-	else if (dirfd >= 0)
-		close(dirfd);
-	return NULL;
-}
-
-static void symlink_job(struct fsd *fs, fuse_req_t req, void *arg)
-{
-	struct create_job *j = arg;
-	int r = fsd_create_link(fs, j->name, j->src);
-	int slot = r < 0 ? r : fsd_slot_of(fs, j->name);
-
-	if (slot < 0) {
-		fuse_reply_err(req, -slot);
-	} else {
-		/* a symlink inode distinct from the directory: the zero entry
-		 * timeout makes the next lookup of ID find the directory */
-		struct node n = { .ino = INO_LINK_BIT | ((fuse_ino_t)slot << 8), .kind = FK_LINK,
-				  .mode = S_IFLNK | 0777, .slot = slot };
-		reply_entry(req, fs, &n, j->name, 0.0);
-	}
-	create_job_free(j);
-}
-
 static void ll_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
 {
 	struct fsd *fs = fsd_of(req);
@@ -453,18 +383,7 @@ static void ll_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, cons
 		return fsd_inc_ops.symlink(req, link, parent, name);
 	if (parent != INO_CONTAINERS)
 		return refuse(req, EPERM, "ln -s: only containers/ID links create containers");
-	struct create_job *j = create_job_new(name, link, -1);
-	if (!j)
-		return (void)fuse_reply_err(req, ENOMEM);
-	fsd_job_run(fs, req, symlink_job, j);
-}
-
-static void rename_job(struct fsd *fs, fuse_req_t req, void *arg)
-{
-	struct create_job *j = arg;   /* name: the new id; src: incoming/NAME */
-
-	fuse_reply_err(req, -fsd_create_moved(fs, j->name, j->dirfd, j->src));
-	create_job_free(j);
+	fsd_job_create_link(fs, req, name, link);   /* boots a VM */
 }
 
 static void ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
@@ -482,10 +401,7 @@ static void ll_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	int dirfd = fsd_inc_fd_of(fs, parent);
 	if (dirfd < 0)
 		return (void)fuse_reply_err(req, -dirfd);
-	struct create_job *j = create_job_new(newname, name, dirfd);
-	if (!j)
-		return (void)fuse_reply_err(req, ENOMEM);
-	fsd_job_run(fs, req, rename_job, j);
+	fsd_job_create_moved(fs, req, newname, dirfd, name);   /* boots a VM */
 }
 
 static void ll_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)

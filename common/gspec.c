@@ -255,3 +255,49 @@ int gspec_next(struct gspec_parser *ps, struct gspec_record *ret)
 		return -EINVAL;
 	return 1;
 }
+
+char *gspec_hex(const void *data, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *p = data;
+	char *out = malloc(len ? 2 * len + 1 : 2);
+
+	if (!out)
+		return NULL;
+	if (!len)
+		return strcpy(out, "-");
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * len] = '\0';
+	return out;
+}
+
+/* A lowercase hex digit's value, else -1 (gspec_hex writes lowercase only). */
+static int lowhex(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+int gspec_unhex(char *s, size_t *ret_len)
+{
+	size_t n = strlen(s);
+
+	if (strcmp(s, "-") == 0) {
+		*s = '\0';
+		*ret_len = 0;
+		return 0;
+	}
+	if (n % 2)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i += 2) {
+		int hi = lowhex(s[i]), lo = lowhex(s[i + 1]);
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		s[i / 2] = (char)(hi << 4 | lo);
+	}
+	s[n / 2] = '\0';
+	*ret_len = n / 2;
+	return 0;
+}

@@ -69,6 +69,13 @@ void gspec_putf(struct gspec_writer *w, const char *key, const char *fmt, ...)
 /* Finish (appends "end"); returns 0 and hands over the buffer, or -errno
  * (-E2BIG past GSPEC_MAX_LEN). */
 int gspec_finish(struct gspec_writer *w, char **ret_text, size_t *ret_len);
+
+/* Binary data in one field (a copy record's DATA): lowercase hex, "-" when
+ * empty.  gspec_hex returns a malloc'd field or NULL (ENOMEM);
+ * gspec_unhex decodes a field in place (NUL-terminated after the bytes):
+ * 0 and the length, or -EINVAL. */
+char *gspec_hex(const void *data, size_t len);
+int gspec_unhex(char *field, size_t *ret_len);
 void gspec_writer_free(struct gspec_writer *w);
 
 /* Parser (guest side, no allocation): walks records in place.  The text must

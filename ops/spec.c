@@ -89,21 +89,14 @@ static void ambient_note(const struct ops_process *p, char *note, size_t n)
  * place. */
 static void gspec_copy(struct gspec_writer *w, const struct ops_copy *c, unsigned n)
 {
-	static const char hex[] = "0123456789abcdef";
-
 	for (size_t i = 0; i < c->n; i++) {
 		const struct ops_copy_entry *e = &c->v[i];
 		char num[16], kind[2] = { e->kind, 0 }, mode[16], uid[16], gid[16];
-		char *data = malloc(2 * e->len + 2);
+		char *data = gspec_hex(e->data, e->len);
 		if (!data) {
 			w->error = -ENOMEM;
 			return;
 		}
-		for (size_t k = 0; k < e->len; k++) {
-			data[2 * k] = hex[(unsigned char)e->data[k] >> 4];
-			data[2 * k + 1] = hex[(unsigned char)e->data[k] & 15];
-		}
-		strcpy(data + 2 * e->len, e->len ? "" : "-");
 		snprintf(num, sizeof(num), "%u", n);
 		snprintf(mode, sizeof(mode), "%04o", e->mode & 07777);
 		snprintf(uid, sizeof(uid), "%u", e->uid);

@@ -234,30 +234,6 @@ static int k_copymount(struct gplan *p, char **f, char *eb, size_t cap)
 	return 0;
 }
 
-static int unhex(char *s, size_t *ret_len)
-{
-	size_t n = strlen(s), i;
-
-	if (strcmp(s, "-") == 0) {
-		*s = '\0';
-		*ret_len = 0;
-		return 0;
-	}
-	if (n % 2)
-		return -EINVAL;
-	for (i = 0; i < n; i += 2) {
-		int hi = s[i] >= 'a' ? s[i] - 'a' + 10 : s[i] - '0';
-		int lo = s[i + 1] >= 'a' ? s[i + 1] - 'a' + 10 : s[i + 1] - '0';
-		if (!strchr("0123456789abcdef", s[i]) || !strchr("0123456789abcdef", s[i + 1]) ||
-		    !s[i + 1])
-			return -EINVAL;
-		s[i / 2] = (char)(hi << 4 | lo);
-	}
-	s[n / 2] = '\0';
-	*ret_len = n / 2;
-	return 0;
-}
-
 /* a relative path without "..", "." components or empty ones (but "." alone) */
 static int rel_ok(const char *r)
 {
@@ -294,7 +270,7 @@ static int k_copy(struct gplan *p, char **f, char *eb, size_t cap)
 		return gplan_fail(eb, cap, "copy: more than %d entries", GPLAN_MAX_COPIES);
 	c = &p->copies[p->n_copies];
 	*c = (struct gplan_copy){ (int)n, f[1], f[2][0], (mode_t)mode, (uid_t)uid, (gid_t)gid, f[6], 0 };
-	if (unhex(c->data, &c->len) < 0)
+	if (gspec_unhex(c->data, &c->len) < 0)
 		return gplan_fail(eb, cap, "copy: %s: data is not hex", f[1]);
 	if (c->kind == 'l' && !c->len)
 		return gplan_fail(eb, cap, "copy: %s: empty link target", f[1]);

@@ -28,6 +28,8 @@
  *   cap* SET NAME                 SET in bounding|effective|inheritable|permitted|ambient
  *   memory BYTES                  linux.resources.memory.limit > 0: the container's
  *                                 cgroup memory.max in the guest (absent: no limit)
+ *   pids N                        linux.resources.pids.limit > 0: the container's
+ *                                 cgroup pids.max in the guest (absent: no limit)
  *   uidmap* CONTAINER HOST SIZE   linux.uidMappings (a user namespace: there is one
  *   gidmap* CONTAINER HOST SIZE   uidmap and one gidmap at least; absent: none)
  *   mount* DEST TYPE SOURCE OPTS  OPTS comma-joined ("-" for none)

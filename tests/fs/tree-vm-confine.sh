@@ -94,6 +94,46 @@ check "its VM dies of SIGSYS: the log says a system call outside its seccomp fil
 check "its status is stopped" wait_until 10 eval "test \"\$(cat $C2/status)\" = stopped"
 check "vm/last_error names the signal" grep -q "killed by signal 31" "$C2/vm/last_error"
 check "delete it" bash -c "echo 'delete force' > $C2/ctl"
+
+# linux.resources: cpu quota/period, shares and cpus bound the VM process's
+# own cgroup; pids.limit is the container's cgroup in the guest.
+RB=$T/rb C3=$T/m/containers/cr
+mkdir -p "$RB" && ln -s "$(realpath "$BUNDLE")/rootfs" "$RB/rootfs"
+sed 's/"linux": {/"linux": { "resources": { "cpu": { "quota": 100000, "period": 100000, "shares": 512, "cpus": "0" }, "pids": { "limit": 16 } },/' \
+	"$BUNDLE/config.json" > "$RB/config.json"
+check "resources: a bundle with linux.resources boots" ln -s "$RB" "$C3"
+check "resources: vm/confinement says what the VM's cgroup got" grep -q \
+	'^cgroup cpu quota 100000 period 100000 shares 512 (weight 20) cpus 0$' "$C3/vm/confinement"
+cg_file() { # the first of the VM's cgroup dirs holding FILE
+	for d in $(grep '^/sys/fs/cgroup' "$T/state/cr/vm/cgroups"); do
+		[ -e "$d/$1" ] && { echo "$d/$1"; return; }
+	done
+}
+cg_is() { local f; f=$(cg_file "$1"); [ -n "$f" ] && [ "$(cat "$f")" = "$2" ]; }
+check "resources: the VM's cgroup has the quota (cpu.cfs_quota_us or cpu.max)" eval \
+	"cg_is cpu.cfs_quota_us 100000 || cg_is cpu.max '100000 100000'"
+check "resources: the VM's cgroup has the shares (cpu.shares or cpu.weight)" eval \
+	"cg_is cpu.shares 512 || cg_is cpu.weight 20"
+check "resources: the VM's cgroup has cpuset.cpus 0" cg_is cpuset.cpus 0
+P3=$(cat "$C3/pid" 2>/dev/null)
+CGDIRS=$(grep '^/sys/fs/cgroup' "$T/state/cr/vm/cgroups" 2>/dev/null | tr '\n' ' ')
+echo "# the VM's cgroups: $CGDIRS"
+check "resources: the VM process is in them" eval \
+	"grep -qE ':cpu(,cpuacct)?:.*/ocivmfs/cr$|^0::.*/ocivmfs/cr$' /proc/$P3/cgroup"
+check "resources: quota 1 CPU -> 1 vCPU" grep -qx 1 "$C3/vm/vcpus"
+cat "$C3/stdout" > "$T/stdout3" 2>/dev/null & OUTPID=$!
+check "resources: start" bash -c "echo start > $C3/ctl"
+check "resources: stdin takes a script that forks 40 sleeps" bash -c \
+	"printf 'i=0; while [ \$i -lt 40 ]; do sleep 60 & i=\$((i+1)); done; echo forked \$i\nexit 0\n' > $C3/stdin"
+timeout 120 cat "$C3/wait" >/dev/null 2>&1
+check "resources: pids.limit 16 stops it in the guest (can't fork)" \
+	wait_until 10 grep -q "can't fork" "$T/stdout3"
+check "resources: never all 40" eval "! grep -q 'forked 40' '$T/stdout3'"
+kill $OUTPID 2>/dev/null
+sed 's/^/# /' "$T/stdout3" | head -3
+check "resources: delete" bash -c "echo 'delete force' > $C3/ctl"
+check "resources: its cgroups (cpu, cpuset too) are removed" wait_until 20 cgroups_gone
+check "resources: there were four (v1) or one (v2)" eval "set -- \$CGDIRS; test \$# = 4 || test \$# = 1"
 unmount_tree "$M"
 
 # --no-confine: the same checks must see root and no filter.

@@ -139,6 +139,8 @@ static void test_lifecycle(void **state)
 	assert_true(exists("%s/%s/config.json", "web"));
 	assert_int_equal(fake.image_refs, 1);
 	assert_int_equal(fake.last_vcpus, 2); /* from linux.resources.cpu */
+	assert_true(fake.last_res.cpu_quota == 200000 && fake.last_res.cpu_period == 100000);
+	assert_true(fake.last_res.cpu_shares == 0);
 	assert_string_equal(fake.last_hypervisor, "/opt/qemu/bin/qemu-system-x86_64"); /* auto: the probe says qemu */
 	assert_non_null(strstr(fake.last_gspec, "version 1\nid web\nrootfs rootfs 0\n"));
 	assert_non_null(strstr(fake.last_gspec, "arg echo%20hi\nenv A=b%20c\ncwd /\nuser 0 0 -\n"));

@@ -220,6 +220,15 @@ static int k_memory(struct gplan *p, char **f, char *eb, size_t cap)
 	return 0;
 }
 
+static int k_pids(struct gplan *p, char **f, char *eb, size_t cap)
+{
+	unsigned long long v;
+	if (gplan_num(f[0], 10, (unsigned long long)INT64_MAX, &v) || v == 0)
+		return gplan_fail(eb, cap, "pids: bad limit %s", f[0]);
+	p->pids_max = v;
+	return 0;
+}
+
 static int k_idmap(struct gplan_idmap *v, int *n, char **f, const char *key, char *eb, size_t cap)
 {
 	unsigned long long in, out, count;
@@ -370,7 +379,7 @@ static const struct gplan_key gplan_keys[] = {
 	{ "terminal", 1, k_terminal }, { "nnp", 1, k_nnp },
 	{ "oom", 1, k_oom },           { "rlimit", 3, k_rlimit },
 	{ "cap", 2, k_cap },           { "mount", 4, k_mount },
-	{ "memory", 1, k_memory },     { "uidmap", 3, k_uidmap },
+	{ "memory", 1, k_memory },     { "pids", 1, k_pids },     { "uidmap", 3, k_uidmap },
 	{ "gidmap", 3, k_gidmap },
 	{ "sysctl", 2, k_sysctl },     { "masked", 1, k_masked },
 	{ "readonly", 1, k_readonly }, { "device", 7, k_device },

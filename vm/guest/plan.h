@@ -52,6 +52,7 @@ struct gplan {
 	int has_caps;                        /* 0: no cap record, caps untouched */
 	uint64_t caps[GCAP_NSETS];
 	uint64_t memory_max;                 /* bytes; 0: no limit (cgroup.c) */
+	uint64_t pids_max;                   /* 0: no limit (cgroup.c) */
 	/* a user namespace for the process when there are maps (userns.c) */
 	struct gplan_idmap uidmaps[GPLAN_MAX_IDMAPS]; int n_uidmaps;
 	struct gplan_idmap gidmaps[GPLAN_MAX_IDMAPS]; int n_gidmaps;

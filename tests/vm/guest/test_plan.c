@@ -49,6 +49,7 @@ static char *build_spec(size_t *len)
 	gspec_put(&w, "cap", 2, (const char *const[]){ "bounding", "CAP_KILL" });
 	gspec_put(&w, "cap", 2, (const char *const[]){ "ambient", "CAP_NET_BIND_SERVICE" });
 	gspec_putf(&w, "memory", "50593792");
+	gspec_putf(&w, "pids", "32");
 	gspec_put(&w, "uidmap", 3, (const char *const[]){ "0", "1000", "10" });
 	gspec_put(&w, "gidmap", 3, (const char *const[]){ "0", "2000", "1" });
 	gspec_put(&w, "gidmap", 3, (const char *const[]){ "1", "3000", "65535" });
@@ -104,6 +105,7 @@ static void test_parse_full(void **state)
 	assert_true(p->caps[GCAP_AMBIENT] == 1ull << 10);       /* CAP_NET_BIND_SERVICE */
 	assert_int_equal(p->caps[GCAP_EFFECTIVE], 0);
 	assert_true(p->memory_max == 50593792);
+	assert_true(p->pids_max == 32);
 	assert_int_equal(p->n_uidmaps, 1);
 	assert_int_equal(p->uidmaps[0].outside, 1000);
 	assert_int_equal(p->uidmaps[0].count, 10);
@@ -190,6 +192,8 @@ static void test_parse_rejects(void **state)
 	REJ("env NOEQUALS", "NAME=VALUE");
 	REJ("oom 5000", "-1000..1000");
 	REJ("memory 0", "memory: bad limit");
+	REJ("pids 0", "pids: bad limit");
+	REJ("pids x", "pids: bad limit");
 	REJ("uidmap 0 1000 0", "uidmap: bad range");
 	REJ("gidmap 4294967295 0 2", "gidmap: bad range");
 	REJ("uidmap 0 1000", "fields, expected 3");

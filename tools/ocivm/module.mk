@@ -13,6 +13,9 @@ $(call unit_test,ocivm_exec,tests/tools/ocivm/test_exec.c tools/ocivm/process.c 
 CHECK_SCRIPTS += tests/tools/ocivm/cli.sh tests/tools/ocivm/podman.sh \
 	tests/tools/ocivm/containerd.sh
 LINUX_E2E_SCRIPTS += tests/tools/ocivm/podman.sh tests/tools/ocivm/containerd.sh
+# ocivm exec: against the test double, then one busybox VM
+CHECK_SCRIPTS += tests/tools/ocivm/exec.sh
+LINUX_E2E_SCRIPTS += tests/tools/ocivm/exec.sh
 # runtime-spec points a VM must not excuse (issue 18): memory limits, user ns
 CHECK_SCRIPTS += tests/tools/ocivm/conformance.sh
 LINUX_E2E_SCRIPTS += tests/tools/ocivm/conformance.sh

@@ -169,14 +169,19 @@ struct waiter {
 };
 
 /* An exec'd process is reaped once its output is out: ID/exec/NAME goes
- * (rmdir), stdin first, as the tree keeps an open one busy. */
-static void exec_reap(const struct shim_opts *o, struct pump *in)
+ * (rmdir), after its streams are closed (the output pumps are joined). */
+static void exec_reap(const struct shim_opts *o, struct pump *in, struct pump *out,
+		      struct pump *errp)
 {
 	char path[4200];
 	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
 
 	if (null >= 0 && in->to >= 0)
 		dup2(null, in->to); /* the pump may still write: to /dev/null now */
+	if (out->from >= 0)
+		close(out->from);
+	if (errp->from >= 0)
+		close(errp->from);
 	if (o->unlink_path)
 		unlink(o->unlink_path);
 	if (tree_path(o->tree, o->id, NULL, path, sizeof(path)) == 0 && rmdir(path) < 0)
@@ -191,7 +196,7 @@ static void *waiter_run(void *arg)
 	pump_join(w->out);
 	pump_join(w->errp);
 	if (w->o->exec)
-		exec_reap(w->o, w->in);
+		exec_reap(w->o, w->in, w->out, w->errp);
 	_exit(status);
 }
 

@@ -47,6 +47,15 @@
  *   sysctl* KEY VALUE
  *   masked* PATH
  *   readonly* PATH
+ *   seed HEX                      added by the vm driver when it sends the SPEC
+ *                                 (vm/driver/fresh.c), not by ops: 32 fresh
+ *                                 random bytes the guest mixes into its pool
+ *                                 and reseeds from before anything else runs
+ *   clock SEC NSEC                likewise: the host's wall clock (the guest
+ *                                 sets CLOCK_REALTIME; a restored template's
+ *                                 clock is the template's otherwise)
+ *   restored 0|1                  likewise: 1 when the VM was restored from a
+ *                                 template (the guest rescans its disks)
  *   end                           last line; a gspec without it is truncated
  */
 #ifndef OCIVM_GSPEC_H

@@ -227,7 +227,32 @@ static void test_parse_rejects(void **state)
 	REJ("copy 0 . f 08 0 0 -", "bad mode/uid/gid");
 	REJ("copymount /x 3 -", "no copy 3");
 	REJ("copymount x 0 -", "not absolute");
+	REJ("seed 00", "seed: expected 16..");
+	REJ("seed 0g0102030405060708090a0b0c0d0e0f", "seed: expected");
+	REJ("clock 0 0", "clock: bad seconds");
+	REJ("clock 1764900000 1000000000", "clock: bad nanoseconds");
+	REJ("clock 1764900000x 5", "clock: bad seconds");
+	REJ("restored 2", "expected 0 or 1");
 #undef REJ
+}
+
+/* The driver's per-VM records (vm/driver/fresh.c): seed, clock, restored. */
+static void test_parse_fresh(void **state)
+{
+	char buf[] = "version 1\nrootfs r 1\narg sh\n"
+		     "seed 000102030405060708090a0b0c0d0e0f10111213141516171819ff\n"
+		     "clock 1764900000 123456789\nrestored 1\nend\n";
+	char eb[256] = "";
+	struct gplan *p = calloc(1, sizeof(*p));
+
+	assert_int_equal(gplan_parse(buf, strlen(buf), p, eb, sizeof(eb)), 0);
+	assert_int_equal(p->seed_len, 27);
+	assert_int_equal((unsigned char)p->seed[1], 1);
+	assert_int_equal((unsigned char)p->seed[26], 0xff);
+	assert_true(p->clock_sec == 1764900000LL);
+	assert_int_equal(p->clock_nsec, 123456789);
+	assert_int_equal(p->restored, 1);
+	free(p);
 }
 
 static void test_tables(void **state)
@@ -315,6 +340,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_full),
 		cmocka_unit_test(test_parse_rejects),
+		cmocka_unit_test(test_parse_fresh),
 		cmocka_unit_test(test_tables),
 		cmocka_unit_test(test_mntopts),
 		cmocka_unit_test(test_userns_format),

@@ -134,6 +134,26 @@ sed 's/^/# /' "$T/stdout3" | head -3
 check "resources: delete" bash -c "echo 'delete force' > $C3/ctl"
 check "resources: its cgroups (cpu, cpuset too) are removed" wait_until 20 cgroups_gone
 check "resources: there were four (v1) or one (v2)" eval "set -- \$CGDIRS; test \$# = 4 || test \$# = 1"
+
+# Symlinks in a rootfs that point at host paths are copied as symlinks:
+# in the guest they resolve inside the guest, never to the host's files.
+LB=$T/lb C4=$T/m/containers/cl
+mkdir -p "$LB" && cp -a "$(realpath "$BUNDLE")/rootfs" "$LB/rootfs" && cp "$BUNDLE/config.json" "$LB/"
+echo "HOST-SECRET-h7" > "$T/secret"
+ln -s "$T/secret" "$LB/rootfs/leak"
+ln -s "$T" "$LB/rootfs/hostdir"
+check "symlinks: a rootfs with links to host paths boots" ln -s "$LB" "$C4"
+cat "$C4/stdout" > "$T/stdout4" 2>/dev/null & OUTPID=$!
+check "symlinks: start" bash -c "echo start > $C4/ctl"
+check "symlinks: stdin takes a script" bash -c \
+	"printf 'cat /leak; ls /hostdir; echo leak-done\nexit 0\n' > $C4/stdin"
+timeout 120 cat "$C4/wait" >/dev/null 2>&1
+check "symlinks: the script ran" wait_until 10 grep -q "^leak-done" "$T/stdout4"
+check "symlinks: the host file behind rootfs/leak is not in the guest" \
+	eval "! grep -q HOST-SECRET-h7 '$T/stdout4' && grep -q 'No such file' '$T/stdout4'"
+check "symlinks: nor the host dir behind rootfs/hostdir" eval "! grep -qw secret '$T/stdout4'"
+kill $OUTPID 2>/dev/null
+check "symlinks: delete" bash -c "echo 'delete force' > $C4/ctl"
 unmount_tree "$M"
 
 # --no-confine: the same checks must see root and no filter.

@@ -907,10 +907,78 @@ static void test_host_refs(void **state)
 		assert_int_equal(file_write_atomic(own, "d", 1, 0600), 0);
 		assert_int_equal(chown(own, 65534, 65534), 0);
 		assert_int_equal(chown(bundle, 65534, 65534), 0);
+		snprintf(p, sizeof(p), "%s/rootfs", bundle);
+		assert_int_equal(chown(p, 65534, 65534), 0);   /* the rootfs: check_rootfs */
 		snprintf(x, sizeof(x), ",\"image\":{\"path\":\"%s\",\"format\":\"raw\"}", own);
 		expect_created(ops, x, own);
 		assert_int_equal(chown(own, 0, 0), 0);
 		expect_refused(ops, x, "not the bundle owner's (uid 65534)");
+		assert_int_equal(chown(bundle, 0, 0), 0);
+	}
+	ops_close(ops);
+}
+
+static void expect_eperm(struct ops *ops, const char *top_extra, const char *msg)
+{
+	struct oerr err = { 0 };
+
+	write_config("", top_extra);
+	int r = ops_create(ops, "h", bundle, NULL, 0, &err);
+	if (r != -EPERM || !strstr(err.msg, msg))
+		fail_msg("%s: r=%d '%s' lacks '%s'", top_extra, r, err.msg, msg);
+	assert_int_equal(fake.creates, 0);
+	assert_int_equal(fake.image_refs, 0);
+}
+
+/* Hooks run as the daemon: only from a bundle and config.json it owns and
+ * no one else may write.  A bundle not root's: its rootfs must be its
+ * owner's (root.path "/" would copy the host into the guest). */
+static void test_owner_rules(void **state)
+{
+	struct ops *ops = open_ops();
+	struct oerr err = { 0 };
+	const char *hooks = ",\"hooks\":{\"prestart\":[{\"path\":\"/bin/true\"}]}";
+	char p[256];
+
+	fake.creates = 0;
+	assert_int_equal(chmod(bundle, 0775), 0);
+	expect_eperm(ops, hooks, "hooks: the bundle");
+	expect_eperm(ops, hooks, "(mode 775)");
+	assert_int_equal(chmod(bundle, 0755), 0);
+	write_config("", hooks);
+	snprintf(p, sizeof(p), "%s/config.json", bundle);
+	assert_int_equal(chmod(p, 0666), 0);
+	int r = ops_create(ops, "h", bundle, NULL, 0, &err);
+	assert_int_equal(r, -EPERM);
+	assert_non_null(strstr(err.msg, "config.json belongs to uid"));
+	assert_non_null(strstr(err.msg, "no one else may write: refused"));
+	/* the same bundle without hooks is fine; with them and sane modes too */
+	oerr_clear(&err);
+	write_config("", "");
+	assert_int_equal(chmod(bundle, 0777), 0);
+	assert_int_equal(ops_create(ops, "h", bundle, NULL, 0, &err), 0);
+	assert_int_equal(ops_delete(ops, "h", true, &err), 0);
+	fake.creates = 0;
+	assert_int_equal(chmod(bundle, 0755), 0);
+	write_config("", hooks);
+	assert_int_equal(ops_create(ops, "h", bundle, NULL, 0, &err), 0);
+	assert_int_equal(ops_delete(ops, "h", true, &err), 0);
+	fake.creates = 0;
+	if (geteuid() == 0) {
+		assert_int_equal(chown(bundle, 65534, 65534), 0);
+		expect_eperm(ops, hooks, "belongs to uid 65534");
+		/* rootfs root's, bundle not: refused, even through a symlink */
+		expect_eperm(ops, "", "root.path");
+		expect_eperm(ops, "", "belongs to uid 0, not to the bundle's owner (uid 65534)");
+		snprintf(p, sizeof(p), "%s/rootfs", bundle);
+		assert_int_equal(chown(p, 65534, 65534), 0);
+		write_config("", "");
+		assert_int_equal(ops_create(ops, "h", bundle, NULL, 0, &err), 0);
+		assert_int_equal(ops_delete(ops, "h", true, &err), 0);
+		fake.creates = 0;
+		assert_int_equal(rmdir(p), 0);
+		assert_int_equal(symlink("/etc", p), 0);
+		expect_eperm(ops, "", "root.path /etc: belongs to uid 0");
 		assert_int_equal(chown(bundle, 0, 0), 0);
 	}
 	ops_close(ops);
@@ -1003,6 +1071,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_output_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cache_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_host_refs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_owner_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bind_mounts, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("ops_runtime", tests, NULL, NULL);

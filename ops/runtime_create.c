@@ -95,6 +95,7 @@ struct boot {
 	struct vm_disk disks[2];
 	struct vm_config vc;
 	struct vm_resources res;
+	struct vm_confine confine;
 };
 
 /* linux.resources.cpu -> the hypervisor's cgroup (quota/period also set the
@@ -145,8 +146,10 @@ static int boot_config(struct ops *ops, struct ctr *c, bool terminal, struct boo
 		.vcpus = vcpus, .memory_mib = mib,
 		.disks = b->disks, .n_disks = v->has_image ? 2 : 1,
 		.gspec = b->gspec, .gspec_len = b->gspec_len,
-		.confine = &ops->confine, .res = &b->res,
+		.confine = &b->confine, .res = &b->res,
 	};
+	if ((r = ops_vmuid_pick(ops, c, &b->confine, err)) < 0)
+		return r;
 	boot_resources(&c->cfg->linux_, &b->res);
 	if (v->has_hypervisor) {
 		b->vc.driver = ops_hostref_driver(ops, v);

@@ -156,6 +156,42 @@ kill $OUTPID 2>/dev/null
 check "symlinks: delete" bash -c "echo 'delete force' > $C4/ctl"
 unmount_tree "$M"
 
+# --vm-uids: each VM its own uid, so one hypervisor cannot signal or read
+# /proc of another; a uid is free again once its container is deleted, and
+# after a restart the re-attached VMs' uids are not handed out again.
+U0=2147418112
+mount_tree "$BIN" "$M" "$T/state3" --vm-uids $U0:3 || { bad "mount --vm-uids"; summary; exit 1; }
+CA=$T/m/containers/ua CB=$T/m/containers/ub CC=$T/m/containers/uc
+check "vm-uids: two containers boot" eval "ln -s '$(realpath "$BUNDLE")' '$CA' && ln -s '$(realpath "$BUNDLE")' '$CB'"
+PA=$(cat "$CA/pid" 2>/dev/null) PB=$(cat "$CB/pid" 2>/dev/null)
+check "vm-uids: the first VM runs as FIRST" test "$(status_field "$PA" Uid | head -c 10)" = $U0
+check "vm-uids: the second as FIRST+1, gid too" eval \
+	"test \"\$(awk '/^Uid:/ {print \$2} /^Gid:/ {print \$2}' /proc/$PB/status | tr '\n' ' ')\" = '$((U0 + 1)) $((U0 + 1)) '"
+check "vm-uids: still confined (CapEff 0, Seccomp 2)" eval \
+	"test \"\$(status_field $PB CapEff)\" = 0000000000000000 && test \"\$(status_field $PB Seccomp)\" = 2"
+expect_err "vm-uids: the first VM's uid may not signal the second VM" "Operation not permitted" \
+	setpriv --reuid=$U0 --regid=$U0 --clear-groups kill -0 "$PB"
+expect_err "vm-uids: nor read its /proc/PID/environ" "Permission denied" \
+	setpriv --reuid=$U0 --regid=$U0 --clear-groups cat "/proc/$PB/environ"
+check "vm-uids: vm/confinement names the uid" grep -q "^user vm-uid-$((U0 + 1)) uid $((U0 + 1)) gid $((U0 + 1))" "$CB/vm/confinement"
+cat "$CA/stdout" > "$T/stdout5" 2>/dev/null & OUTPID=$!
+check "vm-uids: a container runs" bash -c "echo start > $CA/ctl && printf 'echo hello uid\nexit 0\n' > $CA/stdin"
+check "vm-uids: its output arrives" wait_until 60 grep -q "^hello uid" "$T/stdout5"
+kill $OUTPID 2>/dev/null
+check "vm-uids: delete the first" bash -c "echo 'delete force' > $CA/ctl"
+kill -TERM "$(pgrep -f "^$BIN .*--state-dir $T/state3 " | head -1)"
+check "vm-uids: restart: SIGTERM unmounts" wait_until 10 eval '! is_mounted "$M"'
+mount_tree "$BIN" "$M" "$T/state3" --vm-uids $U0:2 || bad "vm-uids: remount"
+check "vm-uids: a new container after the restart gets the freed FIRST, not the re-attached FIRST+1" \
+	eval "ln -s '$(realpath "$BUNDLE")' '$CC' && test \"\$(status_field \$(cat $CC/pid) Uid)\" = $U0"
+expect_err "vm-uids: none free: EAGAIN with the reason" "Resource temporarily unavailable" \
+	ln -s "$(realpath "$BUNDLE")" "$T/m/containers/ud"
+check "vm-uids: MOUNT/log says why" grep -q "no free VM uid in --vm-uids $U0:2" "$M/log"
+for x in "$CB" "$CC"; do echo 'delete force' > "$x/ctl"; done
+unmount_tree "$M"
+expect_err "vm-uids: a bad range is refused at mount" "--vm-uids 0:5: FIRST must be above 0" \
+	"$BIN" --foreground --state-dir "$T/s4" --vm-uids 0:5 "$T/m4"
+
 # --no-confine: the same checks must see root and no filter.
 mount_tree "$BIN" "$M" "$T/state2" --no-confine || { bad "mount --no-confine"; summary; exit 1; }
 check "--no-confine: hypervisor says so" grep -q "VMs run unconfined" "$M/hypervisor"

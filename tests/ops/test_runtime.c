@@ -984,6 +984,46 @@ static void test_owner_rules(void **state)
 	ops_close(ops);
 }
 
+/* --vm-uids: each VM the lowest uid of the range no container holds; a
+ * container holds it until deleted; none free: EAGAIN; bad ranges EINVAL. */
+static void test_vm_uids(void **state)
+{
+	static const char *const bad[] = { "x", "0:5", "5:0", "5:", ":5", "5", "-1:2",
+					   "4294967295:1", "4294967000:1000", "5:2x" };
+	struct ops *ops = NULL;
+	struct oerr err = { 0 };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct ops_options o = { .state_dir = state_dir, .kernel = "/k", .vm_uids = bad[i] };
+		oerr_clear(&err);
+		assert_int_equal(ops_open(&o, &listener, NULL, &ops, &err), -EINVAL);
+		if (!strstr(err.msg, "--vm-uids"))
+			fail_msg("%s: '%s'", bad[i], err.msg);
+	}
+	struct ops_options o = { .state_dir = state_dir, .kernel = "/k", .vm_uids = "5000:2" };
+	oerr_clear(&err);
+	assert_int_equal(ops_open(&o, &listener, NULL, &ops, &err), 0);
+	assert_int_equal(ops_create(ops, "a", bundle, NULL, 0, &err), 0);
+	assert_int_equal(fake.last_uid, 5000);
+	assert_int_equal(ops_create(ops, "b", bundle, NULL, 0, &err), 0);
+	assert_int_equal(fake.last_uid, 5001);
+	assert_int_equal(ops_create(ops, "c", bundle, NULL, 0, &err), -EAGAIN);
+	if (!strstr(err.msg, "no free VM uid in --vm-uids 5000:2"))
+		fail_msg("%s", err.msg);
+	assert_int_equal(ops_delete(ops, "a", true, &err), 0);
+	assert_int_equal(ops_create(ops, "c", bundle, NULL, 0, &err), 0);
+	assert_int_equal(fake.last_uid, 5000);
+	assert_int_equal(ops_delete(ops, "b", true, &err), 0);
+	assert_int_equal(ops_delete(ops, "c", true, &err), 0);
+	ops_close(ops);
+	/* off: every VM gets --vm-user's uid */
+	ops = open_ops();
+	assert_int_equal(ops_create(ops, "a", bundle, NULL, 0, &err), 0);
+	assert_int_equal(fake.last_uid, 65534);
+	assert_int_equal(ops_delete(ops, "a", true, &err), 0);
+	ops_close(ops);
+}
+
 /* Bind mounts of host paths: small files and trees are copied into the VM
  * (copy + copymount records); anything else is refused at create. */
 static void test_bind_mounts(void **state)
@@ -1072,6 +1112,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cache_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_host_refs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_owner_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vm_uids, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bind_mounts, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("ops_runtime", tests, NULL, NULL);

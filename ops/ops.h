@@ -33,6 +33,7 @@ struct ops_options {
 				       * state_dir is /run/ocivmfs (a tmpfs), else STATE/.images */
 	const char *vm_user;          /* hypervisors run as this user; NULL: ocivm, else nobody */
 	bool no_confine;              /* debug/bench: hypervisors run as the daemon, unconfined */
+	const char *vm_uids;          /* "FIRST:COUNT": each VM its own uid (ops/vmuid.c); NULL: off */
 };
 
 /* fs/ is told about changes through these; called from ops threads with no

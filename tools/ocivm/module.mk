@@ -25,3 +25,9 @@ $(BUILD)/obj/tools/ocivm/cmd_spec.o: CFLAGS += -DOCIVM_SHARE=\"$(PREFIX)/share/o
 $(call program,ocivm-faketree,tests/tools/ocivm/faketree.c,fuse3 libcjson,)
 # make bench: podman run with ocivm vs crun side by side; CLI cost vs cat.
 BENCHES += bench/podman.sh
+# make bench: exec of /bin/true through the tree (and the CLI) vs crun exec.
+$(BUILD)/bench/exec_time: bench/exec_time.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -o $@ $<
+all: $(BUILD)/bench/exec_time
+BENCHES += bench/exec.sh

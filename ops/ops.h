@@ -100,7 +100,9 @@ int ops_state_json(struct ops *ops, const char *id, char **ret, struct oerr *err
 int ops_config_json(struct ops *ops, const char *id, char **ret, struct oerr *err);
 int ops_features_json(char **ret);
 /* ID/vm/<name>: kernel, cmdline, vcpus, memory, disks, timings, driver,
- * accel, hypervisor_cmdline, last_error, output (stream cap, bytes discarded).  -ENOENT for an unknown name. */
+ * accel, hypervisor_cmdline, last_error, output (stream cap, bytes discarded),
+ * confinement (what the VM process got + live cgroup figures), cgroup (only
+ * the live figures of its cgroups: memory, pids, cpu.stat, ...).  -ENOENT for an unknown name. */
 int ops_vm_file(struct ops *ops, const char *id, const char *name, char **ret, struct oerr *err);
 extern const char *const ops_vm_file_names[]; /* NULL-terminated */
 

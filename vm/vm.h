@@ -66,6 +66,9 @@ int vm_confine_init(const char *user, bool no_confine, struct vm_confine *ret,
 /* run_dir/confinement (what the process got, written at create) followed by
  * its cgroup's live figures; malloc'd text, "" when the VM was not confined. */
 int vm_confinement_text(const char *run_dir, char **ret);
+/* Only the live figures of the VM's cgroups ("cgroup DIR" then
+ * "memory.current N", "cpu.stat" lines, ... per dir); "" when it has none. */
+int vm_cgroup_text(const char *run_dir, char **ret);
 
 /* The bundle's linux.resources that bound the hypervisor process's own
  * cgroup (vm/driver/cgroup_res.c); 0 / NULL: not set.  Memory is not here:

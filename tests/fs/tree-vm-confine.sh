@@ -121,6 +121,9 @@ echo "# the VM's cgroups: $CGDIRS"
 check "resources: the VM process is in them" eval \
 	"grep -qE ':cpu(,cpuacct)?:.*/ocivmfs/cr$|^0::.*/ocivmfs/cr$' /proc/$P3/cgroup"
 check "resources: quota 1 CPU -> 1 vCPU" grep -qx 1 "$C3/vm/vcpus"
+check "resources: vm/cgroup has the live figures (memory, pids, cpu.stat)" eval \
+	"grep -qE '^(memory.usage_in_bytes|memory.current) [0-9]+' '$C3/vm/cgroup' && grep -qE '^pids.current [0-9]+' '$C3/vm/cgroup' && grep -q '^cpu.stat ' '$C3/vm/cgroup'"
+sed 's/^/# vm\/cgroup: /' "$C3/vm/cgroup" | head -4
 cat "$C3/stdout" > "$T/stdout3" 2>/dev/null & OUTPID=$!
 check "resources: start" bash -c "echo start > $C3/ctl"
 check "resources: stdin takes a script that forks 40 sleeps" bash -c \

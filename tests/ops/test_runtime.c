@@ -1013,6 +1013,10 @@ static void test_vm_uids(void **state)
 	assert_int_equal(ops_delete(ops, "a", true, &err), 0);
 	assert_int_equal(ops_create(ops, "c", bundle, NULL, 0, &err), 0);
 	assert_int_equal(fake.last_uid, 5000);
+	char *cg = NULL;   /* vm/cgroup: the driver's live figures */
+	assert_int_equal(ops_vm_file(ops, "c", "cgroup", &cg, &err), 0);
+	assert_string_equal(cg, "cgroup /fake\nmemory.current 1\n");
+	free(cg);
 	assert_int_equal(ops_delete(ops, "b", true, &err), 0);
 	assert_int_equal(ops_delete(ops, "c", true, &err), 0);
 	ops_close(ops);

@@ -363,25 +363,22 @@ void vm_jail_cleanup(const char *run_dir)
 	rmdir(path);
 }
 
-int vm_confinement_text(const char *run_dir, char **ret)
+/* "cgroup DIR\n" and its live figures per dir in run_dir/cgroups, after
+ * HEAD (may be ""). */
+static int cgroup_text(const char *run_dir, const char *head, size_t hlen, char **ret)
 {
 	char path[VM_JAIL_PATH + 16], stats[1024];
-	_cleanup_free_ char *text = NULL, *list = NULL;
-	size_t len, llen;
+	_cleanup_free_ char *list = NULL;
+	size_t llen;
 	char *out = NULL;
 
-	snprintf(path, sizeof(path), "%s/confinement", run_dir);
-	if (file_read_all(path, 8192, &text, &len) < 0) {
-		*ret = strdup("");
-		return *ret ? 0 : -ENOMEM;
-	}
 	snprintf(path, sizeof(path), "%s/cgroups", run_dir);
 	if (file_read_all(path, 4096, &list, &llen) < 0)
 		list = NULL;
-	size_t cap = len + 2048;
+	size_t cap = hlen + 2048 + (list ? llen * 8 : 0);
 	if (!(out = malloc(cap)))
 		return -ENOMEM;
-	size_t n = (size_t)snprintf(out, cap, "%s", text);
+	size_t n = (size_t)snprintf(out, cap, "%s", head);
 	char *save = NULL;
 	for (char *d = list ? strtok_r(list, "\n", &save) : NULL; d && n < cap;
 	     d = strtok_r(NULL, "\n", &save)) {
@@ -390,4 +387,23 @@ int vm_confinement_text(const char *run_dir, char **ret)
 	}
 	*ret = out;
 	return 0;
+}
+
+int vm_cgroup_text(const char *run_dir, char **ret)
+{
+	return cgroup_text(run_dir, "", 0, ret);
+}
+
+int vm_confinement_text(const char *run_dir, char **ret)
+{
+	char path[VM_JAIL_PATH + 16];
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/confinement", run_dir);
+	if (file_read_all(path, 8192, &text, &len) < 0) {
+		*ret = strdup("");
+		return *ret ? 0 : -ENOMEM;
+	}
+	return cgroup_text(run_dir, text, len, ret);
 }

@@ -17,7 +17,7 @@
 #define REQ_MAX 64
 
 struct control {
-	struct vm *vm;
+	struct kvm_vm *vm;
 	int listen_fd, stop_fd;
 	pthread_t thread;
 	bool running;
@@ -53,19 +53,19 @@ static void reply(int fd, const char *s)
 
 static void reply_status(struct control *c, int fd)
 {
-	struct vm *vm = c->vm;
+	struct kvm_vm *vm = c->vm;
 	struct exit_stats *s = &vm->stats;
 	char buf[768];
 	uint64_t k[KS_N];
 
-	vm_kvm_stats(vm, k);
+	kvm_vm_kvm_stats(vm, k);
 	snprintf(buf, sizeof(buf),
 		 "{\"state\":\"%s\",\"pid\":%d,\"vcpus\":%u,\"memory_mib\":%llu,"
 		 "\"exits\":{\"total\":%llu,\"io\":%llu,\"mmio\":%llu,\"hlt\":%llu,"
 		 "\"intr\":%llu,\"other\":%llu},\"kvm\":{\"exits\":%llu,\"io_exits\":%llu,"
 		 "\"mmio_exits\":%llu,\"halt_exits\":%llu,\"insn_emulation\":%llu},"
 		 "\"coalesced_io\":%llu,\"virtio_devices\":%u,\"console_dropped\":%llu}\n",
-		 vm_is_paused(vm) ? "paused" : "running", (int)getpid(), vm->n_vcpus,
+		 kvm_vm_is_paused(vm) ? "paused" : "running", (int)getpid(), vm->n_vcpus,
 		 (unsigned long long)vm->cfg->memory_mib,
 		 (unsigned long long)s->total, (unsigned long long)s->io,
 		 (unsigned long long)s->mmio, (unsigned long long)s->hlt,
@@ -93,11 +93,11 @@ static bool serve(struct control *c, int fd)
 		reply_status(c, fd);
 	} else if (strcmp(req, "stop") == 0) {
 		reply(fd, "ok\n");
-		vm_finish(c->vm, EXIT_STOPPED, "stopped by control request");
+		kvm_vm_finish(c->vm, EXIT_STOPPED, "stopped by control request");
 	} else if (strcmp(req, "pause") == 0) {
-		reply(fd, vm_pause(c->vm) == 0 ? "ok\n" : "error vm is not running\n");
+		reply(fd, kvm_vm_pause(c->vm) == 0 ? "ok\n" : "error vm is not running\n");
 	} else if (strcmp(req, "resume") == 0) {
-		reply(fd, vm_resume(c->vm) == 0 ? "ok\n" : "error vm is not running\n");
+		reply(fd, kvm_vm_resume(c->vm) == 0 ? "ok\n" : "error vm is not running\n");
 	} else if (strcmp(req, "console") == 0) {
 		if (!c->vm->console_dev) {
 			reply(fd, "error no virtio-console device\n");
@@ -120,7 +120,7 @@ static void *control_thread(void *arg)
 	struct control *c = arg;
 
 	if (c->vm->seccomp && vmm_seccomp_enter(VMM_THREAD_CONTROL) < 0) {
-		vm_finish(c->vm, EXIT_INTERNAL, "control thread: cannot load its seccomp filter");
+		kvm_vm_finish(c->vm, EXIT_INTERNAL, "control thread: cannot load its seccomp filter");
 		return NULL;
 	}
 	for (;;) {
@@ -160,7 +160,7 @@ static int listen_unix(const char *path, struct oerr *err)
 	return TAKE_FD(fd);
 }
 
-int control_start(struct vm *vm, const char *path, struct control **ret, struct oerr *err)
+int control_start(struct kvm_vm *vm, const char *path, struct control **ret, struct oerr *err)
 {
 	int r = control_open(vm, path, ret, err);
 	if (r == 0 && (r = control_run(*ret, err)) < 0)
@@ -184,7 +184,7 @@ void control_jailed(struct control *c)
 	c->path[0] = '\0';   /* the path is outside the jail: the driver removes it */
 }
 
-int control_open(struct vm *vm, const char *path, struct control **ret, struct oerr *err)
+int control_open(struct kvm_vm *vm, const char *path, struct control **ret, struct oerr *err)
 {
 	struct control *c = calloc(1, sizeof(*c));
 	int r;

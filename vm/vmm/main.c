@@ -224,7 +224,7 @@ static int64_t real_ns(void)
 
 /* OCIVM_VMM_STATS=1: one line of figures on stderr at exit (bench/vmm).
  * OCIVM_VMM_T0: CLOCK_REALTIME ns taken by the caller just before exec. */
-static void print_stats(struct vm *vm, int64_t t_main)
+static void print_stats(struct kvm_vm *vm, int64_t t_main)
 {
 	const char *t0s = getenv("OCIVM_VMM_T0");
 	int64_t t0 = t0s ? strtoll(t0s, NULL, 10) : t_main;
@@ -234,7 +234,7 @@ static void print_stats(struct vm *vm, int64_t t_main)
 
 	if (!getenv("OCIVM_VMM_STATS"))
 		return;
-	vm_kvm_stats(vm, k);
+	kvm_vm_kvm_stats(vm, k);
 	fprintf(stderr, "ocivm-vmm stats: first_run_us=%" PRId64 " exits=%llu io=%llu "
 		"mmio=%llu hlt=%llu intr=%llu other=%llu uart_tx=%llu kvm_exits=%llu "
 		"kvm_mmio=%llu kvm_halt=%llu kvm_insn_emulation=%llu coalesced_io=%llu\n",
@@ -250,7 +250,7 @@ static void print_stats(struct vm *vm, int64_t t_main)
 /* SIGTERM/SIGINT stop the VM like a "stop" request. */
 static void *signal_thread(void *arg)
 {
-	struct vm *vm = arg;
+	struct kvm_vm *vm = arg;
 	sigset_t set;
 	int sig;
 
@@ -260,12 +260,12 @@ static void *signal_thread(void *arg)
 	if (sigwait(&set, &sig) == 0) {
 		char msg[64];
 		snprintf(msg, sizeof(msg), "stopped by signal %d", sig);
-		vm_finish(vm, EXIT_STOPPED, msg);
+		kvm_vm_finish(vm, EXIT_STOPPED, msg);
 	}
 	return NULL;
 }
 
-static int setup(struct vm *vm, const struct vmm_config *cfg, struct oerr *err)
+static int setup(struct kvm_vm *vm, const struct vmm_config *cfg, struct oerr *err)
 {
 	int r;
 
@@ -278,19 +278,19 @@ static int setup(struct vm *vm, const struct vmm_config *cfg, struct oerr *err)
 		if (r < 0)
 			return r;
 	}
-	r = vm_create(vm, cfg, err);
+	r = kvm_vm_create(vm, cfg, err);
 	if (r == 0)
-		r = vm_devices_init(vm, err);
+		r = kvm_vm_devices_init(vm, err);
 	if (r == 0)
-		r = vm_load_kernel(vm, err);
+		r = kvm_vm_load_kernel(vm, err);
 	for (unsigned i = 0; r == 0 && i < vm->n_vcpus; i++)
 		r = vcpu_setup_boot(vm, &vm->vcpus[i], err);
 	return r;
 }
 
-static struct vm *vm_alloc(void)
+static struct kvm_vm *kvm_vm_alloc(void)
 {
-	struct vm *vm = calloc(1, sizeof(*vm));
+	struct kvm_vm *vm = calloc(1, sizeof(*vm));
 	if (!vm)
 		return NULL;
 	vm->kvm_fd = vm->vm_fd = vm->console_fd = -1;
@@ -322,7 +322,7 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	struct vm *vm = vm_alloc();
+	struct kvm_vm *vm = kvm_vm_alloc();
 	if (!vm)
 		return EXIT_CONFIG;
 	vm->seccomp = cfg.seccomp;
@@ -337,7 +337,7 @@ int main(int argc, char **argv)
 	pthread_t sig_thread;
 	if (pthread_create(&sig_thread, NULL, signal_thread, vm) == 0)
 		pthread_detach(sig_thread);
-	status = vm_wait(vm);
+	status = kvm_vm_wait(vm);
 	control_stop(ctl);
 	struct kvm_regs regs;
 	if (vm->result == EXIT_STOPPED && ioctl(vm->vcpus[0].fd, KVM_GET_REGS, &regs) == 0)
@@ -346,9 +346,9 @@ int main(int argc, char **argv)
 	else
 		log_info("ocivm-vmm: %s: %s", exit_action_name(vm->result), vm->result_msg);
 	print_stats(vm, t_main);
-	vm_devices_destroy(vm);
+	kvm_vm_devices_destroy(vm);
 	coalesce_destroy(&vm->coalesce);
-	vm_destroy(vm);
+	kvm_vm_destroy(vm);
 	close(vm->console_fd);
 	free(vm->cpuid);
 	free(vm);

@@ -394,5 +394,6 @@ int virtio_net_stats(struct virtio_mmio *m, struct net_stats *ret)
 	*ret = n->st;
 	ret->rx_bad_chains += n->rx.bad_chains;
 	ret->link_up = link_up(n);
+	memcpy(ret->mac, n->mac, 6);
 	return 0;
 }

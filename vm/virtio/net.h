@@ -14,6 +14,7 @@ struct net_stats {
 	uint64_t tx_packets, tx_bytes, tx_errors, tx_dropped;
 	uint64_t rx_packets, rx_bytes, rx_dropped, rx_bad_chains;
 	uint64_t kicks, irqs;
+	uint8_t mac[6];
 	bool link_up;
 	int link_errno;       /* why the link went down (0: it did not) */
 };

@@ -11,6 +11,7 @@
 
 #include "cleanup.h"
 #include "fileio.h"
+#include "vm/virtio/net.h"
 #include "vm/vmm/vmm.h"
 #include "vm/vmm/seccomp.h"
 
@@ -51,20 +52,48 @@ static void reply(int fd, const char *s)
 	(void)fd_write_all(fd, s, strlen(s));
 }
 
+/* ,"net":[{...}, ...] for the virtio-net devices (nothing without one). */
+static void net_status(struct kvm_vm *vm, char *buf, size_t size)
+{
+	size_t at = 0;
+	bool any = false;
+	for (unsigned i = 0; i < vm->n_vdev && at < size; i++) {
+		struct net_stats st;
+		if (virtio_net_stats(vm->vdev[i], &st) < 0)
+			continue;
+		const uint8_t *m = st.mac;
+		at += (size_t)snprintf(buf + at, size - at,
+			"%s{\"mac\":\"%02x:%02x:%02x:%02x:%02x:%02x\",\"link\":\"%s\","
+			"\"link_errno\":%d,\"tx_packets\":%llu,\"tx_bytes\":%llu,\"tx_errors\":%llu,"
+			"\"tx_dropped\":%llu,\"rx_packets\":%llu,\"rx_bytes\":%llu,"
+			"\"rx_dropped\":%llu}",
+			any ? "," : ",\"net\":[", m[0], m[1], m[2], m[3], m[4], m[5],
+			st.link_up ? "up" : "down", st.link_errno,
+			(unsigned long long)st.tx_packets, (unsigned long long)st.tx_bytes,
+			(unsigned long long)st.tx_errors, (unsigned long long)st.tx_dropped,
+			(unsigned long long)st.rx_packets, (unsigned long long)st.rx_bytes,
+			(unsigned long long)st.rx_dropped);
+		any = true;
+	}
+	if (any && at < size)
+		snprintf(buf + at, size - at, "]");
+}
+
 static void reply_status(struct control *c, int fd)
 {
 	struct kvm_vm *vm = c->vm;
 	struct exit_stats *s = &vm->stats;
-	char buf[768];
+	char buf[2048], net[1280] = "";
 	uint64_t k[KS_N];
 
 	kvm_vm_kvm_stats(vm, k);
+	net_status(vm, net, sizeof(net));
 	snprintf(buf, sizeof(buf),
 		 "{\"state\":\"%s\",\"pid\":%d,\"vcpus\":%u,\"memory_mib\":%llu,"
 		 "\"exits\":{\"total\":%llu,\"io\":%llu,\"mmio\":%llu,\"hlt\":%llu,"
 		 "\"intr\":%llu,\"other\":%llu},\"kvm\":{\"exits\":%llu,\"io_exits\":%llu,"
 		 "\"mmio_exits\":%llu,\"halt_exits\":%llu,\"insn_emulation\":%llu},"
-		 "\"coalesced_io\":%llu,\"virtio_devices\":%u,\"console_dropped\":%llu}\n",
+		 "\"coalesced_io\":%llu,\"virtio_devices\":%u,\"console_dropped\":%llu%s}\n",
 		 kvm_vm_is_paused(vm) ? "paused" : "running", (int)getpid(), vm->n_vcpus,
 		 (unsigned long long)vm->cfg->memory_mib,
 		 (unsigned long long)s->total, (unsigned long long)s->io,
@@ -73,7 +102,7 @@ static void reply_status(struct control *c, int fd)
 		 (unsigned long long)k[KS_EXITS], (unsigned long long)k[KS_IO],
 		 (unsigned long long)k[KS_MMIO], (unsigned long long)k[KS_HALT],
 		 (unsigned long long)k[KS_INSN_EMUL], (unsigned long long)vm->coalesce.replayed,
-		 vm->n_vdev, (unsigned long long)uart_output_dropped(&vm->uart));
+		 vm->n_vdev, (unsigned long long)uart_output_dropped(&vm->uart), net);
 	reply(fd, buf);
 }
 

@@ -1,13 +1,16 @@
 /* The machine's devices: the UART, the power/reset ports, and the
- * virtio-mmio devices (console first, then the disks) with their irqfds and
+ * virtio-mmio devices (console first, then the disks, then the NICs) with their irqfds and
  * ioeventfds. */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/kvm.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <unistd.h>
 
+#include "vm/virtio/net.h"
 #include "vm/vmm/seccomp.h"
 #include "vm/vmm/acpi.h"
 #include "vm/vmm/vmm.h"
@@ -216,6 +219,60 @@ static int add_disk(struct kvm_vm *vm, const struct vmm_disk_arg *a, struct oerr
 	return vdev_map(vm, d, err);
 }
 
+/* The tap behind --net: made by name, or inherited (then it must carry
+ * virtio headers); fd owned by the caller on success. */
+static int open_tap(const struct vmm_net_arg *a, int *ret_fd, struct oerr *err)
+{
+	int r;
+	if (a->tap) {
+		r = net_tap_open(a->tap, ret_fd);
+		if (r < 0)
+			return oerr_set(err, -r, "--net tap=%s: cannot make the tap (%s)", a->tap,
+					strerror(-r));
+		return 0;
+	}
+	r = net_tap_adopt(a->tapfd);
+	if (r < 0)
+		return oerr_set(err, -r, "--net tapfd=%d: %s", a->tapfd,
+				r == -EINVAL ? "not a tap opened with IFF_TAP|IFF_NO_PI|IFF_VNET_HDR"
+					     : strerror(-r));
+	if (fcntl(a->tapfd, F_SETFD, FD_CLOEXEC) < 0)
+		return oerr_sys(err, errno, "--net tapfd=%d", a->tapfd);
+	*ret_fd = a->tapfd;
+	return 0;
+}
+
+static int add_net(struct kvm_vm *vm, const struct vmm_net_arg *a, struct oerr *err)
+{
+	struct virtio_net_opts o = { .fd = -1, .tap = true };
+	struct virtio_mmio *d = NULL;
+	unsigned i = vm->n_vdev;
+	int r;
+
+	if (i >= LAYOUT_VIRTIO_MAX)
+		return oerr_set(err, ENOSPC, "too many virtio devices");
+	memcpy(o.mac, a->mac, 6);
+	if (!a->has_mac) {   /* random, locally administered, unicast */
+		if (getrandom(o.mac, 6, 0) != 6)
+			return oerr_sys(err, errno, "getrandom");
+		o.mac[0] = (uint8_t)((o.mac[0] & 0xfe) | 0x02);
+	}
+	r = open_tap(a, &o.fd, err);
+	if (r < 0)
+		return r;
+	r = vhost_prepare(vm, i, err);
+	if (r < 0) {
+		close(o.fd);
+		return r;
+	}
+	r = virtio_net_create(&vm->vhost[i], vm->vdev_base[i], &o, &d);   /* owns o.fd */
+	if (r < 0)
+		vhost_release(vm, i);
+	if (r < 0)
+		return oerr_set(err, -r, "virtio-net: cannot create (%s)", strerror(-r));
+	return vdev_map(vm, d, err);
+}
+
 int kvm_vm_devices_init(struct kvm_vm *vm, struct oerr *err)
 {
 	int r = add_platform(vm, err);
@@ -227,6 +284,11 @@ int kvm_vm_devices_init(struct kvm_vm *vm, struct oerr *err)
 		return r;
 	for (unsigned i = 0; i < vm->cfg->n_disks; i++) {
 		r = add_disk(vm, &vm->cfg->disks[i], err);
+		if (r < 0)
+			return r;
+	}
+	for (unsigned i = 0; i < vm->cfg->n_nets; i++) {
+		r = add_net(vm, &vm->cfg->nets[i], err);
 		if (r < 0)
 			return r;
 	}

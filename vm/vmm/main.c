@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "vm/virtio/net.h"
 #include "vm/vmm/jail.h"
 #include "vm/vmm/seccomp.h"
 #include "vm/vmm/vmm.h"
@@ -36,6 +37,10 @@ static const char usage_text[] =
 "                     marker line, the rest is dropped (counted in status)\n"
 "  --disk PATH[,ro][,serial=ID]\n"
 "                     a virtio-blk disk (repeatable, up to 15)\n"
+"  --net tapfd=N[,mac=M] | tap=NAME[,mac=M]\n"
+"                     a virtio-net NIC on a tap (repeatable, up to 4): an inherited\n"
+"                     fd opened with IFF_TAP|IFF_NO_PI|IFF_VNET_HDR, or a tap made\n"
+"                     by that name; M = aa:bb:cc:dd:ee:ff (default: random, local)\n"
 "  --control SOCKET   unix socket for status/stop/pause/resume/console (PROTOCOL.md)\n"
 "  --cpuid-mask LIST  CPUID features to hide: names (cx16,xsave,avx,...) or\n"
 "                     LEAF[.SUB]:REG:BIT (e.g. 0x1:ecx:13)\n"
@@ -78,6 +83,28 @@ static int parse_disk(char *s, struct vmm_disk_arg *d)
 	return 0;
 }
 
+/* tapfd=N|tap=NAME[,mac=M]; the string is modified in place. */
+static int parse_net(char *s, struct vmm_net_arg *n)
+{
+	char *save = NULL, *tok;
+	uint64_t fd;
+
+	*n = (struct vmm_net_arg){ .tapfd = -1 };
+	for (tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (strncmp(tok, "tapfd=", 6) == 0 && n->tapfd < 0 && !n->tap &&
+		    parse_u64(tok + 6, 0, INT32_MAX, &fd) == 0)
+			n->tapfd = (int)fd;
+		else if (strncmp(tok, "tap=", 4) == 0 && n->tapfd < 0 && !n->tap && tok[4])
+			n->tap = tok + 4;
+		else if (strncmp(tok, "mac=", 4) == 0 && !n->has_mac &&
+			 net_parse_mac(tok + 4, n->mac) == 0)
+			n->has_mac = true;
+		else
+			return -EINVAL;
+	}
+	return n->tapfd >= 0 || n->tap ? 0 : -EINVAL;
+}
+
 static int parse_args(int argc, char **argv, struct vmm_config *c)
 {
 	static const struct option opts[] = {
@@ -88,7 +115,7 @@ static int parse_args(int argc, char **argv, struct vmm_config *c)
 		{ "cpuid-mask", required_argument, 0, 'x' }, { "help", no_argument, 0, 'h' },
 		{ "console-max", required_argument, 0, 'C' },
 		{ "jail-root", required_argument, 0, 'J' }, { "jail-user", required_argument, 0, 'U' },
-		{ "seccomp", no_argument, 0, 'S' },
+		{ "seccomp", no_argument, 0, 'S' }, { "net", required_argument, 0, 'N' },
 		{ 0, 0, 0, 0 },
 	};
 	uint64_t v;
@@ -127,6 +154,12 @@ static int parse_args(int argc, char **argv, struct vmm_config *c)
 				return log_err("--disk: PATH[,ro][,serial=ID] (ID <= 20 bytes), "
 					       "at most %u disks", VMM_MAX_DISKS), -EINVAL;
 			c->n_disks++;
+			break;
+		case 'N':
+			if (c->n_nets >= VMM_MAX_NETS || parse_net(optarg, &c->nets[c->n_nets]) < 0)
+				return log_err("--net: tapfd=N|tap=NAME[,mac=aa:bb:cc:dd:ee:ff] "
+					       "(a unicast MAC), at most %u", VMM_MAX_NETS), -EINVAL;
+			c->n_nets++;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);

@@ -20,6 +20,15 @@
 
 #define VMM_MAX_VCPUS 64u
 #define VMM_MAX_DISKS 15u
+#define VMM_MAX_NETS 4u
+
+/* --net tapfd=N|tap=NAME[,mac=M] */
+struct vmm_net_arg {
+	int tapfd;                /* -1 unless tapfd= */
+	const char *tap;          /* tap= name, or NULL */
+	uint8_t mac[6];
+	bool has_mac;             /* else a random locally administered one */
+};
 
 struct vmm_disk_arg {
 	const char *path;
@@ -38,6 +47,8 @@ struct vmm_config {
 	uint64_t console_max_mib;     /* cap of what goes there (--console-max) */
 	struct vmm_disk_arg disks[VMM_MAX_DISKS];
 	unsigned n_disks;
+	struct vmm_net_arg nets[VMM_MAX_NETS];
+	unsigned n_nets;
 	const char *control;          /* unix socket path or NULL */
 	const char *cpuid_mask;       /* "cx16,xsave,..." or NULL */
 	bool bzimage_direct;          /* bzImage: 64-bit entry even if LZ4+PVH works */

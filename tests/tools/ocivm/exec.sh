@@ -138,6 +138,21 @@ cases() {
 		expect_out "$L: --cwd" "/tmp" exec --cwd /tmp c1 pwd
 		expect_out "$L: -u 1000:1000" "1000 1000" exec -u 1000:1000 c1 sh -c 'echo $(id -u) $(id -g)'
 	fi
+	# -t on the caller's own terminal (a pty of script(1)): its size goes
+	# along at start, keys and output pass through raw
+	if command -v script >/dev/null; then
+		script -qec "stty rows 31 cols 97; timeout 600 '$OCIVM' --root '$root' exec -t c1 sh -c 'echo tty-own; stty size'" \
+			/dev/null </dev/null >"$tmp/$L.own" 2>&1
+		check "$L: -t on the caller's terminal: output" grep -q tty-own "$tmp/$L.own"
+		if [ "$L" = fake ]; then
+			check "$L: -t: the caller's size -> resize 31 97" \
+				grep -q "exec/x[0-9]*-[0-9a-f]*: resize 31 97" "$mnt/log"
+		else
+			check "$L: -t: stty size in the guest is the caller's" grep -q "^31 97" "$tmp/$L.own"
+		fi
+	else
+		skp "$L: -t on the caller's terminal" "no script(1)"
+	fi
 	check "$L: nothing left in exec/" [ "$(exec_dirs c1)" = 0 ]
 	O kill c1 KILL; for i in $(seq 1 600); do [ "$(cat "$mnt/containers/c1/status")" = stopped ] && break; sleep 0.1; done
 	expect_fail "$L: exec into a stopped container" "cannot exec in a stopped container" exec c1 echo

@@ -100,6 +100,19 @@ fi
 fi
 # podman stop: SIGTERM through `ocivm kill`, then podman rm (a second VM)
 "${P[@]}" run -d --name ocivm-stop localhost/ocivm-busybox sleep 1000 >/dev/null 2>"$tmp/d.err"
+# --cpus and --pids-limit (linux.resources): the VM gets ceil(cpus) vCPUs,
+# the container's cgroup in the guest pids.max (a fork past it fails there)
+if [ "$mode" = fake ]; then
+	echo "skip podman --cpus/--pids-limit: the test double boots no guest"; skip=$((skip + 1))
+else
+out=$(timeout 900 "${P[@]}" run --rm --cpus 1.5 --pids-limit 8 localhost/ocivm-busybox sh -c \
+	'busybox nproc; i=0; while [ $i -lt 20 ]; do sleep 30 & i=$((i+1)); done; echo forked $i' 2>&1)
+if [ "$(head -1 <<<"$out")" = 2 ] && grep -q "can't fork" <<<"$out" && ! grep -q 'forked 20' <<<"$out"; then
+	echo "ok   podman --cpus 1.5 --pids-limit 8: 2 vCPUs, the 9th process cannot fork"; pass=$((pass + 1))
+else
+	echo "FAIL podman --cpus/--pids-limit: out='$(head -3 <<<"$out" | tr '\n' ' ')'"; fail=$((fail + 1))
+fi
+fi
 # podman exec into it: `ocivm exec --process F -d --pid-file P [--console-socket S] ID`
 cid=$("${P[@]}" inspect --format '{{.Id}}' ocivm-stop 2>/dev/null)
 if [ ! -d "$ROOT/mnt/containers/$cid/exec" ]; then

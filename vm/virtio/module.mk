@@ -50,3 +50,9 @@ $(call unit_test,virtio_net,tests/vm/virtio/test_net.c $(VIRTIO_TDRV) $(VIRTIO_S
 # raw tap I/O, and callgrind's instructions per packet.
 $(call program,bench_virtio_net,bench/virtio_net.c $(VIRTIO_TDRV) $(VIRTIO_SRCS),$(VIRTIO_PKGS))
 BENCHES += bench/virtio_net.sh
+# ... and the virtio-net rings (TX checks, RX delivery and merging):
+#   nice -n 19 $(BUILD)/fuzz/fuzz_net -max_total_time=600 tests/vm/virtio/fuzz_net_corpus
+$(BUILD)/fuzz/fuzz_net: tests/vm/virtio/fuzz_net.c vm/virtio/net_ring.c vm/virtio/virtq.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -g -O1 -I. -Icommon -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -o $@ $^
+fuzz: $(BUILD)/fuzz/fuzz_net

@@ -28,6 +28,8 @@
  *   cap* SET NAME                 SET in bounding|effective|inheritable|permitted|ambient
  *   memory BYTES                  linux.resources.memory.limit > 0: the container's
  *                                 cgroup memory.max in the guest (absent: no limit)
+ *   pids N                        linux.resources.pids.limit > 0: the container's
+ *                                 cgroup pids.max in the guest (absent: no limit)
  *   uidmap* CONTAINER HOST SIZE   linux.uidMappings (a user namespace: there is one
  *   gidmap* CONTAINER HOST SIZE   uidmap and one gidmap at least; absent: none)
  *   mount* DEST TYPE SOURCE OPTS  OPTS comma-joined ("-" for none)
@@ -45,6 +47,15 @@
  *   sysctl* KEY VALUE
  *   masked* PATH
  *   readonly* PATH
+ *   seed HEX                      added by the vm driver when it sends the SPEC
+ *                                 (vm/driver/fresh.c), not by ops: 32 fresh
+ *                                 random bytes the guest mixes into its pool
+ *                                 and reseeds from before anything else runs
+ *   clock SEC NSEC                likewise: the host's wall clock (the guest
+ *                                 sets CLOCK_REALTIME; a restored template's
+ *                                 clock is the template's otherwise)
+ *   restored 0|1                  likewise: 1 when the VM was restored from a
+ *                                 template (the guest rescans its disks)
  *   end                           last line; a gspec without it is truncated
  */
 #ifndef OCIVM_GSPEC_H

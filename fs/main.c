@@ -2,7 +2,8 @@
  *
  *   ocivmfs [--state-dir DIR] [--cache-dir DIR] [--kernel PATH] [--initrd PATH]
  *           [--hypervisor auto|ocivm-vmm|qemu] [--max-output MIB] [--foreground]
- *           [--vm-user USER] [--no-confine] [--allow-other] [--debug] MOUNT
+ *           [--vm-user USER] [--vm-uids FIRST:COUNT] [--no-confine] [--allow-other]
+ *           [--debug] MOUNT
  *
  * Kernel and initrd default to ../share/ocivmfs/{vmlinuz,initrd.img} beside
  * the running binary (an installed prefix, found at run time so that
@@ -34,6 +35,7 @@
 
 struct args {
 	const char *state_dir, *cache_dir, *kernel, *initrd, *hypervisor, *mount, *vm_user;
+	const char *vm_uids;
 	uint64_t max_output_mib;
 	bool foreground, allow_other, debug, no_confine;
 	bool has_group;
@@ -55,6 +57,8 @@ static void usage(FILE *f)
 		   "  --max-output MIB  cap of each container's stdout and stderr file (default 256);\n"
 		   "                    past it one marker line, the rest is discarded (vm/output)\n"
 		   "  --vm-user USER    hypervisors run as USER (default ocivm, else nobody), confined\n"
+		   "  --vm-uids FIRST:COUNT  each VM its own uid and gid from that range (not\n"
+		   "                    in /etc/passwd, used by nothing else) instead of --vm-user's\n"
 		   "  --no-confine      debug/bench only: hypervisors run as root, unconfined\n");
 }
 
@@ -98,6 +102,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "hypervisor", required_argument, NULL, 'H' },
 		{ "vm-user", required_argument, NULL, 'u' },
 		{ "no-confine", no_argument, NULL, 'n' },
+		{ "vm-uids", required_argument, NULL, 'V' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "allow-other", no_argument, NULL, 'o' },
 		{ "group", required_argument, NULL, 'g' },
@@ -120,6 +125,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'H': a->hypervisor = optarg; break;
 		case 'u': a->vm_user = optarg; break;
 		case 'n': a->no_confine = true; break;
+		case 'V': a->vm_uids = optarg; break;
 		case 'f': a->foreground = true; break;
 		case 'o': a->allow_other = true; break;
 		case 'g':
@@ -383,6 +389,7 @@ int main(int argc, char **argv)
 				  .hypervisor = a.hypervisor ? a.hypervisor : "auto",
 				  .cache_dir = a.cache_dir,
 				  .vm_user = a.vm_user, .no_confine = a.no_confine,
+				  .vm_uids = a.vm_uids,
 				  .max_output_bytes = a.max_output_mib << 20 };
 	if (!a.foreground && (r = daemonize(&pipe_fd)) < 0) {
 		fprintf(stderr, "ocivmfs: fork: %s\n", strerror(-r));

@@ -99,6 +99,9 @@ struct ops_linux {
 	int64_t cpu_quota;
 	uint64_t cpu_period;
 	char *cpus;                   /* cpuset string, e.g. "0-3,6" */
+	bool has_cpu_shares, has_pids_limit;
+	uint64_t cpu_shares;          /* 2..262144 (the kernel's v1 range) */
+	int64_t pids_limit;           /* -1 or 0: unlimited */
 	struct ops_kvs sysctl;
 	struct cj_strv masked_paths, readonly_paths;
 	struct ops_device *devices; size_t n_devices;

@@ -187,13 +187,14 @@ static int parse_device(const cJSON *it, const char *p, struct ops_device *d, st
 
 static int parse_resources(const cJSON *lx, struct ops_linux *l, struct oerr *err)
 {
-	const cJSON *res = NULL, *mem = NULL, *cpu = NULL;
+	const cJSON *res = NULL, *mem = NULL, *cpu = NULL, *pids = NULL;
 	int r = cj_object(lx, "resources", "linux", 0, &res, err);
 
 	if (r < 0 || !res)
 		return r;
 	if ((r = cj_object(res, "memory", "linux.resources", 0, &mem, err)) < 0 ||
-	    (r = cj_object(res, "cpu", "linux.resources", 0, &cpu, err)) < 0)
+	    (r = cj_object(res, "cpu", "linux.resources", 0, &cpu, err)) < 0 ||
+	    (r = cj_object(res, "pids", "linux.resources", 0, &pids, err)) < 0)
 		return r;
 	if ((r = cj_i64(mem, "limit", "linux.resources.memory", 0, -1, INT64_MAX,
 			&l->memory_limit, &l->has_memory_limit, err)) < 0 ||
@@ -201,6 +202,10 @@ static int parse_resources(const cJSON *lx, struct ops_linux *l, struct oerr *er
 			&l->cpu_quota, &l->has_cpu_quota, err)) < 0 ||
 	    (r = cj_u64(cpu, "period", "linux.resources.cpu", 0, 1, UINT64_MAX,
 			&l->cpu_period, &l->has_cpu_period, err)) < 0 ||
+	    (r = cj_u64(cpu, "shares", "linux.resources.cpu", 0, 2, 262144,
+			&l->cpu_shares, &l->has_cpu_shares, err)) < 0 ||
+	    (r = cj_i64(pids, "limit", "linux.resources.pids", 0, -1, INT64_MAX,
+			&l->pids_limit, &l->has_pids_limit, err)) < 0 ||
 	    (r = cj_string(cpu, "cpus", "linux.resources.cpu", 0, 256, &l->cpus, err)) < 0)
 		return r;
 	if (l->cpus && (l->cpus[0] == '\0' || strspn(l->cpus, "0123456789,-") != strlen(l->cpus)))

@@ -28,6 +28,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
 
 static bool path_inside(const char *path, const char *dir)
 {
@@ -109,6 +112,65 @@ static int check_hv_binary(const char *path, struct oerr *err)
 	return 0;
 }
 
+/* Hooks run on the host as the daemon (root), from paths and with
+ * arguments config.json names: only a bundle whose directory and
+ * config.json the daemon's user owns and no one else may write can have
+ * any (a non-root author could otherwise run anything as root). */
+static int check_hooks(const struct ops_config *cfg, const char *bundle,
+		       const struct stat *bst, struct oerr *err)
+{
+	char path[PATH_MAX];
+	struct stat cst;
+	size_t n = 0;
+
+	for (int k = 0; k < OPS_HOOK_KINDS; k++)
+		n += cfg->hooks[k].n;
+	if (!n)
+		return 0;
+	uid_t me = geteuid();
+	if (bst->st_uid != me || (bst->st_mode & 022))
+		return oerr_set(err, EPERM, "hooks: the bundle %.200s belongs to uid %u (mode %03o): "
+				"hooks run as the daemon (uid %u), so only from a bundle it owns that "
+				"no one else may write: refused", bundle, (unsigned)bst->st_uid,
+				(unsigned)(bst->st_mode & 0777), (unsigned)me);
+	snprintf(path, sizeof(path), "%s/config.json", bundle);
+	if (lstat(path, &cst) < 0)
+		return oerr_sys(err, errno, "hooks: %.200s", path);
+	if (!S_ISREG(cst.st_mode) || cst.st_uid != me || (cst.st_mode & 022))
+		return oerr_set(err, EPERM, "hooks: %.200s belongs to uid %u (mode %03o%s): hooks run "
+				"as the daemon (uid %u), so only from a config.json it owns that no "
+				"one else may write: refused", path, (unsigned)cst.st_uid,
+				(unsigned)(cst.st_mode & 0777), S_ISREG(cst.st_mode) ? "" : ", not a file",
+				(unsigned)me);
+	return 0;
+}
+
+/* root.path is read by the daemon (root) into the rootfs image the guest
+ * gets: a bundle not owned by root may only name a tree its owner owns
+ * (root.path "/" or "/etc" would copy host files it cannot read).  The
+ * tree's own entries are copied as they are, symlinks as symlinks: a
+ * rootfs/etc -> /etc link points at the guest's /etc, never the host's. */
+static int check_rootfs(const struct ops_config *cfg, const char *bundle,
+			const struct stat *bst, struct oerr *err)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (bst->st_uid == 0 || !cfg->root_path)
+		return 0;
+	if (snprintf(path, sizeof(path), "%s%s%s", cfg->root_path[0] == '/' ? "" : bundle,
+		     cfg->root_path[0] == '/' ? "" : "/", cfg->root_path) >= (int)sizeof(path))
+		return oerr_set(err, ENAMETOOLONG, "root.path: too long");
+	_cleanup_free_ char *real = realpath(path, NULL);
+	if (!real || stat(real, &st) < 0)
+		return 0;   /* missing: the image builder says so */
+	if (st.st_uid != bst->st_uid)
+		return oerr_set(err, EPERM, "root.path %.200s: belongs to uid %u, not to the bundle's "
+				"owner (uid %u): refused (the daemon would copy it into the guest)",
+				real, (unsigned)st.st_uid, (unsigned)bst->st_uid);
+	return 0;
+}
+
 /* The driver boot_config will ask vm_create for (by the binary's name). */
 enum vm_driver ops_hostref_driver(const struct ops *ops, const struct ops_vm *v)
 {
@@ -130,7 +192,8 @@ int ops_hostref_check(const struct ops *ops, struct ops_config *cfg, const char 
 	if ((r = ops_hostref_file("vm.kernel.path", &v->kernel_path, bundle, &bst, false, err)) < 0 ||
 	    (r = ops_hostref_file("vm.kernel.initrd", &v->initrd, bundle, &bst, false, err)) < 0 ||
 	    (r = ops_hostref_file("vm.image.path", &v->image_path, bundle, &bst, true, err)) < 0 ||
-	    (r = ops_bindcopy_load(cfg, bundle, &bst, err)) < 0)
+	    (r = ops_bindcopy_load(cfg, bundle, &bst, err)) < 0 ||
+	    (r = check_hooks(cfg, bundle, &bst, err)) < 0 || (r = check_rootfs(cfg, bundle, &bst, err)) < 0)
 		return r;
 	if (v->has_hypervisor && (r = check_hv_binary(v->hypervisor_path, err)) < 0)
 		return r;

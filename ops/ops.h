@@ -33,6 +33,7 @@ struct ops_options {
 				       * state_dir is /run/ocivmfs (a tmpfs), else STATE/.images */
 	const char *vm_user;          /* hypervisors run as this user; NULL: ocivm, else nobody */
 	bool no_confine;              /* debug/bench: hypervisors run as the daemon, unconfined */
+	const char *vm_uids;          /* "FIRST:COUNT": each VM its own uid (ops/vmuid.c); NULL: off */
 };
 
 /* fs/ is told about changes through these; called from ops threads with no
@@ -99,7 +100,9 @@ int ops_state_json(struct ops *ops, const char *id, char **ret, struct oerr *err
 int ops_config_json(struct ops *ops, const char *id, char **ret, struct oerr *err);
 int ops_features_json(char **ret);
 /* ID/vm/<name>: kernel, cmdline, vcpus, memory, disks, timings, driver,
- * accel, hypervisor_cmdline, last_error, output (stream cap, bytes discarded).  -ENOENT for an unknown name. */
+ * accel, hypervisor_cmdline, last_error, output (stream cap, bytes discarded),
+ * confinement (what the VM process got + live cgroup figures), cgroup (only
+ * the live figures of its cgroups: memory, pids, cpu.stat, ...).  -ENOENT for an unknown name. */
 int ops_vm_file(struct ops *ops, const char *id, const char *name, char **ret, struct oerr *err);
 extern const char *const ops_vm_file_names[]; /* NULL-terminated */
 

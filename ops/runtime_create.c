@@ -94,7 +94,23 @@ struct boot {
 	size_t gspec_len;
 	struct vm_disk disks[2];
 	struct vm_config vc;
+	struct vm_resources res;
+	struct vm_confine confine;
 };
+
+/* linux.resources.cpu -> the hypervisor's cgroup (quota/period also set the
+ * vCPU count: ops_config_vm_shape). */
+static void boot_resources(const struct ops_linux *l, struct vm_resources *r)
+{
+	*r = (struct vm_resources){ 0 };
+	if (l->has_cpu_quota && l->cpu_quota > 0) {
+		r->cpu_quota = (uint64_t)l->cpu_quota;
+		r->cpu_period = l->has_cpu_period ? l->cpu_period : 100000;
+	}
+	if (l->has_cpu_shares)
+		r->cpu_shares = l->cpu_shares;
+	r->cpus = l->cpus;
+}
 
 static int boot_config(struct ops *ops, struct ctr *c, bool terminal, struct boot *b,
 		       struct oerr *err)
@@ -130,8 +146,11 @@ static int boot_config(struct ops *ops, struct ctr *c, bool terminal, struct boo
 		.vcpus = vcpus, .memory_mib = mib,
 		.disks = b->disks, .n_disks = v->has_image ? 2 : 1,
 		.gspec = b->gspec, .gspec_len = b->gspec_len,
-		.confine = &ops->confine,
+		.confine = &b->confine, .res = &b->res,
 	};
+	if ((r = ops_vmuid_pick(ops, c, &b->confine, err)) < 0)
+		return r;
+	boot_resources(&c->cfg->linux_, &b->res);
 	if (v->has_hypervisor) {
 		b->vc.driver = ops_hostref_driver(ops, v);
 		b->vc.hypervisor_path = v->hypervisor_path;

@@ -170,7 +170,7 @@ int ops_features_json(char **ret)
 
 const char *const ops_vm_file_names[] = {
 	"kernel", "cmdline", "vcpus", "memory", "disks", "timings", "driver", "accel",
-	"hypervisor_cmdline", "last_error", "output", "confinement", NULL,
+	"hypervisor_cmdline", "last_error", "output", "confinement", "cgroup", NULL,
 };
 
 static char *vm_file_text(const struct ops_record *r, const char *name)
@@ -227,12 +227,15 @@ int ops_vm_file(struct ops *ops, const char *id, const char *name, char **ret, s
 	pthread_mutex_lock(&ops->lock);
 	struct ctr *c = ops_find(ops, id);
 	bool conf = c && strcmp(name, "confinement") == 0;
-	char *s = !c || conf ? NULL : strcmp(name, "output") == 0 ? output_text(ops, c)
+	bool cg = c && strcmp(name, "cgroup") == 0;
+	char *s = !c || conf || cg ? NULL : strcmp(name, "output") == 0 ? output_text(ops, c)
 			     : vm_file_text(&c->rec, name);
-	if (conf)
+	if (conf || cg)
 		snprintf(run_dir, sizeof(run_dir), "%s/vm", c->dir);
 	pthread_mutex_unlock(&ops->lock);
 	if (conf && vm_confinement_text(run_dir, &s) < 0)   /* files and live cgroup figures */
+		s = NULL;
+	if (cg && vm_cgroup_text(run_dir, &s) < 0)          /* the live figures only */
 		s = NULL;
 	if (!c)
 		return oerr_set(err, ENOENT, "%.64s: no such container", id);

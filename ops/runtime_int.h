@@ -49,6 +49,7 @@ struct ctr {
 	uint64_t out_dropped[3];      /* discarded past max_output (since this daemon) */
 	bool out_capped[3];           /* the marker line is in the file */
 	char out_last[3];             /* last byte written (0: not known) */
+	uint32_t vm_uid;              /* --vm-uids: the uid its VM runs as (0: none) */
 	struct ops_exec *execs[OPS_EXEC_MAX + 1];   /* by number; [0] unused */
 };
 
@@ -71,6 +72,7 @@ struct ops {
 	bool sup_running;
 	struct vm_host_probe probe;
 	struct vm_confine confine;    /* every VM's user and confinement (vm.h) */
+	uint32_t vm_uid_first, vm_uid_count; /* --vm-uids (ops/vmuid.c); count 0: off */
 	char hv_line[512];
 	char held_log[8][512];        /* lines logged under the lock, sent later */
 	int n_held_log;
@@ -145,5 +147,11 @@ void ops_run_poststop(struct ops *ops, struct ctr *c);            /* lock NOT he
 void ops_run_hooks_warn(struct ops *ops, struct ctr *c, enum ops_hook_kind k); /* lock NOT held */
 /* Run the hooks of one kind with the current state; stop at a failure. */
 int ops_run_hooks(struct ops *ops, struct ctr *c, enum ops_hook_kind k, struct oerr *err);
+
+/* ops/vmuid.c: "FIRST:COUNT" (NULL or "": off), and the confinement of
+ * self's VM: ops->confine, with the lowest free uid of the range as uid
+ * and gid when --vm-uids is on (-EAGAIN when none is free). */
+int ops_vmuid_parse(const char *s, uint32_t *first, uint32_t *count, struct oerr *err);
+int ops_vmuid_pick(struct ops *ops, struct ctr *self, struct vm_confine *ret, struct oerr *err);
 
 #endif

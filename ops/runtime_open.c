@@ -67,7 +67,8 @@ static int init_fields(struct ops *ops, const struct ops_options *opt, struct oe
 		return oerr_set(err, ENOMEM, "out of memory");
 	if ((r = mkdir_p(ops->cache_dir, 0700)) < 0)
 		return oerr_sys(err, -r, "image cache dir %s", ops->cache_dir);
-	if ((r = vm_confine_init(opt->vm_user, opt->no_confine, &ops->confine, err)) < 0)
+	if ((r = vm_confine_init(opt->vm_user, opt->no_confine, &ops->confine, err)) < 0 ||
+	    (r = ops_vmuid_parse(opt->vm_uids, &ops->vm_uid_first, &ops->vm_uid_count, err)) < 0)
 		return r;
 	ops->epfd = epoll_create1(EPOLL_CLOEXEC);
 	ops->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

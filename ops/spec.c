@@ -195,6 +195,8 @@ int ops_build_gspec(const struct ops_config *cfg, const char *id, bool terminal,
 	gspec_process(&w, &cfg->process, terminal);
 	if (l->has_memory_limit && l->memory_limit > 0)
 		gspec_putf(&w, "memory", "%lld", (long long)l->memory_limit);
+	if (l->has_pids_limit && l->pids_limit > 0)
+		gspec_putf(&w, "pids", "%lld", (long long)l->pids_limit);
 	gspec_idmaps(&w, "uidmap", l->uid_maps, l->n_uid_maps);
 	gspec_idmaps(&w, "gidmap", l->gid_maps, l->n_gid_maps);
 	gspec_mounts(&w, cfg);

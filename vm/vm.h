@@ -66,6 +66,18 @@ int vm_confine_init(const char *user, bool no_confine, struct vm_confine *ret,
 /* run_dir/confinement (what the process got, written at create) followed by
  * its cgroup's live figures; malloc'd text, "" when the VM was not confined. */
 int vm_confinement_text(const char *run_dir, char **ret);
+/* Only the live figures of the VM's cgroups ("cgroup DIR" then
+ * "memory.current N", "cpu.stat" lines, ... per dir); "" when it has none. */
+int vm_cgroup_text(const char *run_dir, char **ret);
+
+/* The bundle's linux.resources that bound the hypervisor process's own
+ * cgroup (vm/driver/cgroup_res.c); 0 / NULL: not set.  Memory is not here:
+ * the VM's RAM is derived from it (ops) and bounds the cgroup already. */
+struct vm_resources {
+	uint64_t cpu_quota, cpu_period;   /* quota > 0: cpu.max / cfs_quota_us */
+	uint64_t cpu_shares;              /* cpu.shares, cpu.weight under v2 */
+	const char *cpus;                 /* cpuset.cpus */
+};
 
 /* Plain data, built by ops/ from the container config. */
 struct vm_config {
@@ -93,6 +105,7 @@ struct vm_config {
 	/* NULL or on=false: the hypervisor runs as the caller (root) with no
 	 * confinement beyond the driver's defaults. */
 	const struct vm_confine *confine;
+	const struct vm_resources *res;    /* NULL: none */
 };
 
 /* vm.hypervisor.parameters against the allowlist of the driver that will

@@ -18,6 +18,13 @@ cases_privacy() {   # MOUNT (fake, --allow-other) BINARY
 	done
 	expect_err "priv: others may not read log" "Permission denied" $nobody cat "$m/log"
 	expect_err "priv: others may not list incoming/" "Permission denied" $nobody ls "$m/incoming"
+	expect_err "priv: others may not create through MOUNT/ctl" "Permission denied" \
+		$nobody bash -c "echo 'create x $T/b' > '$m/ctl'"
+	expect_err "priv: others may not ln -s into containers/" "Permission denied" \
+		$nobody ln -s "$T/b" "$m/containers/x"
+	expect_err "priv: others may not kill through containers/ID/ctl" "Permission denied" \
+		$nobody bash -c "echo 'kill KILL' > '$c/ctl'"
+	check "priv: and nothing of theirs exists" test ! -e "$m/containers/x"
 	check "priv: modes: dir 0700, stdout 0400, ctl 0600, stdin 0200, README 0444" \
 		test "$(stat -c %a "$c" "$c/stdout" "$c/ctl" "$c/stdin" "$m/README" | tr '\n' ' ')" = "700 400 600 200 444 "
 	echo 'delete force' > "$c/ctl"

@@ -94,7 +94,106 @@ check "its VM dies of SIGSYS: the log says a system call outside its seccomp fil
 check "its status is stopped" wait_until 10 eval "test \"\$(cat $C2/status)\" = stopped"
 check "vm/last_error names the signal" grep -q "killed by signal 31" "$C2/vm/last_error"
 check "delete it" bash -c "echo 'delete force' > $C2/ctl"
+
+# linux.resources: cpu quota/period, shares and cpus bound the VM process's
+# own cgroup; pids.limit is the container's cgroup in the guest.
+RB=$T/rb C3=$T/m/containers/cr
+mkdir -p "$RB" && ln -s "$(realpath "$BUNDLE")/rootfs" "$RB/rootfs"
+sed 's/"linux": {/"linux": { "resources": { "cpu": { "quota": 100000, "period": 100000, "shares": 512, "cpus": "0" }, "pids": { "limit": 16 } },/' \
+	"$BUNDLE/config.json" > "$RB/config.json"
+check "resources: a bundle with linux.resources boots" ln -s "$RB" "$C3"
+check "resources: vm/confinement says what the VM's cgroup got" grep -q \
+	'^cgroup cpu quota 100000 period 100000 shares 512 (weight 20) cpus 0$' "$C3/vm/confinement"
+cg_file() { # the first of the VM's cgroup dirs holding FILE
+	for d in $(grep '^/sys/fs/cgroup' "$T/state/cr/vm/cgroups"); do
+		[ -e "$d/$1" ] && { echo "$d/$1"; return; }
+	done
+}
+cg_is() { local f; f=$(cg_file "$1"); [ -n "$f" ] && [ "$(cat "$f")" = "$2" ]; }
+check "resources: the VM's cgroup has the quota (cpu.cfs_quota_us or cpu.max)" eval \
+	"cg_is cpu.cfs_quota_us 100000 || cg_is cpu.max '100000 100000'"
+check "resources: the VM's cgroup has the shares (cpu.shares or cpu.weight)" eval \
+	"cg_is cpu.shares 512 || cg_is cpu.weight 20"
+check "resources: the VM's cgroup has cpuset.cpus 0" cg_is cpuset.cpus 0
+P3=$(cat "$C3/pid" 2>/dev/null)
+CGDIRS=$(grep '^/sys/fs/cgroup' "$T/state/cr/vm/cgroups" 2>/dev/null | tr '\n' ' ')
+echo "# the VM's cgroups: $CGDIRS"
+check "resources: the VM process is in them" eval \
+	"grep -qE ':cpu(,cpuacct)?:.*/ocivmfs/cr$|^0::.*/ocivmfs/cr$' /proc/$P3/cgroup"
+check "resources: quota 1 CPU -> 1 vCPU" grep -qx 1 "$C3/vm/vcpus"
+check "resources: vm/cgroup has the live figures (memory, pids, cpu.stat)" eval \
+	"grep -qE '^(memory.usage_in_bytes|memory.current) [0-9]+' '$C3/vm/cgroup' && grep -qE '^pids.current [0-9]+' '$C3/vm/cgroup' && grep -q '^cpu.stat ' '$C3/vm/cgroup'"
+sed 's/^/# vm\/cgroup: /' "$C3/vm/cgroup" | head -4
+cat "$C3/stdout" > "$T/stdout3" 2>/dev/null & OUTPID=$!
+check "resources: start" bash -c "echo start > $C3/ctl"
+check "resources: stdin takes a script that forks 40 sleeps" bash -c \
+	"printf 'i=0; while [ \$i -lt 40 ]; do sleep 60 & i=\$((i+1)); done; echo forked \$i\nexit 0\n' > $C3/stdin"
+timeout 120 cat "$C3/wait" >/dev/null 2>&1
+check "resources: pids.limit 16 stops it in the guest (can't fork)" \
+	wait_until 10 grep -q "can't fork" "$T/stdout3"
+check "resources: never all 40" eval "! grep -q 'forked 40' '$T/stdout3'"
+kill $OUTPID 2>/dev/null
+sed 's/^/# /' "$T/stdout3" | head -3
+check "resources: delete" bash -c "echo 'delete force' > $C3/ctl"
+check "resources: its cgroups (cpu, cpuset too) are removed" wait_until 20 cgroups_gone
+check "resources: there were four (v1) or one (v2)" eval "set -- \$CGDIRS; test \$# = 4 || test \$# = 1"
+
+# Symlinks in a rootfs that point at host paths are copied as symlinks:
+# in the guest they resolve inside the guest, never to the host's files.
+LB=$T/lb C4=$T/m/containers/cl
+mkdir -p "$LB" && cp -a "$(realpath "$BUNDLE")/rootfs" "$LB/rootfs" && cp "$BUNDLE/config.json" "$LB/"
+echo "HOST-SECRET-h7" > "$T/secret"
+ln -s "$T/secret" "$LB/rootfs/leak"
+ln -s "$T" "$LB/rootfs/hostdir"
+check "symlinks: a rootfs with links to host paths boots" ln -s "$LB" "$C4"
+cat "$C4/stdout" > "$T/stdout4" 2>/dev/null & OUTPID=$!
+check "symlinks: start" bash -c "echo start > $C4/ctl"
+check "symlinks: stdin takes a script" bash -c \
+	"printf 'cat /leak; ls /hostdir; echo leak-done\nexit 0\n' > $C4/stdin"
+timeout 120 cat "$C4/wait" >/dev/null 2>&1
+check "symlinks: the script ran" wait_until 10 grep -q "^leak-done" "$T/stdout4"
+check "symlinks: the host file behind rootfs/leak is not in the guest" \
+	eval "! grep -q HOST-SECRET-h7 '$T/stdout4' && grep -q 'No such file' '$T/stdout4'"
+check "symlinks: nor the host dir behind rootfs/hostdir" eval "! grep -qw secret '$T/stdout4'"
+kill $OUTPID 2>/dev/null
+check "symlinks: delete" bash -c "echo 'delete force' > $C4/ctl"
 unmount_tree "$M"
+
+# --vm-uids: each VM its own uid, so one hypervisor cannot signal or read
+# /proc of another; a uid is free again once its container is deleted, and
+# after a restart the re-attached VMs' uids are not handed out again.
+U0=2147418112
+mount_tree "$BIN" "$M" "$T/state3" --vm-uids $U0:3 || { bad "mount --vm-uids"; summary; exit 1; }
+CA=$T/m/containers/ua CB=$T/m/containers/ub CC=$T/m/containers/uc
+check "vm-uids: two containers boot" eval "ln -s '$(realpath "$BUNDLE")' '$CA' && ln -s '$(realpath "$BUNDLE")' '$CB'"
+PA=$(cat "$CA/pid" 2>/dev/null) PB=$(cat "$CB/pid" 2>/dev/null)
+check "vm-uids: the first VM runs as FIRST" test "$(status_field "$PA" Uid | head -c 10)" = $U0
+check "vm-uids: the second as FIRST+1, gid too" eval \
+	"test \"\$(awk '/^Uid:/ {print \$2} /^Gid:/ {print \$2}' /proc/$PB/status | tr '\n' ' ')\" = '$((U0 + 1)) $((U0 + 1)) '"
+check "vm-uids: still confined (CapEff 0, Seccomp 2)" eval \
+	"test \"\$(status_field $PB CapEff)\" = 0000000000000000 && test \"\$(status_field $PB Seccomp)\" = 2"
+expect_err "vm-uids: the first VM's uid may not signal the second VM" "Operation not permitted" \
+	setpriv --reuid=$U0 --regid=$U0 --clear-groups kill -0 "$PB"
+expect_err "vm-uids: nor read its /proc/PID/environ" "Permission denied" \
+	setpriv --reuid=$U0 --regid=$U0 --clear-groups cat "/proc/$PB/environ"
+check "vm-uids: vm/confinement names the uid" grep -q "^user vm-uid-$((U0 + 1)) uid $((U0 + 1)) gid $((U0 + 1))" "$CB/vm/confinement"
+cat "$CA/stdout" > "$T/stdout5" 2>/dev/null & OUTPID=$!
+check "vm-uids: a container runs" bash -c "echo start > $CA/ctl && printf 'echo hello uid\nexit 0\n' > $CA/stdin"
+check "vm-uids: its output arrives" wait_until 60 grep -q "^hello uid" "$T/stdout5"
+kill $OUTPID 2>/dev/null
+check "vm-uids: delete the first" bash -c "echo 'delete force' > $CA/ctl"
+kill -TERM "$(pgrep -f "^$BIN .*--state-dir $T/state3 " | head -1)"
+check "vm-uids: restart: SIGTERM unmounts" wait_until 10 eval '! is_mounted "$M"'
+mount_tree "$BIN" "$M" "$T/state3" --vm-uids $U0:2 || bad "vm-uids: remount"
+check "vm-uids: a new container after the restart gets the freed FIRST, not the re-attached FIRST+1" \
+	eval "ln -s '$(realpath "$BUNDLE")' '$CC' && test \"\$(status_field \$(cat $CC/pid) Uid)\" = $U0"
+expect_err "vm-uids: none free: EAGAIN with the reason" "Resource temporarily unavailable" \
+	ln -s "$(realpath "$BUNDLE")" "$T/m/containers/ud"
+check "vm-uids: MOUNT/log says why" grep -q "no free VM uid in --vm-uids $U0:2" "$M/log"
+for x in "$CB" "$CC"; do echo 'delete force' > "$x/ctl"; done
+unmount_tree "$M"
+expect_err "vm-uids: a bad range is refused at mount" "--vm-uids 0:5: FIRST must be above 0" \
+	"$BIN" --foreground --state-dir "$T/s4" --vm-uids 0:5 "$T/m4"
 
 # --no-confine: the same checks must see root and no filter.
 mount_tree "$BIN" "$M" "$T/state2" --no-confine || { bad "mount --no-confine"; summary; exit 1; }

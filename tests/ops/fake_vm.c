@@ -147,6 +147,9 @@ int vm_create(const struct vm_config *cfg, const struct vm_callbacks *cb, void *
 	snprintf(fake.last_hypervisor, sizeof(fake.last_hypervisor), "%s",
 		 cfg->hypervisor_path ? cfg->hypervisor_path : "");
 	fake.last_vcpus = cfg->vcpus;
+	fake.last_uid = cfg->confine && cfg->confine->on ? cfg->confine->uid : 0;
+	fake.last_res = cfg->res ? *cfg->res : (struct vm_resources){ 0 };
+	fake.last_res.cpus = NULL;
 	fake.last_mib = cfg->memory_mib;
 	if (fake.create_rc) {
 		pthread_mutex_unlock(&mu);
@@ -356,6 +359,12 @@ int vm_confine_init(const char *user, bool no_confine, struct vm_confine *ret,
 int vm_confinement_text(const char *run_dir, char **ret)
 {
 	*ret = strdup("");
+	return *ret ? 0 : -ENOMEM;
+}
+
+int vm_cgroup_text(const char *run_dir, char **ret)
+{
+	*ret = strdup("cgroup /fake\nmemory.current 1\n");
 	return *ret ? 0 : -ENOMEM;
 }
 

@@ -23,6 +23,8 @@ struct fake_ctl {
 	size_t stdin_len;
 	char last_hypervisor[256];
 	unsigned last_vcpus;
+	uint32_t last_uid;                /* cfg->confine->uid (0: none) */
+	struct vm_resources last_res;     /* cpus not kept */
 	unsigned long long last_mib;
 };
 extern struct fake_ctl fake;

@@ -158,6 +158,9 @@ static const struct ccase cases[] = {
 	{ "{\"linux\":{\"resources\":{\"cpu\":{\"period\":0}}}}", "linux.resources.cpu.period: must be between 1" },
 	{ "{\"linux\":{\"resources\":{\"cpu\":{\"quota\":true}}}}", "linux.resources.cpu.quota: must be a number" },
 	{ "{\"linux\":{\"resources\":{\"cpu\":{\"cpus\":\"a-b\"}}}}", "linux.resources.cpu.cpus: must be a cpu list" },
+	{ "{\"linux\":{\"resources\":{\"cpu\":{\"shares\":1}}}}", "linux.resources.cpu.shares: must be between 2" },
+	{ "{\"linux\":{\"resources\":{\"pids\":{\"limit\":-2}}}}", "linux.resources.pids.limit: must be between -1" },
+	{ "{\"linux\":{\"resources\":{\"pids\":[]}}}", "linux.resources.pids: must be an object" },
 	{ "{\"linux\":{\"sysctl\":{\"a\":1}}}", "linux.sysctl[\"a\"]: must be a string" },
 	{ "{\"linux\":{\"maskedPaths\":[\"rel\"]}}", "linux.maskedPaths[0]: must be an absolute path" },
 	{ "{\"linux\":{\"readonlyPaths\":\"/a\"}}", "linux.readonlyPaths: must be an array" },
@@ -360,6 +363,8 @@ static void test_full_values(void **state)
 	assert_int_equal(c->linux_.gid_maps[1].size, 65535);
 	assert_string_equal(c->linux_.namespaces[1].path, "/proc/1/ns/net");
 	assert_int_equal(c->linux_.memory_limit, 104857600);
+	assert_true(c->linux_.has_cpu_shares && c->linux_.cpu_shares == 512);
+	assert_true(c->linux_.has_pids_limit && c->linux_.pids_limit == 64);
 	assert_string_equal(c->linux_.sysctl.v[0].value, "1");
 	assert_int_equal(c->linux_.n_devices, 3);
 	assert_string_equal(c->linux_.devices[0].path, "/dev/fuse");

@@ -36,7 +36,7 @@ static void test_full(void **state)
 		"gid 5\ngid 6\nterminal 0\nnnp 1\noom -500\n"
 		"rlimit RLIMIT_NOFILE 1024 4096\nrlimit RLIMIT_CORE 0 18446744073709551615\n"
 		"cap bounding CAP_CHOWN\ncap bounding CAP_KILL\ncap effective CAP_KILL\n"
-		"memory 104857600\nuidmap 0 100000 65536\ngidmap 0 2000 1\ngidmap 1 3000 65535\n"
+		"memory 104857600\npids 64\nuidmap 0 100000 65536\ngidmap 0 2000 1\ngidmap 1 3000 65535\n"
 		"mount /proc proc proc nosuid,noexec\nmount /tmp tmpfs none -\n"
 		"sysctl net.ipv4.ip_forward 1\nmasked /proc/kcore\nreadonly /proc/sys\n"
 		"device /dev/fuse c 10 229 0644 1 2\ndevice /dev/fifo p 0 0 0666 0 0\n"
@@ -51,7 +51,7 @@ static void test_full(void **state)
 	while ((rc = gspec_next(&ps, &r)) == 1)
 		n++;
 	assert_int_equal(rc, 0);
-	assert_int_equal(n, 36);   /* uidmap/gidmap/memory, device and copy records too */
+	assert_int_equal(n, 37);   /* uidmap/gidmap/memory/pids, device and copy records too */
 	free(g);
 	ops_config_free(cfg);
 	free(text);

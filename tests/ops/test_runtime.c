@@ -139,6 +139,8 @@ static void test_lifecycle(void **state)
 	assert_true(exists("%s/%s/config.json", "web"));
 	assert_int_equal(fake.image_refs, 1);
 	assert_int_equal(fake.last_vcpus, 2); /* from linux.resources.cpu */
+	assert_true(fake.last_res.cpu_quota == 200000 && fake.last_res.cpu_period == 100000);
+	assert_true(fake.last_res.cpu_shares == 0);
 	assert_string_equal(fake.last_hypervisor, "/opt/qemu/bin/qemu-system-x86_64"); /* auto: the probe says qemu */
 	assert_non_null(strstr(fake.last_gspec, "version 1\nid web\nrootfs rootfs 0\n"));
 	assert_non_null(strstr(fake.last_gspec, "arg echo%20hi\nenv A=b%20c\ncwd /\nuser 0 0 -\n"));
@@ -905,12 +907,124 @@ static void test_host_refs(void **state)
 		assert_int_equal(file_write_atomic(own, "d", 1, 0600), 0);
 		assert_int_equal(chown(own, 65534, 65534), 0);
 		assert_int_equal(chown(bundle, 65534, 65534), 0);
+		snprintf(p, sizeof(p), "%s/rootfs", bundle);
+		assert_int_equal(chown(p, 65534, 65534), 0);   /* the rootfs: check_rootfs */
 		snprintf(x, sizeof(x), ",\"image\":{\"path\":\"%s\",\"format\":\"raw\"}", own);
 		expect_created(ops, x, own);
 		assert_int_equal(chown(own, 0, 0), 0);
 		expect_refused(ops, x, "not the bundle owner's (uid 65534)");
 		assert_int_equal(chown(bundle, 0, 0), 0);
 	}
+	ops_close(ops);
+}
+
+static void expect_eperm(struct ops *ops, const char *top_extra, const char *msg)
+{
+	struct oerr err = { 0 };
+
+	write_config("", top_extra);
+	int r = ops_create(ops, "h", bundle, NULL, 0, &err);
+	if (r != -EPERM || !strstr(err.msg, msg))
+		fail_msg("%s: r=%d '%s' lacks '%s'", top_extra, r, err.msg, msg);
+	assert_int_equal(fake.creates, 0);
+	assert_int_equal(fake.image_refs, 0);
+}
+
+/* Hooks run as the daemon: only from a bundle and config.json it owns and
+ * no one else may write.  A bundle not root's: its rootfs must be its
+ * owner's (root.path "/" would copy the host into the guest). */
+static void test_owner_rules(void **state)
+{
+	struct ops *ops = open_ops();
+	struct oerr err = { 0 };
+	const char *hooks = ",\"hooks\":{\"prestart\":[{\"path\":\"/bin/true\"}]}";
+	char p[256];
+
+	fake.creates = 0;
+	assert_int_equal(chmod(bundle, 0775), 0);
+	expect_eperm(ops, hooks, "hooks: the bundle");
+	expect_eperm(ops, hooks, "(mode 775)");
+	assert_int_equal(chmod(bundle, 0755), 0);
+	write_config("", hooks);
+	snprintf(p, sizeof(p), "%s/config.json", bundle);
+	assert_int_equal(chmod(p, 0666), 0);
+	int r = ops_create(ops, "h", bundle, NULL, 0, &err);
+	assert_int_equal(r, -EPERM);
+	assert_non_null(strstr(err.msg, "config.json belongs to uid"));
+	assert_non_null(strstr(err.msg, "no one else may write: refused"));
+	/* the same bundle without hooks is fine; with them and sane modes too */
+	oerr_clear(&err);
+	write_config("", "");
+	assert_int_equal(chmod(bundle, 0777), 0);
+	assert_int_equal(ops_create(ops, "h", bundle, NULL, 0, &err), 0);
+	assert_int_equal(ops_delete(ops, "h", true, &err), 0);
+	fake.creates = 0;
+	assert_int_equal(chmod(bundle, 0755), 0);
+	write_config("", hooks);
+	assert_int_equal(ops_create(ops, "h", bundle, NULL, 0, &err), 0);
+	assert_int_equal(ops_delete(ops, "h", true, &err), 0);
+	fake.creates = 0;
+	if (geteuid() == 0) {
+		assert_int_equal(chown(bundle, 65534, 65534), 0);
+		expect_eperm(ops, hooks, "belongs to uid 65534");
+		/* rootfs root's, bundle not: refused, even through a symlink */
+		expect_eperm(ops, "", "root.path");
+		expect_eperm(ops, "", "belongs to uid 0, not to the bundle's owner (uid 65534)");
+		snprintf(p, sizeof(p), "%s/rootfs", bundle);
+		assert_int_equal(chown(p, 65534, 65534), 0);
+		write_config("", "");
+		assert_int_equal(ops_create(ops, "h", bundle, NULL, 0, &err), 0);
+		assert_int_equal(ops_delete(ops, "h", true, &err), 0);
+		fake.creates = 0;
+		assert_int_equal(rmdir(p), 0);
+		assert_int_equal(symlink("/etc", p), 0);
+		expect_eperm(ops, "", "root.path /etc: belongs to uid 0");
+		assert_int_equal(chown(bundle, 0, 0), 0);
+	}
+	ops_close(ops);
+}
+
+/* --vm-uids: each VM the lowest uid of the range no container holds; a
+ * container holds it until deleted; none free: EAGAIN; bad ranges EINVAL. */
+static void test_vm_uids(void **state)
+{
+	static const char *const bad[] = { "x", "0:5", "5:0", "5:", ":5", "5", "-1:2",
+					   "4294967295:1", "4294967000:1000", "5:2x" };
+	struct ops *ops = NULL;
+	struct oerr err = { 0 };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct ops_options o = { .state_dir = state_dir, .kernel = "/k", .vm_uids = bad[i] };
+		oerr_clear(&err);
+		assert_int_equal(ops_open(&o, &listener, NULL, &ops, &err), -EINVAL);
+		if (!strstr(err.msg, "--vm-uids"))
+			fail_msg("%s: '%s'", bad[i], err.msg);
+	}
+	struct ops_options o = { .state_dir = state_dir, .kernel = "/k", .vm_uids = "5000:2" };
+	oerr_clear(&err);
+	assert_int_equal(ops_open(&o, &listener, NULL, &ops, &err), 0);
+	assert_int_equal(ops_create(ops, "a", bundle, NULL, 0, &err), 0);
+	assert_int_equal(fake.last_uid, 5000);
+	assert_int_equal(ops_create(ops, "b", bundle, NULL, 0, &err), 0);
+	assert_int_equal(fake.last_uid, 5001);
+	assert_int_equal(ops_create(ops, "c", bundle, NULL, 0, &err), -EAGAIN);
+	if (!strstr(err.msg, "no free VM uid in --vm-uids 5000:2"))
+		fail_msg("%s", err.msg);
+	assert_int_equal(ops_delete(ops, "a", true, &err), 0);
+	assert_int_equal(ops_create(ops, "c", bundle, NULL, 0, &err), 0);
+	assert_int_equal(fake.last_uid, 5000);
+	char *cg = NULL;   /* vm/cgroup: the driver's live figures */
+	assert_int_equal(ops_vm_file(ops, "c", "cgroup", &cg, &err), 0);
+	assert_string_equal(cg, "cgroup /fake\nmemory.current 1\n");
+	free(cg);
+	assert_int_equal(ops_delete(ops, "b", true, &err), 0);
+	assert_int_equal(ops_delete(ops, "c", true, &err), 0);
+	ops_close(ops);
+	/* off: every VM gets --vm-user's uid */
+	ops = open_ops();
+	assert_int_equal(ops_create(ops, "a", bundle, NULL, 0, &err), 0);
+	assert_int_equal(fake.last_uid, 65534);
+	assert_int_equal(ops_delete(ops, "a", true, &err), 0);
 	ops_close(ops);
 }
 
@@ -1001,6 +1115,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_output_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cache_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_host_refs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_owner_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vm_uids, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bind_mounts, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("ops_runtime", tests, NULL, NULL);

@@ -13,6 +13,7 @@ enum flag_id {
 	F_IGNORE, F_IGNORE_V, F_ROOT, F_LOG, F_LOG_FORMAT, F_DEBUG, F_HELP, F_VERSION,
 	F_BUNDLE, F_PID_FILE, F_CONSOLE_SOCKET, F_PRESERVE_FDS, F_DETACH, F_FORCE,
 	F_FORMAT, F_QUIET, F_ALL, F_KERNEL, F_DAEMON, F_STATS, F_INTERVAL,
+	F_TTY, F_PROCESS, F_CWD, F_ENV, F_USER, F_GIDS, F_CAP, F_NNP,
 };
 
 struct flag {
@@ -55,18 +56,19 @@ static const struct flag cmd_flags[] = {
 	{ "keep", 0, F_IGNORE, false },
 	{ "rootless", 0, F_IGNORE, false },
 	{ "stats", 0, F_STATS, false },
-	{ "tty", 't', F_IGNORE, false },
+	{ "tty", 't', F_TTY, false },
 	{ "notify-socket", 0, F_IGNORE_V, true },
 	{ "interval", 0, F_INTERVAL, true },
-	{ "process", 'p', F_IGNORE_V, true },
-	{ "cwd", 0, F_IGNORE_V, true },
-	{ "env", 'e', F_IGNORE_V, true },
-	{ "user", 'u', F_IGNORE_V, true },
+	{ "process", 'p', F_PROCESS, true },
+	{ "cwd", 0, F_CWD, true },
+	{ "env", 'e', F_ENV, true },
+	{ "user", 'u', F_USER, true },
+	{ "no-new-privs", 0, F_NNP, false },
 	{ "cgroup", 0, F_IGNORE_V, true },
 	{ "process-label", 0, F_IGNORE_V, true },
 	{ "apparmor", 0, F_IGNORE_V, true },
-	{ "additional-gids", 'g', F_IGNORE_V, true },
-	{ "cap", 'c', F_IGNORE_V, true },
+	{ "additional-gids", 'g', F_GIDS, true },
+	{ "cap", 'c', F_CAP, true },
 	{ NULL, 0, 0, false },
 };
 
@@ -168,6 +170,21 @@ static int set_flag(struct ocivm_args *a, const struct flag *f, const char *arg,
 	case F_KERNEL: a->kernel = val; return 0;
 	case F_DAEMON: a->daemon = val; return 0;
 	case F_STATS: a->stats = true; return 0;
+	case F_TTY: a->tty = true; return 0;
+	case F_PROCESS: a->process = val; return 0;
+	case F_CWD: a->cwd = val; return 0;
+	case F_USER: a->user = val; return 0;
+	case F_NNP: a->no_new_privs = true; return 0;
+	case F_ENV: case F_GIDS: case F_CAP: {
+		/* repeatable: -e A=1 -e B=2, --cap CAP_X --cap CAP_Y */
+		const char **v = f->id == F_ENV ? a->env : f->id == F_CAP ? a->caps : a->gids;
+		size_t *n = f->id == F_ENV ? &a->n_env : f->id == F_CAP ? &a->n_caps : &a->n_gids;
+		if (*n >= OCIVM_MAX_LIST)
+			return oerr_set(err, E2BIG, "too many %s flags (at most %d)", arg,
+					OCIVM_MAX_LIST);
+		v[(*n)++] = val;
+		return 0;
+	}
 	case F_INTERVAL: {
 		/* "5s", "500ms", "2" (seconds) as runc's Go duration, roughly */
 		char *end;
@@ -239,14 +256,15 @@ int ocivm_parse_args(int argc, char **argv, struct ocivm_args *a, struct oerr *e
 			if ((r = parse_flag(argc, argv, &i, cmd_flags, a, err)) < 0)
 				return r;
 		} else {
-			if (a->n_pos >= OCIVM_MAX_POS) {
-				if (a->cmd == CMD_EXEC)
-					continue; /* the process args of exec */
+			if (a->n_pos >= OCIVM_MAX_POS)
 				return oerr_set(err, EINVAL, "too many arguments");
-			}
 			a->pos[a->n_pos++] = argv[i];
-			if (a->cmd == CMD_EXEC)
-				flags_done = true; /* after the ID: the process */
+			if (a->cmd == CMD_EXEC) {
+				/* after the ID: the process's argv, however long */
+				a->exec_args = (const char *const *)argv + i + 1;
+				a->n_exec_args = (size_t)(argc - i - 1);
+				break;
+			}
 		}
 	}
 	return 0;
@@ -280,7 +298,10 @@ const char *ocivm_usage(void)
 "  list [-f table|json] [-q]\n"
 "  spec [--bundle DIR] [--kernel PATH]   write a busybox-style config.json\n"
 "  features             OCI features document\n"
-"  pause ID | resume ID | ps [-f json] ID | exec (not supported yet)\n"
+"  exec [--process FILE] [-t] [-d] [--pid-file PATH] [--console-socket PATH]\n"
+"       [-e K=V] [--cwd DIR] [-u UID[:GID]] [-g GID] [--cap CAP] [--no-new-privs]\n"
+"       ID [CMD ARGS...]     run one more process in a running container\n"
+"  pause ID | resume ID | ps [-f json] ID\n"
 "  events [--stats] [--interval 5s] ID   stats (empty data) until it stops\n"
 "  mount                (ocivm's own) mount the tree under --root if it is\n"
 "                       not mounted, print where it is\n"

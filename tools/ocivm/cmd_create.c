@@ -50,7 +50,8 @@ static int fork_shim(struct create_ctx *c)
 		close(c->go[1]);
 		if (c->master >= 0)
 			close(c->master);
-		o = (struct shim_opts){ &c->tree, c->id, c->go[0], c->slave };
+		o = (struct shim_opts){ .tree = &c->tree, .id = c->id, .go_fd = c->go[0],
+					.pty_slave = c->slave, .tty_fd = c->slave };
 		shim_main(&o);
 	}
 	close(c->go[0]);

@@ -18,6 +18,7 @@ static const char *op_verb(enum ocivm_op op)
 	case OP_PAUSE: return "pause";
 	case OP_RESUME: return "resume";
 	case OP_STATE: return "state";
+	case OP_EXEC: return "exec in";
 	}
 	return "?";
 }
@@ -27,7 +28,9 @@ static void map_busy(enum ocivm_op op, const char *id, const char *st, char *buf
 	bool stopped = !strcmp(st, "stopped");
 	bool running = !strcmp(st, "running") || !strcmp(st, "paused");
 
-	if (op == OP_START && stopped)
+	if (op == OP_EXEC && (stopped || !strcmp(st, "paused") || !strcmp(st, "created")))
+		snprintf(buf, n, "cannot exec in a %s container", st);
+	else if (op == OP_START && stopped)
 		snprintf(buf, n, "cannot start a container that has stopped");
 	else if (op == OP_START && running)
 		snprintf(buf, n, "cannot start an already running container");

@@ -21,9 +21,7 @@ static int dispatch(const struct ocivm_args *a)
 	case CMD_RESUME: return cmd_pause_resume(a, false);
 	case CMD_PS: return cmd_ps(a);
 	case CMD_MOUNT: return cmd_mount(a);
-	case CMD_EXEC:
-		return ocivm_fail("exec: not supported yet (ocivm-init runs one process "
-				  "per VM)");
+	case CMD_EXEC: return cmd_exec(a);
 	case CMD_EVENTS: return cmd_events(a);
 	case CMD_VERSION:
 		printf("ocivm version %s\nspec: %s\n", OCIVM_VERSION, OCIVM_SPEC_VERSION);

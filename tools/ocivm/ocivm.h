@@ -18,6 +18,7 @@
 #define OCIVM_SPEC_VERSION "1.1.0"
 #define OCIVM_DEFAULT_ROOT "/run/ocivm"
 #define OCIVM_MAX_POS 8
+#define OCIVM_MAX_LIST 64
 
 /* ---- args.c: runc-style command line ---------------------------------- */
 
@@ -49,6 +50,14 @@ struct ocivm_args {
 	int interval_ms;            /* events --interval; 0: 5 s */
 	const char *pos[OCIVM_MAX_POS]; /* positional args after the command */
 	size_t n_pos;
+	/* exec: runc's flags and the process's argv after the ID */
+	const char *process;        /* --process FILE */
+	const char *cwd, *user;     /* --cwd, -u uid[:gid] */
+	bool tty, no_new_privs;     /* -t, --no-new-privs */
+	const char *env[OCIVM_MAX_LIST], *caps[OCIVM_MAX_LIST], *gids[OCIVM_MAX_LIST];
+	size_t n_env, n_caps, n_gids;
+	const char *const *exec_args;
+	size_t n_exec_args;
 	/* flags accepted and ignored, for one debug line each */
 	const char *ignored[16];
 	size_t n_ignored;
@@ -66,7 +75,8 @@ const char *ocivm_usage(void);
 
 /* ---- errmap.c: errno + state -> the phrases callers match -------------- */
 
-enum ocivm_op { OP_CREATE, OP_START, OP_KILL, OP_DELETE, OP_PAUSE, OP_RESUME, OP_STATE };
+enum ocivm_op { OP_CREATE, OP_START, OP_KILL, OP_DELETE, OP_PAUSE, OP_RESUME, OP_STATE,
+		OP_EXEC };
 
 /* status: the container's status word read after the failure ("" when the
  * container is gone or unknown).  Writes a one-line message to buf. */
@@ -123,9 +133,12 @@ int tree_wait_status_settled(const struct ocivm_tree *t, const char *id, int tim
 
 struct shim_opts {
 	const struct ocivm_tree *tree;
-	const char *id;
+	const char *id;   /* "ID", or "ID/exec/NAME" for an exec'd process */
 	int go_fd;        /* read end: "1" once the container exists, EOF = give up */
 	int pty_slave;    /* -1 unless --console-socket */
+	int tty_fd;       /* window size source (SIGWINCH -> resize), or -1 */
+	bool exec;        /* rmdir ID/exec/NAME once it stopped and its output is out */
+	const char *unlink_path; /* exec: the process.json we wrote, or NULL */
 };
 /* Runs in the forked shim; never returns (exits with the container's status). */
 void shim_main(const struct shim_opts *o) __attribute__((noreturn));
@@ -134,7 +147,36 @@ int console_open_pty(int *ret_master, int *ret_slave, struct oerr *err);
 /* Sends fd over the unix socket at path with SCM_RIGHTS (as runc does). */
 int console_send_fd(const char *socket_path, int fd, struct oerr *err);
 
+/* ---- winsz.c: window sizes -> `resize ROWS COLS` ------------------------ */
+
+struct termios;
+/* The size of the terminal fd; -ENODATA while it is 0x0. */
+int winsz_get(int fd, unsigned *rows, unsigned *cols);
+int winsz_line(unsigned rows, unsigned cols, char *buf, size_t n);
+/* Writes fd's size to the ctl of dir ("ID" or "ID/exec/NAME"). */
+int winsz_send(const struct ocivm_tree *t, const char *dir, int fd);
+/* Caller's terminal raw for -t (saved restored by winsz_restore). */
+int winsz_raw(int fd, struct termios *saved);
+void winsz_restore(int fd, const struct termios *saved);
+
+/* ---- process.c: exec's process.json ------------------------------------ */
+
+struct cJSON;
+/* "UID" or "UID:GID", numbers only; -EINVAL otherwise. */
+int process_parse_user(const char *s, unsigned *uid, unsigned *gid, bool *has_gid);
+/* From --process (as is), else base (the container's process; may be NULL)
+ * with a's args, -t, -e, --cwd, -u, -g, --cap, --no-new-privs.  With rows
+ * and cols and terminal true, consoleSize is filled when absent.  JSON text
+ * in *ret_json (free()); -errno with err set. */
+int process_build(const struct ocivm_args *a, const struct cJSON *base, unsigned rows, unsigned cols,
+		  char **ret_json, struct oerr *err);
+bool process_is_terminal(const char *json);
+/* The process object of BUNDLE/config.json, or NULL. */
+struct cJSON *process_of_bundle(const char *bundle);
+
 /* ---- commands (cmd_*.c) ------------------------------------------------- */
+
+int cmd_exec(const struct ocivm_args *a);
 
 int cmd_create(const struct ocivm_args *a, pid_t *ret_shim);
 int cmd_start(const struct ocivm_args *a);

@@ -4,7 +4,9 @@
  * container's stdio between the tree and the fds it inherited (or the pty
  * slave), forwards the signals it receives, and exits with the container's
  * status when ID/wait answers.  It holds the caller's stdio exactly as long
- * as the container lives, as runc's container process would. */
+ * as the container lives, as runc's container process would.  `ocivm exec`
+ * forks the same shim for a process of ID/exec/NAME (o->id "ID/exec/NAME"),
+ * which also reaps that directory at the end. */
 #include "ocivm.h"
 
 #include <errno.h>
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
@@ -162,8 +165,28 @@ static int wait_exit(const struct shim_opts *o)
 
 struct waiter {
 	const struct shim_opts *o;
-	struct pump *out, *errp;
+	struct pump *in, *out, *errp;
 };
+
+/* An exec'd process is reaped once its output is out: ID/exec/NAME goes
+ * (rmdir), after its streams are closed (the output pumps are joined). */
+static void exec_reap(const struct shim_opts *o, struct pump *in, struct pump *out,
+		      struct pump *errp)
+{
+	char path[4200];
+	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+	if (null >= 0 && in->to >= 0)
+		dup2(null, in->to); /* the pump may still write: to /dev/null now */
+	if (out->from >= 0)
+		close(out->from);
+	if (errp->from >= 0)
+		close(errp->from);
+	if (o->unlink_path)
+		unlink(o->unlink_path);
+	if (tree_path(o->tree, o->id, NULL, path, sizeof(path)) == 0 && rmdir(path) < 0)
+		ocivm_debug("reaping %s: %s", o->id, strerror(errno));
+}
 
 static void *waiter_run(void *arg)
 {
@@ -172,6 +195,8 @@ static void *waiter_run(void *arg)
 
 	pump_join(w->out);
 	pump_join(w->errp);
+	if (w->o->exec)
+		exec_reap(w->o, w->in, w->out, w->errp);
 	_exit(status);
 }
 
@@ -197,6 +222,10 @@ static void forward_loop(const struct shim_opts *o, const sigset_t *set)
 		int sig = sigwaitinfo(set, NULL);
 		if (sig < 0)
 			continue;
+		if (sig == SIGWINCH) {
+			winsz_send(o->tree, o->id, o->tty_fd);
+			continue;
+		}
 		snprintf(line, sizeof(line), "kill %d", sig);
 		tree_ctl(o->tree, o->id, line);
 	}
@@ -215,6 +244,10 @@ static void shim_setup_process(const struct shim_opts *o)
 		if (fd != o->go_fd && fd != o->pty_slave)
 			close(fd);
 	close_range((unsigned)(keep < 3 ? 3 : keep + 1), ~0U, 0);
+	/* --console-socket: the pty is our controlling terminal, so the
+	 * caller's resizes of the master reach us as SIGWINCH */
+	if (o->pty_slave >= 0 && setsid() >= 0)
+		ioctl(o->pty_slave, TIOCSCTTY, 0);
 }
 
 void shim_main(const struct shim_opts *o)
@@ -226,9 +259,11 @@ void shim_main(const struct shim_opts *o)
 	char go = 0;
 	int fin, fout;
 
-	shim_setup_process(o);
 	forward_set(&set);
+	if (o->tty_fd >= 0)
+		sigaddset(&set, SIGWINCH); /* -> `resize ROWS COLS` on ctl */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	shim_setup_process(o);
 	if (read(o->go_fd, &go, 1) != 1 || go != '1')
 		_exit(1);
 	close(o->go_fd);
@@ -238,7 +273,9 @@ void shim_main(const struct shim_opts *o)
 	pump_start(&errp, o, "stderr", open_stream(o, "stderr", O_RDONLY),
 		   o->pty_slave >= 0 ? o->pty_slave : 2);
 	pump_start(&in, o, NULL, fin, open_stream(o, "stdin", O_WRONLY));
-	w = (struct waiter){ o, &out, &errp };
+	if (o->tty_fd >= 0)
+		winsz_send(o->tree, o->id, o->tty_fd); /* the size at start */
+	w = (struct waiter){ o, &in, &out, &errp };
 	if (pthread_create(&wt, NULL, waiter_run, &w) != 0)
 		_exit(255);
 	forward_loop(o, &set);

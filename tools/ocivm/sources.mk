@@ -4,4 +4,5 @@ OCIVM_PURE_SRCS := tools/ocivm/args.c common/signame.c tools/ocivm/errmap.c \
 OCIVM_SRCS := $(OCIVM_PURE_SRCS) tools/ocivm/tree.c tools/ocivm/daemon.c \
               tools/ocivm/shim.c tools/ocivm/console.c tools/ocivm/cmd_life.c \
               tools/ocivm/cmd_create.c tools/ocivm/cmd_info.c tools/ocivm/cmd_spec.c \
+              tools/ocivm/cmd_exec.c tools/ocivm/process.c tools/ocivm/winsz.c \
               tools/ocivm/main.c

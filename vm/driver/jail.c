@@ -227,7 +227,7 @@ static int jail_write(const char *path, const char *text, mode_t mode)
 /* run_dir/confinement and run_dir/cgroups (the dirs to remove later). */
 static int jail_record(const struct vm_jail *j, const struct vm_paths *p)
 {
-	char path[VM_JAIL_PATH + 16], list[2 * VM_JAIL_PATH + 2] = "";
+	char path[VM_JAIL_PATH + 16], list[VM_JAIL_CGROUPS * (VM_JAIL_PATH + 1) + 1] = "";
 	int r;
 
 	for (size_t i = 0; i < j->n_cgroups; i++) {
@@ -251,7 +251,9 @@ int vm_jail_prepare_qemu(struct vm_jail *j, struct vm_jail_fds *fds,
 
 	memset(j, 0, sizeof(*j));
 	memset(fds, -1, sizeof(*fds));
-	j->exec_fd = j->cgroup_fds[0] = j->cgroup_fds[1] = -1;
+	j->exec_fd = -1;
+	for (int i = 0; i < VM_JAIL_CGROUPS; i++)
+		j->cgroup_fds[i] = -1;
 	if (!cfg->confine || !cfg->confine->on)
 		return 0;
 	j->on = true;
@@ -272,7 +274,7 @@ int vm_jail_prepare_qemu(struct vm_jail *j, struct vm_jail_fds *fds,
 				  VM_JAIL_QEMU_OVERHEAD_MIB +
 				  (l->accel == VM_ACCEL_KVM ? 0 : VM_JAIL_TCG_CACHE_MIB)) << 20;
 	jail_describe(j, l);
-	if (vm_cgroup_create(j, cfg->id ? cfg->id : "vm", mem, VM_JAIL_PIDS_MAX, cg_note,
+	if (vm_cgroup_create(j, cfg->id ? cfg->id : "vm", mem, VM_JAIL_PIDS_MAX, cfg->res, cg_note,
 			     sizeof(cg_note)) < 0) {
 		size_t n = strlen(j->text);
 		snprintf(j->text + n, sizeof(j->text) - n, "cgroup none: %s\n", cg_note);
@@ -292,7 +294,9 @@ int vm_jail_prepare_vmm(struct vm_jail *j, const struct vm_launch *l, struct oer
 	size_t n;
 
 	memset(j, 0, sizeof(*j));
-	j->exec_fd = j->cgroup_fds[0] = j->cgroup_fds[1] = -1;
+	j->exec_fd = -1;
+	for (int i = 0; i < VM_JAIL_CGROUPS; i++)
+		j->cgroup_fds[i] = -1;
 	if (!cfg->confine || !cfg->confine->on)
 		return 0;
 	j->on = true;
@@ -318,7 +322,7 @@ int vm_jail_prepare_vmm(struct vm_jail *j, const struct vm_launch *l, struct oer
 			 "rlimits nofile %u core 0\n", (unsigned)geteuid(), VM_JAIL_NOFILE);
 	unsigned long long mem = ((cfg->memory_mib ? cfg->memory_mib : 256) +
 				  VM_JAIL_VMM_OVERHEAD_MIB) << 20;
-	if (vm_cgroup_create(j, cfg->id ? cfg->id : "vm", mem, VM_JAIL_PIDS_MAX, cg_note,
+	if (vm_cgroup_create(j, cfg->id ? cfg->id : "vm", mem, VM_JAIL_PIDS_MAX, cfg->res, cg_note,
 			     sizeof(cg_note)) < 0) {
 		n = strlen(j->text);
 		snprintf(j->text + n, sizeof(j->text) - n, "cgroup none: %s\n", cg_note);
@@ -334,10 +338,12 @@ void vm_jail_release(struct vm_jail *j)
 	j->n_fds = 0;
 	if (j->exec_fd >= 0)
 		close(j->exec_fd);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < VM_JAIL_CGROUPS; i++) {
 		if (j->cgroup_fds[i] >= 0)
 			close(j->cgroup_fds[i]);
-	j->exec_fd = j->cgroup_fds[0] = j->cgroup_fds[1] = -1;
+		j->cgroup_fds[i] = -1;
+	}
+	j->exec_fd = -1;
 }
 
 void vm_jail_cleanup(const char *run_dir)
@@ -357,25 +363,22 @@ void vm_jail_cleanup(const char *run_dir)
 	rmdir(path);
 }
 
-int vm_confinement_text(const char *run_dir, char **ret)
+/* "cgroup DIR\n" and its live figures per dir in run_dir/cgroups, after
+ * HEAD (may be ""). */
+static int cgroup_text(const char *run_dir, const char *head, size_t hlen, char **ret)
 {
-	char path[VM_JAIL_PATH + 16], stats[512];
-	_cleanup_free_ char *text = NULL, *list = NULL;
-	size_t len, llen;
+	char path[VM_JAIL_PATH + 16], stats[1024];
+	_cleanup_free_ char *list = NULL;
+	size_t llen;
 	char *out = NULL;
 
-	snprintf(path, sizeof(path), "%s/confinement", run_dir);
-	if (file_read_all(path, 8192, &text, &len) < 0) {
-		*ret = strdup("");
-		return *ret ? 0 : -ENOMEM;
-	}
 	snprintf(path, sizeof(path), "%s/cgroups", run_dir);
 	if (file_read_all(path, 4096, &list, &llen) < 0)
 		list = NULL;
-	size_t cap = len + 2048;
+	size_t cap = hlen + 2048 + (list ? llen * 8 : 0);
 	if (!(out = malloc(cap)))
 		return -ENOMEM;
-	size_t n = (size_t)snprintf(out, cap, "%s", text);
+	size_t n = (size_t)snprintf(out, cap, "%s", head);
 	char *save = NULL;
 	for (char *d = list ? strtok_r(list, "\n", &save) : NULL; d && n < cap;
 	     d = strtok_r(NULL, "\n", &save)) {
@@ -384,4 +387,23 @@ int vm_confinement_text(const char *run_dir, char **ret)
 	}
 	*ret = out;
 	return 0;
+}
+
+int vm_cgroup_text(const char *run_dir, char **ret)
+{
+	return cgroup_text(run_dir, "", 0, ret);
+}
+
+int vm_confinement_text(const char *run_dir, char **ret)
+{
+	char path[VM_JAIL_PATH + 16];
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/confinement", run_dir);
+	if (file_read_all(path, 8192, &text, &len) < 0) {
+		*ret = strdup("");
+		return *ret ? 0 : -ENOMEM;
+	}
+	return cgroup_text(run_dir, text, len, ret);
 }

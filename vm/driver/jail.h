@@ -20,6 +20,7 @@
 #define VM_JAIL_MAX_FDS 24
 #define VM_JAIL_FD_BASE 3      /* the child gets src_fds[i] as fd VM_JAIL_FD_BASE+i */
 #define VM_JAIL_PATH 320
+#define VM_JAIL_CGROUPS 4      /* v1: memory, pids, cpu, cpuset */
 /* QEMU's own seccomp filter (a deny list of whole syscall groups). */
 #define VM_QEMU_SANDBOX "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"
 
@@ -34,7 +35,7 @@ struct vm_jail {
 	int src_fds[VM_JAIL_MAX_FDS];
 	size_t n_fds;
 	int exec_fd;               /* O_PATH of the binary (exec'd through it) */
-	int cgroup_fds[2];         /* cgroup.procs files, -1 if none */
+	int cgroup_fds[VM_JAIL_CGROUPS]; /* cgroup.procs files, -1 if none */
 	rlim_t nofile;
 	/* Paths, computed before fork (the child only makes syscalls). */
 	char root[VM_JAIL_PATH];       /* run_dir/root: tmpfs in the child's mount ns */
@@ -45,7 +46,7 @@ struct vm_jail {
 	char etc[VM_JAIL_PATH + 8];
 	char ldcache[VM_JAIL_PATH + 24]; /* "" when the host has no /etc/ld.so.cache */
 	char lib[3][VM_JAIL_PATH + 8];
-	char cgroups[2][VM_JAIL_PATH]; /* the cgroup dirs (for the record, removal) */
+	char cgroups[VM_JAIL_CGROUPS][VM_JAIL_PATH]; /* the cgroup dirs (record, removal) */
 	size_t n_cgroups;
 	char text[1024];               /* run_dir/confinement */
 };
@@ -75,7 +76,24 @@ void vm_jail_cleanup(const char *run_dir);
  * pids delegated, else v1 memory + pids).  Fills j->cgroups, cgroup_fds
  * and appends to j->text; best effort: *note says why there is none. */
 int vm_cgroup_create(struct vm_jail *j, const char *id, unsigned long long mem_bytes,
-		     unsigned pids_max, char *note, size_t note_len);
+		     unsigned pids_max, const struct vm_resources *res, char *note,
+		     size_t note_len);
+/* The same under cgroup file system FSROOT (/sys/fs/cgroup) with the
+ * daemon's paths read from SELFF (/proc/self/cgroup): unit tests pass
+ * files that mimic them.  res (may be NULL): the bundle's linux.resources
+ * cpu on the same cgroup (v2: cpu.max, cpu.weight, cpuset.cpus; v1: the cpu
+ * and cpuset hierarchies), best effort too: j->text says what was set or
+ * "cgroup cpu none: why" (vm/driver/cgroup_res.c). */
+int vm_cgroup_create_in(struct vm_jail *j, const char *fsroot, const char *selff, const char *id,
+			unsigned long long mem_bytes, unsigned pids_max,
+			const struct vm_resources *res, char *note, size_t note_len);
+/* cgroup v2 cpu.weight of a v1 cpu.shares value (runc's and crun's rule). */
+unsigned long long vm_cgroup_shares_to_weight(unsigned long long shares);
+/* The daemon's path in one hierarchy from /proc/self/cgroup text: ctl ""
+ * for v2 ("0::/path"), else one v1 controller, matched as a whole word of
+ * the comma list ("2:cpu,cpuacct:/p" has cpu, "3:cpuset:/" has not).  ""
+ * for the root; -ENOENT when no line matches. */
+int vm_cgroup_self_path(const char *proc_cgroup, const char *ctl, char *buf, size_t len);
 void vm_cgroup_remove(const char *dir);
 /* "memory.current 123\npids.current 4\n" style lines for one cgroup dir. */
 void vm_cgroup_stats(const char *dir, char *buf, size_t len);

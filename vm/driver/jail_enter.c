@@ -95,7 +95,7 @@ int vm_jail_enter(const struct vm_jail *j)
 	struct rlimit core = { 0, 0 }, nofile = { j->nofile, j->nofile };
 	int r;
 
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < VM_JAIL_CGROUPS; i++)
 		if (j->cgroup_fds[i] >= 0 && write(j->cgroup_fds[i], "0", 1) < 0)
 			return -errno;
 	if (j->drop_user) {

@@ -4,6 +4,7 @@
 #include "spawn.h"
 #include "cleanup.h"
 #include "fileio.h"
+#include "fresh.h"
 #include "log.h"
 
 #include <errno.h>
@@ -406,7 +407,14 @@ int vm_session_open(struct vm *vm, const char *gspec, size_t gspec_len,
 	if (r < 0)
 		return r;
 	vm->hello_ms = vm_now_ms() - vm->t0_ms;
-	r = vm_session_send(vm, CHAN_SPEC, gspec, (uint32_t)gspec_len, err);
+	_cleanup_free_ char *spec = NULL;
+	size_t spec_len;
+	r = vm_gspec_fresh(gspec, gspec_len, vm->restored, &spec, &spec_len);
+	if (r < 0)
+		return oerr_sys(err, -r, "the SPEC's seed and clock");
+	if (spec_len > CHAN_MAX_PAYLOAD)
+		return oerr_set(err, E2BIG, "SPEC of %zu bytes exceeds one frame", spec_len);
+	r = vm_session_send(vm, CHAN_SPEC, spec, (uint32_t)spec_len, err);
 	if (r == 0)
 		r = session_flush_wait(vm, deadline, err);
 	if (r == 0)

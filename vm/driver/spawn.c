@@ -66,7 +66,7 @@ static int spawn_place_fds(struct vm_jail *j)
 			return -errno;
 	if (j->exec_fd >= 0 && (j->exec_fd = fcntl(j->exec_fd, F_DUPFD_CLOEXEC, top)) < 0)
 		return -errno;
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < VM_JAIL_CGROUPS; i++)
 		if (j->cgroup_fds[i] >= 0 &&
 		    (j->cgroup_fds[i] = fcntl(j->cgroup_fds[i], F_DUPFD_CLOEXEC, top)) < 0)
 			return -errno;

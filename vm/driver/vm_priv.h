@@ -51,6 +51,7 @@ struct vm {
 	struct vm_callbacks cb;
 	void *ctx;
 	bool done;                  /* on_exit has been called */
+	bool restored;              /* restored from a template (template.c) */
 	char notes[400];            /* vm_info.notes */
 	char confinement[640];      /* vm_info.confinement (jail.h) */
 	char last_error[256];       /* init's last ERROR text */

@@ -33,8 +33,16 @@ static int gcg_make(const struct gplan *p, char *eb, size_t cap)
 	if ((r = gcg_write(GCGROUP_ROOT "/cgroup.subtree_control", "+memory")) < 0)
 		return gsetup_fail(eb, cap, -r, "enabling the memory controller "
 				   "(is CONFIG_MEMCG in the guest kernel?)");
+	if (p->pids_max && (r = gcg_write(GCGROUP_ROOT "/cgroup.subtree_control", "+pids")) < 0)
+		return gsetup_fail(eb, cap, -r, "enabling the pids controller "
+				   "(is CONFIG_CGROUP_PIDS in the guest kernel?)");
 	if (mkdir(GCGROUP_DIR, 0755) < 0 && errno != EEXIST)
 		return gsetup_fail(eb, cap, errno, "mkdir " GCGROUP_DIR);
+	if (p->pids_max) {
+		snprintf(v, sizeof(v), "%" PRIu64, p->pids_max);
+		if ((r = gcg_write(GCGROUP_DIR "/pids.max", v)) < 0)
+			return gsetup_fail(eb, cap, -r, "pids.max %s", v);
+	}
 	if (!p->memory_max)
 		return 0;
 	snprintf(v, sizeof(v), "%" PRIu64, p->memory_max);
@@ -53,8 +61,9 @@ int gcgroup_setup(const struct gplan *p, gsetup_note_fn note, void *ctx, char *e
 
 	if (r == 0)
 		return 0;
-	if (p->memory_max)
-		return gsetup_fail(eb, cap, -r, "cannot enforce the memory limit: %s", why);
+	if (p->memory_max || p->pids_max)
+		return gsetup_fail(eb, cap, -r, "cannot enforce the %s limit: %s",
+				   p->memory_max ? "memory" : "pids", why);
 	snprintf(msg, sizeof(msg), "no cgroup for the container: %s", why);
 	note(ctx, msg);
 	return 0;
@@ -65,7 +74,7 @@ int gcgroup_join(const struct gplan *p, char *eb, size_t cap)
 	int r;
 
 	if (access(GCGROUP_DIR "/cgroup.procs", F_OK) < 0) {
-		if (p->memory_max)
+		if (p->memory_max || p->pids_max)
 			return gsetup_fail(eb, cap, errno, GCGROUP_DIR " is missing");
 		return 0;
 	}

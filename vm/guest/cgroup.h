@@ -14,8 +14,9 @@
 #define GCGROUP_DIR GCGROUP_ROOT "/container"
 
 /* init, before READY: cgroup2 on GCGROUP_ROOT, the memory controller for
- * children, GCGROUP_DIR with memory.max (and memory.swap.max 0).  Without
- * a memory limit a failure is only noted (the container runs without a
+ * children, GCGROUP_DIR with memory.max (and memory.swap.max 0) and
+ * pids.max (linux.resources.pids.limit).  Without
+ * a memory or pids limit a failure is only noted (the container runs without a
  * cgroup of its own); with one it is an error. */
 int gcgroup_setup(const struct gplan *p, gsetup_note_fn note, void *ctx, char *eb, size_t cap);
 

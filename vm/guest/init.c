@@ -9,6 +9,7 @@
 #include "setup.h"
 #include "spawn.h"
 #include "cgroup.h"
+#include "fresh.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -258,6 +259,9 @@ static void init_prepare(struct init *in)
 	char eb[512];
 
 	if (gplan_parse(in->spec, in->spec_len, &in->plan, eb, sizeof(eb)) < 0)
+		init_fail(in, 255, eb);
+	/* first: entropy, clock and disks of this VM, not of its template */
+	if (gfresh_apply(&in->plan, init_note, in, eb, sizeof(eb)) < 0)
 		init_fail(in, 255, eb);
 	init_log("container %s: mounting rootfs (serial %s, %s%s)", in->plan.id ? in->plan.id : "?",
 		 in->plan.rootfs_serial, in->plan.rootfs_fstype, in->plan.rootfs_ro ? ", read-only" : "");

@@ -83,6 +83,43 @@ static int k_image(struct gplan *p, char **f, char *eb, size_t cap)
 static int k_hostname(struct gplan *p, char **f, char *eb, size_t cap) { p->hostname = f[0]; return 0; }
 static int k_domainname(struct gplan *p, char **f, char *eb, size_t cap) { p->domainname = f[0]; return 0; }
 
+/* seed HEX: fresh entropy from the host (16..256 bytes), fed to the
+ * kernel's pool before anything else runs (vm/guest/fresh.c). */
+static int k_seed(struct gplan *p, char **f, char *eb, size_t cap)
+{
+	size_t n;
+
+	if (gspec_unhex(f[0], &n) < 0 || n < 16 || n > GPLAN_MAX_SEED)
+		return gplan_fail(eb, cap, "seed: expected 16..%d bytes of hex", GPLAN_MAX_SEED);
+	p->seed = f[0];
+	p->seed_len = n;
+	return 0;
+}
+
+/* clock SEC NSEC: the host's wall clock when it sent the SPEC. */
+static int k_clock(struct gplan *p, char **f, char *eb, size_t cap)
+{
+	char *end;
+	long long s = strtoll(f[0], &end, 10);
+	long ns;
+
+	if (*end || s <= 0)
+		return gplan_fail(eb, cap, "clock: bad seconds %s", f[0]);
+	ns = strtol(f[1], &end, 10);
+	if (*end || ns < 0 || ns >= 1000000000L)
+		return gplan_fail(eb, cap, "clock: bad nanoseconds %s", f[1]);
+	p->clock_sec = s;
+	p->clock_nsec = ns;
+	return 0;
+}
+
+/* restored 0|1: this VM was restored from a template (its disks were
+ * probed with the template's placeholder: rescan them). */
+static int k_restored(struct gplan *p, char **f, char *eb, size_t cap)
+{
+	return k_bool(f[0], &p->restored, "restored", eb, cap);
+}
+
 static int k_arg(struct gplan *p, char **f, char *eb, size_t cap)
 {
 	if (p->n_args >= GPLAN_MAX_ARGS)
@@ -180,6 +217,15 @@ static int k_memory(struct gplan *p, char **f, char *eb, size_t cap)
 	if (gplan_num(f[0], 10, (unsigned long long)INT64_MAX, &v) || v == 0)
 		return gplan_fail(eb, cap, "memory: bad limit %s", f[0]);
 	p->memory_max = v;
+	return 0;
+}
+
+static int k_pids(struct gplan *p, char **f, char *eb, size_t cap)
+{
+	unsigned long long v;
+	if (gplan_num(f[0], 10, (unsigned long long)INT64_MAX, &v) || v == 0)
+		return gplan_fail(eb, cap, "pids: bad limit %s", f[0]);
+	p->pids_max = v;
 	return 0;
 }
 
@@ -333,11 +379,13 @@ static const struct gplan_key gplan_keys[] = {
 	{ "terminal", 1, k_terminal }, { "nnp", 1, k_nnp },
 	{ "oom", 1, k_oom },           { "rlimit", 3, k_rlimit },
 	{ "cap", 2, k_cap },           { "mount", 4, k_mount },
-	{ "memory", 1, k_memory },     { "uidmap", 3, k_uidmap },
+	{ "memory", 1, k_memory },     { "pids", 1, k_pids },     { "uidmap", 3, k_uidmap },
 	{ "gidmap", 3, k_gidmap },
 	{ "sysctl", 2, k_sysctl },     { "masked", 1, k_masked },
 	{ "readonly", 1, k_readonly }, { "device", 7, k_device },
 	{ "copy", 7, k_copy },         { "copymount", 3, k_copymount },
+	{ "seed", 1, k_seed },         { "clock", 2, k_clock },
+	{ "restored", 1, k_restored },
 };
 
 static int gplan_apply(struct gplan *p, const struct gspec_record *rec, char *eb, size_t cap)

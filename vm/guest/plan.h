@@ -19,6 +19,7 @@
 #define GPLAN_MAX_IDMAPS 64
 #define GPLAN_MAX_DEVICES 256
 #define GPLAN_MAX_COPIES 64
+#define GPLAN_MAX_SEED 256
 
 enum gplan_capset { GCAP_BOUNDING, GCAP_EFFECTIVE, GCAP_INHERITABLE, GCAP_PERMITTED,
 		    GCAP_AMBIENT, GCAP_NSETS };
@@ -51,6 +52,7 @@ struct gplan {
 	int has_caps;                        /* 0: no cap record, caps untouched */
 	uint64_t caps[GCAP_NSETS];
 	uint64_t memory_max;                 /* bytes; 0: no limit (cgroup.c) */
+	uint64_t pids_max;                   /* 0: no limit (cgroup.c) */
 	/* a user namespace for the process when there are maps (userns.c) */
 	struct gplan_idmap uidmaps[GPLAN_MAX_IDMAPS]; int n_uidmaps;
 	struct gplan_idmap gidmaps[GPLAN_MAX_IDMAPS]; int n_gidmaps;
@@ -60,6 +62,10 @@ struct gplan {
 	char *readonly[GPLAN_MAX_PATHS]; int n_readonly;
 	struct gplan_device devices[GPLAN_MAX_DEVICES]; int n_devices;
 	struct gplan_copy copies[GPLAN_MAX_COPIES]; int n_copies;
+	/* from the host driver at SPEC time, not from ops (vm/driver/fresh.c) */
+	char *seed; size_t seed_len;         /* NULL: none */
+	long long clock_sec; long clock_nsec; /* clock_sec 0: none */
+	int restored;                        /* restored from a template */
 };
 
 /* Parse text (writable, len bytes).  0, or -EINVAL with a one-line reason

@@ -14,7 +14,7 @@
 
 /* bzImage: prefer the host-side LZ4 -> vmlinux -> PVH path (no guest
  * decompressor); else the 64-bit boot protocol. */
-static int load_image(struct vm *vm, const uint8_t *img, size_t len,
+static int load_image(struct kvm_vm *vm, const uint8_t *img, size_t len,
 		      struct kernel_image *k, struct oerr *err)
 {
 	if (bzimage_probe(img, len) == 0 && vm->cfg->bzimage_direct)
@@ -33,7 +33,7 @@ static int load_image(struct vm *vm, const uint8_t *img, size_t len,
 	return elf_load(&vm->mem, img, len, k, err);
 }
 
-static int load_initrd(struct vm *vm, const struct kernel_image *k,
+static int load_initrd(struct kvm_vm *vm, const struct kernel_image *k,
 		       struct boot_info *bi, struct oerr *err)
 {
 	_cleanup_free_ char *data = NULL;
@@ -53,7 +53,7 @@ static int load_initrd(struct vm *vm, const struct kernel_image *k,
 	return 0;
 }
 
-static int write_cmdline(struct vm *vm, struct boot_info *bi, struct oerr *err)
+static int write_cmdline(struct kvm_vm *vm, struct boot_info *bi, struct oerr *err)
 {
 	const char *s = vm->cfg->cmdline ? vm->cfg->cmdline : "";
 	size_t n = strlen(s) + 1;
@@ -69,7 +69,7 @@ static int write_cmdline(struct vm *vm, struct boot_info *bi, struct oerr *err)
 	return 0;
 }
 
-static int write_acpi(struct vm *vm, struct boot_info *bi, struct oerr *err)
+static int write_acpi(struct kvm_vm *vm, struct boot_info *bi, struct oerr *err)
 {
 	struct acpi_device devs[LAYOUT_VIRTIO_MAX];
 	struct acpi_config c = { .ncpus = vm->n_vcpus, .devs = devs };
@@ -78,12 +78,12 @@ static int write_acpi(struct vm *vm, struct boot_info *bi, struct oerr *err)
 
 	if (!dst)
 		return oerr_set(err, ENOMEM, "guest RAM too small for ACPI tables");
-	c.ndevs = (unsigned)vm_acpi_devices(vm, devs);
+	c.ndevs = (unsigned)kvm_vm_acpi_devices(vm, devs);
 	bi->rsdp_gpa = LAYOUT_ACPI;
 	return acpi_build(&c, dst, LAYOUT_ACPI_SIZE, LAYOUT_ACPI, &used, err);
 }
 
-int vm_load_kernel(struct vm *vm, struct oerr *err)
+int kvm_vm_load_kernel(struct kvm_vm *vm, struct oerr *err)
 {
 	_cleanup_free_ char *img = NULL;
 	struct kernel_image k;

@@ -11,13 +11,14 @@
 
 #include "cleanup.h"
 #include "fileio.h"
+#include "vm/virtio/net.h"
 #include "vm/vmm/vmm.h"
 #include "vm/vmm/seccomp.h"
 
 #define REQ_MAX 64
 
 struct control {
-	struct vm *vm;
+	struct kvm_vm *vm;
 	int listen_fd, stop_fd;
 	pthread_t thread;
 	bool running;
@@ -51,21 +52,49 @@ static void reply(int fd, const char *s)
 	(void)fd_write_all(fd, s, strlen(s));
 }
 
+/* ,"net":[{...}, ...] for the virtio-net devices (nothing without one). */
+static void net_status(struct kvm_vm *vm, char *buf, size_t size)
+{
+	size_t at = 0;
+	bool any = false;
+	for (unsigned i = 0; i < vm->n_vdev && at < size; i++) {
+		struct net_stats st;
+		if (virtio_net_stats(vm->vdev[i], &st) < 0)
+			continue;
+		const uint8_t *m = st.mac;
+		at += (size_t)snprintf(buf + at, size - at,
+			"%s{\"mac\":\"%02x:%02x:%02x:%02x:%02x:%02x\",\"link\":\"%s\","
+			"\"link_errno\":%d,\"tx_packets\":%llu,\"tx_bytes\":%llu,\"tx_errors\":%llu,"
+			"\"tx_dropped\":%llu,\"rx_packets\":%llu,\"rx_bytes\":%llu,"
+			"\"rx_dropped\":%llu}",
+			any ? "," : ",\"net\":[", m[0], m[1], m[2], m[3], m[4], m[5],
+			st.link_up ? "up" : "down", st.link_errno,
+			(unsigned long long)st.tx_packets, (unsigned long long)st.tx_bytes,
+			(unsigned long long)st.tx_errors, (unsigned long long)st.tx_dropped,
+			(unsigned long long)st.rx_packets, (unsigned long long)st.rx_bytes,
+			(unsigned long long)st.rx_dropped);
+		any = true;
+	}
+	if (any && at < size)
+		snprintf(buf + at, size - at, "]");
+}
+
 static void reply_status(struct control *c, int fd)
 {
-	struct vm *vm = c->vm;
+	struct kvm_vm *vm = c->vm;
 	struct exit_stats *s = &vm->stats;
-	char buf[768];
+	char buf[2048], net[1280] = "";
 	uint64_t k[KS_N];
 
-	vm_kvm_stats(vm, k);
+	kvm_vm_kvm_stats(vm, k);
+	net_status(vm, net, sizeof(net));
 	snprintf(buf, sizeof(buf),
 		 "{\"state\":\"%s\",\"pid\":%d,\"vcpus\":%u,\"memory_mib\":%llu,"
 		 "\"exits\":{\"total\":%llu,\"io\":%llu,\"mmio\":%llu,\"hlt\":%llu,"
 		 "\"intr\":%llu,\"other\":%llu},\"kvm\":{\"exits\":%llu,\"io_exits\":%llu,"
 		 "\"mmio_exits\":%llu,\"halt_exits\":%llu,\"insn_emulation\":%llu},"
-		 "\"coalesced_io\":%llu,\"virtio_devices\":%u,\"console_dropped\":%llu}\n",
-		 vm_is_paused(vm) ? "paused" : "running", (int)getpid(), vm->n_vcpus,
+		 "\"coalesced_io\":%llu,\"virtio_devices\":%u,\"console_dropped\":%llu%s}\n",
+		 kvm_vm_is_paused(vm) ? "paused" : "running", (int)getpid(), vm->n_vcpus,
 		 (unsigned long long)vm->cfg->memory_mib,
 		 (unsigned long long)s->total, (unsigned long long)s->io,
 		 (unsigned long long)s->mmio, (unsigned long long)s->hlt,
@@ -73,7 +102,7 @@ static void reply_status(struct control *c, int fd)
 		 (unsigned long long)k[KS_EXITS], (unsigned long long)k[KS_IO],
 		 (unsigned long long)k[KS_MMIO], (unsigned long long)k[KS_HALT],
 		 (unsigned long long)k[KS_INSN_EMUL], (unsigned long long)vm->coalesce.replayed,
-		 vm->n_vdev, (unsigned long long)uart_output_dropped(&vm->uart));
+		 vm->n_vdev, (unsigned long long)uart_output_dropped(&vm->uart), net);
 	reply(fd, buf);
 }
 
@@ -93,11 +122,11 @@ static bool serve(struct control *c, int fd)
 		reply_status(c, fd);
 	} else if (strcmp(req, "stop") == 0) {
 		reply(fd, "ok\n");
-		vm_finish(c->vm, EXIT_STOPPED, "stopped by control request");
+		kvm_vm_finish(c->vm, EXIT_STOPPED, "stopped by control request");
 	} else if (strcmp(req, "pause") == 0) {
-		reply(fd, vm_pause(c->vm) == 0 ? "ok\n" : "error vm is not running\n");
+		reply(fd, kvm_vm_pause(c->vm) == 0 ? "ok\n" : "error vm is not running\n");
 	} else if (strcmp(req, "resume") == 0) {
-		reply(fd, vm_resume(c->vm) == 0 ? "ok\n" : "error vm is not running\n");
+		reply(fd, kvm_vm_resume(c->vm) == 0 ? "ok\n" : "error vm is not running\n");
 	} else if (strcmp(req, "console") == 0) {
 		if (!c->vm->console_dev) {
 			reply(fd, "error no virtio-console device\n");
@@ -120,7 +149,7 @@ static void *control_thread(void *arg)
 	struct control *c = arg;
 
 	if (c->vm->seccomp && vmm_seccomp_enter(VMM_THREAD_CONTROL) < 0) {
-		vm_finish(c->vm, EXIT_INTERNAL, "control thread: cannot load its seccomp filter");
+		kvm_vm_finish(c->vm, EXIT_INTERNAL, "control thread: cannot load its seccomp filter");
 		return NULL;
 	}
 	for (;;) {
@@ -160,7 +189,7 @@ static int listen_unix(const char *path, struct oerr *err)
 	return TAKE_FD(fd);
 }
 
-int control_start(struct vm *vm, const char *path, struct control **ret, struct oerr *err)
+int control_start(struct kvm_vm *vm, const char *path, struct control **ret, struct oerr *err)
 {
 	int r = control_open(vm, path, ret, err);
 	if (r == 0 && (r = control_run(*ret, err)) < 0)
@@ -184,7 +213,7 @@ void control_jailed(struct control *c)
 	c->path[0] = '\0';   /* the path is outside the jail: the driver removes it */
 }
 
-int control_open(struct vm *vm, const char *path, struct control **ret, struct oerr *err)
+int control_open(struct kvm_vm *vm, const char *path, struct control **ret, struct oerr *err)
 {
 	struct control *c = calloc(1, sizeof(*c));
 	int r;

@@ -8,7 +8,7 @@
 
 #define CPUID_MAX_ENTRIES 256
 
-static int fetch_supported(struct vm *vm, struct oerr *err)
+static int fetch_supported(struct kvm_vm *vm, struct oerr *err)
 {
 	size_t sz = sizeof(struct kvm_cpuid2) +
 		    CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2);
@@ -25,7 +25,7 @@ static int fetch_supported(struct vm *vm, struct oerr *err)
 	return 0;
 }
 
-int vcpu_setup_cpuid(struct vm *vm, struct vcpu *vcpu, struct oerr *err)
+int vcpu_setup_cpuid(struct kvm_vm *vm, struct vcpu *vcpu, struct oerr *err)
 {
 	int r;
 
@@ -120,7 +120,7 @@ static void boot_sregs(struct kvm_sregs *s, enum boot_mode mode)
 	}
 }
 
-int vcpu_setup_boot(struct vm *vm, struct vcpu *vcpu, struct oerr *err)
+int vcpu_setup_boot(struct kvm_vm *vm, struct vcpu *vcpu, struct oerr *err)
 {
 	struct kvm_sregs s;
 	struct kvm_regs r = { .rflags = 0x2 };

@@ -1,20 +1,23 @@
 /* The machine's devices: the UART, the power/reset ports, and the
- * virtio-mmio devices (console first, then the disks) with their irqfds and
+ * virtio-mmio devices (console first, then the disks, then the NICs) with their irqfds and
  * ioeventfds. */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/kvm.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <unistd.h>
 
+#include "vm/virtio/net.h"
 #include "vm/vmm/seccomp.h"
 #include "vm/vmm/acpi.h"
 #include "vm/vmm/vmm.h"
 
 static void uart_set_irq(void *ctx, int level)
 {
-	vm_irq_line(ctx, 4, level);
+	kvm_vm_irq_line(ctx, 4, level);
 }
 
 /* Power ports (layout.h): sleep control, reset register, debug exit, the
@@ -23,7 +26,7 @@ static enum exit_action power_write(void *opaque, uint64_t off, const void *data
 				    unsigned len)
 {
 	const struct power_port *pp = opaque;
-	struct vm *vm = pp->vm;
+	struct kvm_vm *vm = pp->vm;
 	uint32_t v = 0;
 	unsigned port = pp->port;
 
@@ -38,7 +41,7 @@ static enum exit_action power_write(void *opaque, uint64_t off, const void *data
 	case PORT_DEBUG_EXIT:
 		return EXIT_POWEROFF;
 	case PORT_IRQ_TEST:
-		vm_irq_pulse(vm, v & 0xff);
+		kvm_vm_irq_pulse(vm, v & 0xff);
 		return EXIT_CONTINUE;
 	case PORT_QEMU_SHUTDOWN:
 		return len == 2 && v == 0x2000 ? EXIT_POWEROFF : EXIT_CONTINUE;
@@ -59,11 +62,11 @@ static void power_read(void *opaque, uint64_t off, void *data, unsigned len)
 
 static void uart_coalesce_hint(void *ctx, bool allowed)
 {
-	struct vm *vm = ctx;
+	struct kvm_vm *vm = ctx;
 	(void)coalesce_set(&vm->coalesce, allowed);   /* failure: writes just exit */
 }
 
-static int add_platform(struct vm *vm, struct oerr *err)
+static int add_platform(struct kvm_vm *vm, struct oerr *err)
 {
 	static const unsigned ports[] = {
 		PORT_ACPI_SLEEP_CTL, PORT_ACPI_SLEEP_STS, PORT_ACPI_RESET, PORT_DEBUG_EXIT,
@@ -88,7 +91,7 @@ static int add_platform(struct vm *vm, struct oerr *err)
 
 static int ioeventfd(void *ctx, uint64_t gpa, uint32_t datamatch, int fd, bool del)
 {
-	struct vm *vm = ctx;
+	struct kvm_vm *vm = ctx;
 	struct kvm_ioeventfd io = {
 		.datamatch = datamatch, .addr = gpa, .len = 4, .fd = fd,
 		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH |
@@ -120,13 +123,13 @@ static enum exit_action vdev_write(void *opaque, uint64_t off, const void *data,
  * thread's it inherits (seccomp.h). */
 static void io_thread_init(void *ctx)
 {
-	struct vm *vm = ctx;
+	struct kvm_vm *vm = ctx;
 	if (vmm_seccomp_enter(VMM_THREAD_IO) < 0)
-		vm_finish(vm, EXIT_INTERNAL, "I/O thread: cannot load its seccomp filter");
+		kvm_vm_finish(vm, EXIT_INTERNAL, "I/O thread: cannot load its seccomp filter");
 }
 
 /* The virtio_host of slot i: its irqfd bound to GSI LAYOUT_VIRTIO_GSI0 + i. */
-static int vhost_prepare(struct vm *vm, unsigned i, struct oerr *err)
+static int vhost_prepare(struct kvm_vm *vm, unsigned i, struct oerr *err)
 {
 	struct virtio_host *h = &vm->vhost[i];
 	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -148,7 +151,7 @@ static int vhost_prepare(struct vm *vm, unsigned i, struct oerr *err)
 	return 0;
 }
 
-static void vhost_release(struct vm *vm, unsigned i)
+static void vhost_release(struct kvm_vm *vm, unsigned i)
 {
 	struct virtio_host *h = &vm->vhost[i];
 	struct kvm_irqfd irq = { .fd = (uint32_t)h->irqfd, .gsi = LAYOUT_VIRTIO_GSI0 + i,
@@ -161,7 +164,7 @@ static void vhost_release(struct vm *vm, unsigned i)
 	*h = (struct virtio_host){ 0 };
 }
 
-static int vdev_map(struct vm *vm, struct virtio_mmio *d, struct oerr *err)
+static int vdev_map(struct kvm_vm *vm, struct virtio_mmio *d, struct oerr *err)
 {
 	unsigned i = vm->n_vdev;
 	int r = bus_add(&vm->mmio, vm->vdev_base[i], VIRTIO_MMIO_WINDOW, vdev_read,
@@ -175,7 +178,7 @@ static int vdev_map(struct vm *vm, struct virtio_mmio *d, struct oerr *err)
 	return 0;
 }
 
-static int add_console(struct vm *vm, struct oerr *err)
+static int add_console(struct kvm_vm *vm, struct oerr *err)
 {
 	struct virtio_console_opts o = { .max_buffered = 1u << 20 };
 	struct virtio_mmio *d = NULL;
@@ -195,7 +198,7 @@ static int add_console(struct vm *vm, struct oerr *err)
 	return vdev_map(vm, d, err);
 }
 
-static int add_disk(struct vm *vm, const struct vmm_disk_arg *a, struct oerr *err)
+static int add_disk(struct kvm_vm *vm, const struct vmm_disk_arg *a, struct oerr *err)
 {
 	struct virtio_blk_opts o = { .path = a->path, .readonly = a->readonly,
 				     .serial = a->serial, .use_io_uring = true };
@@ -216,7 +219,61 @@ static int add_disk(struct vm *vm, const struct vmm_disk_arg *a, struct oerr *er
 	return vdev_map(vm, d, err);
 }
 
-int vm_devices_init(struct vm *vm, struct oerr *err)
+/* The tap behind --net: made by name, or inherited (then it must carry
+ * virtio headers); fd owned by the caller on success. */
+static int open_tap(const struct vmm_net_arg *a, int *ret_fd, struct oerr *err)
+{
+	int r;
+	if (a->tap) {
+		r = net_tap_open(a->tap, ret_fd);
+		if (r < 0)
+			return oerr_set(err, -r, "--net tap=%s: cannot make the tap (%s)", a->tap,
+					strerror(-r));
+		return 0;
+	}
+	r = net_tap_adopt(a->tapfd);
+	if (r < 0)
+		return oerr_set(err, -r, "--net tapfd=%d: %s", a->tapfd,
+				r == -EINVAL ? "not a tap opened with IFF_TAP|IFF_NO_PI|IFF_VNET_HDR"
+					     : strerror(-r));
+	if (fcntl(a->tapfd, F_SETFD, FD_CLOEXEC) < 0)
+		return oerr_sys(err, errno, "--net tapfd=%d", a->tapfd);
+	*ret_fd = a->tapfd;
+	return 0;
+}
+
+static int add_net(struct kvm_vm *vm, const struct vmm_net_arg *a, struct oerr *err)
+{
+	struct virtio_net_opts o = { .fd = -1, .tap = true };
+	struct virtio_mmio *d = NULL;
+	unsigned i = vm->n_vdev;
+	int r;
+
+	if (i >= LAYOUT_VIRTIO_MAX)
+		return oerr_set(err, ENOSPC, "too many virtio devices");
+	memcpy(o.mac, a->mac, 6);
+	if (!a->has_mac) {   /* random, locally administered, unicast */
+		if (getrandom(o.mac, 6, 0) != 6)
+			return oerr_sys(err, errno, "getrandom");
+		o.mac[0] = (uint8_t)((o.mac[0] & 0xfe) | 0x02);
+	}
+	r = open_tap(a, &o.fd, err);
+	if (r < 0)
+		return r;
+	r = vhost_prepare(vm, i, err);
+	if (r < 0) {
+		close(o.fd);
+		return r;
+	}
+	r = virtio_net_create(&vm->vhost[i], vm->vdev_base[i], &o, &d);   /* owns o.fd */
+	if (r < 0)
+		vhost_release(vm, i);
+	if (r < 0)
+		return oerr_set(err, -r, "virtio-net: cannot create (%s)", strerror(-r));
+	return vdev_map(vm, d, err);
+}
+
+int kvm_vm_devices_init(struct kvm_vm *vm, struct oerr *err)
 {
 	int r = add_platform(vm, err);
 
@@ -230,10 +287,15 @@ int vm_devices_init(struct vm *vm, struct oerr *err)
 		if (r < 0)
 			return r;
 	}
+	for (unsigned i = 0; i < vm->cfg->n_nets; i++) {
+		r = add_net(vm, &vm->cfg->nets[i], err);
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }
 
-void vm_devices_destroy(struct vm *vm)
+void kvm_vm_devices_destroy(struct kvm_vm *vm)
 {
 	for (unsigned i = 0; i < vm->n_vdev; i++)
 		virtio_mmio_destroy(vm->vdev[i]);
@@ -243,7 +305,7 @@ void vm_devices_destroy(struct vm *vm)
 }
 
 /* The ACPI description of the devices above. */
-int vm_acpi_devices(const struct vm *vm, struct acpi_device *out)
+int kvm_vm_acpi_devices(const struct kvm_vm *vm, struct acpi_device *out)
 {
 	for (unsigned i = 0; i < vm->n_vdev; i++)
 		out[i] = (struct acpi_device){ vm->vdev_base[i], VIRTIO_MMIO_WINDOW,

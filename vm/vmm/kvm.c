@@ -12,7 +12,7 @@
 #define KVM_TSS_ADDR 0xfffbd000ull
 #define KVM_IDENTITY_MAP 0xfffbc000ull
 
-static int map_ram(struct vm *vm, uint64_t bytes, struct oerr *err)
+static int map_ram(struct kvm_vm *vm, uint64_t bytes, struct oerr *err)
 {
 	uint64_t low = bytes < LAYOUT_HOLE_START ? bytes : LAYOUT_HOLE_START;
 	uint64_t sizes[2] = { low, bytes - low }, gpas[2] = { 0, LAYOUT_HOLE_END };
@@ -34,7 +34,7 @@ static int map_ram(struct vm *vm, uint64_t bytes, struct oerr *err)
 	return 0;
 }
 
-static int create_platform(struct vm *vm, struct oerr *err)
+static int create_platform(struct kvm_vm *vm, struct oerr *err)
 {
 	uint64_t idmap = KVM_IDENTITY_MAP;
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
@@ -50,7 +50,7 @@ static int create_platform(struct vm *vm, struct oerr *err)
 }
 
 /* The coalesced-write ring lives in vCPU 0's kvm_run mapping. */
-static void setup_coalescing(struct vm *vm, struct vcpu *c)
+static void setup_coalescing(struct kvm_vm *vm, struct vcpu *c)
 {
 	int off = ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO);
 
@@ -62,7 +62,7 @@ static void setup_coalescing(struct vm *vm, struct vcpu *c)
 		      PORT_UART0);
 }
 
-static int vcpu_create(struct vm *vm, unsigned i, int run_size, struct oerr *err)
+static int vcpu_create(struct kvm_vm *vm, unsigned i, int run_size, struct oerr *err)
 {
 	struct vcpu *c = &vm->vcpus[i];
 
@@ -84,7 +84,7 @@ static int vcpu_create(struct vm *vm, unsigned i, int run_size, struct oerr *err
 	return vcpu_setup_cpuid(vm, c, err);
 }
 
-int vm_create(struct vm *vm, const struct vmm_config *cfg, struct oerr *err)
+int kvm_vm_create(struct kvm_vm *vm, const struct vmm_config *cfg, struct oerr *err)
 {
 	int r, run_size;
 
@@ -114,7 +114,7 @@ int vm_create(struct vm *vm, const struct vmm_config *cfg, struct oerr *err)
 	return 0;
 }
 
-void vm_destroy(struct vm *vm)
+void kvm_vm_destroy(struct kvm_vm *vm)
 {
 	for (unsigned i = 0; i < vm->n_vcpus; i++) {
 		if (vm->vcpus[i].run)
@@ -132,7 +132,7 @@ void vm_destroy(struct vm *vm)
 }
 
 /* An edge on an IOAPIC pin (GSI = pin with KVM's default routing). */
-int vm_irq_pulse(struct vm *vm, unsigned gsi)
+int kvm_vm_irq_pulse(struct kvm_vm *vm, unsigned gsi)
 {
 	struct kvm_irq_level l = { .irq = gsi, .level = 1 };
 
@@ -144,13 +144,13 @@ int vm_irq_pulse(struct vm *vm, unsigned gsi)
 	return ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0 ? -errno : 0;
 }
 
-int vm_irq_line(struct vm *vm, unsigned gsi, int level)
+int kvm_vm_irq_line(struct kvm_vm *vm, unsigned gsi, int level)
 {
 	struct kvm_irq_level l = { .irq = gsi, .level = (uint32_t)!!level };
 	return ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0 ? -errno : 0;
 }
 
-void vm_kvm_stats(struct vm *vm, uint64_t sum[KS_N])
+void kvm_vm_kvm_stats(struct kvm_vm *vm, uint64_t sum[KS_N])
 {
 	memset(sum, 0, KS_N * sizeof(sum[0]));
 	for (unsigned i = 0; i < vm->n_vcpus; i++)

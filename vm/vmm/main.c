@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "vm/virtio/net.h"
 #include "vm/vmm/jail.h"
 #include "vm/vmm/seccomp.h"
 #include "vm/vmm/vmm.h"
@@ -36,6 +37,10 @@ static const char usage_text[] =
 "                     marker line, the rest is dropped (counted in status)\n"
 "  --disk PATH[,ro][,serial=ID]\n"
 "                     a virtio-blk disk (repeatable, up to 15)\n"
+"  --net tapfd=N[,mac=M] | tap=NAME[,mac=M]\n"
+"                     a virtio-net NIC on a tap (repeatable, up to 4): an inherited\n"
+"                     fd opened with IFF_TAP|IFF_NO_PI|IFF_VNET_HDR, or a tap made\n"
+"                     by that name; M = aa:bb:cc:dd:ee:ff (default: random, local)\n"
 "  --control SOCKET   unix socket for status/stop/pause/resume/console (PROTOCOL.md)\n"
 "  --cpuid-mask LIST  CPUID features to hide: names (cx16,xsave,avx,...) or\n"
 "                     LEAF[.SUB]:REG:BIT (e.g. 0x1:ecx:13)\n"
@@ -78,6 +83,28 @@ static int parse_disk(char *s, struct vmm_disk_arg *d)
 	return 0;
 }
 
+/* tapfd=N|tap=NAME[,mac=M]; the string is modified in place. */
+static int parse_net(char *s, struct vmm_net_arg *n)
+{
+	char *save = NULL, *tok;
+	uint64_t fd;
+
+	*n = (struct vmm_net_arg){ .tapfd = -1 };
+	for (tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (strncmp(tok, "tapfd=", 6) == 0 && n->tapfd < 0 && !n->tap &&
+		    parse_u64(tok + 6, 0, INT32_MAX, &fd) == 0)
+			n->tapfd = (int)fd;
+		else if (strncmp(tok, "tap=", 4) == 0 && n->tapfd < 0 && !n->tap && tok[4])
+			n->tap = tok + 4;
+		else if (strncmp(tok, "mac=", 4) == 0 && !n->has_mac &&
+			 net_parse_mac(tok + 4, n->mac) == 0)
+			n->has_mac = true;
+		else
+			return -EINVAL;
+	}
+	return n->tapfd >= 0 || n->tap ? 0 : -EINVAL;
+}
+
 static int parse_args(int argc, char **argv, struct vmm_config *c)
 {
 	static const struct option opts[] = {
@@ -88,7 +115,7 @@ static int parse_args(int argc, char **argv, struct vmm_config *c)
 		{ "cpuid-mask", required_argument, 0, 'x' }, { "help", no_argument, 0, 'h' },
 		{ "console-max", required_argument, 0, 'C' },
 		{ "jail-root", required_argument, 0, 'J' }, { "jail-user", required_argument, 0, 'U' },
-		{ "seccomp", no_argument, 0, 'S' },
+		{ "seccomp", no_argument, 0, 'S' }, { "net", required_argument, 0, 'N' },
 		{ 0, 0, 0, 0 },
 	};
 	uint64_t v;
@@ -127,6 +154,12 @@ static int parse_args(int argc, char **argv, struct vmm_config *c)
 				return log_err("--disk: PATH[,ro][,serial=ID] (ID <= 20 bytes), "
 					       "at most %u disks", VMM_MAX_DISKS), -EINVAL;
 			c->n_disks++;
+			break;
+		case 'N':
+			if (c->n_nets >= VMM_MAX_NETS || parse_net(optarg, &c->nets[c->n_nets]) < 0)
+				return log_err("--net: tapfd=N|tap=NAME[,mac=aa:bb:cc:dd:ee:ff] "
+					       "(a unicast MAC), at most %u", VMM_MAX_NETS), -EINVAL;
+			c->n_nets++;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -224,7 +257,7 @@ static int64_t real_ns(void)
 
 /* OCIVM_VMM_STATS=1: one line of figures on stderr at exit (bench/vmm).
  * OCIVM_VMM_T0: CLOCK_REALTIME ns taken by the caller just before exec. */
-static void print_stats(struct vm *vm, int64_t t_main)
+static void print_stats(struct kvm_vm *vm, int64_t t_main)
 {
 	const char *t0s = getenv("OCIVM_VMM_T0");
 	int64_t t0 = t0s ? strtoll(t0s, NULL, 10) : t_main;
@@ -234,7 +267,7 @@ static void print_stats(struct vm *vm, int64_t t_main)
 
 	if (!getenv("OCIVM_VMM_STATS"))
 		return;
-	vm_kvm_stats(vm, k);
+	kvm_vm_kvm_stats(vm, k);
 	fprintf(stderr, "ocivm-vmm stats: first_run_us=%" PRId64 " exits=%llu io=%llu "
 		"mmio=%llu hlt=%llu intr=%llu other=%llu uart_tx=%llu kvm_exits=%llu "
 		"kvm_mmio=%llu kvm_halt=%llu kvm_insn_emulation=%llu coalesced_io=%llu\n",
@@ -250,7 +283,7 @@ static void print_stats(struct vm *vm, int64_t t_main)
 /* SIGTERM/SIGINT stop the VM like a "stop" request. */
 static void *signal_thread(void *arg)
 {
-	struct vm *vm = arg;
+	struct kvm_vm *vm = arg;
 	sigset_t set;
 	int sig;
 
@@ -260,12 +293,12 @@ static void *signal_thread(void *arg)
 	if (sigwait(&set, &sig) == 0) {
 		char msg[64];
 		snprintf(msg, sizeof(msg), "stopped by signal %d", sig);
-		vm_finish(vm, EXIT_STOPPED, msg);
+		kvm_vm_finish(vm, EXIT_STOPPED, msg);
 	}
 	return NULL;
 }
 
-static int setup(struct vm *vm, const struct vmm_config *cfg, struct oerr *err)
+static int setup(struct kvm_vm *vm, const struct vmm_config *cfg, struct oerr *err)
 {
 	int r;
 
@@ -278,19 +311,19 @@ static int setup(struct vm *vm, const struct vmm_config *cfg, struct oerr *err)
 		if (r < 0)
 			return r;
 	}
-	r = vm_create(vm, cfg, err);
+	r = kvm_vm_create(vm, cfg, err);
 	if (r == 0)
-		r = vm_devices_init(vm, err);
+		r = kvm_vm_devices_init(vm, err);
 	if (r == 0)
-		r = vm_load_kernel(vm, err);
+		r = kvm_vm_load_kernel(vm, err);
 	for (unsigned i = 0; r == 0 && i < vm->n_vcpus; i++)
 		r = vcpu_setup_boot(vm, &vm->vcpus[i], err);
 	return r;
 }
 
-static struct vm *vm_alloc(void)
+static struct kvm_vm *kvm_vm_alloc(void)
 {
-	struct vm *vm = calloc(1, sizeof(*vm));
+	struct kvm_vm *vm = calloc(1, sizeof(*vm));
 	if (!vm)
 		return NULL;
 	vm->kvm_fd = vm->vm_fd = vm->console_fd = -1;
@@ -322,7 +355,7 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	struct vm *vm = vm_alloc();
+	struct kvm_vm *vm = kvm_vm_alloc();
 	if (!vm)
 		return EXIT_CONFIG;
 	vm->seccomp = cfg.seccomp;
@@ -337,7 +370,7 @@ int main(int argc, char **argv)
 	pthread_t sig_thread;
 	if (pthread_create(&sig_thread, NULL, signal_thread, vm) == 0)
 		pthread_detach(sig_thread);
-	status = vm_wait(vm);
+	status = kvm_vm_wait(vm);
 	control_stop(ctl);
 	struct kvm_regs regs;
 	if (vm->result == EXIT_STOPPED && ioctl(vm->vcpus[0].fd, KVM_GET_REGS, &regs) == 0)
@@ -346,9 +379,9 @@ int main(int argc, char **argv)
 	else
 		log_info("ocivm-vmm: %s: %s", exit_action_name(vm->result), vm->result_msg);
 	print_stats(vm, t_main);
-	vm_devices_destroy(vm);
+	kvm_vm_devices_destroy(vm);
 	coalesce_destroy(&vm->coalesce);
-	vm_destroy(vm);
+	kvm_vm_destroy(vm);
 	close(vm->console_fd);
 	free(vm->cpuid);
 	free(vm);

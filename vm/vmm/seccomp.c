@@ -6,6 +6,7 @@
 #include "vm/vmm/seccomp.h"
 
 #include <errno.h>
+#include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <sched.h>
 #include <stddef.h>
@@ -52,6 +53,7 @@ static const int main_calls[] = {
 static const unsigned long vcpu_ioctls[] = {
 	KVM_RUN, KVM_GET_REGS, KVM_IRQ_LINE, KVM_IOEVENTFD,
 	KVM_REGISTER_COALESCED_MMIO, KVM_UNREGISTER_COALESCED_MMIO,
+	TUNSETOFFLOAD,   /* virtio-net: the guest's offloads, at DRIVER_OK */
 };
 static const unsigned long main_ioctls[] = {
 	KVM_GET_REGS, KVM_IOEVENTFD, KVM_IRQFD, KVM_IRQ_LINE,

@@ -22,7 +22,7 @@ static int64_t now_ns(void)
 
 /* Make every vCPU leave KVM_RUN soon (immediate_exit closes the window
  * between checking the run state and entering the guest). */
-static void kick_all(struct vm *vm)
+static void kick_all(struct kvm_vm *vm)
 {
 	for (unsigned i = 0; i < vm->n_vcpus; i++) {
 		struct vcpu *c = &vm->vcpus[i];
@@ -34,7 +34,7 @@ static void kick_all(struct vm *vm)
 	}
 }
 
-void vm_finish(struct vm *vm, enum exit_action action, const char *msg)
+void kvm_vm_finish(struct kvm_vm *vm, enum exit_action action, const char *msg)
 {
 	pthread_mutex_lock(&vm->lock);
 	if (!vm->done) {
@@ -48,7 +48,7 @@ void vm_finish(struct vm *vm, enum exit_action action, const char *msg)
 }
 
 /* Returns false when the VM is done. */
-static bool park_if_paused(struct vm *vm)
+static bool park_if_paused(struct kvm_vm *vm)
 {
 	bool done;
 
@@ -75,18 +75,18 @@ static void finish_with_rip(struct vcpu *c, enum exit_action a, const char *why)
 			 (unsigned long long)r.rip);
 	else
 		snprintf(msg, sizeof(msg), "vCPU %u: %s", c->index, why);
-	vm_finish(c->vm, a, msg);
+	kvm_vm_finish(c->vm, a, msg);
 }
 
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *c = arg;
-	struct vm *vm = c->vm;
+	struct kvm_vm *vm = c->vm;
 	struct exit_ctx ctx = { .pio = &vm->pio, .mmio = &vm->mmio, .stats = &vm->stats };
 	sigset_t set;
 
 	if (vm->seccomp && vmm_seccomp_enter(VMM_THREAD_VCPU) < 0) {
-		vm_finish(vm, EXIT_INTERNAL, "vCPU thread: cannot load its seccomp filter");
+		kvm_vm_finish(vm, EXIT_INTERNAL, "vCPU thread: cannot load its seccomp filter");
 		return NULL;
 	}
 	sigemptyset(&set);
@@ -116,7 +116,7 @@ static void *vcpu_thread(void *arg)
 	return NULL;
 }
 
-int vcpus_start(struct vm *vm, struct oerr *err)
+int vcpus_start(struct kvm_vm *vm, struct oerr *err)
 {
 	struct sigaction sa = { .sa_handler = on_kick };
 
@@ -127,7 +127,7 @@ int vcpus_start(struct vm *vm, struct oerr *err)
 		struct vcpu *c = &vm->vcpus[i];
 		int r = pthread_create(&c->thread, NULL, vcpu_thread, c);
 		if (r != 0) {
-			vm_finish(vm, EXIT_INTERNAL, "cannot start vCPU threads");
+			kvm_vm_finish(vm, EXIT_INTERNAL, "cannot start vCPU threads");
 			return oerr_sys(err, r, "pthread_create (vCPU %u)", i);
 		}
 		c->started = true;
@@ -135,7 +135,7 @@ int vcpus_start(struct vm *vm, struct oerr *err)
 	return 0;
 }
 
-int vm_pause(struct vm *vm)
+int kvm_vm_pause(struct kvm_vm *vm)
 {
 	unsigned n = 0;
 
@@ -153,7 +153,7 @@ int vm_pause(struct vm *vm)
 	return r;
 }
 
-int vm_resume(struct vm *vm)
+int kvm_vm_resume(struct kvm_vm *vm)
 {
 	pthread_mutex_lock(&vm->lock);
 	int r = vm->done ? -ESRCH : 0;
@@ -163,7 +163,7 @@ int vm_resume(struct vm *vm)
 	return r;
 }
 
-bool vm_is_paused(struct vm *vm)
+bool kvm_vm_is_paused(struct kvm_vm *vm)
 {
 	pthread_mutex_lock(&vm->lock);
 	bool p = vm->paused;
@@ -174,7 +174,7 @@ bool vm_is_paused(struct vm *vm)
 /* Replays deferred UART writes every DRAIN_MS while waiting. */
 #define DRAIN_MS 5
 
-int vm_wait(struct vm *vm)
+int kvm_vm_wait(struct kvm_vm *vm)
 {
 	pthread_mutex_lock(&vm->lock);
 	while (!vm->done) {

@@ -3,6 +3,7 @@
  * replace these. */
 #include <errno.h>
 
+#include "vm/virtio/net.h"
 #include "vm/virtio/virtio.h"
 
 __attribute__((weak)) int virtio_console_create(const struct virtio_host *host, uint64_t base,
@@ -20,6 +21,33 @@ __attribute__((weak)) int virtio_console_attach(struct virtio_mmio *console, int
 __attribute__((weak)) int virtio_blk_create(const struct virtio_host *host, uint64_t base,
 					    const struct virtio_blk_opts *opts,
 					    struct virtio_mmio **ret)
+{
+	return -ENOSYS;
+}
+
+__attribute__((weak)) int virtio_net_create(const struct virtio_host *host, uint64_t base,
+					    const struct virtio_net_opts *opts,
+					    struct virtio_mmio **ret)
+{
+	return -ENOSYS;
+}
+
+__attribute__((weak)) int virtio_net_stats(struct virtio_mmio *m, struct net_stats *ret)
+{
+	return -ENOSYS;
+}
+
+__attribute__((weak)) int net_tap_open(const char *name, int *ret_fd)
+{
+	return -ENOSYS;
+}
+
+__attribute__((weak)) int net_tap_adopt(int fd)
+{
+	return -ENOSYS;
+}
+
+__attribute__((weak)) int net_parse_mac(const char *s, uint8_t mac[6])
 {
 	return -ENOSYS;
 }

@@ -1,4 +1,4 @@
-/* ocivm-vmm internals: one struct vm holds everything (no globals). */
+/* ocivm-vmm internals: one struct kvm_vm holds everything (no globals). */
 #ifndef OCIVM_VMM_H
 #define OCIVM_VMM_H
 
@@ -20,6 +20,15 @@
 
 #define VMM_MAX_VCPUS 64u
 #define VMM_MAX_DISKS 15u
+#define VMM_MAX_NETS 4u
+
+/* --net tapfd=N|tap=NAME[,mac=M] */
+struct vmm_net_arg {
+	int tapfd;                /* -1 unless tapfd= */
+	const char *tap;          /* tap= name, or NULL */
+	uint8_t mac[6];
+	bool has_mac;             /* else a random locally administered one */
+};
 
 struct vmm_disk_arg {
 	const char *path;
@@ -38,6 +47,8 @@ struct vmm_config {
 	uint64_t console_max_mib;     /* cap of what goes there (--console-max) */
 	struct vmm_disk_arg disks[VMM_MAX_DISKS];
 	unsigned n_disks;
+	struct vmm_net_arg nets[VMM_MAX_NETS];
+	unsigned n_nets;
 	const char *control;          /* unix socket path or NULL */
 	const char *cpuid_mask;       /* "cx16,xsave,..." or NULL */
 	bool bzimage_direct;          /* bzImage: 64-bit entry even if LZ4+PVH works */
@@ -47,10 +58,10 @@ struct vmm_config {
 	bool seccomp;                 /* --seccomp (implied by --jail-root) */
 };
 
-struct vm;
+struct kvm_vm;
 
 struct vcpu {
-	struct vm *vm;
+	struct kvm_vm *vm;
 	unsigned index;
 	int fd;
 	struct kvm_run *run;
@@ -60,14 +71,14 @@ struct vcpu {
 	struct kvm_stats kstats;
 };
 
-enum vm_state { VM_RUNNING, VM_PAUSED };
+enum kvm_vm_state { VM_RUNNING, VM_PAUSED };
 
 struct power_port {
-	struct vm *vm;
+	struct kvm_vm *vm;
 	unsigned port;
 };
 
-struct vm {
+struct kvm_vm {
 	const struct vmm_config *cfg;
 	int kvm_fd, vm_fd;
 	struct gmem mem;
@@ -102,35 +113,35 @@ struct vm {
 };
 
 /* kvm.c */
-int vm_create(struct vm *vm, const struct vmm_config *cfg, struct oerr *err);
-void vm_destroy(struct vm *vm);
-int vm_irq_pulse(struct vm *vm, unsigned gsi);
-int vm_irq_line(struct vm *vm, unsigned gsi, int level);
+int kvm_vm_create(struct kvm_vm *vm, const struct vmm_config *cfg, struct oerr *err);
+void kvm_vm_destroy(struct kvm_vm *vm);
+int kvm_vm_irq_pulse(struct kvm_vm *vm, unsigned gsi);
+int kvm_vm_irq_line(struct kvm_vm *vm, unsigned gsi, int level);
 /* KVM stats summed over the vCPUs (zeros where unavailable). */
-void vm_kvm_stats(struct vm *vm, uint64_t sum[KS_N]);
+void kvm_vm_kvm_stats(struct kvm_vm *vm, uint64_t sum[KS_N]);
 /* cpu.c */
-int vcpu_setup_cpuid(struct vm *vm, struct vcpu *vcpu, struct oerr *err);
-int vcpu_setup_boot(struct vm *vm, struct vcpu *vcpu, struct oerr *err);
+int vcpu_setup_cpuid(struct kvm_vm *vm, struct vcpu *vcpu, struct oerr *err);
+int vcpu_setup_boot(struct kvm_vm *vm, struct vcpu *vcpu, struct oerr *err);
 /* vcpu.c */
-int vcpus_start(struct vm *vm, struct oerr *err);
-void vm_finish(struct vm *vm, enum exit_action action, const char *msg);
-int vm_pause(struct vm *vm);
-int vm_resume(struct vm *vm);
-bool vm_is_paused(struct vm *vm);
+int vcpus_start(struct kvm_vm *vm, struct oerr *err);
+void kvm_vm_finish(struct kvm_vm *vm, enum exit_action action, const char *msg);
+int kvm_vm_pause(struct kvm_vm *vm);
+int kvm_vm_resume(struct kvm_vm *vm);
+bool kvm_vm_is_paused(struct kvm_vm *vm);
 /* Blocks until the VM ends; returns the process exit status. */
-int vm_wait(struct vm *vm);
+int kvm_vm_wait(struct kvm_vm *vm);
 /* devices.c */
-int vm_devices_init(struct vm *vm, struct oerr *err);
-void vm_devices_destroy(struct vm *vm);
+int kvm_vm_devices_init(struct kvm_vm *vm, struct oerr *err);
+void kvm_vm_devices_destroy(struct kvm_vm *vm);
 struct acpi_device;
-int vm_acpi_devices(const struct vm *vm, struct acpi_device *out);
+int kvm_vm_acpi_devices(const struct kvm_vm *vm, struct acpi_device *out);
 /* boot.c */
-int vm_load_kernel(struct vm *vm, struct oerr *err);
+int kvm_vm_load_kernel(struct kvm_vm *vm, struct oerr *err);
 /* control.c */
 struct control;
-int control_start(struct vm *vm, const char *path, struct control **ret, struct oerr *err);
+int control_start(struct kvm_vm *vm, const char *path, struct control **ret, struct oerr *err);
 /* control_start in two steps: bind (before the jail), then the thread. */
-int control_open(struct vm *vm, const char *path, struct control **ret, struct oerr *err);
+int control_open(struct kvm_vm *vm, const char *path, struct control **ret, struct oerr *err);
 int control_run(struct control *c, struct oerr *err);
 /* Jailed: do not unlink the socket path at stop (it is outside the jail). */
 void control_jailed(struct control *c);

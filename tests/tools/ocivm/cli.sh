@@ -59,7 +59,7 @@ check "features (no tree)" bash -c "'$OCIVM' --root '$root' features | grep -q o
 check "list (no tree): empty" bash -c "[ -z \"\$('$OCIVM' --root '$root' list -q)\" ] &&
 	[ \"\$('$OCIVM' --root '$root' list -f json)\" = '[]' ]"
 expect_fail "state (no tree)" "container does not exist" state nope
-expect_fail "exec not supported" "not supported yet" exec nope sh
+expect_fail "exec (no tree)" "container does not exist" exec nope sh
 expect_fail "unknown command" "unknown command" frobnicate
 expect_fail "bad log format" "invalid log format" --log-format xml state x
 "$OCIVM" --root "$root" --log "$tmp/log.json" --log-format=json state nope 2>/dev/null

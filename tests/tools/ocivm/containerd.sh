@@ -16,6 +16,9 @@ finish() {
 	if [ -n "${tmp:-}" ]; then
 		ctr -a "$tmp/sock" -n $NS tasks kill -s KILL t1 >/dev/null 2>&1
 		ctr -a "$tmp/sock" -n $NS containers rm t1 >/dev/null 2>&1
+		ctr -a "$tmp/sock" -n $NS tasks kill -s KILL t2 >/dev/null 2>&1
+		ctr -a "$tmp/sock" -n $NS tasks rm -f t2 >/dev/null 2>&1
+		ctr -a "$tmp/sock" -n $NS containers rm t2 >/dev/null 2>&1
 		[ -n "${ctd:-}" ] && kill "$ctd" 2>/dev/null && wait "$ctd" 2>/dev/null
 		mountpoint -q "$ROOT/mnt" 2>/dev/null &&
 			{ fusermount3 -u "$ROOT/mnt" 2>/dev/null || fusermount3 -uz "$ROOT/mnt"; }
@@ -83,6 +86,28 @@ if [ "$rc" = 0 ] && { [ "$out" = "$want" ] || { [ "$mode" = fake ] && grep -qx h
 else
 	echo "FAIL ctr run: rc=$rc out='$out' err: $(tail -2 "$tmp/run.err" | tr '\n' ' ')"
 	fail=$((fail + 1))
+fi
+# ctr task exec into a running task (the shim runs `ocivm exec --process F
+# --detach --pid-file P t2`)
+if timeout 900 "${C[@]}" run -d --runc-binary "$OCIVM" localhost/ocivm-busybox:latest t2 \
+	sleep 1000 >/dev/null 2>"$tmp/run2.err"; then
+	if [ ! -d "$ROOT/mnt/containers/t2/exec" ]; then
+		echo "skip ctr task exec: the tree has no ID/exec/ (issue 12 items 1-3)"; skip=$((skip + 1))
+	else
+		out=$(timeout 600 "${C[@]}" task exec --exec-id e1 t2 sh -c 'echo hi-exec; exit 4' 2>"$tmp/x.err")
+		rc=$?
+		if [ "$out" = hi-exec ] && [ "$rc" = 4 ]; then
+			echo "ok   ctr task exec: output and exit status 4"; pass=$((pass + 1))
+		else
+			echo "FAIL ctr task exec: rc=$rc out='$out' err: $(tail -2 "$tmp/x.err" | tr '\n' ' ')"
+			fail=$((fail + 1))
+		fi
+	fi
+	"${C[@]}" tasks kill -s KILL t2 >/dev/null 2>&1
+	for i in $(seq 1 100); do "${C[@]}" tasks rm t2 >/dev/null 2>&1 && break; sleep 0.1; done
+	"${C[@]}" containers rm t2 >/dev/null 2>&1
+else
+	echo "FAIL ctr run -d: $(tail -2 "$tmp/run2.err" | tr '\n' ' ')"; fail=$((fail + 1))
 fi
 for i in $(seq 1 100); do [ -z "$(ls "$ROOT/mnt/containers" 2>/dev/null)" ] && break; sleep 0.1; done
 if [ -z "$(ls "$ROOT/mnt/containers" 2>/dev/null)" ]; then

@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAXC 16
+#define MAXC 32
 #define OUTMAX (1 << 20)
 
 struct ctr {
@@ -60,17 +60,23 @@ static struct ctr *find(const char *id)
 	return NULL;
 }
 
-/* "/containers/ID/name" -> c and name ("" for the dir itself) */
+/* "/containers/ID/name" -> c and name ("" for the dir itself); an exec'd
+ * process is a slot of its own, id "ID/exec/NAME" (the longest match wins) */
 static struct ctr *split(const char *path, const char **name)
 {
-	char id[128];
-	const char *p = path + strlen("/containers/"), *slash;
-	if (strncmp(path, "/containers/", 12))
+	const char *p = path + strlen("/containers/");
+	struct ctr *best = NULL;
+	size_t bl = 0;
+	if (!path || strncmp(path, "/containers/", 12)) /* NULL: released after rmdir */
 		return NULL;
-	slash = strchr(p, '/');
-	snprintf(id, sizeof(id), "%.*s", slash ? (int)(slash - p) : (int)strlen(p), p);
-	*name = slash ? slash + 1 : "";
-	return find(id);
+	for (int i = 0; i < MAXC; i++) {
+		size_t l = strlen(ctrs[i].id);
+		if (ctrs[i].used && l > bl && !strncmp(p, ctrs[i].id, l) && (!p[l] || p[l] == '/'))
+			best = &ctrs[i], bl = l;
+	}
+	if (best)
+		*name = p[bl] ? p + bl + 1 : "";
+	return best;
 }
 
 static const char *files[] = { "ctl", "state", "status", "pid", "wait", "exit",
@@ -94,7 +100,7 @@ static int ft_getattr(const char *path, struct stat *st, struct fuse_file_info *
 	pthread_mutex_unlock(&lock);
 	if (!c)
 		return -ENOENT;
-	if (!*name) {
+	if (!*name || (!strcmp(name, "exec") && !strchr(c->id, '/'))) {
 		st->st_mode = S_IFDIR | 0755;
 		return 0;
 	}
@@ -119,8 +125,16 @@ static int ft_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t o
 	} else if (!strcmp(path, "/containers")) {
 		pthread_mutex_lock(&lock);
 		for (int i = 0; i < MAXC; i++)
-			if (ctrs[i].used)
+			if (ctrs[i].used && !strchr(ctrs[i].id, '/'))
 				fill(buf, ctrs[i].id, NULL, 0, 0);
+		pthread_mutex_unlock(&lock);
+	} else if (strlen(path) > 17 && !strcmp(path + strlen(path) - 5, "/exec")) {
+		size_t l = strlen(path) - 12; /* "ID/exec" */
+		pthread_mutex_lock(&lock);
+		for (int i = 0; i < MAXC; i++)
+			if (ctrs[i].used && !strncmp(ctrs[i].id, path + 12, l) &&
+			    ctrs[i].id[l] == '/')
+				fill(buf, ctrs[i].id + l + 1, NULL, 0, 0);
 		pthread_mutex_unlock(&lock);
 	}
 	return 0;
@@ -134,14 +148,15 @@ static int ft_open(const char *path, struct fuse_file_info *fi)
 
 static int ft_truncate(const char *path, off_t size, struct fuse_file_info *fi) { return 0; }
 
-static int load_args(struct ctr *c)
+/* process.args of BUNDLE/config.json, or args of an exec's process.json */
+static int load_args(struct ctr *c, const char *process_json)
 {
 	char p[1100], *text;
 	FILE *f;
 	long n;
 	cJSON *j, *args;
 	snprintf(p, sizeof(p), "%s/config.json", c->bundle);
-	if (!(f = fopen(p, "r")))
+	if (!(f = fopen(process_json ? process_json : p, "r")))
 		return -ENOENT;
 	text = calloc(1, 1 << 20);
 	n = (long)fread(text, 1, (1 << 20) - 1, f);
@@ -149,7 +164,8 @@ static int load_args(struct ctr *c)
 	text[n > 0 ? n : 0] = '\0';
 	j = cJSON_Parse(text);
 	free(text);
-	args = j ? cJSON_GetObjectItem(cJSON_GetObjectItem(j, "process"), "args") : NULL;
+	args = !j ? NULL : process_json ? cJSON_GetObjectItem(j, "args")
+	       : cJSON_GetObjectItem(cJSON_GetObjectItem(j, "process"), "args");
 	int i = 0;
 	for (cJSON *a = args ? args->child : NULL; a && i < 15; a = a->next)
 		if (cJSON_IsString(a))
@@ -181,7 +197,7 @@ static int do_create(char **w, int n)
 	for (int i = 3; i < n; i++)
 		if (!strncmp(w[i], "pid=", 4))
 			c->shim_pid = atoi(w[i] + 4);
-	int r = load_args(c);
+	int r = load_args(c, NULL);
 	if (r < 0) {
 		logline("create %s: %s/config.json: cannot read process.args", c->id, c->bundle);
 		return r;
@@ -276,10 +292,46 @@ static int do_start(struct ctr *c)
 	return 0;
 }
 
+/* `exec NAME /abs/process.json`: a slot "ID/exec/NAME" started at once */
+static int do_exec(struct ctr *c, char **w, int n)
+{
+	char id[128];
+	struct ctr *e = NULL;
+	if (n < 3 || w[2][0] != '/' || strchr(c->id, '/'))
+		return -EINVAL;
+	if (strcmp(c->status, "running"))
+		return -EBUSY;
+	if (snprintf(id, sizeof(id), "%s/exec/%s", c->id, w[1]) >= (int)sizeof(id))
+		return -ENAMETOOLONG;
+	if (find(id))
+		return -EEXIST;
+	for (int i = 0; i < MAXC && !e; i++)
+		if (!ctrs[i].used)
+			e = &ctrs[i];
+	if (!e)
+		return -ENOSPC;
+	memset(e, 0, sizeof(*e));
+	memcpy(e->id, id, sizeof(e->id));
+	if (load_args(e, w[2]) < 0) {
+		logline("%s: exec %s: %s: bad process (args)", c->id, w[1], w[2]);
+		return -EINVAL;
+	}
+	strcpy(e->status, "created");
+	e->used = true;
+	logline("%s exec %s started", c->id, w[1]);
+	return do_start(e);
+}
+
 static int do_ctl(struct ctr *c, char **w, int n)
 {
 	if (!strcmp(w[0], "start"))
 		return do_start(c);
+	if (!strcmp(w[0], "exec"))
+		return do_exec(c, w, n);
+	if (!strcmp(w[0], "resize") && n == 3) {
+		logline("%s: resize %s %s", c->id, w[1], w[2]); /* for the tests */
+		return 0;
+	}
 	if (!strcmp(w[0], "kill")) {
 		int sig = n > 1 ? atoi(w[1]) : SIGTERM;
 		if ((strcmp(c->status, "running") && strcmp(c->status, "paused")) || sig <= 0)
@@ -341,6 +393,19 @@ static int ft_write(const char *path, const char *buf, size_t size, off_t off,
 		r = -EACCES;
 	pthread_mutex_unlock(&lock);
 	return r < 0 ? r : (int)size;
+}
+
+static int ft_rmdir(const char *path)
+{
+	const char *name;
+	struct ctr *c;
+	int r = -ENOENT;
+	pthread_mutex_lock(&lock);
+	c = split(path, &name);
+	if (c && !*name && strchr(c->id, '/'))
+		r = strcmp(c->status, "stopped") ? -EBUSY : (c->used = false, 0);
+	pthread_mutex_unlock(&lock);
+	return r;
 }
 
 static int ft_release(const char *path, struct fuse_file_info *fi)
@@ -418,7 +483,7 @@ static int ft_read(const char *path, char *buf, size_t size, off_t off,
 static const struct fuse_operations ft_ops = {
 	.getattr = ft_getattr, .readdir = ft_readdir, .open = ft_open,
 	.read = ft_read, .write = ft_write, .truncate = ft_truncate,
-	.release = ft_release,
+	.release = ft_release, .rmdir = ft_rmdir,
 };
 
 int main(int argc, char **argv)

@@ -100,6 +100,48 @@ fi
 fi
 # podman stop: SIGTERM through `ocivm kill`, then podman rm (a second VM)
 "${P[@]}" run -d --name ocivm-stop localhost/ocivm-busybox sleep 1000 >/dev/null 2>"$tmp/d.err"
+# --cpus and --pids-limit (linux.resources): the VM gets ceil(cpus) vCPUs,
+# the container's cgroup in the guest pids.max (a fork past it fails there)
+if [ "$mode" = fake ]; then
+	echo "skip podman --cpus/--pids-limit: the test double boots no guest"; skip=$((skip + 1))
+else
+out=$(timeout 900 "${P[@]}" run --rm --cpus 1.5 --pids-limit 8 localhost/ocivm-busybox sh -c \
+	'busybox nproc; i=0; while [ $i -lt 20 ]; do sleep 30 & i=$((i+1)); done; echo forked $i' 2>&1)
+if [ "$(head -1 <<<"$out")" = 2 ] && grep -q "can't fork" <<<"$out" && ! grep -q 'forked 20' <<<"$out"; then
+	echo "ok   podman --cpus 1.5 --pids-limit 8: 2 vCPUs, the 9th process cannot fork"; pass=$((pass + 1))
+else
+	echo "FAIL podman --cpus/--pids-limit: out='$(head -3 <<<"$out" | tr '\n' ' ')'"; fail=$((fail + 1))
+fi
+fi
+# podman exec into it: `ocivm exec --process F -d --pid-file P [--console-socket S] ID`
+cid=$("${P[@]}" inspect --format '{{.Id}}' ocivm-stop 2>/dev/null)
+if [ ! -d "$ROOT/mnt/containers/$cid/exec" ]; then
+	echo "skip podman exec: the tree has no ID/exec/ (issue 12 items 1-3)"; skip=$((skip + 1))
+else
+	out=$(timeout 600 "${P[@]}" exec ocivm-stop echo hi-exec 2>"$tmp/x.err")
+	if [ "$out" = hi-exec ]; then echo "ok   podman exec"; pass=$((pass + 1))
+	else echo "FAIL podman exec: out='$out' err: $(tail -2 "$tmp/x.err" | tr '\n' ' ')"; fail=$((fail + 1)); fi
+	timeout 600 "${P[@]}" exec ocivm-stop sh -c 'exit 5' >/dev/null 2>&1
+	rc=$?
+	if [ "$rc" = 5 ]; then echo "ok   podman exec: exit status 5"; pass=$((pass + 1))
+	else echo "FAIL podman exec: exit status $rc, want 5"; fail=$((fail + 1)); fi
+	if [ "$mode" = fake ] || ! command -v script >/dev/null; then
+		echo "skip podman exec -it: ${mode/real/no script(1)}"; skip=$((skip + 1))
+	else
+		# -it through a pty of our own (script): conmon gets the pty master
+		# over --console-socket and sets its size, which the guest must see
+		out=$(COLUMNS=97 LINES=31 timeout 600 script -qec "stty rows 31 cols 97; ${P[*]} exec -it ocivm-stop sh -c 'tty; stty size'" /dev/null </dev/null 2>&1)
+		if grep -q '^/dev/pts/' <<<"$out" && grep -q '^31 97' <<<"$out"; then
+			echo "ok   podman exec -it: a terminal of the caller's size"; pass=$((pass + 1))
+		else
+			echo "FAIL podman exec -it: out='$(tr '\r\n' '  ' <<<"$out")'"; fail=$((fail + 1))
+		fi
+	fi
+	for i in $(seq 1 50); do [ -z "$(ls "$ROOT/mnt/containers/$cid/exec" 2>/dev/null)" ] && break; sleep 0.1; done
+	if [ -z "$(ls "$ROOT/mnt/containers/$cid/exec" 2>/dev/null)" ]; then
+		echo "ok   podman exec: nothing left in ID/exec/"; pass=$((pass + 1))
+	else echo "FAIL left in ID/exec/: $(ls "$ROOT/mnt/containers/$cid/exec")"; fail=$((fail + 1)); fi
+fi
 if "${P[@]}" stop -t 30 ocivm-stop >/dev/null 2>>"$tmp/d.err" &&
    "${P[@]}" rm ocivm-stop >/dev/null 2>>"$tmp/d.err"; then
 	echo "ok   podman run -d, stop, rm"; pass=$((pass + 1))

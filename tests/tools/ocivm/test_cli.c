@@ -79,8 +79,9 @@ static void test_args_spellings(void **s)
 	assert_int_equal(a.cmd, CMD_VERSION);
 	assert_int_equal(PARSE(&a, &err, "exec", "x", "sh", "-c", "ls"), 0);
 	assert_int_equal(a.cmd, CMD_EXEC);
-	assert_int_equal(a.n_pos, 4); /* after the ID: the process, flags and all */
-	assert_string_equal(a.pos[2], "-c");
+	assert_int_equal(a.n_pos, 1); /* after the ID: the process, flags and all */
+	assert_int_equal(a.n_exec_args, 3);
+	assert_string_equal(a.exec_args[1], "-c");
 }
 
 static void test_args_errors(void **s)

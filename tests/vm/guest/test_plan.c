@@ -49,6 +49,7 @@ static char *build_spec(size_t *len)
 	gspec_put(&w, "cap", 2, (const char *const[]){ "bounding", "CAP_KILL" });
 	gspec_put(&w, "cap", 2, (const char *const[]){ "ambient", "CAP_NET_BIND_SERVICE" });
 	gspec_putf(&w, "memory", "50593792");
+	gspec_putf(&w, "pids", "32");
 	gspec_put(&w, "uidmap", 3, (const char *const[]){ "0", "1000", "10" });
 	gspec_put(&w, "gidmap", 3, (const char *const[]){ "0", "2000", "1" });
 	gspec_put(&w, "gidmap", 3, (const char *const[]){ "1", "3000", "65535" });
@@ -104,6 +105,7 @@ static void test_parse_full(void **state)
 	assert_true(p->caps[GCAP_AMBIENT] == 1ull << 10);       /* CAP_NET_BIND_SERVICE */
 	assert_int_equal(p->caps[GCAP_EFFECTIVE], 0);
 	assert_true(p->memory_max == 50593792);
+	assert_true(p->pids_max == 32);
 	assert_int_equal(p->n_uidmaps, 1);
 	assert_int_equal(p->uidmaps[0].outside, 1000);
 	assert_int_equal(p->uidmaps[0].count, 10);
@@ -190,6 +192,8 @@ static void test_parse_rejects(void **state)
 	REJ("env NOEQUALS", "NAME=VALUE");
 	REJ("oom 5000", "-1000..1000");
 	REJ("memory 0", "memory: bad limit");
+	REJ("pids 0", "pids: bad limit");
+	REJ("pids x", "pids: bad limit");
 	REJ("uidmap 0 1000 0", "uidmap: bad range");
 	REJ("gidmap 4294967295 0 2", "gidmap: bad range");
 	REJ("uidmap 0 1000", "fields, expected 3");
@@ -223,7 +227,32 @@ static void test_parse_rejects(void **state)
 	REJ("copy 0 . f 08 0 0 -", "bad mode/uid/gid");
 	REJ("copymount /x 3 -", "no copy 3");
 	REJ("copymount x 0 -", "not absolute");
+	REJ("seed 00", "seed: expected 16..");
+	REJ("seed 0g0102030405060708090a0b0c0d0e0f", "seed: expected");
+	REJ("clock 0 0", "clock: bad seconds");
+	REJ("clock 1764900000 1000000000", "clock: bad nanoseconds");
+	REJ("clock 1764900000x 5", "clock: bad seconds");
+	REJ("restored 2", "expected 0 or 1");
 #undef REJ
+}
+
+/* The driver's per-VM records (vm/driver/fresh.c): seed, clock, restored. */
+static void test_parse_fresh(void **state)
+{
+	char buf[] = "version 1\nrootfs r 1\narg sh\n"
+		     "seed 000102030405060708090a0b0c0d0e0f10111213141516171819ff\n"
+		     "clock 1764900000 123456789\nrestored 1\nend\n";
+	char eb[256] = "";
+	struct gplan *p = calloc(1, sizeof(*p));
+
+	assert_int_equal(gplan_parse(buf, strlen(buf), p, eb, sizeof(eb)), 0);
+	assert_int_equal(p->seed_len, 27);
+	assert_int_equal((unsigned char)p->seed[1], 1);
+	assert_int_equal((unsigned char)p->seed[26], 0xff);
+	assert_true(p->clock_sec == 1764900000LL);
+	assert_int_equal(p->clock_nsec, 123456789);
+	assert_int_equal(p->restored, 1);
+	free(p);
 }
 
 static void test_tables(void **state)
@@ -311,6 +340,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_full),
 		cmocka_unit_test(test_parse_rejects),
+		cmocka_unit_test(test_parse_fresh),
 		cmocka_unit_test(test_tables),
 		cmocka_unit_test(test_mntopts),
 		cmocka_unit_test(test_userns_format),

@@ -45,3 +45,8 @@ fuzz: $(BUILD)/fuzz/fuzz_mmio
 # (a datagram socketpair as backend, and a real tap in a private netns).
 $(call unit_test,virtio_net_ring,tests/vm/virtio/test_net_ring.c vm/virtio/net_ring.c vm/virtio/virtq.c)
 $(call unit_test,virtio_net,tests/vm/virtio/test_net.c $(VIRTIO_TDRV) $(VIRTIO_SRCS),$(VIRTIO_PKGS))
+
+# bench/virtio_net.sh (make bench): the net device model on a tap against
+# raw tap I/O, and callgrind's instructions per packet.
+$(call program,bench_virtio_net,bench/virtio_net.c $(VIRTIO_TDRV) $(VIRTIO_SRCS),$(VIRTIO_PKGS))
+BENCHES += bench/virtio_net.sh

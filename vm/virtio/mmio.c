@@ -41,6 +41,7 @@ struct virtio_mmio {
 	bool running;
 	uint32_t isr;           /* atomic */
 	uint32_t needs_reset;   /* atomic */
+	uint32_t config_gen;    /* atomic: bumped when the device's config changes */
 };
 
 #define to_mmio(vd) ((struct virtio_mmio *)((char *)(vd) - offsetof(struct virtio_mmio, v)))
@@ -65,6 +66,13 @@ void vdev_fail(struct vdev *v)
 {
 	struct virtio_mmio *m = to_mmio(v);
 	__atomic_store_n(&m->needs_reset, 1, __ATOMIC_SEQ_CST);
+	raise_irq(m, 2);
+}
+
+void vdev_config_changed(struct vdev *v)
+{
+	struct virtio_mmio *m = to_mmio(v);
+	__atomic_fetch_add(&m->config_gen, 1, __ATOMIC_SEQ_CST);
 	raise_irq(m, 2);
 }
 
@@ -141,7 +149,7 @@ static uint32_t read_reg_locked(struct virtio_mmio *m, uint64_t off)
 		return m->status |
 		       (__atomic_load_n(&m->needs_reset, __ATOMIC_SEQ_CST) ? VIRTIO_STATUS_NEEDS_RESET : 0);
 	case R_SHM_LEN_LO: case R_SHM_LEN_HI: return 0xffffffffu; /* no region */
-	case R_CONFIG_GEN: return 0;   /* our config spaces never change */
+	case R_CONFIG_GEN: return __atomic_load_n(&m->config_gen, __ATOMIC_SEQ_CST);
 	default: return 0;
 	}
 }

@@ -40,3 +40,8 @@ $(BUILD)/fuzz/fuzz_mmio: tests/vm/virtio/fuzz_mmio.c vm/virtio/mmio.c vm/virtio/
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -g -O1 -I. -Icommon -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -o $@ $^ -lpthread
 fuzz: $(BUILD)/fuzz/fuzz_mmio
+
+# virtio-net: the ring logic alone, then the device through the fake driver
+# (a datagram socketpair as backend, and a real tap in a private netns).
+$(call unit_test,virtio_net_ring,tests/vm/virtio/test_net_ring.c vm/virtio/net_ring.c vm/virtio/virtq.c)
+$(call unit_test,virtio_net,tests/vm/virtio/test_net.c $(VIRTIO_TDRV) $(VIRTIO_SRCS),$(VIRTIO_PKGS))

@@ -54,6 +54,10 @@ void vdev_signal(struct vdev *v);
  * configuration-change interrupt. */
 void vdev_fail(struct vdev *v);
 
+/* The device's config space changed (e.g. virtio-net link status):
+ * ConfigGeneration moves on, and a configuration-change interrupt. */
+void vdev_config_changed(struct vdev *v);
+
 /* Build a transport around a device (ops/dev stay owned by the caller until
  * this succeeds; then virtio_mmio_destroy destroys dev via ops->destroy). */
 int virtio_mmio_new(const struct virtio_host *host, uint64_t base,

@@ -83,4 +83,17 @@ struct virtio_blk_opts {
 int virtio_blk_create(const struct virtio_host *host, uint64_t base,
 		      const struct virtio_blk_opts *opts, struct virtio_mmio **ret);
 
+/* virtio-net over a tap (or, in tests, a datagram socket carrying the same
+ * virtio header + frame per message).  The device owns fd from the call on
+ * (closed on failure too).  tap: fd is a tap opened with IFF_TAP |
+ * IFF_NO_PI | IFF_VNET_HDR (net_tap_open/net_tap_adopt); the guest's
+ * offloads are then set with TUNSETOFFLOAD when it starts the device. */
+struct virtio_net_opts {
+	int fd;
+	bool tap;
+	uint8_t mac[6];
+};
+int virtio_net_create(const struct virtio_host *host, uint64_t base,
+		      const struct virtio_net_opts *opts, struct virtio_mmio **ret);
+
 #endif

@@ -5,6 +5,9 @@
 #   exec -> first KVM_RUN (ocivm-vmm's own clock), exec -> guest verdict on
 #   the serial console (both), VM exits by reason (KVM binary stats, both;
 #   port I/O counted by ocivm-vmm itself), RSS beyond guest RAM (both).
+# Confinement's cost, side by side in the same loop: ocivm-vmm once more
+# with --jail-root/--jail-user (mount namespace, uid drop, seccomp) ->
+#   confine vmm_start_ms_delta=<median exec->first KVM_RUN, jailed - not>
 # Medians of RUNS runs.  Last line:
 #   vmm first_run_ms=<x> rss_overhead_mib=<y> exits_vs_qemu=<z>
 set -u
@@ -23,6 +26,7 @@ for f in "$VMM" "$CTL" "$QMP" "$PAYLOAD"; do
 done
 if ! [ -c /dev/kvm ] || ! (exec 3<>/dev/kvm) 2>/dev/null; then
 	echo "bench/vmm: skipped: /dev/kvm is not usable here"
+	echo "confine vmm_start_ms_delta=NA (no /dev/kvm; bench-create prints the QEMU driver's)"
 	echo "vmm first_run_ms=NA rss_overhead_mib=NA exits_vs_qemu=NA"
 	exit 0
 fi
@@ -55,11 +59,12 @@ wait_verdict() {   # wait_verdict FILE PID: 0 when SELFTEST appears
 	return 1
 }
 
-run_ours() {   # one run; appends "first_us verdict_ms exits mmio io_user rss_kb" to $T/ours
+run_ours() {   # one run; appends "first_us verdict_ms exits mmio io_user rss_kb" to ${OUT:-$T/ours}
 	rm -f "$T/c" "$T/o.txt"
 	t0=$(now_ns)
+	# shellcheck disable=SC2086
 	OCIVM_VMM_STATS=1 OCIVM_VMM_T0=$t0 "$VMM" --kernel "$PAYLOAD" --initrd "$T/initrd" \
-		--memory $MEM --cmdline "$CMDLINE" --console "$T/o.txt" --control "$T/c" 2>"$T/err" &
+		--memory $MEM --cmdline "$CMDLINE" --console "$T/o.txt" --control "$T/c" ${JAIL:-} 2>"$T/err" &
 	pid=$!
 	PIDS="$PIDS $pid"
 	wait_verdict "$T/o.txt" $pid || { echo "ocivm-vmm: no verdict"; cat "$T/err"; return 1; }
@@ -72,7 +77,7 @@ run_ours() {   # one run; appends "first_us verdict_ms exits mmio io_user rss_kb
 	kx=$(echo "$st" | sed -n 's/.*"kvm":{"exits":\([0-9]*\).*/\1/p')
 	km=$(echo "$st" | sed -n 's/.*"mmio_exits":\([0-9]*\).*/\1/p')
 	io=$(echo "$st" | sed -n 's/.*"io":\([0-9]*\).*/\1/p')
-	echo "$first $tv $kx $km $io $rss" >> "$T/ours"
+	echo "$first $tv $kx $km $io $rss" >> "${OUT:-$T/ours}"
 }
 
 QEMU_ARGS="-M microvm,acpi=on,pic=off,rtc=off -enable-kvm -smp 1 -nodefaults
@@ -98,8 +103,15 @@ run_qemu() {   # one run; appends "verdict_ms exits mmio rss_kb" to $T/qemu
 
 : > "$T/ours"
 : > "$T/qemu"
+mkdir -p "$T/jroot"
+HAVE_JAIL=$( [ "$(id -u)" = 0 ] && echo 1 || echo 0)
 for r in $(seq "$RUNS"); do
 	run_ours || exit 1
+	if [ $HAVE_JAIL = 1 ]; then
+		JAIL="--jail-root $T/jroot --jail-user 65534:65534" OUT="$T/oursj"
+		run_ours || HAVE_JAIL=0
+		JAIL= OUT=
+	fi
 	[ $HAVE_QEMU = 1 ] && { run_qemu || HAVE_QEMU=0; }
 done
 col() { awk -v c="$2" '{print $c}' "$1" | median; }
@@ -172,5 +184,10 @@ if [ -r "$KERNEL" ]; then
 	MEM=128
 else
 	echo "Debian kernel: not measured ($KERNEL missing; make guest or set OCIVM_GUEST_KERNEL)"
+fi
+if [ $HAVE_JAIL = 1 ]; then
+	echo "confine vmm_start_ms_delta=$(awk -v a="$(col "$T/oursj" 1)" -v b="$o_first" 'BEGIN {printf "%.2f", (a - b) / 1000}')"
+else
+	echo "confine vmm_start_ms_delta=NA (jailed runs need root and must succeed)"
 fi
 echo "vmm first_run_ms=$(awk -v u="$o_first" 'BEGIN {printf "%.1f", u / 1000}') rss_overhead_mib=$(awk -v k="$o_rss" 'BEGIN {printf "%.1f", k / 1024}') exits_vs_qemu=$(ratio "$o_exits" "$q_exits")"

@@ -17,7 +17,7 @@ static const char *const chan_names[CHAN_TYPE_MAX + 1] = {
 	[CHAN_STDOUT] = "STDOUT",   [CHAN_STDERR] = "STDERR",
 	[CHAN_EXITED] = "EXITED",   [CHAN_ERROR] = "ERROR",
 	[CHAN_LOG] = "LOG",         [CHAN_RESIZE] = "RESIZE",
-	[CHAN_STDIN_ACK] = "STDIN_ACK",
+	[CHAN_STDIN_ACK] = "STDIN_ACK", [CHAN_EXEC] = "EXEC",
 };
 
 const char *chan_type_name(int type)
@@ -29,10 +29,15 @@ const char *chan_type_name(int type)
 
 void chan_hdr_encode(uint8_t out[CHAN_HDR_LEN], uint8_t type, uint32_t len)
 {
+	chan_hdr_encode_proc(out, type, 0, len);
+}
+
+void chan_hdr_encode_proc(uint8_t out[CHAN_HDR_LEN], uint8_t type, uint8_t proc, uint32_t len)
+{
 	out[0] = CHAN_MAGIC & 0xff;
 	out[1] = CHAN_MAGIC >> 8;
 	out[2] = type;
-	out[3] = 0;
+	out[3] = proc;
 	out[4] = len & 0xff;
 	out[5] = (len >> 8) & 0xff;
 	out[6] = (len >> 16) & 0xff;
@@ -67,8 +72,6 @@ static int chan_hdr_plausible(const uint8_t *h, size_t k)
 	if (k >= 2 && h[1] != CHAN_MAGIC >> 8)
 		return 0;
 	if (k >= 3 && (h[2] < 1 || h[2] > CHAN_TYPE_MAX))
-		return 0;
-	if (k >= 4 && h[3] != 0)
 		return 0;
 	return k < CHAN_HDR_LEN || chan_hdr_decode(h, &x) == 0;
 }
@@ -132,6 +135,8 @@ int chan_reader_next(struct chan_reader *r, uint8_t *ret_type,
 	return 1;
 }
 
+uint8_t chan_reader_proc(const struct chan_reader *r) { return r->buf[3]; }
+
 /* Wait until fd is writable (for fds left in O_NONBLOCK by an event loop). */
 static int chan_wait_out(int fd)
 {
@@ -148,6 +153,11 @@ static int chan_wait_out(int fd)
 
 int chan_send(int fd, uint8_t type, const void *payload, uint32_t len)
 {
+	return chan_send_proc(fd, type, 0, payload, len);
+}
+
+int chan_send_proc(int fd, uint8_t type, uint8_t proc, const void *payload, uint32_t len)
+{
 	uint8_t hdr[CHAN_HDR_LEN];
 	struct iovec iov[2] = {
 		{ .iov_base = hdr, .iov_len = CHAN_HDR_LEN },
@@ -158,7 +168,7 @@ int chan_send(int fd, uint8_t type, const void *payload, uint32_t len)
 
 	if (len > CHAN_MAX_PAYLOAD || (len && !payload))
 		return -EINVAL;
-	chan_hdr_encode(hdr, type, len);
+	chan_hdr_encode_proc(hdr, type, proc, len);
 	while (nv > 0) {
 		ssize_t n = writev(fd, v, nv);
 		if (n < 0) {

@@ -12,7 +12,8 @@
  * Framing: every message is an 8-byte header followed by `len` payload bytes.
  *   u16 magic  = CHAN_MAGIC (little-endian, 'O','V')
  *   u8  type   = enum chan_type
- *   u8  stream = for STDOUT/STDERR/STDIN: 0; for SIGNAL etc.: 0 (reserved)
+ *   u8  proc   = process id: 0 for the container's process, 1..255 for a
+ *                process started by EXEC (protocol 2); in every frame type
  *   u32 len    = payload length, <= CHAN_MAX_PAYLOAD (little-endian)
  * A frame with a bad magic, unknown type or oversized length is a protocol
  * error: the reader reports -EPROTO and the connection is dropped.  The one
@@ -38,6 +39,21 @@
  *            pipes reached EOF, after every STDOUT/STDERR frame; then init
  *            waits for the host to hang up (virtio port; QEMU loses what it
  *            still holds when the VM powers off), syncs and powers off.
+ *
+ * Protocol 2 (HELLO "ocivm-init 2 ... exec"): extra processes.  A host
+ * refuses a HELLO of another protocol version (EPROTO "the initrd does not
+ * match the daemon").  Every frame carries its process id in the header's
+ * proc byte; the container's process is 0 and the conversation above is
+ * unchanged for it.
+ *   host  -> EXEC <gspec> with proc N (1..255, not in use): a gspec
+ *            (common/gspec.h) whose process records (arg, env, cwd, user,
+ *            gid, terminal, nnp, rlimit, cap) describe the process; it joins
+ *            the container process's namespaces, root and cgroup
+ *   guest -> STARTED <u32 pid> (proc N) or ERROR "<reason>" + EXITED (proc N)
+ *   host  -> SIGNAL, STDIN, STDIN_EOF, RESIZE with proc N
+ *   guest -> STDOUT, STDERR, STDIN_ACK, EXITED with proc N; EXITED N frees N.
+ *            When the container's process exits, every exec'd process is
+ *            killed; their EXITED frames come before the container's.
  */
 #ifndef OCIVM_CHAN_H
 #define OCIVM_CHAN_H
@@ -48,6 +64,8 @@
 #define CHAN_MAGIC 0x564fu /* "OV" little-endian */
 #define CHAN_HDR_LEN 8u
 #define CHAN_MAX_PAYLOAD 65536u
+#define CHAN_PROTOCOL 2u       /* HELLO "ocivm-init 2 ..." */
+#define CHAN_PROC_MAX 255u     /* process ids 1..255 for EXEC */
 
 enum chan_type {
 	CHAN_HELLO = 1,
@@ -65,13 +83,14 @@ enum chan_type {
 	CHAN_LOG = 13,
 	CHAN_RESIZE = 14,
 	CHAN_STDIN_ACK = 15,
-	CHAN_TYPE_MAX = 15,
+	CHAN_EXEC = 16,
+	CHAN_TYPE_MAX = 16,
 };
 
 struct chan_hdr {
 	uint16_t magic;
 	uint8_t type;
-	uint8_t stream;
+	uint8_t stream;         /* the process id (proc byte) */
 	uint32_t len;
 };
 
@@ -79,6 +98,8 @@ const char *chan_type_name(int type);
 
 /* Encode a header into 8 bytes (little-endian). */
 void chan_hdr_encode(uint8_t out[CHAN_HDR_LEN], uint8_t type, uint32_t len);
+/* The same with a process id in the proc byte. */
+void chan_hdr_encode_proc(uint8_t out[CHAN_HDR_LEN], uint8_t type, uint8_t proc, uint32_t len);
 /* Decode and validate a header: 0, or -EPROTO for bad magic/type/length. */
 int chan_hdr_decode(const uint8_t in[CHAN_HDR_LEN], struct chan_hdr *ret);
 
@@ -97,11 +118,13 @@ size_t chan_reader_feed(struct chan_reader *r, const void *data, size_t n);
  * -EPROTO on a malformed header. */
 int chan_reader_next(struct chan_reader *r, uint8_t *ret_type,
 		     const uint8_t **ret_payload, uint32_t *ret_len);
+/* The process id of the frame chan_reader_next returned last. */
+uint8_t chan_reader_proc(const struct chan_reader *r);
 
 /* Re-attach resync (a reader that may start inside a frame, e.g. after the
  * previous host reader died mid-frame): how many leading bytes of p[0..n)
  * cannot start a frame.  Returns the offset of the first position that holds
- * a valid header (magic, known type, stream byte 0, len <= CHAN_MAX_PAYLOAD)
+ * a valid header (magic, known type, any proc byte, len <= CHAN_MAX_PAYLOAD)
  * or, in its last 7 bytes, a prefix that could still become one; n if none.
  * Use only until the first good frame: after that a bad header is an error. */
 size_t chan_sync_skip(const uint8_t *p, size_t n);
@@ -109,6 +132,7 @@ size_t chan_sync_skip(const uint8_t *p, size_t n);
 /* Blocking helpers on an fd: write one whole frame / read one whole frame
  * into buf (cap >= CHAN_MAX_PAYLOAD).  0 or -errno (-EPIPE at EOF). */
 int chan_send(int fd, uint8_t type, const void *payload, uint32_t len);
+int chan_send_proc(int fd, uint8_t type, uint8_t proc, const void *payload, uint32_t len);
 int chan_recv(int fd, uint8_t *ret_type, void *buf, size_t cap, uint32_t *ret_len);
 
 #endif

@@ -38,6 +38,25 @@ static int text_own(char *s, char **ret, size_t *ret_len)
 	return 0;
 }
 
+/* ID/exec/NAME/{status,pid,exit} */
+static int ex_text(struct fsd *fs, const struct node *n, const char *id, char **ret,
+		   size_t *ret_len, struct oerr *err)
+{
+	struct ops_exec_info ei;
+	char buf[64] = "";
+	int r = ops_exec_get(fs->ops, id, NULL, (unsigned)n->exec, &ei, err);
+
+	if (r < 0)
+		return r;
+	if (strcmp(n->name, "status") == 0)
+		snprintf(buf, sizeof(buf), "%s\n", ops_status_name(ei.status));
+	else if (strcmp(n->name, "pid") == 0 && ei.pid > 0)
+		snprintf(buf, sizeof(buf), "%d\n", (int)ei.pid);
+	else if (strcmp(n->name, "exit") == 0 && ei.status == OPS_STOPPED)
+		snprintf(buf, sizeof(buf), ei.exited ? "%d\n" : "unknown\n", ei.exit_status);
+	return text_dup(buf, ret, ret_len);
+}
+
 static int ct_text(struct fsd *fs, const struct node *n, const char *id, char **ret,
 		   size_t *ret_len, struct oerr *err)
 {
@@ -46,6 +65,8 @@ static int ct_text(struct fsd *fs, const struct node *n, const char *id, char **
 	char *s = NULL;
 	int r;
 
+	if (n->exec)
+		return ex_text(fs, n, id, ret, ret_len, err);
 	if (n->sub >= CT_IDX_VMFILE) {
 		if (strcmp(n->name, "last_error") == 0 &&
 		    fsd_slot_last_error(fs, id, line, sizeof(line)))
@@ -73,9 +94,12 @@ static int ct_text(struct fsd *fs, const struct node *n, const char *id, char **
 static const char gctl_usage[] =
 	"write one command per write(2):\n"
 	"  create ID /abs/bundle [pid=N] [terminal=0|1]\n"
-	"  start ID | kill ID [SIGNAL] | delete ID [force] | pause ID | resume ID\n";
+	"  start ID | kill ID [SIGNAL] | delete ID [force] | pause ID | resume ID\n"
+	"  exec ID NAME /abs/process.json | resize ID ROWS COLS\n";
 static const char ctl_usage[] =
-	"write one command: start | kill [SIGNAL] | delete [force] | pause | resume\n";
+	"write one command: start | kill [SIGNAL] | delete [force] | pause | resume\n"
+	"  | exec NAME /abs/process.json | resize ROWS COLS\n";
+static const char ex_ctl_usage[] = "write one command: kill [SIGNAL] | resize ROWS COLS\n";
 
 int fsd_content(struct fsd *fs, const struct node *n, const char *id, char **ret,
 		size_t *ret_len, struct oerr *err)
@@ -98,7 +122,7 @@ int fsd_content(struct fsd *fs, const struct node *n, const char *id, char **ret
 		return text_dup(gctl_usage, ret, ret_len);
 	}
 	if (n->kind == FK_CTL)
-		return text_dup(ctl_usage, ret, ret_len);
+		return text_dup(n->exec ? ex_ctl_usage : ctl_usage, ret, ret_len);
 	if (n->slot && id && id[0])
 		return ct_text(fs, n, id, ret, ret_len, err);
 	return -ENOENT;

@@ -17,6 +17,7 @@
 static const char *const ctl_verbs[] = {
 	[CTL_CREATE] = "create", [CTL_START] = "start", [CTL_KILL] = "kill",
 	[CTL_DELETE] = "delete", [CTL_PAUSE] = "pause", [CTL_RESUME] = "resume",
+	[CTL_EXEC] = "exec", [CTL_RESIZE] = "resize",
 };
 
 const char *ctl_verb_name(enum ctl_verb v)
@@ -72,7 +73,7 @@ static int ctl_verb_parse(const char *w, enum ctl_verb *ret, struct oerr *err)
 		}
 	}
 	return oerr_set(err, EINVAL, "ctl: unknown command \"%.64s\" (create, start, "
-			"kill, delete, pause, resume)", w);
+			"kill, delete, pause, resume, exec, resize)", w);
 }
 
 static int ctl_args_create(struct ctl_cmd *cmd, char **args, size_t n, struct oerr *err)
@@ -95,6 +96,29 @@ static int ctl_args_create(struct ctl_cmd *cmd, char **args, size_t n, struct oe
 	return 0;
 }
 
+static int ctl_dim(const char *w, unsigned *ret)
+{
+	char *end;
+	unsigned long v = strtoul(w, &end, 10);
+
+	if (!*w || *end || w[0] == '-' || w[0] == '+' || v < 1 || v > 65535)
+		return -EINVAL;
+	*ret = (unsigned)v;
+	return 0;
+}
+
+static int ctl_args_exec(struct ctl_cmd *cmd, char **args, size_t n, struct oerr *err)
+{
+	if (n != 2)
+		return oerr_set(err, EINVAL, "ctl: usage: exec NAME /abs/process.json");
+	if (args[1][0] != '/')
+		return oerr_set(err, EINVAL, "ctl: process.json \"%.256s\" must be an absolute path",
+				args[1]);
+	cmd->name = args[0];
+	cmd->process = args[1];
+	return 0;
+}
+
 static int ctl_args(struct ctl_cmd *cmd, char **args, size_t n, struct oerr *err)
 {
 	const char *verb = ctl_verb_name(cmd->verb);
@@ -102,6 +126,12 @@ static int ctl_args(struct ctl_cmd *cmd, char **args, size_t n, struct oerr *err
 	switch (cmd->verb) {
 	case CTL_CREATE:
 		return ctl_args_create(cmd, args, n, err);
+	case CTL_EXEC:
+		return ctl_args_exec(cmd, args, n, err);
+	case CTL_RESIZE:
+		if (n != 2 || ctl_dim(args[0], &cmd->rows) < 0 || ctl_dim(args[1], &cmd->cols) < 0)
+			return oerr_set(err, EINVAL, "ctl: usage: resize ROWS COLS (1..65535)");
+		return 0;
 	case CTL_KILL:
 		if (n > 1)
 			return oerr_set(err, EINVAL, "ctl: usage: kill [SIGNAL]");

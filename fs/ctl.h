@@ -3,8 +3,11 @@
  *   MOUNT/ctl:          create ID BUNDLE [key=value ...]
  *                       start ID | kill ID [SIGNAL] | delete ID [force]
  *                       pause ID | resume ID
+ *                       exec ID NAME /abs/process.json | resize ID ROWS COLS
  *   MOUNT/containers/ID/ctl:
  *                       start | kill [SIGNAL] | delete [force] | pause | resume
+ *                       exec NAME /abs/process.json | resize ROWS COLS
+ *   MOUNT/containers/ID/exec/NAME/ctl:  kill [SIGNAL] | resize ROWS COLS
  *
  * One command per write; one trailing newline is allowed.  Words are
  * separated by blanks.  SIGNAL is a name (TERM, SIGTERM, case-insensitive)
@@ -20,7 +23,8 @@
 #define CTL_MAX_LEN 8192   /* longer writes: E2BIG */
 #define CTL_MAX_KV 16      /* key=value options of create */
 
-enum ctl_verb { CTL_CREATE, CTL_START, CTL_KILL, CTL_DELETE, CTL_PAUSE, CTL_RESUME };
+enum ctl_verb { CTL_CREATE, CTL_START, CTL_KILL, CTL_DELETE, CTL_PAUSE, CTL_RESUME,
+		CTL_EXEC, CTL_RESIZE };
 
 struct ctl_cmd {
 	enum ctl_verb verb;
@@ -30,6 +34,9 @@ struct ctl_cmd {
 	size_t n_kv;
 	int signo;                   /* kill only */
 	bool force;                  /* delete only */
+	const char *name;            /* exec only: the process's name */
+	const char *process;         /* exec only: absolute path of process.json */
+	unsigned rows, cols;         /* resize only, 1..65535 */
 	char buf[CTL_MAX_LEN + 1];   /* the words above point in here */
 };
 

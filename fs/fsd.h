@@ -29,6 +29,11 @@ enum {
 #define CT_IDX_DIR 0
 #define CT_IDX_VMDIR 16
 #define CT_IDX_VMFILE 32            /* + index in ops_vm_file_names */
+#define CT_IDX_EXECDIR 17           /* ID/exec/ */
+/* ID/exec/NAME/ and its files: a container inode | the exec number (ops.h,
+ * 1..OPS_EXEC_MAX) << INO_EX_SHIFT, file index as for ID/ (CT_IDX_DIR for
+ * the directory). */
+#define INO_EX_SHIFT 52
 
 /* What an inode is. */
 enum fkind {
@@ -42,6 +47,7 @@ struct node {
 	mode_t mode;            /* S_IFxxx | permissions */
 	int slot;               /* container slot, 0 for none */
 	int sub;                /* ct file index or stream number */
+	int exec;               /* exec number under ID/exec/, 0 for the container */
 	const char *name;       /* fixed name (static storage) */
 };
 
@@ -162,6 +168,11 @@ int fsd_create_link(struct fsd *fs, const char *id, const char *bundle);
 int fsd_create_moved(struct fsd *fs, const char *id, int inc_dirfd, const char *name);
 int fsd_delete(struct fsd *fs, const char *id, bool force);
 void fsd_fail(struct fsd *fs, const char *id, const char *what, const struct oerr *err);
+/* rmdir under a directory other than containers/: ID/exec/NAME reaps a
+ * stopped exec'd process (EBUSY while it runs), anything else EPERM. */
+int fsd_rmdir_exec(struct fsd *fs, fuse_ino_t parent, const char *name);
+/* The last writer of a stdin file closed it: the process's stdin ends. */
+void fsd_stdin_release(struct fsd *fs, struct fh *fh);
 void fsd_forget_name(struct fsd *fs, const char *id);
 void fsd_bundles_recover(struct fsd *fs);
 

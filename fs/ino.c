@@ -40,6 +40,19 @@ static const struct fixed ct_files[] = {
 	{ "config.json", 11, FK_TEXT, S_IFREG | 0444 },
 	{ "bundle", 12, FK_LINK, S_IFLNK | 0777 },
 	{ "vm", CT_IDX_VMDIR, FK_DIR, S_IFDIR | 0555 },
+	{ "exec", CT_IDX_EXECDIR, FK_DIR, S_IFDIR | 0755 },
+};
+
+/* ID/exec/NAME/: the same indexes as ct_files */
+static const struct fixed ex_files[] = {
+	{ "ctl", 1, FK_CTL, S_IFREG | 0644 },
+	{ "status", 3, FK_TEXT, S_IFREG | 0444 },
+	{ "pid", 4, FK_TEXT, S_IFREG | 0444 },
+	{ "wait", 5, FK_WAIT, S_IFREG | 0444 },
+	{ "exit", 6, FK_TEXT, S_IFREG | 0444 },
+	{ "stdout", 7, FK_STREAM, S_IFREG | 0444 },
+	{ "stderr", 8, FK_STREAM, S_IFREG | 0444 },
+	{ "stdin", 9, FK_STDIN, S_IFREG | 0200 },
 };
 
 static int ct_stream_of(int idx)
@@ -48,7 +61,7 @@ static int ct_stream_of(int idx)
 	       idx == 10 ? OPS_STREAM_CONSOLE : 0;
 }
 
-bool fsd_is_ct_ino(fuse_ino_t ino) { return (ino & INO_CT_BIT) && !(ino >> 40); }
+bool fsd_is_ct_ino(fuse_ino_t ino) { return (ino & INO_CT_BIT) && !((ino >> 40) & 0xfff); }
 
 static void node_fixed(struct node *n, const struct fixed *f, fuse_ino_t ino)
 {
@@ -80,6 +93,27 @@ static int ct_node(struct node *n, int slot, int idx)
 			node_fixed(n, &ct_files[i], base | (fuse_ino_t)idx);
 			n->slot = slot;
 			n->sub = ct_stream_of(idx) ? ct_stream_of(idx) : idx;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int ex_node(struct node *n, int slot, int num, int idx)
+{
+	fuse_ino_t base = INO_CT_BIT | ((fuse_ino_t)slot << 8) | ((fuse_ino_t)num << INO_EX_SHIFT);
+
+	if (idx == CT_IDX_DIR) {
+		*n = (struct node){ .ino = base, .kind = FK_DIR, .mode = S_IFDIR | 0755,
+				    .slot = slot, .exec = num, .name = "" };
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(ex_files); i++) {
+		if ((int)ex_files[i].ino == idx) {
+			node_fixed(n, &ex_files[i], base | (fuse_ino_t)idx);
+			n->slot = slot;
+			n->exec = num;
+			n->sub = ct_stream_of(idx) ? OPS_STREAM_EXEC(num, ct_stream_of(idx)) : idx;
 			return 0;
 		}
 	}
@@ -121,6 +155,13 @@ int fsd_node_of(struct fsd *fs, fuse_ino_t ino, struct node *ret, char *ret_id)
 	}
 	if (!(ino & INO_CT_BIT))
 		return -ENOENT;
+	int num = (int)((ino >> INO_EX_SHIFT) & 0xff);
+	if (num) {
+		struct ops_exec_info ei;
+		if (ops_exec_get(fs->ops, id, NULL, (unsigned)num, &ei, NULL) < 0)
+			return -ENOENT;
+		return ex_node(ret, slot, num, (int)(ino & 0xff));
+	}
 	return ct_node(ret, slot, (int)(ino & 0xff));
 }
 
@@ -141,6 +182,18 @@ int fsd_child(struct fsd *fs, const struct node *dir, const char *dir_id,
 			return -ENOENT;
 		int slot = fsd_slot_of(fs, name);
 		return slot < 0 ? slot : ct_node(ret, slot, CT_IDX_DIR);
+	}
+	if (dir->kind == FK_DIR && dir->slot && dir->exec) {
+		for (size_t i = 0; i < ARRAY_SIZE(ex_files); i++)
+			if (strcmp(ex_files[i].name, name) == 0)
+				return ex_node(ret, dir->slot, dir->exec, (int)ex_files[i].ino);
+		return -ENOENT;
+	}
+	if (dir->kind == FK_DIR && dir->slot && (dir->ino & 0xff) == CT_IDX_EXECDIR) {
+		struct ops_exec_info ei;
+		if (!dir_id || ops_exec_get(fs->ops, dir_id, name, 0, &ei, NULL) < 0)
+			return -ENOENT;
+		return ex_node(ret, dir->slot, (int)ei.num, CT_IDX_DIR);
 	}
 	if (dir->kind == FK_DIR && dir->slot && (dir->ino & 0xff) == CT_IDX_DIR) {
 		for (size_t i = 0; i < ARRAY_SIZE(ct_files); i++)
@@ -215,6 +268,20 @@ int fsd_list(struct fsd *fs, const struct node *dir, const char *dir_id,
 		}
 	} else if (dir->ino == INO_CONTAINERS) {
 		r = list_containers(fs, &nodes, &names, &n, &cap);
+	} else if (dir->slot && dir->exec) {
+		for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(ex_files); i++) {
+			ex_node(&nd, dir->slot, dir->exec, (int)ex_files[i].ino);
+			r = list_add(&nodes, &names, &n, &cap, &nd, nd.name);
+		}
+	} else if (dir->slot && (dir->ino & 0xff) == CT_IDX_EXECDIR) {
+		struct ops_exec_info *v = NULL;
+		size_t nv = 0;
+		r = dir_id ? ops_exec_list(fs->ops, dir_id, &v, &nv) : -ENOENT;
+		for (size_t i = 0; r >= 0 && i < nv; i++) {
+			ex_node(&nd, dir->slot, (int)v[i].num, CT_IDX_DIR);
+			r = list_add(&nodes, &names, &n, &cap, &nd, v[i].name);
+		}
+		free(v);
 	} else if (dir->slot && (dir->ino & 0xff) == CT_IDX_DIR) {
 		for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(ct_files); i++) {
 			ct_node(&nd, dir->slot, (int)ct_files[i].ino);

@@ -353,7 +353,7 @@ static void ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		return fsd_inc_ops.release(req, ino, fi);
 	fsd_waiter_del(fs, fh);
 	if (fh->node.kind == FK_STDIN && fh->wrote)
-		ops_close_stdin(fs->ops, fh->id, NULL);
+		fsd_stdin_release(fs, fh);
 	if (fh->fd >= 0)
 		close(fh->fd);
 	free(fh->buf);
@@ -408,9 +408,8 @@ static void ll_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	if (is_inc(parent))
 		return fsd_inc_ops.rmdir(req, parent, name);
-	if (parent != INO_CONTAINERS)
-		return refuse(req, EPERM, "rmdir: only containers/ID can be removed");
-	fuse_reply_err(req, -fsd_delete(fsd_of(req), name, false));
+	fuse_reply_err(req, parent != INO_CONTAINERS ? -fsd_rmdir_exec(fsd_of(req), parent, name)
+						     : -fsd_delete(fsd_of(req), name, false));
 }
 
 static void ll_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)

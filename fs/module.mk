@@ -31,6 +31,9 @@ $(BUILD)/fuzz/fuzz_ctl: fs/fuzz/fuzz_ctl.c $(FS_CTL_SRCS) common/err.c
 fuzz: $(BUILD)/fuzz/fuzz_ctl
 CHECK_SCRIPTS += tests/fs/tree-vm.sh tests/fs/install.sh tests/fs/tree-vm-confine.sh
 LINUX_E2E_SCRIPTS += tests/fs/tree-vm.sh tests/fs/install.sh tests/fs/tree-vm-confine.sh
+# issue 12: exec through the tree (EXEC_LOOPS=1000 for the full leak check)
+CHECK_SCRIPTS += tests/fs/tree-vm-exec.sh
+LINUX_E2E_SCRIPTS += tests/fs/tree-vm-exec.sh
 
 # bench/ctl: the tree vs crun state vs tmpfs; ctl and event latency.
 $(BUILD)/bench/ctl_time: bench/ctl_time.c

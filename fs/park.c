@@ -45,20 +45,40 @@ static int try_events(struct fsd *fs, fuse_req_t req, struct fh *fh, size_t size
 	return 1;
 }
 
-static int try_wait(struct fsd *fs, fuse_req_t req, struct fh *fh, size_t size, off_t off)
+/* The container's, or for a node under ID/exec/NAME/ that process's, end:
+ * 0 and whether it stopped (with its status when known), or -errno. */
+struct fh_end { bool stopped, exited; int status; };
+
+static int fh_end(struct fsd *fs, const struct fh *fh, struct fh_end *ret)
 {
 	struct ops_info info;
+	struct ops_exec_info ei;
+	int r;
+
+	if (fh->node.exec) {
+		r = ops_exec_get(fs->ops, fh->id, NULL, (unsigned)fh->node.exec, &ei, NULL);
+		*ret = (struct fh_end){ ei.status == OPS_STOPPED, ei.exited, ei.exit_status };
+		return r;
+	}
+	r = ops_get(fs->ops, fh->id, &info, NULL);
+	*ret = (struct fh_end){ info.status == OPS_STOPPED, info.exited, info.exit_status };
+	return r;
+}
+
+static int try_wait(struct fsd *fs, fuse_req_t req, struct fh *fh, size_t size, off_t off)
+{
+	struct fh_end end;
 	char text[32];
-	int r = ops_get(fs->ops, fh->id, &info, NULL);
+	int r = fh_end(fs, fh, &end);
 
 	if (r < 0) {
 		fuse_reply_err(req, -r);
 		return 1;
 	}
-	if (info.status != OPS_STOPPED)
+	if (!end.stopped)
 		return 0;
-	int n = info.exited ? snprintf(text, sizeof(text), "%d\n", info.exit_status)
-			    : snprintf(text, sizeof(text), "unknown\n");
+	int n = end.exited ? snprintf(text, sizeof(text), "%d\n", end.status)
+			   : snprintf(text, sizeof(text), "unknown\n");
 	if (off >= n)
 		fuse_reply_buf(req, NULL, 0);
 	else
@@ -68,7 +88,7 @@ static int try_wait(struct fsd *fs, fuse_req_t req, struct fh *fh, size_t size, 
 
 static int try_stream(struct fsd *fs, fuse_req_t req, struct fh *fh, size_t size, off_t off)
 {
-	struct ops_info info;
+	struct fh_end end;
 	ssize_t n = 0;
 
 	if (fh->fd < 0)
@@ -85,8 +105,7 @@ static int try_stream(struct fsd *fs, fuse_req_t req, struct fh *fh, size_t size
 			return 1;
 		}
 	}
-	if (n == 0 && size > 0 && ops_get(fs->ops, fh->id, &info, NULL) == 0 &&
-	    info.status != OPS_STOPPED)
+	if (n == 0 && size > 0 && fh_end(fs, fh, &end) == 0 && !end.stopped)
 		return 0;
 	fh->ev_next = (uint64_t)off + (uint64_t)n;
 	fuse_reply_buf(req, buf, (size_t)n);
@@ -287,7 +306,7 @@ void fsd_waiter_del(struct fsd *fs, struct fh *fh)
 
 static bool fh_ready(struct fsd *fs, struct fh *fh)
 {
-	struct ops_info info;
+	struct fh_end end;
 	struct stat st;
 
 	if (fh->node.kind == FK_EVENTS) {
@@ -296,7 +315,7 @@ static bool fh_ready(struct fsd *fs, struct fh *fh)
 		pthread_mutex_unlock(&fs->lock);
 		return r;
 	}
-	if (ops_get(fs->ops, fh->id, &info, NULL) < 0 || info.status == OPS_STOPPED)
+	if (fh_end(fs, fh, &end) < 0 || end.stopped)
 		return true;
 	if (fh->node.kind == FK_STREAM) {
 		if (fh->fd < 0)

@@ -166,6 +166,8 @@ int fsd_create_moved(struct fsd *fs, const char *id, int inc_dirfd, const char *
 static int run(struct fsd *fs, const char *id, const struct ctl_cmd *cmd, struct oerr *err)
 {
 	switch (cmd->verb) {
+	case CTL_EXEC:   return ops_exec(fs->ops, id, cmd->name, cmd->process, err);
+	case CTL_RESIZE: return ops_resize(fs->ops, id, NULL, cmd->rows, cmd->cols, err);
 	case CTL_CREATE:
 		return ops_create(fs->ops, id, cmd->bundle, cmd->kv, cmd->n_kv, err);
 	case CTL_START:  return ops_start(fs->ops, id, err);
@@ -175,6 +177,41 @@ static int run(struct fsd *fs, const char *id, const struct ctl_cmd *cmd, struct
 	case CTL_DELETE: return ops_delete(fs->ops, id, cmd->force, err);
 	}
 	return -EINVAL;
+}
+
+/* ID/exec/NAME/ctl: kill [SIGNAL] | resize ROWS COLS */
+static int write_ex_ctl(struct fsd *fs, struct fh *fh, const char *buf, size_t len)
+{
+	static __thread struct ctl_cmd cmd;
+	struct oerr err = { 0 };
+	struct ops_exec_info ei;
+	int r = ctl_parse(buf, len, false, &cmd, &err);
+
+	if (r == 0 && cmd.verb != CTL_KILL && cmd.verb != CTL_RESIZE)
+		r = oerr_set(&err, EINVAL, "ctl: an exec'd process takes kill [SIGNAL] or "
+			     "resize ROWS COLS");
+	if (r == 0)
+		r = ops_exec_get(fs->ops, fh->id, NULL, (unsigned)fh->node.exec, &ei, &err);
+	if (r == 0)
+		r = cmd.verb == CTL_KILL ? ops_exec_kill(fs->ops, fh->id, ei.name, cmd.signo, &err)
+					 : ops_resize(fs->ops, fh->id, ei.name, cmd.rows, cmd.cols, &err);
+	if (r < 0)
+		return fail(fs, fh->id, "exec ctl of", &err, r);
+	return 0;
+}
+
+static int write_ex_stdin(struct fsd *fs, struct fh *fh, const char *buf, size_t len)
+{
+	struct oerr err = { 0 };
+	struct ops_exec_info ei;
+	int r = ops_exec_get(fs->ops, fh->id, NULL, (unsigned)fh->node.exec, &ei, &err);
+
+	if (r == 0)
+		r = ops_exec_write_stdin(fs->ops, fh->id, ei.name, buf, len, &err);
+	if (r < 0)
+		return fail(fs, fh->id, "exec stdin of", &err, r);
+	fh->wrote = true;
+	return 0;
 }
 
 static int write_ctl(struct fsd *fs, struct fh *fh, const char *buf, size_t len)
@@ -216,8 +253,12 @@ int fsd_write(struct fsd *fs, struct fh *fh, const char *buf, size_t len)
 	switch (fh->node.kind) {
 	case FK_GCTL:
 	case FK_CTL:
+		if (fh->node.exec)
+			return write_ex_ctl(fs, fh, buf, len);
 		return write_ctl(fs, fh, buf, len);
 	case FK_STDIN:
+		if (fh->node.exec)
+			return write_ex_stdin(fs, fh, buf, len);
 		r = ops_write_stdin(fs->ops, fh->id, buf, len, &err);
 		if (r < 0)
 			return fail(fs, fh->id, "stdin of", &err, r);
@@ -226,4 +267,30 @@ int fsd_write(struct fsd *fs, struct fh *fh, const char *buf, size_t len)
 	default:
 		return -EACCES;
 	}
+}
+
+int fsd_rmdir_exec(struct fsd *fs, fuse_ino_t parent, const char *name)
+{
+	struct oerr err = { 0 };
+	char id[FS_ID_MAX];
+	struct node dir;
+
+	if (fsd_node_of(fs, parent, &dir, id) < 0 || !dir.slot || dir.exec ||
+	    (dir.ino & 0xff) != CT_IDX_EXECDIR) {
+		oerr_set(&err, EPERM, "rmdir: only containers/ID and containers/ID/exec/NAME "
+			 "can be removed");
+		return fail(fs, NULL, "rmdir", &err, -EPERM);
+	}
+	int r = ops_exec_remove(fs->ops, id, name, &err);
+	return r < 0 ? fail(fs, id, "rmdir exec of", &err, r) : 0;
+}
+
+void fsd_stdin_release(struct fsd *fs, struct fh *fh)
+{
+	struct ops_exec_info ei;
+
+	if (!fh->node.exec)
+		ops_close_stdin(fs->ops, fh->id, NULL);
+	else if (ops_exec_get(fs->ops, fh->id, NULL, (unsigned)fh->node.exec, &ei, NULL) == 0)
+		ops_exec_close_stdin(fs->ops, fh->id, ei.name, NULL);
 }

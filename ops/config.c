@@ -247,6 +247,8 @@ static int parse_process(const cJSON *top, struct ops_process *p, struct oerr *e
 	return r;
 }
 
+static void process_free(struct ops_process *p);
+
 static int parse_names(const cJSON *top, struct ops_config *cfg, struct oerr *err)
 {
 	int r = cj_string(top, "hostname", "", 0, 64, &cfg->hostname, err);
@@ -335,6 +337,44 @@ int ops_config_load(const char *bundle, struct ops_config **ret, char **ret_text
 	if (ret_text)
 		*ret_text = TAKE_PTR(text);
 	return 0;
+}
+
+int ops_process_parse(const char *json, size_t len, struct ops_process *ret, struct oerr *err)
+{
+	const char *end = NULL;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->umask = -1;
+	if (len > OPS_CFG_MAX_BYTES)
+		return oerr_set(err, E2BIG, "process.json: larger than %u bytes", OPS_CFG_MAX_BYTES);
+	cJSON *proc = cJSON_ParseWithLengthOpts(json, len, &end, 0);
+	if (!proc) {
+		size_t off = end && end >= json ? (size_t)(end - json) : 0;
+		return oerr_set(err, EINVAL, "process.json: invalid JSON near byte %zu", off);
+	}
+	if (!cJSON_IsObject(proc)) {
+		cJSON_Delete(proc);
+		return oerr_set(err, EINVAL, "process: must be an object");
+	}
+	cJSON *top = cJSON_CreateObject();
+	if (!top) {
+		cJSON_Delete(proc);
+		return oerr_set(err, ENOMEM, "process.json: out of memory");
+	}
+	cJSON_AddItemToObject(top, "process", proc);
+	int r = parse_process(top, ret, err);
+	cJSON_Delete(top);
+	if (r == 0 && ret->args.n == 0)
+		r = oerr_set(err, EINVAL, "process.args: at least one argument is required");
+	if (r < 0)
+		ops_process_free(ret);
+	return r;
+}
+
+void ops_process_free(struct ops_process *p)
+{
+	process_free(p);
+	memset(p, 0, sizeof(*p));
 }
 
 static void process_free(struct ops_process *p)

@@ -146,6 +146,10 @@ int ops_config_parse(const char *json, size_t len, struct ops_config **ret, stru
 int ops_config_load(const char *bundle, struct ops_config **ret, char **ret_text,
 		    struct oerr *err);
 void ops_config_free(struct ops_config *cfg);
+/* A runtime-spec process object alone (runc exec --process): 0, or -errno
+ * with "process.PATH: why" in err.  Free with ops_process_free. */
+int ops_process_parse(const char *json, size_t len, struct ops_process *ret, struct oerr *err);
+void ops_process_free(struct ops_process *p);
 
 /* VM shape: vm.hwConfig, else linux.resources (cpu quota/period rounded up,
  * else the cpuset's size; memory limit rounded up to MiB), else defaults. */

@@ -114,4 +114,45 @@ extern const char *const ops_vm_file_names[]; /* NULL-terminated */
 enum { OPS_STREAM_STDOUT = 1, OPS_STREAM_STDERR = 2, OPS_STREAM_CONSOLE = 3 };
 int ops_stream_path(struct ops *ops, const char *id, int stream, char *buf, size_t n);
 
+/* Extra processes of a running container (ops/exec.c), by NAME (the
+ * ops_id_valid rule, at most OPS_EXEC_NAME_MAX bytes).  ops_exec reads the
+ * runtime-spec process object from process_json (an absolute path), starts
+ * it in the container and returns once it runs (pid known) or failed:
+ * EBUSY the container is not running or OPS_EXEC_MAX processes are kept,
+ * EEXIST the name is taken, EINVAL bad JSON (with its JSON path), ENOENT the
+ * executable is not found, EACCES it cannot be started.  A stopped one is
+ * kept (exit status, output) until ops_exec_remove.  Events: "<time> ID
+ * exec NAME started" and "<time> ID exec NAME exited STATUS".  Each has a
+ * number 1..OPS_EXEC_MAX, stable while it exists (fs/ inode numbers).
+ * Not kept over a daemon restart. */
+#define OPS_EXEC_NAME_MAX 64
+#define OPS_EXEC_MAX 255
+int ops_exec(struct ops *ops, const char *id, const char *name, const char *process_json,
+	     struct oerr *err);
+int ops_exec_kill(struct ops *ops, const char *id, const char *name, int signo,
+		  struct oerr *err);
+int ops_exec_write_stdin(struct ops *ops, const char *id, const char *name, const void *buf,
+			 size_t len, struct oerr *err);
+int ops_exec_close_stdin(struct ops *ops, const char *id, const char *name, struct oerr *err);
+/* EBUSY while it runs. */
+int ops_exec_remove(struct ops *ops, const char *id, const char *name, struct oerr *err);
+/* The terminal's window size; name NULL: the container's own process. */
+int ops_resize(struct ops *ops, const char *id, const char *name, unsigned rows,
+	       unsigned cols, struct oerr *err);
+struct ops_exec_info {
+	unsigned num;
+	enum ops_status status;  /* OPS_CREATING until it runs, OPS_RUNNING, OPS_STOPPED */
+	pid_t pid;               /* in the guest */
+	bool exited;
+	int exit_status;         /* valid when exited: code, or 128+signal */
+	char name[OPS_EXEC_NAME_MAX + 1];
+};
+/* By name, or by number when name is NULL. */
+int ops_exec_get(struct ops *ops, const char *id, const char *name, unsigned num,
+		 struct ops_exec_info *ret, struct oerr *err);
+/* All of a container's, by number; free(*ret). */
+int ops_exec_list(struct ops *ops, const char *id, struct ops_exec_info **ret, size_t *ret_n);
+/* The stream files of exec number num: stream OPS_STREAM_EXEC(num, s). */
+#define OPS_STREAM_EXEC(num, s) (16 * (int)(num) + (s))
+
 #endif

@@ -93,6 +93,7 @@ struct ctr *ops_find_ref(struct ops *ops, const char *id, struct oerr *err)
 static void ctr_free(struct ctr *c)
 {
 	ops_close_streams(c);
+	ops_exec_free_all(c);
 	ops_record_free(&c->rec);
 	ops_config_free(c->cfg);
 	free(c->config_text);
@@ -212,6 +213,7 @@ void ops_mark_stopped(struct ops *ops, struct ctr *c, int status, const char *re
 	n->output = true;
 	ops_set_status(ops, c, OPS_STOPPED, n);
 	ops_close_streams(c); /* on_exit is the last callback: no more output */
+	ops_exec_stop_all(c);
 }
 
 /* ---- streams ---- */
@@ -407,6 +409,8 @@ static void cb_exit(void *ctx, int status, const char *reason)
 const struct vm_callbacks ops_vm_callbacks = {
 	.on_started = cb_started, .on_output = cb_output, .on_log = cb_log,
 	.on_error = cb_error, .on_exit = cb_exit,
+	.on_proc_started = ops_exec_cb_started, .on_proc_output = ops_exec_cb_output,
+	.on_proc_error = ops_exec_cb_error, .on_proc_exit = ops_exec_cb_exit,
 };
 
 /* ---- supervisor ---- */

@@ -248,11 +248,16 @@ int ops_vm_file(struct ops *ops, const char *id, const char *name, char **ret, s
 int ops_stream_path(struct ops *ops, const char *id, int stream, char *buf, size_t n)
 {
 	static const char *const names[] = { NULL, "stdout", "stderr", "vm/console" };
-	if (stream < OPS_STREAM_STDOUT || stream > OPS_STREAM_CONSOLE)
+	int num = stream / 16, s = stream % 16;
+	if (s < OPS_STREAM_STDOUT || s > OPS_STREAM_CONSOLE || num > OPS_EXEC_MAX ||
+	    (num && s == OPS_STREAM_CONSOLE))
 		return -EINVAL;
 	pthread_mutex_lock(&ops->lock);
 	struct ctr *c = ops_find(ops, id);
-	int r = !c ? -ENOENT : snprintf(buf, n, "%s/%s", c->dir, names[stream]) >= (int)n ? -ENAMETOOLONG : 0;
+	struct ops_exec *e = c && num ? c->execs[num] : NULL;
+	int r = !c || (num && !e) ? -ENOENT
+		: (num ? snprintf(buf, n, "%s/exec/%s/%s", c->dir, e->info.name, names[s])
+		       : snprintf(buf, n, "%s/%s", c->dir, names[s])) >= (int)n ? -ENAMETOOLONG : 0;
 	pthread_mutex_unlock(&ops->lock);
 	return r;
 }

@@ -17,6 +17,15 @@
 #define OPS_STATE_DIR_DEFAULT "/run/ocivmfs"
 #define OPS_CACHE_DIR_DEFAULT "/var/lib/ocivmfs/images"
 
+/* An extra process (exec.c). */
+struct ops_exec {
+	struct ops_exec_info info;
+	char last_error[256];         /* its ERROR line */
+	bool started;                 /* STARTED came */
+	int out_fd[3];                /* [1] stdout, [2] stderr, -1 when closed */
+	uint64_t out_len[3];
+};
+
 struct ctr {
 	struct ops *ops;
 	uint64_t serial;              /* epoll key; never reused */
@@ -41,6 +50,7 @@ struct ctr {
 	bool out_capped[3];           /* the marker line is in the file */
 	char out_last[3];             /* last byte written (0: not known) */
 	uint32_t vm_uid;              /* --vm-uids: the uid its VM runs as (0: none) */
+	struct ops_exec *execs[OPS_EXEC_MAX + 1];   /* by number; [0] unused */
 };
 
 struct ops {
@@ -114,12 +124,24 @@ int ops_open_streams(struct ctr *c, struct oerr *err);
 void ops_mark_stopped(struct ops *ops, struct ctr *c, int status, const char *reason,
 		      struct ops_note *n); /* lock held */
 
+/* exec.c: the VM callbacks of exec'd processes; at the container's stop
+ * (lock held) every one still running is marked stopped (255); at free. */
+void ops_exec_cb_started(void *ctx, unsigned proc, pid_t pid);
+void ops_exec_cb_output(void *ctx, unsigned proc, int stream, const void *buf, size_t len);
+void ops_exec_cb_error(void *ctx, unsigned proc, const char *reason);
+void ops_exec_cb_exit(void *ctx, unsigned proc, int status);
+void ops_exec_stop_all(struct ctr *c);
+void ops_exec_free_all(struct ctr *c);
+
 /* spec.c (gspec), runtime_create.c, runtime_info.c */
 /* note (may be NULL) gets a warning about requests that cannot be honoured
  * ("" if none). */
 int ops_build_gspec(const struct ops_config *cfg, const char *id, bool terminal,
 		    bool has_image, char **ret, size_t *ret_len, char *note, size_t note_len,
 		    struct oerr *err);
+/* EXEC's gspec: the process records of p (common/chan.h, protocol 2). */
+int ops_build_exec_gspec(const struct ops_process *p, const char *id, char **ret,
+			 size_t *ret_len, struct oerr *err);
 int ops_state_text(struct ops *ops, struct ctr *c, char **ret);   /* lock held */
 void ops_run_poststop(struct ops *ops, struct ctr *c);            /* lock NOT held */
 void ops_run_hooks_warn(struct ops *ops, struct ctr *c, enum ops_hook_kind k); /* lock NOT held */

@@ -218,3 +218,23 @@ int ops_build_gspec(const struct ops_config *cfg, const char *id, bool terminal,
 		return oerr_set(err, -r, "config.json: cannot encode the guest spec");
 	return 0;
 }
+
+int ops_build_exec_gspec(const struct ops_process *p, const char *id, char **ret,
+			 size_t *ret_len, struct oerr *err)
+{
+	struct gspec_writer w;
+
+	gspec_writer_init(&w);
+	gspec_putf(&w, "version", "1");
+	gspec_put(&w, "id", 1, &id);
+	put2(&w, "rootfs", "rootfs", "0");   /* required by the parser; EXEC joins the container's */
+	gspec_process(&w, p, p->terminal);
+	int r = gspec_finish(&w, ret, ret_len);
+	gspec_writer_free(&w);
+	if (r == -E2BIG)
+		return oerr_set(err, EINVAL, "process.json: larger than %d bytes once encoded",
+				GSPEC_MAX_LEN);
+	if (r < 0)
+		return oerr_set(err, -r, "process.json: cannot encode the process spec");
+	return 0;
+}

@@ -124,6 +124,13 @@ struct vm_callbacks {
 	/* The container process ended (status: exit code, or 128+signal), or
 	 * the VM died without saying (status 255, reason set). Called once. */
 	void (*on_exit)(void *ctx, int status, const char *reason);
+	/* Processes started by vm_exec (proc 1..VM_PROC_MAX), all optional:
+	 * started, output, an ERROR line, then exactly one on_proc_exit
+	 * (status as on_exit; 255 with a reason when the VM ended first). */
+	void (*on_proc_started)(void *ctx, unsigned proc, pid_t guest_pid);
+	void (*on_proc_output)(void *ctx, unsigned proc, int stream, const void *buf, size_t len);
+	void (*on_proc_error)(void *ctx, unsigned proc, const char *reason);
+	void (*on_proc_exit)(void *ctx, unsigned proc, int status);
 };
 
 struct vm;
@@ -151,6 +158,22 @@ int vm_signal(struct vm *vm, int signo, struct oerr *err);
 int vm_write_stdin(struct vm *vm, const void *buf, size_t len, struct oerr *err);
 int vm_close_stdin(struct vm *vm, struct oerr *err);
 int vm_pause(struct vm *vm, struct oerr *err);   /* freezes the whole VM */
+
+/* Extra processes (vm/driver/exec.c): proc is the caller's id for it,
+ * 1..VM_PROC_MAX, unused until its on_proc_exit; gspec is a gspec
+ * (common/gspec.h) whose process records describe it.  -ENOTSUP when the
+ * guest's init cannot (an old initrd).  The calls below take proc 0 for the
+ * container's own process. */
+#define VM_PROC_MAX 255u
+int vm_exec(struct vm *vm, unsigned proc, const char *gspec, size_t len, struct oerr *err);
+int vm_proc_signal(struct vm *vm, unsigned proc, int signo, struct oerr *err);
+int vm_proc_write_stdin(struct vm *vm, unsigned proc, const void *buf, size_t len,
+			struct oerr *err);
+int vm_proc_close_stdin(struct vm *vm, unsigned proc, struct oerr *err);
+/* The window size of its terminal (TIOCSWINSZ in the guest; ignored
+ * without a terminal). */
+int vm_proc_resize(struct vm *vm, unsigned proc, unsigned rows, unsigned cols,
+		   struct oerr *err);
 int vm_resume(struct vm *vm, struct oerr *err);
 
 /* Event loop glue: poll vm_fd() for POLLIN, then call vm_dispatch(), which

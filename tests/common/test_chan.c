@@ -282,7 +282,7 @@ static void test_sync_skip(void **state)
 	size_t m = 0;
 	g[m++] = 'O'; g[m++] = 'V'; g[m++] = 0;                        /* type 0 */
 	g[m++] = 'O'; g[m++] = 'V'; g[m++] = CHAN_TYPE_MAX + 1;        /* unknown type */
-	g[m++] = 'O'; g[m++] = 'V'; g[m++] = CHAN_STDOUT; g[m++] = 7;  /* stream 7 */
+	g[m++] = 'O'; g[m++] = 'V'; g[m++] = CHAN_STDOUT; g[m++] = 7;  /* proc 7, its len is "OV.." */
 	chan_hdr_encode(g + m, CHAN_STDOUT, CHAN_MAX_PAYLOAD + 1);     /* too long */
 	m += CHAN_HDR_LEN;
 	size_t bad = m;
@@ -311,6 +311,51 @@ static void test_sync_skip(void **state)
 	free(r);
 }
 
+/* Protocol 2: the proc byte travels in every header, is any value, and the
+ * reader tells it for each frame, also for frames out of id order. */
+static void test_proc_byte(void **state)
+{
+	uint8_t b[128], h[CHAN_HDR_LEN], type;
+	struct chan_hdr hd;
+	const uint8_t *p;
+	uint32_t len;
+	size_t n = 0;
+	const uint8_t ids[4] = { 3, 0, 255, 3 };
+
+	chan_hdr_encode_proc(h, CHAN_EXEC, 255, 4);
+	assert_int_equal(chan_hdr_decode(h, &hd), 0);
+	assert_int_equal(hd.stream, 255);
+	assert_int_equal(hd.type, CHAN_EXEC);
+	assert_string_equal(chan_type_name(CHAN_EXEC), "EXEC");
+	for (int i = 0; i < 4; i++) {
+		chan_hdr_encode_proc(b + n, CHAN_STDOUT, ids[i], 1);
+		b[n + CHAN_HDR_LEN] = (uint8_t)('a' + i);
+		n += CHAN_HDR_LEN + 1;
+	}
+	assert_int_equal(chan_sync_skip(b, n), 0);   /* a proc byte is no garbage */
+	struct chan_reader *r = malloc(sizeof(*r));
+	assert_non_null(r);
+	chan_reader_init(r);
+	size_t off = 0;
+	for (int i = 0; i < 4; i++) {
+		off += chan_reader_feed(r, b + off, n - off);
+		assert_int_equal(chan_reader_next(r, &type, &p, &len), 1);
+		assert_int_equal(chan_reader_proc(r), ids[i]);
+		assert_int_equal(p[0], 'a' + i);
+	}
+	free(r);
+	/* a type past the last one is still refused whatever the proc byte */
+	chan_hdr_encode_proc(h, CHAN_TYPE_MAX + 1, 1, 0);
+	assert_int_equal(chan_hdr_decode(h, &hd), -EPROTO);
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(chan_send_proc(sv[0], CHAN_SIGNAL, 9, "\x0f\0\0\0", 4), 0);
+	assert_int_equal(read(sv[1], b, sizeof(b)), CHAN_HDR_LEN + 4);
+	assert_int_equal(b[3], 9);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -324,6 +369,7 @@ int main(void)
 		cmocka_unit_test(test_recv_bad_magic),
 		cmocka_unit_test(test_send_nonblocking),
 		cmocka_unit_test(test_sync_skip),
+		cmocka_unit_test(test_proc_byte),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

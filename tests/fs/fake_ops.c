@@ -446,3 +446,50 @@ int ops_stream_path(struct ops *o, const char *id, int stream, char *buf, size_t
 		return snprintf(buf, n, "%s/%s.none", o->dir, id) < (int)n ? 0 : -ENAMETOOLONG;
 	return snprintf(buf, n, "%s/%s.stdout", o->dir, id) < (int)n ? 0 : -ENAMETOOLONG;
 }
+
+/* exec: the fake runs no processes (tree-fast checks the refusals). */
+int ops_exec(struct ops *o, const char *id, const char *name, const char *process_json,
+	     struct oerr *err)
+{
+	return oerr_set(err, EBUSY, "%s: exec: the fake runs no processes", id);
+}
+
+int ops_exec_kill(struct ops *o, const char *id, const char *name, int signo, struct oerr *err)
+{
+	return oerr_set(err, ENOENT, "%s: no exec'd process %s", id, name);
+}
+
+int ops_exec_write_stdin(struct ops *o, const char *id, const char *name, const void *buf,
+			 size_t len, struct oerr *err)
+{
+	return oerr_set(err, ENOENT, "%s: no exec'd process %s", id, name);
+}
+
+int ops_exec_close_stdin(struct ops *o, const char *id, const char *name, struct oerr *err)
+{
+	return oerr_set(err, ENOENT, "%s: no exec'd process %s", id, name);
+}
+
+int ops_exec_remove(struct ops *o, const char *id, const char *name, struct oerr *err)
+{
+	return oerr_set(err, ENOENT, "%s: no exec'd process %s", id, name);
+}
+
+int ops_resize(struct ops *o, const char *id, const char *name, unsigned rows, unsigned cols,
+	       struct oerr *err)
+{
+	return oerr_set(err, EBUSY, "%s: the fake has no terminal", id);
+}
+
+int ops_exec_get(struct ops *o, const char *id, const char *name, unsigned num,
+		 struct ops_exec_info *ret, struct oerr *err)
+{
+	return oerr_set(err, ENOENT, "%s: no such exec'd process", id);
+}
+
+int ops_exec_list(struct ops *o, const char *id, struct ops_exec_info **ret, size_t *ret_n)
+{
+	*ret = NULL;
+	*ret_n = 0;
+	return 0;
+}

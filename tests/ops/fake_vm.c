@@ -226,6 +226,48 @@ int vm_write_stdin(struct vm *vm, const void *buf, size_t len, struct oerr *err)
 }
 
 int vm_close_stdin(struct vm *vm, struct oerr *err) { return 0; }
+
+/* Exec'd processes: started at once (the callback runs on the caller's
+ * thread, as vm_dispatch's would, without ops' lock); SIGKILL/SIGTERM end
+ * them with 128+signal; a name "fail" in the gspec's args fails to start. */
+int vm_exec(struct vm *vm, unsigned proc, const char *gspec, size_t len, struct oerr *err)
+{
+	if (memmem(gspec, len, "arg nosuchfile", 14)) {
+		if (vm->cb.on_proc_error)
+			vm->cb.on_proc_error(vm->ctx, proc, "nosuchfile: executable file not found in $PATH");
+		if (vm->cb.on_proc_exit)
+			vm->cb.on_proc_exit(vm->ctx, proc, 127);
+		return 0;
+	}
+	if (vm->cb.on_proc_started)
+		vm->cb.on_proc_started(vm->ctx, proc, (pid_t)(100 + proc));
+	if (vm->cb.on_proc_output)
+		vm->cb.on_proc_output(vm->ctx, proc, 1, "hi\n", 3);
+	return 0;
+}
+
+int vm_proc_signal(struct vm *vm, unsigned proc, int signo, struct oerr *err)
+{
+	if (proc == 0)
+		return vm_signal(vm, signo, err);
+	if ((signo == SIGKILL || signo == SIGTERM) && vm->cb.on_proc_exit)
+		vm->cb.on_proc_exit(vm->ctx, proc, 128 + signo);
+	return 0;
+}
+
+int vm_proc_write_stdin(struct vm *vm, unsigned proc, const void *buf, size_t len,
+			struct oerr *err)
+{
+	return proc ? 0 : vm_write_stdin(vm, buf, len, err);
+}
+
+int vm_proc_close_stdin(struct vm *vm, unsigned proc, struct oerr *err) { return 0; }
+
+int vm_proc_resize(struct vm *vm, unsigned proc, unsigned rows, unsigned cols,
+		   struct oerr *err)
+{
+	return 0;
+}
 int vm_pause(struct vm *vm, struct oerr *err) { return 0; }
 int vm_resume(struct vm *vm, struct oerr *err) { return 0; }
 int vm_fd(const struct vm *vm) { return vm->efd; }

@@ -174,6 +174,12 @@ static int outq_reserve(struct vm_outq *q, size_t n)
 int vm_session_send(struct vm *vm, uint8_t type, const void *payload, uint32_t len,
 		    struct oerr *err)
 {
+	return vm_session_send_proc(vm, type, 0, payload, len, err);
+}
+
+int vm_session_send_proc(struct vm *vm, uint8_t type, uint8_t proc, const void *payload,
+			 uint32_t len, struct oerr *err)
+{
 	size_t n = CHAN_HDR_LEN + len;
 	long r;
 
@@ -194,7 +200,7 @@ int vm_session_send(struct vm *vm, uint8_t type, const void *payload, uint32_t l
 	}
 	r = outq_reserve(q, n);
 	if (r == 0) {
-		chan_hdr_encode(q->buf + q->head + q->len, type, len);
+		chan_hdr_encode_proc(q->buf + q->head + q->len, type, proc, len);
 		if (len)
 			memcpy(q->buf + q->head + q->len + CHAN_HDR_LEN, payload, len);
 		q->len += n;

@@ -128,7 +128,14 @@ static void finish(struct vm *vm, int status, const char *reason)
 static void handle_frame(struct vm *vm, uint8_t type, const uint8_t *pl, uint32_t len)
 {
 	char text[1024];
+	uint8_t proc = chan_reader_proc(vm->rd);
 
+	if (proc && type == CHAN_STDIN_ACK) {
+		proc = 0;   /* one stdin window for every process */
+	} else if (proc) {
+		vm_exec_frame(vm, proc, type, pl, len);
+		return;
+	}
 	switch (type) {
 	case CHAN_STARTED:
 		if (len >= 4 && vm->cb.on_started)
@@ -307,6 +314,24 @@ static int session_connect(struct vm *vm, double deadline, struct oerr *err)
 	}
 }
 
+/* HELLO "ocivm-init <protocol> <feature>...": another protocol is refused
+ * (an initrd built for another daemon); the features turn things on. */
+static int hello_check(struct vm *vm, const uint8_t *pl, uint32_t len, struct oerr *err)
+{
+	char text[256];
+	unsigned proto = 0;
+
+	copy_text(text, sizeof(text), pl, len);
+	if (sscanf(text, "ocivm-init %u", &proto) != 1 || proto != CHAN_PROTOCOL)
+		return oerr_set(err, EPROTO, "the initrd does not match the daemon: its ocivm-init "
+				"says \"%s\", the daemon speaks protocol %u (rebuild the initrd)",
+				text, CHAN_PROTOCOL);
+	strcat(text, " ");
+	vm->stdin_window = strstr(text, " stdin-ack ") != NULL;   /* send STDIN within a window */
+	vm->has_exec = strstr(text, " exec ") != NULL;
+	return 0;
+}
+
 /* Wait for a frame of type want; LOG/ERROR are kept for the reason. */
 static int session_wait(struct vm *vm, uint8_t want, double deadline, struct oerr *err)
 {
@@ -320,8 +345,8 @@ static int session_wait(struct vm *vm, uint8_t want, double deadline, struct oer
 		int r = next_frame(vm, &type, &pl, &len, vm_now_ms() <= deadline);
 		if (r == -EAGAIN)
 			continue;
-		if (r == 1 && type == CHAN_HELLO && memmem(pl, len, " stdin-ack", 10))
-			vm->stdin_window = true;   /* it acknowledges STDIN: send within a window */
+		if (r == 1 && type == CHAN_HELLO && hello_check(vm, pl, len, err) < 0)
+			return -EPROTO;
 		if (r == 1 && type == want)
 			return 0;
 		if (r == 1 && type == CHAN_ERROR)
@@ -403,6 +428,7 @@ int vm_session_open(struct vm *vm, const char *gspec, size_t gspec_len,
 int vm_session_reattach(struct vm *vm, struct oerr *err)
 {
 	vm->resync = true;   /* the old reader may have died mid-frame */
+	vm->has_exec = true; /* its protocol was checked at create, by this daemon's kind */
 	vm->resync_skipped = 0;
 	return session_connect(vm, vm_now_ms() + 2000, err);
 }

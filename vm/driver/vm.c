@@ -335,41 +335,17 @@ int vm_start(struct vm *vm, struct oerr *err)
 
 int vm_signal(struct vm *vm, int signo, struct oerr *err)
 {
-	uint8_t p[4] = { (uint8_t)signo, (uint8_t)(signo >> 8), 0, 0 };
-
-	if (signo <= 0 || signo >= 65)
-		return oerr_set(err, EINVAL, "signal %d: out of range", signo);
-	return vm_session_send(vm, CHAN_SIGNAL, p, sizeof(p), err);
+	return vm_proc_signal(vm, 0, signo, err);
 }
 
 int vm_write_stdin(struct vm *vm, const void *buf, size_t len, struct oerr *err)
 {
-	const char *p = buf;
-
-	if (len > VM_OUTQ_STDIN_MAX)
-		return oerr_set(err, EMSGSIZE, "stdin write of %zu bytes: at most %u at once",
-				len, VM_OUTQ_STDIN_MAX);
-	/* All or nothing: frames go in only if all of them fit. */
-	size_t frames = (len + CHAN_MAX_PAYLOAD - 1) / CHAN_MAX_PAYLOAD;
-	size_t queued = vm_outq_stdin_queued(vm);
-	bool fits = queued + len + frames * CHAN_HDR_LEN <= VM_OUTQ_STDIN_MAX;
-	if (!fits)
-		return oerr_set(err, EAGAIN, "the container is not reading its stdin: %zu bytes wait for it",
-				queued);
-	while (len) {
-		uint32_t n = len > CHAN_MAX_PAYLOAD ? CHAN_MAX_PAYLOAD : (uint32_t)len;
-		int r = vm_session_send(vm, CHAN_STDIN, p, n, err);
-		if (r < 0)
-			return r;
-		p += n;
-		len -= n;
-	}
-	return 0;
+	return vm_proc_write_stdin(vm, 0, buf, len, err);
 }
 
 int vm_close_stdin(struct vm *vm, struct oerr *err)
 {
-	return vm_session_send(vm, CHAN_STDIN_EOF, NULL, 0, err);
+	return vm_proc_close_stdin(vm, 0, err);
 }
 
 int vm_pause(struct vm *vm, struct oerr *err)

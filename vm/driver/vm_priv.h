@@ -41,6 +41,7 @@ struct vm {
 	struct vm_outq dataq;       /* STDIN, STDIN_EOF: in order, behind control frames */
 	size_t stdin_inflight;      /* STDIN bytes sent, not yet acknowledged */
 	bool stdin_window;          /* the guest acknowledges STDIN (HELLO "stdin-ack") */
+	bool has_exec;              /* the guest runs EXEC (HELLO "exec") */
 	bool want_out;              /* EPOLLOUT armed on chan */
 	struct chan_reader *rd;
 	uint8_t in[16384];          /* bytes read from chan, not yet fed to rd */
@@ -71,6 +72,11 @@ int vm_session_reattach(struct vm *vm, struct oerr *err);
  * has VM_OUTQ_STDIN_MAX bytes waiting (outq.c). */
 int vm_session_send(struct vm *vm, uint8_t type, const void *payload, uint32_t len,
 		    struct oerr *err);
+/* The same for process proc (0: the container's; 1..CHAN_PROC_MAX: EXEC'd). */
+int vm_session_send_proc(struct vm *vm, uint8_t type, uint8_t proc, const void *payload,
+			 uint32_t len, struct oerr *err);
+/* exec.c: a frame of an EXEC'd process (proc != 0) to the callbacks. */
+void vm_exec_frame(struct vm *vm, uint8_t proc, uint8_t type, const uint8_t *pl, uint32_t len);
 /* Send what the socket takes: bytes still queued, or -errno. */
 long vm_outq_flush(struct vm *vm);
 void vm_outq_free(struct vm *vm);

@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
@@ -25,7 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define INIT_VERSION "ocivm-init 1 stdin-ack"   /* it sends STDIN_ACK (relay.c) */
+/* protocol 2 (common/chan.h); it sends STDIN_ACK (relay.c), it runs EXEC (relay_proc.c) */
+#define INIT_VERSION "ocivm-init 2 stdin-ack exec"
 #define INIT_CHAN "/dev/hvc0"
 #define INIT_VPORT_NAME "org.ocivm.chan"   /* QEMU's named virtio-serial port */
 #define INIT_VPORT_CLASS "/sys/class/virtio-ports"
@@ -220,6 +222,28 @@ static int init_spawn(void *ctx, struct gspawn_result *ret, int *ret_code, char 
 	return gspawn(&in->plan, GSETUP_ROOT, ret, ret_code, eb, cap);
 }
 
+/* EXEC: the gspec's process records, run inside the container process. */
+static int init_exec(void *ctx, char *spec, size_t len, pid_t main, int *ret_terminal,
+		     struct gspawn_result *ret, int *ret_code, char *eb, size_t cap)
+{
+	struct gplan *p = malloc(sizeof(*p));
+	int r;
+
+	(void)ctx;
+	*ret_code = 126;
+	if (!p) {
+		snprintf(eb, cap, "EXEC: out of memory");
+		return -ENOMEM;
+	}
+	r = gplan_parse(spec, len, p, eb, cap);
+	if (r == 0) {
+		*ret_terminal = p->terminal;
+		r = gspawn_exec(p, main, ret, ret_code, eb, cap);
+	}
+	free(p);
+	return r;
+}
+
 /* The container's process exited: end every other process in the guest
  * (what the kernel does to a pid namespace whose init exits, as under
  * runc), so the output pipes reach EOF once what they wrote is read.  PID 1
@@ -287,6 +311,7 @@ int main(void)
 		init_fail(&in, 255, "relay setup failed");
 	in.relay.vport = in.vport;
 	in.relay.end_others = init_end_others;
+	in.relay.exec = init_exec;
 	relay_queue(&in.relay, CHAN_READY, NULL, 0);
 	init_log("READY");
 	r = relay_run(&in.relay);

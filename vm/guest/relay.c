@@ -52,12 +52,13 @@ void relay_free(struct relay *r)
 	relay_close(&r->in_fd);
 	relay_close(&r->out_fd);
 	relay_close(&r->err_fd);
+	relay_proc_free_all(r);
 	free(r->outq);
 	free(r->inq);
 	r->outq = r->inq = NULL;
 }
 
-static int relay_grow(uint8_t **buf, size_t *cap, size_t need)
+int relay_grow(uint8_t **buf, size_t *cap, size_t need)
 {
 	size_t ncap = *cap ? *cap : 65536;
 	if (need <= *cap)
@@ -75,7 +76,7 @@ static int relay_grow(uint8_t **buf, size_t *cap, size_t need)
 /* Room for need more bytes at the end of the output queue; the sent head
  * [0, outq_off) is reclaimed only when the tail would not fit (no memmove
  * per write). */
-static int relay_outq_reserve(struct relay *r, size_t need)
+int relay_outq_reserve(struct relay *r, size_t need)
 {
 	if (r->outq_off == r->outq_len) {
 		r->outq_off = r->outq_len = 0;
@@ -94,6 +95,11 @@ static size_t relay_outq_pending(const struct relay *r)
 
 int relay_queue(struct relay *r, uint8_t type, const void *p, uint32_t len)
 {
+	return relay_queue_proc(r, type, 0, p, len);
+}
+
+int relay_queue_proc(struct relay *r, uint8_t type, uint8_t proc, const void *p, uint32_t len)
+{
 	if (len > CHAN_MAX_PAYLOAD)
 		return -EINVAL;
 	if (r->chan_eof)
@@ -101,7 +107,7 @@ int relay_queue(struct relay *r, uint8_t type, const void *p, uint32_t len)
 	int e = relay_outq_reserve(r, CHAN_HDR_LEN + len);
 	if (e < 0)
 		return e;
-	chan_hdr_encode(r->outq + r->outq_len, type, len);
+	chan_hdr_encode_proc(r->outq + r->outq_len, type, proc, len);
 	if (len)
 		memcpy(r->outq + r->outq_len + CHAN_HDR_LEN, p, len);
 	r->outq_len += CHAN_HDR_LEN + len;
@@ -214,8 +220,11 @@ static int relay_on_resize(struct relay *r, const uint8_t *p, uint32_t len)
 	return 0;
 }
 
-static int relay_on_frame(struct relay *r, uint8_t type, const uint8_t *p, uint32_t len)
+static int relay_on_frame(struct relay *r, uint8_t type, uint8_t id, const uint8_t *p,
+			  uint32_t len)
 {
+	if (id)
+		return relay_proc_frame(r, type, id, p, len);
 	switch (type) {
 	case CHAN_START: return relay_on_start(r);
 	case CHAN_SIGNAL: return relay_on_signal(r, p, len);
@@ -249,7 +258,7 @@ static int relay_read_chan(struct relay *r)
 		int k;
 		off += chan_reader_feed(&r->rd, buf + off, (size_t)n - off);
 		while ((k = chan_reader_next(&r->rd, &type, &p, &len)) == 1) {
-			int e = relay_on_frame(r, type, p, len);
+			int e = relay_on_frame(r, type, chan_reader_proc(&r->rd), p, len);
 			if (e < 0)
 				return e;
 		}
@@ -343,7 +352,9 @@ static void relay_reap(struct relay *r)
 	while (read(r->sig_fd, &si, sizeof(si)) > 0)
 		;
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
-		if (pid == r->pid && !r->exited) {
+		if (relay_proc_reaped(r, pid, st))
+			continue;
+		else if (pid == r->pid && !r->exited) {
 			r->exited = 1;
 			r->status = st;
 		}
@@ -359,6 +370,8 @@ static void relay_check_host(struct relay *r)
 	if (poll(&p, 1, 0) == 1 && (p.revents & POLLOUT) && !(p.revents & POLLHUP))
 		r->host_gone = 0;
 }
+
+#define RELAY_NPOLL (P_N + RELAY_PROC_POLLS * CHAN_PROC_MAX)
 
 static int relay_poll(struct relay *r, struct pollfd *pf)
 {
@@ -379,7 +392,8 @@ static int relay_poll(struct relay *r, struct pollfd *pf)
 	pf[P_IN] = (struct pollfd){ r->in_fd, (short)(r->inq_len || r->stdin_eof ? POLLOUT : 0), 0 };
 	pf[P_OUT] = (struct pollfd){ want_out ? r->out_fd : -1, POLLIN, 0 };
 	pf[P_ERR] = (struct pollfd){ want_out ? r->err_fd : -1, POLLIN, 0 };
-	int n = poll(pf, P_N, gone ? RELAY_HUP_POLL_MS : -1);
+	relay_proc_poll_fill(r, pf + P_N, want_out);
+	int n = poll(pf, r->n_procs ? RELAY_NPOLL : P_N, gone ? RELAY_HUP_POLL_MS : -1);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
 	if (gone)
@@ -389,7 +403,7 @@ static int relay_poll(struct relay *r, struct pollfd *pf)
 
 static int relay_step(struct relay *r)
 {
-	struct pollfd pf[P_N];
+	struct pollfd pf[RELAY_NPOLL];
 	int e = relay_poll(r, pf);
 	const short in = POLLIN | POLLHUP | POLLERR;
 
@@ -410,11 +424,16 @@ static int relay_step(struct relay *r)
 		e = relay_read_output(r, &r->err_fd, CHAN_STDERR);
 	if (e == 0 && (pf[P_IN].revents & (POLLOUT | POLLERR | POLLHUP)))
 		e = relay_write_stdin(r, pf[P_IN].revents);
+	if (e == 0 && r->n_procs)
+		e = relay_proc_poll_handle(r, pf + P_N);
+	if (e == 0 && r->n_procs)
+		e = relay_proc_report(r);
 	if (e == 0 && (pf[P_CHAN].revents & POLLOUT))
 		e = relay_write_chan(r);
 	if (e == 0 && (pf[P_CHAN].revents & in))
 		e = relay_read_chan(r);
-	if (e == 0 && r->exited && !r->reported && r->out_fd < 0 && r->err_fd < 0)
+	/* the container's EXITED is the last frame: after every exec'd one's */
+	if (e == 0 && r->exited && !r->reported && r->out_fd < 0 && r->err_fd < 0 && !r->n_procs)
 		e = relay_report_exit(r);
 	return e;
 }

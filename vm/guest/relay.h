@@ -27,6 +27,7 @@
 #define OCIVM_GUEST_RELAY_H
 
 #include <stddef.h>
+#include <poll.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -44,6 +45,20 @@ typedef int (*relay_spawn_fn)(void *ctx, struct gspawn_result *ret, int *ret_cod
 /* The process (pid main) exited: end every other process (they may hold its
  * output pipes).  Called once, with the relay's ctx. */
 typedef void (*relay_end_others_fn)(void *ctx, pid_t main);
+/* EXEC handler (relay_proc.c): start an extra process from a gspec (spec,
+ * writable, len bytes) inside the running container process `main`; tells
+ * whether it has a terminal.  Fails like relay_spawn_fn. */
+typedef int (*relay_exec_fn)(void *ctx, char *spec, size_t len, pid_t main, int *ret_terminal,
+			     struct gspawn_result *ret, int *ret_code, char *eb, size_t cap);
+
+/* A process started by EXEC (protocol 2), by its id 1..CHAN_PROC_MAX. */
+struct relay_proc {
+	pid_t pid;
+	int terminal;
+	int in_fd, out_fd, err_fd;   /* -1 when closed */
+	uint8_t *inq; size_t inq_len, inq_cap;
+	int stdin_eof, exited, status;
+};
 
 struct relay {
 	int chan_fd;                 /* non-blocking */
@@ -70,6 +85,9 @@ struct relay {
 	int exited, status;          /* wait status once exited */
 	int reported;                /* EXITED queued */
 	int fail_code;               /* START failed: EXITED with this code */
+	relay_exec_fn exec;          /* optional; set after relay_init: EXEC refused without */
+	struct relay_proc *procs[CHAN_PROC_MAX + 1];   /* [id], NULL when free */
+	int n_procs;                 /* live entries of procs */
 };
 
 /* chan_fd is switched to non-blocking. */
@@ -81,6 +99,22 @@ void relay_free(struct relay *r);
 
 /* Queue one frame for the host (used by init for LOG/ERROR too). */
 int relay_queue(struct relay *r, uint8_t type, const void *p, uint32_t len);
+int relay_queue_proc(struct relay *r, uint8_t type, uint8_t proc, const void *p, uint32_t len);
+
+/* relay_proc.c: the EXEC'd processes, driven by relay.c's loop. */
+#define RELAY_PROC_POLLS 3           /* pollfds per process: stdin, stdout, stderr */
+int relay_proc_frame(struct relay *r, uint8_t type, uint8_t id, const uint8_t *p, uint32_t len);
+/* pf gets RELAY_PROC_POLLS entries per id 1..CHAN_PROC_MAX (fd -1 when unused). */
+void relay_proc_poll_fill(struct relay *r, struct pollfd *pf, int want_out);
+int relay_proc_poll_handle(struct relay *r, const struct pollfd *pf);
+/* A reaped child: 1 if it was an exec'd process. */
+int relay_proc_reaped(struct relay *r, pid_t pid, int status);
+/* Queue EXITED for each one that exited and whose output reached EOF. */
+int relay_proc_report(struct relay *r);
+void relay_proc_free_all(struct relay *r);
+/* Shared with relay.c: room for need bytes at the queue's end. */
+int relay_outq_reserve(struct relay *r, size_t need);
+int relay_grow(uint8_t **buf, size_t *cap, size_t need);
 
 /* Wire helpers, shared with the tests. */
 void relay_put_u32(uint8_t *b, uint32_t v);

@@ -211,6 +211,73 @@ void child_run(const struct gplan *p, const char *root, const int fds[3], int ef
 	child_fail(efd, errno == ENOENT ? 127 : 126, "exec %s: %s", exe, strerror(errno));
 }
 
+/* An exec'd process joins the container process `target`: its cgroup (from
+ * init's view), its namespaces (mount, then root, then its user namespace
+ * last: setns to a user namespace gives up the caps the others need) and
+ * its root, seen through /proc/TARGET/root.  A namespace the target shares
+ * with init is left alone. */
+static int ns_differs(pid_t target, const char *ns)
+{
+	char a[64], b[64];
+	struct stat x, y;
+
+	snprintf(a, sizeof(a), "/proc/self/ns/%s", ns);
+	snprintf(b, sizeof(b), "/proc/%d/ns/%s", (int)target, ns);
+	return stat(a, &x) == 0 && stat(b, &y) == 0 && (x.st_ino != y.st_ino || x.st_dev != y.st_dev);
+}
+
+static void child_setns(pid_t target, const char *ns, int efd)
+{
+	char path[64];
+	int fd;
+
+	if (!ns_differs(target, ns))
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)target, ns);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || setns(fd, 0) < 0)
+		child_fail(efd, 126, "joining the container's %s namespace: %s", ns, strerror(errno));
+	close(fd);
+}
+
+static void child_join(pid_t target, int efd)
+{
+	static const char *const nss[] = { "cgroup", "ipc", "uts", "net", "mnt" };
+	char path[64];
+	int rfd, cg;
+
+	snprintf(path, sizeof(path), "/proc/%d/root", (int)target);
+	if ((rfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		child_fail(efd, 126, "the container's process is gone: %s", strerror(errno));
+	cg = open(GCGROUP_DIR "/cgroup.procs", O_WRONLY | O_CLOEXEC);
+	if (cg >= 0 && write(cg, "0", 1) != 1)
+		child_fail(efd, 126, "joining " GCGROUP_DIR ": %s", strerror(errno));
+	if (cg >= 0)
+		close(cg);
+	for (size_t i = 0; i < sizeof(nss) / sizeof(nss[0]); i++)
+		child_setns(target, nss[i], efd);
+	if (fchdir(rfd) < 0 || chroot(".") < 0 || chdir("/") < 0)
+		child_fail(efd, 126, "entering the container's root: %s", strerror(errno));
+	close(rfd);
+	child_setns(target, "user", efd);
+}
+
+static __attribute__((noreturn))
+void child_run_exec(const struct gplan *p, pid_t target, const int fds[3], int efd)
+{
+	char exe[4096];
+
+	child_stdio(p, fds, efd);
+	child_limits(p, efd);
+	child_join(target, efd);
+	if (chdir(p->cwd) < 0)
+		child_fail(efd, 126, "cwd %s: %s", p->cwd, strerror(errno));
+	if (gspawn_resolve(p, NULL, exe, sizeof(exe)) < 0)
+		child_fail(efd, 127, "%s: executable file not found in $PATH", p->args[0]);
+	child_identity(p, efd);
+	execve(exe, p->args, p->env);
+	child_fail(efd, errno == ENOENT ? 127 : 126, "exec %s: %s", exe, strerror(errno));
+}
+
 /* A pty from root's devpts if it has one (so the name is valid inside the
  * container), else from the init's /dev/ptmx.  Slave via TIOCGPTPEER. */
 static int gspawn_pty(const char *root, int *ret_master, int *ret_slave)
@@ -306,8 +373,9 @@ static int gspawn_wait_exec(int efd, pid_t pid, int *ret_code, char *eb, size_t 
 	return f.code == 127 ? -ENOENT : -EACCES;
 }
 
-int gspawn(const struct gplan *p, const char *root, struct gspawn_result *ret,
-	   int *ret_code, char *eb, size_t cap)
+/* root: where the pty comes from; join > 0: an exec into that process. */
+static int gspawn_do(const struct gplan *p, const char *root, pid_t join,
+		     struct gspawn_result *ret, int *ret_code, char *eb, size_t cap)
 {
 	int child[3] = { -1, -1, -1 }, parent[3] = { -1, -1, -1 }, ep[2], r;
 	pid_t pid;
@@ -323,6 +391,8 @@ int gspawn(const struct gplan *p, const char *root, struct gspawn_result *ret,
 	pid = fork();
 	if (pid == 0) {
 		close(ep[0]);
+		if (join > 0)
+			child_run_exec(p, join, child, ep[1]);
 		child_run(p, root, child, ep[1]);
 	}
 	r = pid < 0 ? -errno : 0;
@@ -342,4 +412,19 @@ int gspawn(const struct gplan *p, const char *root, struct gspawn_result *ret,
 			fcntl(parent[i], F_SETFL, fcntl(parent[i], F_GETFL) | O_NONBLOCK);
 	*ret = (struct gspawn_result){ pid, parent[0], parent[1], parent[2] };
 	return 0;
+}
+
+int gspawn(const struct gplan *p, const char *root, struct gspawn_result *ret,
+	   int *ret_code, char *eb, size_t cap)
+{
+	return gspawn_do(p, root, 0, ret, ret_code, eb, cap);
+}
+
+int gspawn_exec(const struct gplan *p, pid_t target, struct gspawn_result *ret,
+		int *ret_code, char *eb, size_t cap)
+{
+	char root[64];
+
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)target);
+	return gspawn_do(p, root, target, ret, ret_code, eb, cap);
 }

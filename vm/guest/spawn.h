@@ -24,6 +24,12 @@ struct gspawn_result {
 int gspawn(const struct gplan *p, const char *root, struct gspawn_result *ret,
 	   int *ret_code, char *eb, size_t cap);
 
+/* An extra process of the running container (EXEC): the same, but it joins
+ * the cgroup, namespaces and root of the container process `target`
+ * instead of making its own; a terminal comes from the container's devpts. */
+int gspawn_exec(const struct gplan *p, pid_t target, struct gspawn_result *ret,
+		int *ret_code, char *eb, size_t cap);
+
 /* Search PATH (from the plan's env, else the OCI default) for argv0 under
  * root (may be NULL).  Writes the path as seen inside root into out. */
 int gspawn_resolve(const struct gplan *p, const char *root, char *out, size_t cap);

@@ -5,7 +5,7 @@
 #define OCIVM_ST_VIRTIO_DRV_H
 
 #ifdef STV_HOST_SIM
-#include "tests/vm/virtio/st_host.h"   /* host-side simulation, see there */
+#include "st_host.h"   /* host-side simulation (tests/vm/virtio/st_host.c) */
 #else
 #include "selftest.h"
 #endif

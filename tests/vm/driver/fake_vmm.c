@@ -64,9 +64,11 @@ static void conversation(int fd)
 			exit(0);
 		}
 		if (strcmp(mode, "stuck") == 0)
-			chan_send(fd, CHAN_HELLO, "ocivm-init fake stdin-ack", 25);
+			chan_send(fd, CHAN_HELLO, "ocivm-init 2 stdin-ack", 22);
+		else if (strcmp(mode, "oldinit") == 0)   /* an initrd of protocol 1 */
+			chan_send(fd, CHAN_HELLO, "ocivm-init 1 stdin-ack", 22);
 		else
-			chan_send(fd, CHAN_HELLO, "ocivm-init fake", 15);
+			chan_send(fd, CHAN_HELLO, "ocivm-init 2", 12);
 		if (chan_recv(fd, &type, buf, sizeof(buf), &len) < 0 || type != CHAN_SPEC)
 			exit(2);
 		if (strcmp(mode, "die") == 0) {

@@ -337,6 +337,8 @@ static void test_create_failures(void **state)
 {
 	expect_create_fails("--fake-mode=error", EIO, "fake: bad spec\\x1b[2J", 5000);   /* guest bytes escaped */
 	expect_create_fails("--fake-mode=die", EIO, "guest crashed", 5000);
+	/* an initrd of another protocol is refused (protocol 2: exec) */
+	expect_create_fails("--fake-mode=oldinit", EPROTO, "the initrd does not match the daemon", 5000);
 	expect_create_fails("--fake-mode=silent", ETIMEDOUT, "no HELLO", 300);
 	expect_create_fails("--fake-mode=silent", ETIMEDOUT, "console: fake kernel booting", 300);
 	/* a guest that floods the channel before HELLO still meets the deadline */

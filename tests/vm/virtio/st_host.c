@@ -3,7 +3,7 @@
  * Devices: a console (the echo client attaches through CONTROL_SOCKET with
  * "console\n", like ocivm-vmm's control socket), and two disks.  Prints the
  * checks' lines and "N passed, N failed"; exit 1 on a failure. */
-#include "tests/vm/virtio/st_host.h"
+#include "vm/selftest/st_host.h"
 
 #include <errno.h>
 #include <poll.h>

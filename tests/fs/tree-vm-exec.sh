@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# Slow test: extra processes of a running container (issue 12) through the
+# real tree and guest: `exec NAME /abs/process.json` on ID/ctl, then
+# ID/exec/NAME/{stdout,stderr,stdin,pid,wait,exit,status,ctl}, rmdir, the
+# errors, kill, the end of init killing execs, resize, many execs in a row.
+# EXEC_LOOPS (default 100) sets the leak check's length (1000 for the issue).
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/fs/lib.sh
+BUILD=${BUILD:-build}
+BIN=$BUILD/bin/ocivmfs
+BUNDLE=${OCIVMFS_TEST_BUNDLE:-$BUILD/bundle/busybox}
+LOOPS=${EXEC_LOOPS:-100}
+
+need_vm "$BIN" "$BUILD/guest/vmlinuz" "$BUILD/guest/initrd.img" "$BUNDLE/config.json"
+T=$(mktemp -d /tmp/ocivmfs-exec.XXXXXX)
+M=$T/m C=$T/m/containers/ex
+cleanup() {
+	for d in "$M"/containers/*; do [ -d "$d" ] && echo "delete force" > "$d/ctl" 2>/dev/null; done
+	is_mounted "$M" && fusermount3 -u "$M"
+	rm -rf "$T"
+}
+trap cleanup EXIT
+mount_tree "$BIN" "$M" "$T/state" || { bad "mount"; summary; exit 1; }
+
+# the container: busybox running "sleep 100000" (no terminal)
+mkdir -p "$T/b"
+ln -s "$(realpath "$BUNDLE/rootfs")" "$T/b/rootfs"
+python3 - "$BUNDLE/config.json" "$T/b/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["process"]["terminal"] = False
+c["process"]["args"] = ["sleep", "100000"]
+json.dump(c, open(sys.argv[2], "w"))
+PY
+# proc NAME TERMINAL ARGS...: a process.json at $T/NAME.json
+proc() {
+	local name=$1 term=$2; shift 2
+	python3 - "$T/$name.json" "$term" "$@" <<'PY'
+import json, sys
+json.dump({"terminal": sys.argv[2] == "1", "user": {"uid": 0, "gid": 0},
+           "args": sys.argv[3:], "cwd": "/",
+           "env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"]}, open(sys.argv[1], "w"))
+PY
+}
+X=$C/exec
+
+exec 7< "$M/events"
+timeout 600 cat <&7 > "$T/events" & EVPID=$!
+exec 7<&-
+check "create and start the container" bash -c "ln -s $T/b $C && echo start > $C/ctl"
+proc early 0 true
+check "exec/ is there and empty" test -d "$X" -a -z "$(ls "$X" 2>/dev/null)"
+
+# 1. exec with stdout, stderr, exit status, pid, status
+proc hello 0 sh -c 'echo out-$((6*7)); echo err-line >&2; exit 5'
+check "exec hello starts" bash -c "echo 'exec hello $T/hello.json' > $C/ctl"
+check "exec/hello/ appears" test -d "$X/hello"
+check "ls exec/ lists it" test "$(ls "$X")" = hello
+code=$(timeout 60 cat "$X/hello/wait" 2>/dev/null)
+check "wait gives its exit status 5" test "$code" = 5
+check "exit says 5" test "$(cat "$X/hello/exit" 2>/dev/null)" = 5
+check "status is stopped" test "$(cat "$X/hello/status" 2>/dev/null)" = stopped
+check "stdout has its output" test "$(cat "$X/hello/stdout" 2>/dev/null)" = out-42
+check "stderr has its own" test "$(cat "$X/hello/stderr" 2>/dev/null)" = err-line
+check "pid was a guest pid" grep -qE '^[0-9]+$' "$X/hello/pid"
+check "the container still runs" test "$(cat "$C/status")" = running
+check "events: exec hello started, exited 5" wait_until 10 eval \
+	"grep -q ' ex exec hello started\$' $T/events && grep -q ' ex exec hello exited 5\$' $T/events"
+
+# 2. it runs inside the container: its root and its namespaces
+proc inside 0 sh -c 'test -x /bin/busybox && cat /proc/1/cmdline | tr "\0" " "; readlink /proc/self/ns/mnt'
+echo "exec inside $T/inside.json" > "$C/ctl" 2>/dev/null
+timeout 60 cat "$X/inside/wait" >/dev/null 2>&1
+check "it sees the container's root (busybox)" grep -q . "$X/inside/stdout"
+MAINPID=$(awk '{print $1}' "$X/hello/pid" 2>/dev/null)
+proc ns 0 sh -c 'for p in /proc/[0-9]*; do c=$(cat $p/cmdline 2>/dev/null | tr "\0" " "); case "$c" in "sleep 100000"*) readlink $p/ns/mnt;; esac; done; readlink /proc/self/ns/mnt'
+echo "exec ns $T/ns.json" > "$C/ctl" 2>/dev/null
+timeout 60 cat "$X/ns/wait" >/dev/null 2>&1
+check "it shares the container process's mount namespace" \
+	test "$(sort -u "$X/ns/stdout" 2>/dev/null | wc -l)" = 1 -a "$(wc -l < "$X/ns/stdout")" = 2
+
+# 3. stdin and a long runner: cat echoes, EOF ends it
+proc cat 0 cat
+check "exec cat" bash -c "echo 'exec cat $T/cat.json' > $C/ctl"
+check "status is running" test "$(cat "$X/cat/status" 2>/dev/null)" = running
+check "stdin reaches it" bash -c "echo piped-in > $X/cat/stdin"
+check "... and comes back on stdout; closing stdin ends it" \
+	bash -c "test \"\$(timeout 60 cat $X/cat/wait)\" = 0 && grep -q piped-in $X/cat/stdout"
+
+# 4. errors
+expect_err "exec: duplicate name is EEXIST" "File exists" bash -c "echo 'exec hello $T/hello.json' > $C/ctl"
+check "... log says why" grep -q 'exec hello: the name is taken' "$M/log"
+echo '{"user": {"uid": 0, "gid": 0}, "cwd": "/", "args": "sh"}' > "$T/bad.json"
+expect_err "exec: bad process.json is EINVAL" "Invalid argument" bash -c "echo 'exec bad $T/bad.json' > $C/ctl"
+check "... with the JSON path" grep -q 'exec bad: process.args' "$M/log"
+echo '{"args": [], "cwd": "/"}' > "$T/noargs.json"
+expect_err "exec: no args is EINVAL" "Invalid argument" bash -c "echo 'exec na $T/noargs.json' > $C/ctl"
+expect_err "exec: missing words is EINVAL" "Invalid argument" bash -c "echo 'exec lonely' > $C/ctl"
+expect_err "exec: a relative path is EINVAL" "Invalid argument" bash -c "echo 'exec rel x.json' > $C/ctl"
+proc nobin 0 /no/such/binary
+expect_err "exec: a missing binary is ENOENT" "No such file" bash -c "echo 'exec nobin $T/nobin.json' > $C/ctl"
+check "... log says not found" grep -q 'nobin' "$M/log"
+check "... and leaves nothing behind" test ! -e "$X/nobin"
+proc spin 0 sleep 1000
+echo "exec spin $T/spin.json" > "$C/ctl"
+expect_err "rmdir of a running one is EBUSY" "Device or resource busy" rmdir "$X/spin"
+
+# 5. kill through its ctl
+check "kill through exec/spin/ctl" bash -c "echo 'kill KILL' > $X/spin/ctl"
+check "wait says 137" test "$(timeout 60 cat "$X/spin/wait" 2>/dev/null)" = 137
+check "rmdir reaps a stopped one" rmdir "$X/spin"
+check "... it is gone" test ! -e "$X/spin"
+
+# 6. terminal: resize reaches stty size inside
+proc tty 1 sh -c 'read x; stty size'
+check "exec with terminal:true" bash -c "echo 'exec tty $T/tty.json' > $C/ctl"
+check "resize through exec/tty/ctl" bash -c "echo 'resize 37 101' > $X/tty/ctl"
+sleep 0.3
+echo go > "$X/tty/stdin"
+timeout 60 cat "$X/tty/wait" >/dev/null 2>&1
+check "stty size inside says 37 101" grep -q '37 101' "$X/tty/stdout"
+expect_err "resize 0 0 is EINVAL" "Invalid argument" bash -c "echo 'resize 0 0' > $C/ctl"
+
+# 7. many in a row: nothing leaks (guest fds of init, its children, host RSS)
+for n in hello inside ns cat tty; do rmdir "$X/$n" 2>/dev/null; done
+DPID=$(pgrep -f "^$BIN .*--state-dir $T/state " | head -1)
+proc fds 0 sh -c 'ls /proc/1/fd | wc -l; ls -d /proc/[0-9]* | wc -l'
+proc t 0 true
+run_one() { echo "exec $1 $T/$2.json" > "$C/ctl" && timeout 60 cat "$X/$1/wait" >/dev/null && rmdir "$X/$1"; }
+counts() {   # init's open fds and the guest's process count, as an exec sees them
+	echo "exec $1 $T/fds.json" > "$C/ctl" && timeout 60 cat "$X/$1/wait" >/dev/null
+	tr '\n' ' ' < "$X/$1/stdout"; rmdir "$X/$1"
+}
+before=$(counts f0)
+rss0=$(awk '/VmRSS/{print $2}' /proc/$DPID/status)
+t0=$(date +%s%N); fail=0
+for i in $(seq 1 "$LOOPS"); do run_one "l$i" t || fail=$((fail + 1)); done
+t1=$(date +%s%N)
+after=$(counts f1)
+rss1=$(awk '/VmRSS/{print $2}' /proc/$DPID/status)
+echo "# $LOOPS execs: $(( (t1 - t0) / LOOPS / 1000000 )) ms each (ctl write to rmdir); init fds+procs before: $before after: $after; daemon RSS ${rss0} -> ${rss1} kB"
+check "$LOOPS execs of true in a row all succeed" test "$fail" = 0
+check "... init's fds and the process count are back where they were" test "$before" = "$after"
+check "... daemon RSS grew by < 8 MiB" test $((rss1 - rss0)) -lt 8192
+
+# 8. the container's init ends: running execs are killed and reported
+proc long 0 sleep 1000
+echo "exec long $T/long.json" > "$C/ctl"
+check "a long one runs" test "$(cat "$X/long/status" 2>/dev/null)" = running
+check "kill the container" bash -c "echo 'kill KILL' > $C/ctl"
+check "the container stops" test "$(timeout 60 cat "$C/wait" 2>/dev/null)" = 137
+check "the exec'd one is stopped too, killed" test "$(timeout 20 cat "$X/long/wait" 2>/dev/null)" = 137
+check "events: exec long exited 137 before the container stopped" wait_until 10 eval \
+	"grep -n ' ex exec long exited 137\$' $T/events | cut -d: -f1 | { read a; b=\$(grep -n ' ex stopped\$' $T/events | cut -d: -f1); test \$a -lt \$b; }"
+expect_err "exec on a stopped container is EBUSY" "Device or resource busy" \
+	bash -c "echo 'exec late $T/t.json' > $C/ctl"
+check "... log says not running" grep -q 'exec: the container is not running' "$M/log"
+check "rmdir of the container still works with exec/ inside" rmdir "$C"
+kill $EVPID 2>/dev/null
+summary

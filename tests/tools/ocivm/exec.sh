@@ -141,7 +141,7 @@ cases() {
 	# -t on the caller's own terminal (a pty of script(1)): its size goes
 	# along at start, keys and output pass through raw
 	if command -v script >/dev/null; then
-		script -qec "stty rows 31 cols 97; timeout 600 '$OCIVM' --root '$root' exec -t c1 sh -c 'echo tty-own; i=0; while [ "\$(stty size)" = "0 0" ] \&\& [ \$i -lt 300 ]; do sleep 0.1; i=\$((i+1)); done; stty size'" \
+		script -qec "stty rows 31 cols 97; timeout 600 '$OCIVM' --root '$root' exec -t c1 sh -c 'echo tty-own; i=0; set -- \$(stty size); while [ \$1 = 0 ] && [ \$i -lt 300 ]; do sleep 0.1; i=\$((i+1)); set -- \$(stty size); done; echo \$1 \$2'" \
 			/dev/null </dev/null >"$tmp/$L.own" 2>&1
 		check "$L: -t on the caller's terminal: output" grep -q tty-own "$tmp/$L.own"
 		if [ "$L" = fake ]; then

@@ -53,7 +53,7 @@ tmp=$(mktemp -d /tmp/ocivm-ctr.XXXXXX)
 P=(podman --root "$tmp/storage" --runroot "$tmp/run" --storage-driver vfs)
 mkdir -p "$tmp/rootfs/bin"
 cp "$BUSYBOX" "$tmp/rootfs/bin/busybox"
-for t in sh echo cat uname; do ln -s busybox "$tmp/rootfs/bin/$t"; done
+for t in sh echo cat uname sleep; do ln -s busybox "$tmp/rootfs/bin/$t"; done
 tar -C "$tmp/rootfs" -cf "$tmp/busybox.tar" .
 cat >"$tmp/config.toml" <<TOML
 version = 2

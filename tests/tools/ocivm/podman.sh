@@ -131,7 +131,10 @@ else
 		# -it through a pty of our own (script): conmon gets the pty master
 		# over --console-socket and sets its size, which the guest must see
 		out=$(COLUMNS=97 LINES=31 timeout 600 script -qec "stty rows 31 cols 97; ${P[*]} exec -it ocivm-stop sh -c 'tty; i=0; set -- \$(stty size); while [ \$1 = 0 ] && [ \$i -lt 300 ]; do sleep 0.1; i=\$((i+1)); set -- \$(stty size); done; echo \$1 \$2'" /dev/null </dev/null 2>&1)
-		if grep -q '^/dev/pts/' <<<"$out" && grep -q '^31 97' <<<"$out"; then
+		# not anchored: the first run against the real tree (clean-clone CI)
+		# saw a stray '^@' before the tty's name (a NUL echoed by the caller's
+		# pty; its source is not found yet: README Known limits)
+		if grep -q '/dev/pts/' <<<"$out" && grep -q '^31 97' <<<"$out"; then
 			echo "ok   podman exec -it: a terminal of the caller's size"; pass=$((pass + 1))
 		else
 			echo "FAIL podman exec -it: out='$(tr '\r\n' '  ' <<<"$out")'"; fail=$((fail + 1))

@@ -148,7 +148,9 @@ cases() {
 			check "$L: -t: the caller's size -> resize 31 97" \
 				grep -q "exec/x[0-9]*-[0-9a-f]*: resize 31 97" "$mnt/log"
 		else
-			check "$L: -t: stty size in the guest is the caller's" grep -q "^31 97" "$tmp/$L.own"
+			# not anchored: a stray echoed NUL ('^@', README Known limits) can
+			# precede the line; seen 2 in 5 real runs on a loaded machine
+			check "$L: -t: stty size in the guest is the caller's" grep -q "31 97" "$tmp/$L.own"
 		fi
 	else
 		skp "$L: -t on the caller's terminal" "no script(1)"

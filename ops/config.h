@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "err.h"
 #include "ops/cj.h"
@@ -150,6 +151,16 @@ void ops_config_free(struct ops_config *cfg);
  * with "process.PATH: why" in err.  Free with ops_process_free. */
 int ops_process_parse(const char *json, size_t len, struct ops_process *ret, struct oerr *err);
 void ops_process_free(struct ops_process *p);
+
+/* linux.namespaces' network path, or NULL (then the guest has only lo). */
+const char *ops_config_netns(const struct ops_config *cfg);
+/* At create: the network path names a network namespace (a file of nsfs
+ * whose NS_GET_NSTYPE is CLONE_NEWNET), else -EINVAL with
+ * "linux.namespaces[I].path P: why"; -EPERM when the bundle is not owned
+ * by root (bundle_uid): a network namespace is joined by the daemon, and
+ * its interfaces are taken over, so only root's bundles may name one.
+ * 0 without a path. */
+int ops_config_netns_check(const struct ops_config *cfg, uid_t bundle_uid, struct oerr *err);
 
 /* VM shape: vm.hwConfig, else linux.resources (cpu quota/period rounded up,
  * else the cpuset's size; memory limit rounded up to MiB), else defaults. */

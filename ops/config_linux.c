@@ -3,10 +3,21 @@
 #include "cleanup.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <linux/nsfs.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#ifndef NSFS_MAGIC
+#define NSFS_MAGIC 0x6e736673
+#endif
 
 const char *const ops_hook_kind_names[OPS_HOOK_KINDS] = {
 	"prestart", "createRuntime", "createContainer", "startContainer",
@@ -281,4 +292,58 @@ void ops_config_free_linux(struct ops_linux *l)
 	ops_kvs_free(&l->sysctl);
 	cj_strv_free(&l->masked_paths);
 	cj_strv_free(&l->readonly_paths);
+}
+
+const char *ops_config_netns(const struct ops_config *cfg)
+{
+	for (size_t i = 0; i < cfg->linux_.n_namespaces; i++)
+		if (strcmp(cfg->linux_.namespaces[i].type, "network") == 0)
+			return cfg->linux_.namespaces[i].path;
+	return NULL;
+}
+
+/* Opened by O_PATH first: a FIFO or a device is never opened for real;
+ * only a file of nsfs is, to ask its type. */
+int ops_config_netns_check(const struct ops_config *cfg, uid_t bundle_uid, struct oerr *err)
+{
+	const struct ops_linux *l = &cfg->linux_;
+	struct statfs sfs;
+	char self[64];
+	size_t i;
+
+	for (i = 0; i < l->n_namespaces; i++)
+		if (strcmp(l->namespaces[i].type, "network") == 0 && l->namespaces[i].path)
+			break;
+	if (i == l->n_namespaces)
+		return 0;
+	const char *p = l->namespaces[i].path;
+	if (bundle_uid != 0)
+		return oerr_set(err, EPERM, "linux.namespaces[%zu].path %.200s: the bundle belongs "
+				"to uid %u: joining a network namespace (its interfaces are handed "
+				"to the VM) takes a bundle owned by root: refused", i, p,
+				(unsigned)bundle_uid);
+	int pfd = open(p, O_PATH | O_CLOEXEC);
+	if (pfd < 0)
+		return oerr_set(err, EINVAL, "linux.namespaces[%zu].path %.200s: %s", i, p,
+				strerror(errno));
+	if (fstatfs(pfd, &sfs) < 0 || sfs.f_type != NSFS_MAGIC) {
+		close(pfd);
+		return oerr_set(err, EINVAL, "linux.namespaces[%zu].path %.200s: not a namespace "
+				"file (nsfs: /proc/PID/ns/net or a bind mount of one, as "
+				"/run/netns/NAME)", i, p);
+	}
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd);
+	int fd = open(self, O_RDONLY | O_CLOEXEC);
+	close(pfd);
+	if (fd < 0)
+		return oerr_sys(err, errno, "linux.namespaces[%zu].path %.200s", i, p);
+	int type = ioctl(fd, NS_GET_NSTYPE);
+	int e = errno;
+	close(fd);
+	if (type < 0)
+		return oerr_sys(err, e, "linux.namespaces[%zu].path %.200s: NS_GET_NSTYPE", i, p);
+	if (type != CLONE_NEWNET)
+		return oerr_set(err, EINVAL, "linux.namespaces[%zu].path %.200s: a namespace, but "
+				"not a network namespace", i, p);
+	return 0;
 }

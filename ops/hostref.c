@@ -193,7 +193,8 @@ int ops_hostref_check(const struct ops *ops, struct ops_config *cfg, const char 
 	    (r = ops_hostref_file("vm.kernel.initrd", &v->initrd, bundle, &bst, false, err)) < 0 ||
 	    (r = ops_hostref_file("vm.image.path", &v->image_path, bundle, &bst, true, err)) < 0 ||
 	    (r = ops_bindcopy_load(cfg, bundle, &bst, err)) < 0 ||
-	    (r = check_hooks(cfg, bundle, &bst, err)) < 0 || (r = check_rootfs(cfg, bundle, &bst, err)) < 0)
+	    (r = check_hooks(cfg, bundle, &bst, err)) < 0 || (r = check_rootfs(cfg, bundle, &bst, err)) < 0 ||
+	    (r = ops_config_netns_check(cfg, bst.st_uid, err)) < 0)
 		return r;
 	if (v->has_hypervisor && (r = check_hv_binary(v->hypervisor_path, err)) < 0)
 		return r;

@@ -22,7 +22,7 @@ bool ops_hostref_readable(const char *real, const struct stat *st, const char *b
 enum vm_driver ops_hostref_driver(const struct ops *ops, const struct ops_vm *v);
 /* All host references of cfg (bundle: its resolved directory): vm.kernel,
  * vm.image, bind mount sources (copied: ops/bindcopy.h),
- * vm.hypervisor.parameters.  Called at create before anything
+ * vm.hypervisor.parameters, the network namespace path.  Called at create before anything
  * is built; may rewrite paths in cfg to their resolved form. */
 int ops_hostref_check(const struct ops *ops, struct ops_config *cfg, const char *bundle,
 		      struct oerr *err);

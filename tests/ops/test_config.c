@@ -488,6 +488,51 @@ static void test_vm_shape(void **state)
 	      "\"vm\":{\"kernel\":{\"path\":\"/k\"},\"hwConfig\":{\"vcpus\":1}}}", 1, 300);
 }
 
+/* The network path at create (ops_config_netns_check): a network
+ * namespace file passes, anything else is EINVAL with the reason; a bundle
+ * not owned by root may name none (EPERM). */
+static void netns_case(const char *path, uid_t uid, int want, const char *want_msg)
+{
+	char patch[512];
+	struct ops_config *cfg = NULL;
+	struct oerr err = { 0 };
+
+	snprintf(patch, sizeof(patch), "{\"linux\":{\"namespaces\":[{\"type\":\"pid\"},"
+		 "{\"type\":\"network\"%s%s%s}]}}", path ? ",\"path\":\"" : "",
+		 path ? path : "", path ? "\"" : "");
+	char *text = merged(patch);
+	assert_int_equal(ops_config_parse(text, strlen(text), &cfg, &err), 0);
+	if (path)
+		assert_string_equal(ops_config_netns(cfg), path);
+	else
+		assert_null(ops_config_netns(cfg));
+	int r = ops_config_netns_check(cfg, uid, &err);
+	if (r != want || (want_msg && !strstr(err.msg, want_msg)))
+		fail_msg("%s: want %d \"%s\", got %d \"%s\"", path ? path : "(none)", want,
+			 want_msg ? want_msg : "", r, err.msg);
+	if (want)
+		assert_int_equal(err.code, -want);
+	ops_config_free(cfg);
+	free(text);
+}
+
+static void test_netns_check(void **state)
+{
+	netns_case(NULL, 0, 0, NULL);
+	netns_case("/proc/self/ns/net", 0, 0, NULL);
+	netns_case("/proc/self/ns/pid", 0, -EINVAL,
+		   "linux.namespaces[1].path /proc/self/ns/pid: a namespace, but not a network namespace");
+	netns_case("/proc/self/ns/uts", 0, -EINVAL, "not a network namespace");
+	netns_case("/nonexistent-ocivm/netns", 0, -EINVAL,
+		   "linux.namespaces[1].path /nonexistent-ocivm/netns: No such file or directory");
+	netns_case("/etc/hostname", 0, -EINVAL, "/etc/hostname: not a namespace file");
+	netns_case("/proc/self", 0, -EINVAL, "not a namespace file");
+	netns_case("/dev/null", 0, -EINVAL, "not a namespace file");
+	netns_case("/proc/self/ns/net", 1000, -EPERM, "the bundle belongs to uid 1000");
+	/* no network path: nothing to check, whoever owns the bundle */
+	netns_case(NULL, 1000, 0, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -495,6 +540,7 @@ int main(void)
 		cmocka_unit_test(test_full_values),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_vm_shape),
+		cmocka_unit_test(test_netns_check),
 	};
 	return cmocka_run_group_tests_name("ops_config", tests, NULL, NULL);
 }

@@ -36,7 +36,7 @@ VM_DRIVER_FUZZ_CC ?= clang
 fuzz: $(BUILD)/fuzz/fuzz_vm_kernel
 $(BUILD)/fuzz/fuzz_vm_kernel: tests/vm/driver/fuzz/fuzz_kernel.c vm/driver/kernel.c vm/kimage.c vm/driver/record.c common/fileio.c
 	@mkdir -p $(@D)
-	$(VM_DRIVER_FUZZ_CC) -g -O1 -I. -Icommon -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -o $@ $^ -llz4
+	$(VM_DRIVER_FUZZ_CC) -g -O1 -I. -Icommon -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -o $@ $^ -llz4 -lcjson
 INSTALL_BIN += $(BUILD)/bin/ocivm-probe
 # make bench: what the rootfs cache key (SHA-256 over the tree) costs.
 $(call program,bench-treehash,bench/treehash.c vm/driver/treehash.c,,-lnettle)

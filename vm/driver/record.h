@@ -1,7 +1,7 @@
 /* RUN/vm.json: what vm_attach() needs to find a VM again, and what a person
  * reading the run dir wants to know.  Written atomically once the process
- * runs.  A tiny JSON writer/reader of our own flat object (cJSON belongs to
- * ops/): strings, unsigned integers and one array of strings. */
+ * runs.  A flat JSON object (cJSON): strings, unsigned integers below 2^53
+ * and one array of strings; unknown keys are skipped. */
 #ifndef OCIVM_VM_DRIVER_RECORD_H
 #define OCIVM_VM_DRIVER_RECORD_H
 

@@ -8,5 +8,5 @@ VM_DRIVER_SRCS := vm/driver/strv.c vm/driver/paths.c vm/driver/sock.c \
                   vm/driver/image.c vm/driver/kernel.c vm/kimage.c vm/driver/params.c vm/driver/names.c \
                   vm/driver/jail.c vm/driver/jail_enter.c vm/driver/cgroup.c \
                   vm/driver/cgroup_res.c
-# Extra libraries VM_DRIVER_SRCS need (Debian: liblz4-dev, nettle-dev).
-VM_DRIVER_LDLIBS := -llz4 -lnettle
+# Extra libraries VM_DRIVER_SRCS need (Debian: liblz4-dev, nettle-dev, libcjson-dev).
+VM_DRIVER_LDLIBS := -llz4 -lnettle -lcjson

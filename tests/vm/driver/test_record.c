@@ -67,7 +67,15 @@ static void test_malformed(void **state)
 		"{\"driver\":\"qemu\",\"pid\":1,\"argv\":[\"a\",]}",
 		"{\"driver\":\"qemu\",\"pid\":1,\"argv\":[\"a\"}",
 		"{\"driver\":\"qemu\",\"pid\":1,\"kernel_cmdline\":\"unterminated}",
-		"{\"driver\":\"qemu\",\"pid\":1,\"accel\":\"\\u0000\"}",
+		"{\"driver\":\"qemu\",\"pid\":1}x",
+		"{\"driver\":\"qemu\",\"pid\":1.5}",
+		"{\"driver\":\"qemu\",\"pid\":4294967296}",
+		"{\"driver\":\"qemu\",\"pid\":\"1\"}",
+		"{\"driver\":7,\"pid\":1}",
+		"{\"driver\":\"qemu\",\"pid\":1,\"vcpus\":-2}",
+		"{\"driver\":\"qemu\",\"pid\":1,\"argv\":[1]}",
+		"{\"driver\":\"qemu\",\"pid\":1,\"argv\":\"a\"}",
+		"{\"driver\":\"qemu\",\"pid\":1,\"chan_sock\":null}",
 		"{\"driver\":\"a-driver-name-longer-than-thirty-two-bytes\",\"pid\":1}",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

@@ -1,8 +1,10 @@
-/* Hook runner: fork/exec with a socket on stdin (sent with MSG_NOSIGNAL, so
- * a hook that never reads cannot hang or kill the daemon), a CLOEXEC pipe
- * that reports exec failures, and a pidfd (or a short tick) for the timeout. */
+/* Hook runner: proc_spawn (common/proc.h: exec failures reported at spawn)
+ * with a socket on stdin (sent with MSG_NOSIGNAL, so a hook that never reads
+ * cannot hang or kill the daemon), and a pidfd (or a short tick) for the
+ * timeout. */
 #include "ops/hooks.h"
 #include "cleanup.h"
+#include "proc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,29 +24,6 @@ static long long now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Only async-signal-safe calls between fork and exec. */
-static void hook_child(const char *path, char *const *argv, char *const *envp, int in_fd,
-		       int out_fd, int err_pipe)
-{
-	sigset_t none;
-	int e;
-
-	setpgid(0, 0);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
-		goto fail;
-	syscall(SYS_close_range, 3u, ~0u, 4u /* CLOSE_RANGE_CLOEXEC */);
-	execve(path, argv, envp);
-fail:
-	e = errno;
-	if (write(err_pipe, &e, sizeof(e)) < 0) {
-		/* nothing more to do */
-	}
-	_exit(127);
 }
 
 static char **hook_argv(const struct ops_hook *h, char **one)
@@ -110,33 +89,26 @@ int ops_hook_run(const struct ops_hook *h, const char *state_json, int out_fd,
 {
 	static char *const empty_env[] = { NULL };
 	char *one[2];
-	int sv[2], ep[2], st = 0, e = 0;
+	int sv[2], st = 0;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return oerr_sys(err, errno, "%s: socketpair", h->path);
 	_cleanup_close_ int mine = sv[0], theirs = sv[1];
-	if (pipe2(ep, O_CLOEXEC) < 0)
-		return oerr_sys(err, errno, "%s: pipe", h->path);
-	_cleanup_close_ int ep_r = ep[0], ep_w = ep[1];
-	_cleanup_close_ int devnull = out_fd < 0 ? open("/dev/null", O_WRONLY | O_CLOEXEC) : -1;
 	char **argv = hook_argv(h, one);
 	char *const *envp = h->env.n ? h->env.v : empty_env;
 
-	pid_t pid = fork();
-	if (pid < 0)
-		return oerr_sys(err, errno, "%s: fork", h->path);
-	if (pid == 0)
-		hook_child(h->path, argv, envp, theirs, out_fd >= 0 ? out_fd : devnull, ep_w);
-	setpgid(pid, pid); /* also in the child: no race on who runs first */
+	struct proc_spawn ps = {
+		.path = h->path, .argv = argv, .envp = envp, .exec_fd = -1,
+		.fd = { theirs, out_fd, out_fd },   /* -1: /dev/null */
+		.flags = PROC_SETPGID,   /* a timeout kills the whole group */
+	};
+	pid_t pid;
+	int stage, r = proc_spawn(&ps, &pid, &stage);
+	if (r < 0 && stage < 0)
+		return oerr_sys(err, -r, "%s: fork", h->path);
+	if (r < 0)
+		return oerr_sys(err, -r, "%s: cannot run", h->path);
 	close(TAKE_FD(theirs));
-	close(TAKE_FD(ep_w));
-	ssize_t n;
-	while ((n = read(ep_r, &e, sizeof(e))) < 0 && errno == EINTR)
-		;
-	if (n == (ssize_t)sizeof(e)) {
-		waitpid(pid, &st, 0);
-		return oerr_sys(err, e, "%s: cannot run", h->path);
-	}
 	unsigned timeout = h->timeout ? h->timeout : default_timeout;
 	if (hook_wait(pid, mine, state_json, timeout, &st) == -ETIMEDOUT)
 		return oerr_set(err, ETIMEDOUT, "%s: killed after its timeout of %u s", h->path, timeout);

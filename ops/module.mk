@@ -12,8 +12,8 @@ $(BUILD)/fuzz/fuzz_config: ops/fuzz/fuzz_config.c $(OPS_CONFIG_SRCS) ops/spec.c 
 	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	  -o $@ $^ $(call pc_libs,libcjson)
 $(call unit_test,test_ops_lifecycle,tests/ops/test_lifecycle.c ops/lifecycle.c common/err.c,,)
-$(call unit_test,test_ops_hooks,tests/ops/test_hooks.c ops/hooks.c $(OPS_CONFIG_SRCS) common/err.c common/fileio.c,libcjson,)
-$(call unit_test,test_ops_runtime,tests/ops/test_runtime.c tests/ops/fake_vm.c vm/driver/names.c $(OPS_SRCS) common/err.c common/fileio.c common/gspec.c,libcjson,)
+$(call unit_test,test_ops_hooks,tests/ops/test_hooks.c ops/hooks.c $(OPS_CONFIG_SRCS) common/err.c common/fileio.c common/proc.c,libcjson,)
+$(call unit_test,test_ops_runtime,tests/ops/test_runtime.c tests/ops/fake_vm.c vm/driver/names.c $(OPS_SRCS) common/err.c common/fileio.c common/gspec.c common/proc.c,libcjson,)
 $(call unit_test,test_ops_store,tests/ops/test_store.c ops/store.c ops/cj.c ops/lifecycle.c common/err.c common/fileio.c,libcjson,)
 
 # End to end over the real VM drivers (a QEMU/TCG boot here; skips without
@@ -25,12 +25,12 @@ $(BUILD)/obj/tests/ops/ops_e2e.o $(patsubst %.c,$(BUILD)/obj/%.o,$(OPS_SRCS)): C
 all: $(BUILD)/tests/ops-e2e
 CHECK_SCRIPTS += tests/ops/e2e.sh
 LINUX_E2E_SCRIPTS += tests/ops/e2e.sh
-$(call unit_test,test_ops_gspec_build,tests/ops/test_gspec_build.c tests/ops/fake_vm.c vm/driver/names.c $(OPS_SRCS) common/err.c common/fileio.c common/gspec.c,libcjson,)
+$(call unit_test,test_ops_gspec_build,tests/ops/test_gspec_build.c tests/ops/fake_vm.c vm/driver/names.c $(OPS_SRCS) common/err.c common/fileio.c common/gspec.c common/proc.c,libcjson,)
 
 # The runtime test again under ThreadSanitizer (the supervisor thread and
 # the racing workers of test_concurrency); run by `make unit` like the rest.
 OPS_TSAN_SRCS := tests/ops/test_runtime.c tests/ops/fake_vm.c vm/driver/names.c $(OPS_SRCS) common/err.c \
-                 common/fileio.c common/gspec.c
+                 common/fileio.c common/gspec.c common/proc.c
 $(BUILD)/tests/test_ops_runtime_tsan: $(OPS_TSAN_SRCS) $(wildcard ops/*.h tests/ops/*.h common/*.h)
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -g -O1 -fsanitize=thread -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -I. -Icommon \

@@ -6,6 +6,7 @@
 #include "cleanup.h"
 #include "cpio.h"
 #include "fileio.h"
+#include "proc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -105,28 +106,24 @@ static int mkinitrd_write_cpio(int fd, const struct mkinitrd_opts *o,
 static int mkinitrd_write_gzip(int out_fd, const struct mkinitrd_opts *o,
 			       const struct modres_list *l)
 {
+	static char *const argv[] = { "gzip", "-n", "-9", NULL };
 	int p[2], st, r;
 	pid_t pid;
 
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
-	pid = fork();
-	if (pid < 0) {
+	struct proc_spawn ps = { .argv = argv, .fd = { p[0], out_fd, 2 }, .exec_fd = -1,
+				 .flags = PROC_PATH };
+	if ((r = proc_spawn(&ps, &pid, NULL)) < 0) {   /* -ENOENT: no gzip */
 		close(p[0]);
 		close(p[1]);
-		return -errno;
-	}
-	if (pid == 0) {
-		if (dup2(p[0], 0) < 0 || dup2(out_fd, 1) < 0)
-			_exit(127);
-		execlp("gzip", "gzip", "-n", "-9", (char *)NULL);
-		_exit(127);
+		return r;
 	}
 	close(p[0]);
 	r = mkinitrd_write_cpio(p[1], o, l);
 	close(p[1]);
-	if (waitpid(pid, &st, 0) < 0)
-		return -errno;
+	if ((pid = proc_wait(pid, &st)) < 0)
+		return pid;
 	if (r == 0 && !(WIFEXITED(st) && WEXITSTATUS(st) == 0))
 		r = -EIO;
 	return r;

@@ -15,6 +15,7 @@
 #include "image.h"
 #include "spawn.h"
 #include "cleanup.h"
+#include "proc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -119,23 +120,16 @@ static int run_mke2fs(char *const argv[], struct oerr *err)
 
 	if (out < 0)
 		return oerr_sys(err, errno, "memfd_create");
-	pid_t parent = getpid(), pid = fork();
-	if (pid < 0)
-		return oerr_sys(err, errno, "fork");
-	if (pid == 0) {
-		/* dies with the thread that waits for it (a killed daemon must
-		 * not leave mke2fs writing a temporary nobody will rename) */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(127);
-		dup2(out, 1);
-		dup2(out, 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return oerr_sys(err, errno, "waitpid");
+	/* PDEATHSIG: it dies with the thread that waits for it (a killed
+	 * daemon must not leave mke2fs writing a temporary nobody renames) */
+	struct proc_spawn ps = { .argv = argv, .fd = { -1, out, out }, .exec_fd = -1,
+				 .flags = PROC_PDEATHSIG };
+	pid_t pid;
+	int r = proc_spawn(&ps, &pid, NULL);
+	if (r < 0)
+		return oerr_sys(err, -r, "running %s", argv[0]);
+	if ((r = proc_wait(pid, &status)) < 0)
+		return oerr_sys(err, -r, "waitpid");
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	ssize_t n = pread(out, msg, sizeof(msg) - 1, 0);

@@ -3,6 +3,7 @@
 #include "spawn.h"
 #include "jail.h"
 #include "cleanup.h"
+#include "proc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -76,53 +77,20 @@ static int spawn_place_fds(struct vm_jail *j)
 	return top;
 }
 
-static void spawn_fail(int errfd, int stage, int e)
+/* In the child, between fork and exec (proc_spawn's hook): only
+ * async-signal-safe calls; the jail is the child's copy of the parent's. */
+static int spawn_jail_child(void *arg, int *keep_from, int *exec_fd, int *err)
 {
-	int msg[2] = { stage, e };
-	if (write(errfd, msg, sizeof(msg)) < 0)
-		_exit(127);
-	_exit(127);
-}
+	struct vm_jail *j = arg;
+	int keep = spawn_place_fds(j), r;
 
-/* In the child, between fork and exec: only async-signal-safe calls (the
- * jail is a copy on our stack: spawn_place_fds moves its fds). */
-static void spawn_child(char *const argv[], const char *log_path, int errfd,
-			struct vm_jail *j)
-{
-	int keep = 3;
-	sigset_t all;
-	int fd;
-
-	setsid();
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
-	for (int s = 1; s < NSIG; s++)
-		signal(s, SIG_DFL);
-	fd = open("/dev/null", O_RDONLY);
-	if (fd >= 0 && fd != 0) {
-		dup2(fd, 0);
-		close(fd);
-	}
-	fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-	if (fd >= 0) {
-		dup2(fd, 1);
-		dup2(fd, 2);
-		if (fd > 2)
-			close(fd);
-	}
-	if (j && j->on) {
-		if ((keep = spawn_place_fds(j)) < 0)
-			spawn_fail(errfd, VM_SPAWN_STAGE_FDS, -keep);
-		int r = vm_jail_enter(j);
-		if (r < 0)
-			spawn_fail(errfd, VM_SPAWN_STAGE_JAIL, -r);
-	}
-	syscall(SYS_close_range, (unsigned)keep, ~0u, 4u /* CLOSE_RANGE_CLOEXEC */);
-	if (j && j->on && j->exec_fd >= 0)
-		syscall(SYS_execveat, j->exec_fd, "", argv, environ, AT_EMPTY_PATH);
-	else
-		execv(argv[0], argv);
-	spawn_fail(errfd, VM_SPAWN_STAGE_EXEC, errno);
+	if (keep < 0)
+		return *err = -keep, VM_SPAWN_STAGE_FDS;
+	if ((r = vm_jail_enter(j)) < 0)
+		return *err = -r, VM_SPAWN_STAGE_JAIL;
+	*keep_from = keep;
+	*exec_fd = j->exec_fd;
+	return 0;
 }
 
 static const char *const spawn_stages[] = {
@@ -141,34 +109,27 @@ int vm_spawn(char *const argv[], const char *log_path, pid_t *ret_pid, int *ret_
 int vm_spawn_jailed(char *const argv[], const char *log_path, const struct vm_jail *jail,
 		    pid_t *ret_pid, int *ret_pidfd, struct oerr *err)
 {
-	int pipefd[2], e[2] = { 0, 0 };
+	_cleanup_close_ int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	struct vm_jail j;
+	struct proc_spawn s = {
+		.argv = argv, .fd = { -1, log, log }, .exec_fd = -1,
+		.flags = PROC_SETSID | PROC_SIGDFL,
+	};
+	pid_t pid;
+	int stage;
 
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return oerr_sys(err, errno, "spawning %s: pipe", argv[0]);
-	pid_t pid = fork();
-	if (pid < 0) {
-		int fe = errno;
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return oerr_sys(err, fe, "spawning %s: fork", argv[0]);
+	if (jail && jail->on) {
+		j = *jail;   /* the child's hook moves its fds in its own copy */
+		s.child = spawn_jail_child;
+		s.arg = &j;
 	}
-	if (pid == 0) {
-		if (jail)
-			j = *jail;
-		spawn_child(argv, log_path, pipefd[1], jail ? &j : NULL);
-	}
-	close(pipefd[1]);
-	ssize_t n;
-	do
-		n = read(pipefd[0], &e, sizeof(e));
-	while (n < 0 && errno == EINTR);
-	close(pipefd[0]);
-	if (n == (ssize_t)sizeof(e)) {
-		waitpid(pid, NULL, 0);
-		if (e[0] < 0 || e[0] > VM_SPAWN_STAGE_JAIL)
-			e[0] = VM_SPAWN_STAGE_EXEC;
-		return oerr_sys(err, e[1], "%s %s", spawn_stages[e[0]], argv[0]);
+	int r = proc_spawn(&s, &pid, &stage);
+	if (r < 0 && stage < 0)
+		return oerr_sys(err, -r, "spawning %s: fork", argv[0]);
+	if (r < 0) {
+		if (stage > VM_SPAWN_STAGE_JAIL)
+			stage = VM_SPAWN_STAGE_EXEC;
+		return oerr_sys(err, -r, "%s %s", spawn_stages[stage], argv[0]);
 	}
 	int pidfd = vm_pidfd_open(pid);
 	if (pidfd < 0) {

@@ -30,6 +30,28 @@ BG=
 cleanup() { [ -n "$BG" ] && kill $BG 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT INT TERM
 
+# require_checks FILE NAME...: each named guest check passed in FILE (a
+# console).  A group that drops out silently (no ACPI found, one vCPU seen,
+# no disk, no echo) is a failure, not a pass (issue 16 point 7).
+require_checks() {
+	f=$1; shift; missing=
+	for n in "$@"; do
+		re="^PASS $(printf '%s' "$n" | sed 's/\./\\./g')(:|\$)"
+		tr -d '\r' < "$f" | grep -qE "$re" || missing="$missing $n"
+	done
+	[ -z "$missing" ] && return 0
+	echo "# checks that did not pass or did not run:$missing"
+	return 1
+}
+# The checker itself, on canned consoles (no KVM needed): it must catch a
+# missing check and a check named only as a prefix of another.
+printf 'PASS a.b: x\r\nPASS a.c\nFAIL a.d: y\nPASS a.ee: z\n' > "$T/canned"
+check "selftest.require_checks.accepts" require_checks "$T/canned" a.b a.c a.ee
+fails() { ! "$@" >/dev/null; }
+check "selftest.require_checks.missing" fails require_checks "$T/canned" a.b a.x
+check "selftest.require_checks.failed_is_missing" fails require_checks "$T/canned" a.d
+check "selftest.require_checks.prefix_is_missing" fails require_checks "$T/canned" a.e
+
 # --- usage errors need no KVM ---
 "$VMM" --bogus >/dev/null 2>&1; check "vmm.usage.unknown_option (64)" test $? -eq 64
 "$VMM" >/dev/null 2>&1; check "vmm.usage.no_kernel (64)" test $? -eq 64
@@ -87,6 +109,14 @@ nfail=$(grep -c '^FAIL ' "$T/main.console")
 pass=$((pass + npass)) fail=$((fail + nfail))
 check "selftest.verdict: $(grep -a 'SELFTEST' "$T/main.console" | tr -d '\r')" \
 	grep -q '^SELFTEST PASS' "$T/main.console"
+REQ="pvh.start_info entry.mode entry.cr4 e820.sane cmdline.content initrd.bytes
+	cpuid.hypervisor cpuid.mask time.tsc acpi.rsdp acpi.xsdt acpi.madt acpi.fadt acpi.dsdt
+	irq.ioapic irq.uart smp.ap_startup alloc virtio.console.present virtio.console.features
+	virtio.console.tx"
+[ -n "$DISK_ARGS" ] && REQ="$REQ virtio.blk.get_id virtio.blk.read virtio.blk.write virtio.blk.flush virtio.blk.ro.write"
+[ "$ECHO_ARG" = st.console_echo=1 ] && REQ="$REQ virtio.console.echo"
+# shellcheck disable=SC2086
+check "selftest.all_groups_ran" require_checks "$T/main.console" $REQ
 check "vmm.exit.poweroff (0; got $rc)" test "$rc" -eq 0
 check "vmm.exit.reason_logged" grep -q 'power off' "$T/main.err"
 check "vmm.control.socket_removed" test ! -e "$T/ctl"
@@ -113,6 +143,8 @@ if [ -e "$BZ" ]; then
 	nf=$(grep -c '^FAIL ' "$T/bz.console")
 	check "bzimage.linux64_entry: $(grep -c '^PASS ' "$T/bz.console") guest checks passed, $nf failed" \
 		sh -c "grep -q '^# boot protocol: linux64' '$T/bz.console' && grep -q '^SELFTEST PASS' '$T/bz.console' && test $rc -eq 0"
+	check "bzimage.linux64_checks_ran" require_checks "$T/bz.console" linux64.boot_params entry.mode \
+		e820.sane initrd.bytes acpi.rsdp irq.ioapic smp.ap_startup
 	[ "$nf" -gt 0 ] && grep '^FAIL ' "$T/bz.console" | sed 's/^/#   bzImage: /'
 else
 	bad "bzimage: $BZ missing (make all)"

@@ -121,6 +121,8 @@ int fsd_content(struct fsd *fs, const struct node *n, const char *id, char **ret
 	case INO_CTL:
 		return text_dup(gctl_usage, ret, ret_len);
 	}
+	if (fsd_is_tpl_ino(n->ino))
+		return fsd_tpl_text(fs, n, id, ret, ret_len);
 	if (n->kind == FK_CTL)
 		return text_dup(n->exec ? ex_ctl_usage : ctl_usage, ret, ret_len);
 	if (n->slot && id && id[0])

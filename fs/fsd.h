@@ -21,11 +21,12 @@
 /* Fixed inode numbers; containers and incoming/ use the ranges below. */
 enum {
 	INO_ROOT = 1, INO_README, INO_FEATURES, INO_EVENTS, INO_LOG, INO_CTL,
-	INO_HYPERVISOR, INO_INCOMING, INO_CONTAINERS, INO_FIXED_END,
+	INO_HYPERVISOR, INO_INCOMING, INO_CONTAINERS, INO_TEMPLATES, INO_FIXED_END,
 };
 #define INO_CT_BIT   (1ULL << 32)   /* | slot << 8 | file index */
 #define INO_LINK_BIT (1ULL << 40)   /* | slot << 8: reply to ln -s */
 #define INO_INC_BIT  (1ULL << 48)   /* | counter: incoming/ nodes */
+#define INO_TPL_BIT  (1ULL << 62)   /* | key bits << 8 | file: templates/ (fs/templates.c) */
 #define CT_IDX_DIR 0
 #define CT_IDX_VMDIR 16
 #define CT_IDX_VMFILE 32            /* + index in ops_vm_file_names */
@@ -121,6 +122,18 @@ int fsd_list(struct fsd *fs, const struct node *dir, const char *dir_id,
 	     struct node **ret, char ***ret_names, size_t *ret_n);
 void fsd_stat(struct fsd *fs, const struct node *n, const char *id, struct stat *st);
 bool fsd_is_ct_ino(fuse_ino_t ino);
+
+/* templates.c: MOUNT/templates/KEY/ (key in the id buffers) */
+bool fsd_is_tpl_ino(fuse_ino_t ino);
+int fsd_tpl_node_of(struct fsd *fs, fuse_ino_t ino, struct node *ret, char *ret_key);
+int fsd_tpl_child(struct fsd *fs, const struct node *dir, const char *key, const char *name,
+		  struct node *ret);
+int fsd_tpl_list(struct fsd *fs, const struct node *dir, const char *key,
+		 int (*add)(void *ctx, const struct node *n, const char *name), void *ctx);
+int fsd_tpl_text(struct fsd *fs, const struct node *n, const char *key, char **ret,
+		 size_t *ret_len);
+/* rmdir templates/KEY: 0 or -errno (reason logged). */
+int fsd_tpl_rmdir(struct fsd *fs, const char *name);
 
 /* jobs.c: a request that waits for a VM runs on its own thread, which
  * answers it (exactly one fuse_reply_*): a ctl write, ln -s, mv (takes

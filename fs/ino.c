@@ -23,6 +23,7 @@ static const struct fixed root_files[] = {
 	{ "hypervisor", INO_HYPERVISOR, FK_TEXT, S_IFREG | 0444 },
 	{ "incoming", INO_INCOMING, FK_DIR, S_IFDIR | 0755 },
 	{ "containers", INO_CONTAINERS, FK_DIR, S_IFDIR | 0755 },
+	{ "templates", INO_TEMPLATES, FK_DIR, S_IFDIR | 0755 },
 };
 
 /* index = CT file index (1..) */
@@ -61,7 +62,10 @@ static int ct_stream_of(int idx)
 	       idx == 10 ? OPS_STREAM_CONSOLE : 0;
 }
 
-bool fsd_is_ct_ino(fuse_ino_t ino) { return (ino & INO_CT_BIT) && !((ino >> 40) & 0xfff); }
+bool fsd_is_ct_ino(fuse_ino_t ino)
+{
+	return (ino & INO_CT_BIT) && !((ino >> 40) & 0xfff) && !fsd_is_tpl_ino(ino);
+}
 
 static void node_fixed(struct node *n, const struct fixed *f, fuse_ino_t ino)
 {
@@ -138,6 +142,8 @@ int fsd_node_of(struct fsd *fs, fuse_ino_t ino, struct node *ret, char *ret_id)
 			node_fixed(ret, &root_files[i], ino);
 			return 0;
 		}
+	if (fsd_is_tpl_ino(ino))
+		return fsd_tpl_node_of(fs, ino, ret, ret_id);
 	if (ino & INO_INC_BIT) {
 		*ret = (struct node){ .ino = ino, .kind = FK_INCOMING };
 		return 0;
@@ -176,6 +182,8 @@ int fsd_child(struct fsd *fs, const struct node *dir, const char *dir_id,
 			}
 		return -ENOENT;
 	}
+	if (dir->ino == INO_TEMPLATES || fsd_is_tpl_ino(dir->ino))
+		return fsd_tpl_child(fs, dir, dir_id, name, ret);
 	if (dir->ino == INO_CONTAINERS) {
 		struct ops_info info;
 		if (ops_id_valid(name, NULL) < 0 || ops_get(fs->ops, name, &info, NULL) < 0)
@@ -232,6 +240,14 @@ static int list_add(struct node **nodes, char ***names, size_t *n, size_t *cap,
 	return 0;
 }
 
+struct list_ctx { struct node **nodes; char ***names; size_t *n, *cap; };
+
+static int list_add_cb(void *ctx, const struct node *nd, const char *name)
+{
+	struct list_ctx *l = ctx;
+	return list_add(l->nodes, l->names, l->n, l->cap, nd, name);
+}
+
 static int list_containers(struct fsd *fs, struct node **nodes, char ***names,
 			   size_t *n, size_t *cap)
 {
@@ -268,6 +284,9 @@ int fsd_list(struct fsd *fs, const struct node *dir, const char *dir_id,
 		}
 	} else if (dir->ino == INO_CONTAINERS) {
 		r = list_containers(fs, &nodes, &names, &n, &cap);
+	} else if (dir->ino == INO_TEMPLATES || fsd_is_tpl_ino(dir->ino)) {
+		struct list_ctx l = { &nodes, &names, &n, &cap };
+		r = fsd_tpl_list(fs, dir, dir_id, list_add_cb, &l);
 	} else if (dir->slot && dir->exec) {
 		for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(ex_files); i++) {
 			ex_node(&nd, dir->slot, dir->exec, (int)ex_files[i].ino);
@@ -308,11 +327,12 @@ int fsd_list(struct fsd *fs, const struct node *dir, const char *dir_id,
 	return 0;
 }
 
-/* Per-container nodes, the log and incoming/ are private (fs/perm.c). */
+/* Per-container nodes, the log, incoming/ and templates/ (paths of the
+ * daemon's kernel and binaries) are private (fs/perm.c). */
 static bool node_private(const struct node *n)
 {
 	return ((n->ino & INO_CT_BIT) && !(n->ino & INO_LINK_BIT)) || n->ino == INO_LOG ||
-	       n->ino == INO_INCOMING;
+	       n->ino == INO_INCOMING || n->ino == INO_TEMPLATES || fsd_is_tpl_ino(n->ino);
 }
 
 void fsd_stat(struct fsd *fs, const struct node *n, const char *id, struct stat *st)

@@ -70,7 +70,7 @@ static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return (void)fuse_reply_err(req, -r);
 	if (n.ino == INO_INCOMING)
 		return (void)fsd_inc_lookup_root(fs, req, name);
-	if (parent == INO_CONTAINERS)
+	if (parent == INO_CONTAINERS || parent == INO_TEMPLATES)
 		strcpy(id, name);
 	fsd_reply_entry(req, fs, &n, id, FIXED_ENTRY_TIMEOUT);
 }
@@ -408,6 +408,8 @@ static void ll_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	if (is_inc(parent))
 		return fsd_inc_ops.rmdir(req, parent, name);
+	if (parent == INO_TEMPLATES)
+		return (void)fuse_reply_err(req, -fsd_tpl_rmdir(fsd_of(req), name));
 	fuse_reply_err(req, parent != INO_CONTAINERS ? -fsd_rmdir_exec(fsd_of(req), parent, name)
 						     : -fsd_delete(fsd_of(req), name, false));
 }
@@ -428,6 +430,9 @@ static void ll_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return fsd_inc_ops.unlink(req, parent, name);
 	if (parent == INO_CONTAINERS)
 		return refuse(req, EISDIR, "rm containers/ID: rmdir deletes a container");
+	if (parent == INO_TEMPLATES || fsd_is_tpl_ino(parent))
+		return refuse(req, parent == INO_TEMPLATES ? EISDIR : EPERM,
+			      "rm templates/KEY...: rmdir templates/KEY drops a template");
 	refuse(req, EPERM, "rm: only files in incoming/ can be removed");
 }
 

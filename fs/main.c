@@ -35,6 +35,7 @@
 
 struct args {
 	const char *state_dir, *cache_dir, *kernel, *initrd, *hypervisor, *mount, *vm_user;
+	const char *templates;
 	const char *vm_uids;
 	uint64_t max_output_mib;
 	bool foreground, allow_other, debug, no_confine;
@@ -59,7 +60,9 @@ static void usage(FILE *f)
 		   "  --vm-user USER    hypervisors run as USER (default ocivm, else nobody), confined\n"
 		   "  --vm-uids FIRST:COUNT  each VM its own uid and gid from that range (not\n"
 		   "                    in /etc/passwd, used by nothing else) instead of --vm-user's\n"
-		   "  --no-confine      debug/bench only: hypervisors run as root, unconfined\n");
+		   "  --no-confine      debug/bench only: hypervisors run as root, unconfined\n"
+		   "  --templates on|off  create VMs from pre-booted templates in CACHE/templates\n"
+		   "                    (QEMU driver; default off)\n");
 }
 
 /* A group id, or a group name. */
@@ -103,6 +106,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "vm-user", required_argument, NULL, 'u' },
 		{ "no-confine", no_argument, NULL, 'n' },
 		{ "vm-uids", required_argument, NULL, 'V' },
+		{ "templates", required_argument, NULL, 'T' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "allow-other", no_argument, NULL, 'o' },
 		{ "group", required_argument, NULL, 'g' },
@@ -126,6 +130,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'u': a->vm_user = optarg; break;
 		case 'n': a->no_confine = true; break;
 		case 'V': a->vm_uids = optarg; break;
+		case 'T': a->templates = optarg; break;
 		case 'f': a->foreground = true; break;
 		case 'o': a->allow_other = true; break;
 		case 'g':
@@ -389,7 +394,7 @@ int main(int argc, char **argv)
 				  .hypervisor = a.hypervisor ? a.hypervisor : "auto",
 				  .cache_dir = a.cache_dir,
 				  .vm_user = a.vm_user, .no_confine = a.no_confine,
-				  .vm_uids = a.vm_uids,
+				  .vm_uids = a.vm_uids, .templates = a.templates,
 				  .max_output_bytes = a.max_output_mib << 20 };
 	if (!a.foreground && (r = daemonize(&pipe_fd)) < 0) {
 		fprintf(stderr, "ocivmfs: fork: %s\n", strerror(-r));

@@ -34,6 +34,9 @@ LINUX_E2E_SCRIPTS += tests/fs/tree-vm.sh tests/fs/install.sh tests/fs/tree-vm-co
 # issue 12: exec through the tree (EXEC_LOOPS=1000 for the full leak check)
 CHECK_SCRIPTS += tests/fs/tree-vm-exec.sh
 LINUX_E2E_SCRIPTS += tests/fs/tree-vm-exec.sh
+# issue 15: VM templates (QEMU)
+CHECK_SCRIPTS += tests/fs/tree-vm-template.sh
+LINUX_E2E_SCRIPTS += tests/fs/tree-vm-template.sh
 
 # bench/ctl: the tree vs crun state vs tmpfs; ctl and event latency.
 $(BUILD)/bench/ctl_time: bench/ctl_time.c

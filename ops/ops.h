@@ -34,6 +34,9 @@ struct ops_options {
 	const char *vm_user;          /* hypervisors run as this user; NULL: ocivm, else nobody */
 	bool no_confine;              /* debug/bench: hypervisors run as the daemon, unconfined */
 	const char *vm_uids;          /* "FIRST:COUNT": each VM its own uid (ops/vmuid.c); NULL: off */
+	/* VM templates (vm.h): "on", "off", NULL = the default (off: see
+	 * ops/README.md).  Kept in cache_dir/templates. */
+	const char *templates;
 };
 
 /* fs/ is told about changes through these; called from ops threads with no
@@ -55,6 +58,24 @@ int ops_open(const struct ops_options *opt, const struct ops_listener *l, void *
 /* Frees everything; running VMs keep running.  Call it once no other ops
  * call is in flight. */
 void ops_close(struct ops *ops);
+
+/* VM templates for the tree (MOUNT/templates/KEY/{inputs,size,created,uses}),
+ * ops/templates.c.  With templates off there are none (list: 0 entries). */
+#define OPS_TEMPLATE_KEY_LEN 64
+struct ops_template_info {
+	char key[OPS_TEMPLATE_KEY_LEN + 1];
+	unsigned long long size;     /* bytes on disk */
+	long long created;           /* unix seconds */
+	unsigned long long uses;     /* creates restored from it */
+};
+int ops_templates_list(struct ops *ops, struct ops_template_info **ret, size_t *ret_n);
+/* 0 or -ENOENT. */
+int ops_template_get(struct ops *ops, const char *key, struct ops_template_info *ret);
+/* What its key covers, as text (malloc'd); -ENOENT. */
+int ops_template_inputs(struct ops *ops, const char *key, char **ret);
+/* Drop one (the next create of that key builds it again; containers made
+ * from it run on): -ENOENT with reason. */
+int ops_template_remove(struct ops *ops, const char *key, struct oerr *err);
 
 /* One line about which hypervisor serves new containers and why (for
  * MOUNT/hypervisor and the log). */

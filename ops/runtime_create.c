@@ -71,6 +71,12 @@ static char *rootfs_dir(const struct ctr *c)
 	return asprintf(&p, "%s/%s", c->rec.bundle, r) < 0 ? NULL : p;
 }
 
+static void asprintf_or_null(char **ret, const char *fmt, const char *arg)
+{
+	if (asprintf(ret, fmt, arg) < 0)
+		*ret = NULL;
+}
+
 static void fill_vm_desc(struct ctr *c, struct vm *vm)
 {
 	struct vm_info in = { 0 };
@@ -87,6 +93,16 @@ static void fill_vm_desc(struct ctr *c, struct vm *vm)
 	d->spawn_ms = in.spawn_ms;
 	d->hello_ms = in.hello_ms;
 	d->ready_ms = in.ready_ms;
+	if (in.template_key && in.template_key[0])
+		asprintf_or_null(&d->tpl, "restored %s", in.template_key);
+	else if (in.template_error && in.template_error[0])
+		asprintf_or_null(&d->tpl, "cold: %s", in.template_error);
+	else
+		d->tpl = strdup("cold");
+	/* a template that failed: the create went on cold, the reason stays */
+	if (in.template_error && in.template_error[0])
+		snprintf(c->rec.last_error, sizeof(c->rec.last_error), "template: %s; booted cold",
+			 in.template_error);
 }
 
 struct boot {
@@ -147,6 +163,7 @@ static int boot_config(struct ops *ops, struct ctr *c, bool terminal, struct boo
 		.disks = b->disks, .n_disks = v->has_image ? 2 : 1,
 		.gspec = b->gspec, .gspec_len = b->gspec_len,
 		.confine = &b->confine, .res = &b->res,
+		.templates = ops->templates,
 	};
 	if ((r = ops_vmuid_pick(ops, c, &b->confine, err)) < 0)
 		return r;
@@ -291,6 +308,9 @@ static int create_steps(struct ops *ops, struct ctr *c, const struct create_opts
 	fill_vm_desc(c, vm);
 	struct vm_info vi;
 	vm_get_info(vm, &vi);
+	if (c->rec.vm.tpl && strncmp(c->rec.vm.tpl, "cold: ", 6) == 0)
+		ops_logf(ops, "%s: template not used (%s); booted cold", c->rec.id,
+			 c->rec.vm.tpl + 6);
 	ops_logf(ops, "%s: VM process %d %s", c->rec.id, (int)vm_pid(vm),
 		 vi.confinement && vi.confinement[0] ? vi.confinement : "runs unconfined, as the daemon's user");
 	c->rec.vm.kernel = strdup(b.vc.kernel);

@@ -170,7 +170,7 @@ int ops_features_json(char **ret)
 
 const char *const ops_vm_file_names[] = {
 	"kernel", "cmdline", "vcpus", "memory", "disks", "timings", "driver", "accel",
-	"hypervisor_cmdline", "last_error", "output", "confinement", "cgroup", NULL,
+	"hypervisor_cmdline", "last_error", "output", "confinement", "cgroup", "template", NULL,
 };
 
 static char *vm_file_text(const struct ops_record *r, const char *name)
@@ -200,6 +200,8 @@ static char *vm_file_text(const struct ops_record *r, const char *name)
 		v = d->hypervisor_cmdline;
 	else if (strcmp(name, "last_error") == 0)
 		v = r->last_error;
+	else if (strcmp(name, "template") == 0)
+		v = d->tpl;
 	if (!v || !*v)
 		return strdup("");
 	return asprintf(&s, "%s\n", v) < 0 ? NULL : s;

@@ -26,13 +26,41 @@ static void hv_line(struct ops *ops)
 	const char *name = d == VM_DRIVER_VMM ? "ocivm-vmm" : "qemu";
 	const char *accel = ops->probe.accel == VM_ACCEL_KVM ? "/kvm" :
 			    ops->probe.accel == VM_ACCEL_TCG ? "/tcg" : "";
-	snprintf(ops->hv_line, sizeof(ops->hv_line), "%s%s%s: %s; VMs run %s%s", name,
+	snprintf(ops->hv_line, sizeof(ops->hv_line), "%s%s%s: %s; VMs run %s%s; %s", name,
 		 d == VM_DRIVER_QEMU ? accel : "",
 		 ops->driver != VM_DRIVER_AUTO ? " (chosen by the daemon's options)" : "",
 		 ops->probe.reason[0] ? ops->probe.reason : "no probe result",
 		 ops->confine.on ? "confined as user " : "unconfined (--no-confine)",
-		 ops->confine.on ? ops->confine.user : "");
+		 ops->confine.on ? ops->confine.user : "", ops->tpl_why);
 }
+
+/* --templates: on needs QEMU (ocivm-vmm has no snapshots yet); off by
+ * default until every VM test has run through them (ops/README.md). */
+static int templates_init(struct ops *ops, const char *opt, struct oerr *err)
+{
+	enum vm_driver d = ops->driver != VM_DRIVER_AUTO ? ops->driver : ops->probe.driver;
+	char dir[PATH_MAX];
+
+	if (opt && strcmp(opt, "on") && strcmp(opt, "off"))
+		return oerr_set(err, EINVAL, "templates: \"%s\" is not on or off", opt);
+	if (!opt || strcmp(opt, "off") == 0) {
+		snprintf(ops->tpl_why, sizeof(ops->tpl_why), "templates off (%s)",
+			 opt ? "--templates off" : "the default; --templates on turns them on");
+		return 0;
+	}
+	if (d != VM_DRIVER_QEMU) {
+		snprintf(ops->tpl_why, sizeof(ops->tpl_why), "templates off: only the QEMU driver "
+			 "saves and restores them (ocivm-vmm snapshots are not done)");
+		return 0;
+	}
+	snprintf(dir, sizeof(dir), "%s/templates", ops->cache_dir);
+	int r = vm_templates_open(dir, &ops->templates, err);
+	if (r < 0)
+		return r;
+	snprintf(ops->tpl_why, sizeof(ops->tpl_why), "templates on (%.120s)", dir);
+	return 0;
+}
+
 
 static int init_fields(struct ops *ops, const struct ops_options *opt, struct oerr *err)
 {
@@ -207,6 +235,10 @@ int ops_open(const struct ops_options *opt, const struct ops_listener *l, void *
 		return r;
 	}
 	vm_probe_host(&ops->probe);
+	if ((r = templates_init(ops, opt ? opt->templates : NULL, err)) < 0) {
+		ops_close(ops);
+		return r;
+	}
 	hv_line(ops);
 	reload(ops);
 	reclaim_images(ops);
@@ -244,6 +276,7 @@ void ops_close(struct ops *ops)
 		close(ops->epfd);
 	if (ops->wakefd >= 0)
 		close(ops->wakefd);
+	vm_templates_close(ops->templates);
 	free(ops->state_dir);
 	free(ops->cache_dir);
 	free(ops->kernel);

@@ -6,6 +6,6 @@ OPS_CONFIG_SRCS := ops/cj.c ops/config.c ops/config_linux.c ops/config_vm.c \
 OPS_CORE_SRCS := $(OPS_CONFIG_SRCS) ops/lifecycle.c ops/hooks.c ops/store.c ops/spec.c
 OPS_RUNTIME_SRCS := ops/runtime.c ops/runtime_open.c ops/runtime_create.c \
                     ops/runtime_ops.c ops/runtime_info.c ops/hostref.c ops/bindcopy.c \
-                    ops/vmuid.c ops/exec.c ops/exec_ops.c
+                    ops/vmuid.c ops/exec.c ops/exec_ops.c ops/templates.c
 OPS_SRCS := $(OPS_CORE_SRCS) $(OPS_RUNTIME_SRCS)
 OPS_LDLIBS :=

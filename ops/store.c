@@ -23,6 +23,7 @@ void ops_vm_desc_free(struct ops_vm_desc *d)
 	free(d->accel);
 	free(d->hypervisor_cmdline);
 	free(d->disks);
+	free(d->tpl);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -52,6 +53,7 @@ static cJSON *vm_desc_json(const struct ops_vm_desc *d)
 	add_str(o, "accel", d->accel);
 	add_str(o, "hypervisorCmdline", d->hypervisor_cmdline);
 	add_str(o, "disks", d->disks);
+	add_str(o, "template", d->tpl);
 	cJSON_AddNumberToObject(o, "vcpus", d->vcpus);
 	cJSON_AddNumberToObject(o, "memoryMib", (double)d->memory_mib);
 	cJSON_AddNumberToObject(o, "spawnMs", d->spawn_ms);
@@ -156,6 +158,7 @@ static int load_vm_desc(const cJSON *o, struct ops_vm_desc *d, struct oerr *err)
 	    (r = cj_string(vm, "accel", "state.vm", 0, 64, &d->accel, err)) < 0 ||
 	    (r = cj_string(vm, "hypervisorCmdline", "state.vm", 0, 65536, &d->hypervisor_cmdline, err)) < 0 ||
 	    (r = cj_string(vm, "disks", "state.vm", 0, 65536, &d->disks, err)) < 0 ||
+	    (r = cj_string(vm, "template", "state.vm", 0, 65536, &d->tpl, err)) < 0 ||
 	    (r = cj_u64(vm, "vcpus", "state.vm", 0, 0, 1024, &v, NULL, err)) < 0)
 		return r;
 	d->vcpus = (unsigned)v;

@@ -17,6 +17,7 @@
 
 struct ops_vm_desc {
 	char *kernel, *kernel_cmdline, *driver, *accel, *hypervisor_cmdline, *disks;
+	char *tpl;               /* ID/vm/template: "restored KEY", "cold: why", "cold" */
 	unsigned vcpus;
 	uint64_t memory_mib;
 	double spawn_ms, hello_ms, ready_ms;

@@ -79,6 +79,33 @@ struct vm_resources {
 	const char *cpus;                 /* cpuset.cpus */
 };
 
+/* VM templates (vm/driver/template.c, vm/driver/README.md "Templates"):
+ * the first create of a (kernel, initrd, vCPUs, memory, command line,
+ * driver, binaries) boots a template VM up to where ocivm-init waits for
+ * its SPEC and saves it under dir; later creates restore it (QEMU:
+ * migration from the saved state, guest RAM mapped copy-on-write from a
+ * sealed memfd of the template's memory).  One handle per daemon, shared
+ * by every vm_create (thread-safe). */
+struct vm_templates;
+int vm_templates_open(const char *dir, struct vm_templates **ret, struct oerr *err);
+void vm_templates_close(struct vm_templates *t);
+const char *vm_templates_dir(const struct vm_templates *t);
+struct vm_template_info {
+	char key[65];              /* SHA-256 hex of its inputs */
+	unsigned long long size;   /* bytes it takes on disk (mem is sparse) */
+	long long created;         /* unix seconds */
+	unsigned long long uses;   /* creates restored from it */
+};
+/* Every template (order of the directory); free(*ret). */
+int vm_templates_list(struct vm_templates *t, struct vm_template_info **ret, size_t *ret_n);
+/* One, by key: 0 or -ENOENT. */
+int vm_templates_get(struct vm_templates *t, const char *key, struct vm_template_info *ret);
+/* What its key covers, as text (malloc'd): 0 or -ENOENT. */
+int vm_templates_inputs(struct vm_templates *t, const char *key, char **ret);
+/* Drop one (the next create of its key builds it again); VMs restored from
+ * it run on unchanged.  -ENOENT with reason. */
+int vm_templates_remove(struct vm_templates *t, const char *key, struct oerr *err);
+
 /* Plain data, built by ops/ from the container config. */
 struct vm_config {
 	const char *id;
@@ -106,6 +133,10 @@ struct vm_config {
 	 * confinement beyond the driver's defaults. */
 	const struct vm_confine *confine;
 	const struct vm_resources *res;    /* NULL: none */
+	/* NULL: every create boots cold.  Else QEMU creates restore from a
+	 * template (built at the first create of its key); a restore that
+	 * fails boots cold, and vm_info.template_error says why. */
+	struct vm_templates *templates;
 };
 
 /* vm.hypervisor.parameters against the allowlist of the driver that will
@@ -208,6 +239,8 @@ struct vm_info {
 	const char *notes;        /* remarks for a person ("" if none), e.g. disks
 				   * on a file system refusing O_DIRECT (QEMU then
 				   * uses cache=writeback,aio=threads) */
+	const char *template_key;  /* restored from this template ("" : booted cold) */
+	const char *template_error;/* why a template was not used ("" if it was, or none applies) */
 };
 void vm_get_info(const struct vm *vm, struct vm_info *ret);
 

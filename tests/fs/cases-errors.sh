@@ -7,8 +7,25 @@ cases_static() {   # MOUNT LABEL
 	check "$l: hypervisor says which driver" test -s "$m/hypervisor"
 	check "$l: log has the mount line" grep -q 'mounted' "$m/log"
 	check "$l: tree lists the contract's names" \
-		test "$(ls "$m" | tr '\n' ' ')" = "README containers ctl events features.json hypervisor incoming log "
+		test "$(ls "$m" | tr '\n' ' ')" = "README containers ctl events features.json hypervisor incoming log templates "
 	check "$l: tree owned by the mounting user" test "$(stat -c %u "$m/ctl")" = "$(id -u)"
+}
+
+# templates/ over the fake ops, which keeps one template until rmdir
+cases_templates() {   # MOUNT
+	local m=$1 k=f00dfeed0123456789abcdef0123456789abcdef0123456789abcdef01234567
+	check "templates: the directory lists the template" test "$(ls "$m/templates")" = "$k"
+	check "templates: KEY holds inputs size created uses" \
+		test "$(ls "$m/templates/$k" | tr '\n' ' ')" = "created inputs size uses "
+	check "templates: inputs" grep -qx 'driver fake' "$m/templates/$k/inputs"
+	check "templates: size, uses" test "$(cat "$m/templates/$k/size") $(cat "$m/templates/$k/uses")" = "4096 2"
+	check "templates: created is RFC 3339 UTC" grep -qx '2025-12-05T02:00:00Z' "$m/templates/$k/created"
+	check "templates: an unknown key is ENOENT" test ! -e "$m/templates/0000"
+	expect_err "templates: rm of a file is refused" "Operation not permitted" rm -f "$m/templates/$k/uses"
+	check "templates: ... log says rmdir drops one" grep -q 'rmdir templates/KEY drops a template' "$m/log"
+	check "templates: rmdir drops it" rmdir "$m/templates/$k"
+	check "templates: ... it is gone" test -z "$(ls "$m/templates")"
+	expect_err "templates: rmdir again is ENOENT" "No such file or directory" rmdir "$m/templates/$k"
 }
 
 cases_errors() {   # MOUNT LABEL

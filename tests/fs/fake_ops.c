@@ -493,3 +493,54 @@ int ops_exec_list(struct ops *o, const char *id, struct ops_exec_info **ret, siz
 	*ret_n = 0;
 	return 0;
 }
+
+/* One fake template, until rmdir drops it (the real store: test_vm_template,
+ * tests/fs/tree-vm-template.sh). */
+#define FAKE_TPL_KEY "f00dfeed0123456789abcdef0123456789abcdef0123456789abcdef01234567"
+static bool fake_tpl_gone;
+
+static void fake_tpl_info(struct ops_template_info *t)
+{
+	memset(t, 0, sizeof(*t));
+	snprintf(t->key, sizeof(t->key), "%s", FAKE_TPL_KEY);
+	t->size = 4096;
+	t->created = 1764900000;
+	t->uses = 2;
+}
+
+int ops_templates_list(struct ops *o, struct ops_template_info **ret, size_t *ret_n)
+{
+	*ret = NULL;
+	*ret_n = 0;
+	if (fake_tpl_gone)
+		return 0;
+	if (!(*ret = calloc(1, sizeof(**ret))))
+		return -ENOMEM;
+	fake_tpl_info(*ret);
+	*ret_n = 1;
+	return 0;
+}
+
+int ops_template_get(struct ops *o, const char *key, struct ops_template_info *ret)
+{
+	if (fake_tpl_gone || strcmp(key, FAKE_TPL_KEY) != 0)
+		return -ENOENT;
+	fake_tpl_info(ret);
+	return 0;
+}
+
+int ops_template_inputs(struct ops *o, const char *key, char **ret)
+{
+	if (fake_tpl_gone || strcmp(key, FAKE_TPL_KEY) != 0)
+		return -ENOENT;
+	*ret = strdup("template 1\ndriver fake\n");
+	return *ret ? 0 : -ENOMEM;
+}
+
+int ops_template_remove(struct ops *o, const char *key, struct oerr *err)
+{
+	if (fake_tpl_gone || strcmp(key, FAKE_TPL_KEY) != 0)
+		return oerr_set(err, ENOENT, "template %.16s: no such template", key);
+	fake_tpl_gone = true;
+	return 0;
+}

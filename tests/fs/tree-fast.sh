@@ -49,6 +49,7 @@ else
 	mount_tree "$FAKE" "$M" "$T/state" ${ROOT:+--allow-other} || { bad "mount (fake)"; summary; exit 1; }
 	phase cases_static "$M" fake
 	phase cases_errors "$M" fake
+	phase cases_templates "$M"
 	if [ -n "$ROOT" ]; then phase cases_permissions "$M" "$FAKE"; phase cases_privacy "$M" "$FAKE"
 	else skip "perm: needs root (allow_other, setpriv to another user)"; fi
 	phase cases_lifecycle "$M"

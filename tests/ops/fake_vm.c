@@ -394,3 +394,28 @@ int vm_image_release(const char *cache_dir, const char *owner, struct oerr *err)
 	pthread_mutex_unlock(&mu);
 	return 0;
 }
+
+/* Templates: the fake keeps none (the real store: test_vm_template). */
+struct vm_templates { int unused; };
+int vm_templates_open(const char *dir, struct vm_templates **ret, struct oerr *err)
+{
+	*ret = calloc(1, sizeof(**ret));
+	return *ret ? 0 : oerr_set(err, ENOMEM, "out of memory");
+}
+void vm_templates_close(struct vm_templates *t) { free(t); }
+const char *vm_templates_dir(const struct vm_templates *t) { return "/nonexistent"; }
+int vm_templates_list(struct vm_templates *t, struct vm_template_info **ret, size_t *ret_n)
+{
+	*ret = NULL;
+	*ret_n = 0;
+	return 0;
+}
+int vm_templates_get(struct vm_templates *t, const char *key, struct vm_template_info *ret)
+{
+	return -ENOENT;
+}
+int vm_templates_inputs(struct vm_templates *t, const char *key, char **ret) { return -ENOENT; }
+int vm_templates_remove(struct vm_templates *t, const char *key, struct oerr *err)
+{
+	return oerr_set(err, ENOENT, "template %.16s: no such template", key);
+}

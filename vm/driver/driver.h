@@ -54,6 +54,15 @@ struct vm_launch {
 	const struct vm_jail_fds *fds; /* confined: what the process inherits
 					* (jail.h); NULL: everything by path */
 	const struct vm_jail *jail;    /* confined (jail.h); NULL: not confined */
+	/* Templates (template.c), QEMU only: guest RAM from this memfd
+	 * (memory-backend-file; mem_template false: anonymous RAM as usual), shared (the
+	 * template VM writes the template) or private (a restored VM's pages
+	 * are copy-on-write); incoming: -incoming defer, the state follows
+	 * over QMP. */
+	bool mem_template;
+	int mem_fd;
+	bool mem_share;
+	bool incoming;
 };
 
 struct vm_driver_ops {
@@ -86,5 +95,24 @@ int vm_sock_send_all(int fd, const void *buf, size_t len, unsigned timeout_ms);
 /* Read one line (up to cap-1 bytes, NUL-terminated, '\n' stripped) within
  * timeout_ms: length, or -ETIMEDOUT / -EPIPE / -EMSGSIZE / -errno. */
 int vm_sock_read_line(int fd, char *buf, size_t cap, unsigned timeout_ms);
+
+/* A QMP session (vm/driver/qmp.c): every exchange within deadline (ms on
+ * vm_now_ms's clock). */
+struct vm_qmp {
+	int fd;
+	double deadline;
+};
+/* Connect (retrying until the deadline or until pidfd's process ends; pidfd
+ * -1: no such check), read the greeting, qmp_capabilities. */
+int vm_qmp_open(struct vm_qmp *q, const char *sock, int pidfd, double deadline,
+		struct oerr *err);
+/* One command (a JSON object), pass_fd (>= 0) sent with it by SCM_RIGHTS
+ * (for getfd); the "return" line into reply (may be NULL); an "error"
+ * reply is -EIO with its text. */
+int vm_qmp_exec(struct vm_qmp *q, const char *json, int pass_fd, char *reply, size_t cap,
+		struct oerr *err);
+/* Poll query-migrate until completed (0), failed (-EIO) or the deadline. */
+int vm_qmp_migrate_wait(struct vm_qmp *q, int pidfd, struct oerr *err);
+void vm_qmp_close(struct vm_qmp *q);
 
 #endif

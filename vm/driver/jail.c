@@ -99,6 +99,12 @@ static int jail_open(const char *path, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
+static int jail_dup(int fd)
+{
+	int d = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	return d < 0 ? -errno : d;
+}
+
 /* QEMU reads kernel and initrd through /proc/self/fd/N: the inode itself
  * must be readable by the vm user. */
 static int jail_check_readable(const struct vm_jail *j, const char *what, const char *path,
@@ -175,6 +181,9 @@ static int jail_open_all(struct vm_jail *j, struct vm_jail_fds *fds, const struc
 		return oerr_sys(err, -fds->kernel, "confining: opening kernel %s", cfg->kernel);
 	if (cfg->initrd && (fds->initrd = jail_add_fd(j, jail_open(cfg->initrd, O_RDONLY))) < 0)
 		return oerr_sys(err, -fds->initrd, "confining: opening initrd %s", cfg->initrd);
+	if (l->mem_template &&
+	    (fds->mem = jail_add_fd(j, jail_dup(l->mem_fd))) < 0)
+		return oerr_sys(err, -fds->mem, "confining: passing the template memory");
 	if ((j->exec_fd = jail_open(l->binary, O_PATH)) < 0)
 		return oerr_sys(err, -j->exec_fd, "confining: opening %s", l->binary);
 	return jail_open_disks(j, fds, cfg, err);

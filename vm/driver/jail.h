@@ -54,6 +54,7 @@ struct vm_jail {
 /* What a driver passes: fd numbers as the hypervisor sees them (-1: by path). */
 struct vm_jail_fds {
 	int chan, control, console, kernel, initrd;
+	int mem;                       /* the template memfd (l->mem_fd), -1 if none */
 	int disk_ro[VM_JAIL_MAX_FDS], disk_rw[VM_JAIL_MAX_FDS];
 };
 

@@ -77,6 +77,26 @@ static void qemu_add_disk(struct strv *a, const struct vm_disk *d, size_t i,
 		strv_addf(a, "virtio-blk-device,drive=disk%zu", i);
 }
 
+/* Templates (template.c): guest RAM is the template's memfd, reopened by
+ * QEMU through /proc (its own fd when confined; the daemon's, which it may
+ * open as root, when not), shared while the template VM writes it, private
+ * (MAP_PRIVATE: copy-on-write) in a restored VM; the memfd is sealed against
+ * writes by then, so no VM can change the template under its siblings. */
+static void qemu_add_template_memory(struct strv *a, const struct vm_launch *l)
+{
+	const struct vm_config *cfg = l->cfg;
+
+	strv_add(a, "-object");
+	if (l->fds)
+		strv_addf(a, "memory-backend-file,id=mem0,size=%lluM,mem-path=/proc/self/fd/%d,share=%s",
+			  (unsigned long long)(cfg->memory_mib ? cfg->memory_mib : VM_DEFAULT_MEMORY_MIB),
+			  l->fds->mem, l->mem_share ? "on" : "off");
+	else
+		strv_addf(a, "memory-backend-file,id=mem0,size=%lluM,mem-path=/proc/%d/fd/%d,share=%s",
+			  (unsigned long long)(cfg->memory_mib ? cfg->memory_mib : VM_DEFAULT_MEMORY_MIB),
+			  (int)getpid(), l->mem_fd, l->mem_share ? "on" : "off");
+}
+
 /* Machine, accelerator, memory, CPUs, kernel. */
 static void qemu_add_machine(struct strv *a, const struct vm_launch *l, const char *cmdline)
 {
@@ -84,7 +104,7 @@ static void qemu_add_machine(struct strv *a, const struct vm_launch *l, const ch
 
 	strv_add(a, l->binary);
 	strv_add(a, "-M");
-	strv_add(a, "microvm,acpi=on");
+	strv_add(a, l->mem_template ? "microvm,acpi=on,memory-backend=mem0" : "microvm,acpi=on");
 	strv_add(a, "-accel");
 	strv_add(a, l->accel == VM_ACCEL_KVM ? "kvm" : "tcg");
 	if (l->accel == VM_ACCEL_KVM) {
@@ -99,6 +119,8 @@ static void qemu_add_machine(struct strv *a, const struct vm_launch *l, const ch
 	strv_addf(a, "%llu", (unsigned long long)(cfg->memory_mib ? cfg->memory_mib : VM_DEFAULT_MEMORY_MIB));
 	strv_add(a, "-smp");
 	strv_addf(a, "%u", cfg->vcpus ? cfg->vcpus : 1);
+	if (l->mem_template)
+		qemu_add_template_memory(a, l);
 	strv_add(a, "-kernel");
 	if (l->fds)
 		strv_addf(a, "/proc/self/fd/%d", l->fds->kernel);
@@ -188,6 +210,10 @@ static int qemu_build_argv(const struct vm_launch *l, struct strv *a, struct oer
 		a->error = -ENOMEM;
 	for (size_t i = 0; i < cfg->n_hypervisor_params; i++)
 		strv_add(a, cfg->hypervisor_params[i]);
+	if (l->incoming) {   /* the state comes over QMP (migrate-incoming) */
+		strv_add(a, "-incoming");
+		strv_add(a, "defer");
+	}
 	if (a->error)
 		return oerr_set(err, ENOMEM, "qemu argv: out of memory");
 	return 0;

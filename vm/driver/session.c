@@ -326,6 +326,7 @@ static int hello_check(struct vm *vm, const uint8_t *pl, uint32_t len, struct oe
 		return oerr_set(err, EPROTO, "the initrd does not match the daemon: its ocivm-init "
 				"says \"%s\", the daemon speaks protocol %u (rebuild the initrd)",
 				text, CHAN_PROTOCOL);
+	snprintf(vm->hello, sizeof(vm->hello), "%.127s", text);
 	strcat(text, " ");
 	vm->stdin_window = strstr(text, " stdin-ack ") != NULL;   /* send STDIN within a window */
 	vm->has_exec = strstr(text, " exec ") != NULL;
@@ -402,7 +403,8 @@ int vm_session_open(struct vm *vm, const char *gspec, size_t gspec_len,
 	double deadline = vm->t0_ms + timeout_ms;
 	int r = session_connect(vm, deadline, err);
 
-	if (r == 0)
+	/* restored: its init said HELLO in the template, and waits for the SPEC */
+	if (r == 0 && !vm->restored)
 		r = session_wait(vm, CHAN_HELLO, deadline, err);
 	if (r < 0)
 		return r;
@@ -423,6 +425,22 @@ int vm_session_open(struct vm *vm, const char *gspec, size_t gspec_len,
 		return r;
 	vm->ready_ms = vm_now_ms() - vm->t0_ms;
 	return 0;
+}
+
+int vm_session_hello(struct vm *vm, unsigned timeout_ms, struct oerr *err)
+{
+	double deadline = vm_now_ms() + timeout_ms;
+	int r = session_connect(vm, deadline, err);
+
+	if (r == 0)
+		r = session_wait(vm, CHAN_HELLO, deadline, err);
+	vm->hello_ms = vm_now_ms() - vm->t0_ms;
+	return r;
+}
+
+int vm_session_hello_apply(struct vm *vm, const char *text, struct oerr *err)
+{
+	return hello_check(vm, (const uint8_t *)text, (uint32_t)strlen(text), err);
 }
 
 int vm_session_reattach(struct vm *vm, struct oerr *err)

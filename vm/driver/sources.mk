@@ -7,6 +7,8 @@ VM_DRIVER_SRCS := vm/driver/strv.c vm/driver/paths.c vm/driver/sock.c \
                   vm/driver/session.c vm/driver/fresh.c vm/driver/outq.c vm/driver/exec.c vm/driver/vm.c vm/driver/treehash.c \
                   vm/driver/image.c vm/driver/kernel.c vm/kimage.c vm/driver/params.c vm/driver/names.c \
                   vm/driver/jail.c vm/driver/jail_enter.c vm/driver/cgroup.c \
-                  vm/driver/cgroup_res.c
+                  vm/driver/cgroup_res.c vm/driver/qmp.c \
+                  vm/driver/template.c vm/driver/template_io.c \
+                  vm/driver/template_vm.c vm/driver/template_key.c
 # Extra libraries VM_DRIVER_SRCS need (Debian: liblz4-dev, nettle-dev, libcjson-dev).
 VM_DRIVER_LDLIBS := -llz4 -lnettle -lcjson

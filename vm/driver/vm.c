@@ -6,7 +6,9 @@
 #include "kernel.h"
 #include "spawn.h"
 #include "jail.h"
+#include "template.h"
 #include "cleanup.h"
+#include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,7 +28,7 @@ double vm_now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static struct vm *vm_alloc(const struct vm_callbacks *cb, void *ctx)
+struct vm *vm_alloc(const struct vm_callbacks *cb, void *ctx)
 {
 	struct vm *vm = calloc(1, sizeof(*vm));
 	if (!vm)
@@ -64,7 +66,7 @@ void vm_free(struct vm *vm)
 	free(vm);
 }
 
-static int vm_epoll_setup(struct vm *vm, struct oerr *err)
+int vm_epoll_setup(struct vm *vm, struct oerr *err)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 
@@ -81,7 +83,7 @@ static int vm_epoll_setup(struct vm *vm, struct oerr *err)
 }
 
 /* What makes the VM reachable; with all, its console and log too. */
-static void vm_remove_files(const struct vm_paths *p, bool all)
+void vm_remove_files(const struct vm_paths *p, bool all)
 {
 	unlink(p->chan_sock);
 	unlink(p->control_sock);
@@ -127,9 +129,7 @@ static int vm_check_config(const struct vm_config *cfg, struct oerr *err)
 	return 0;
 }
 
-static void vm_stop_process(struct vm *vm, unsigned grace_ms);
-
-static void vm_note(struct vm *vm, const char *note)
+void vm_note(struct vm *vm, const char *note)
 {
 	size_t n = strlen(vm->notes);
 	snprintf(vm->notes + n, sizeof(vm->notes) - n, "%s%s", n ? "; " : "", note);
@@ -139,7 +139,7 @@ static void vm_note(struct vm *vm, const char *note)
  * attached read-only whatever the config says; QEMU boots an LZ4 bzImage as
  * its PVH vmlinux when a cache_dir is given.  *disks and *pvh are the
  * caller's to free. */
-static int vm_adjust_config(struct vm *vm, const struct vm_driver_ops *drv,
+int vm_adjust_config(struct vm *vm, const struct vm_driver_ops *drv,
 			    struct vm_config *cfg, struct vm_disk **disks, char **pvh)
 {
 	*disks = calloc(cfg->n_disks + 1, sizeof(**disks));
@@ -194,9 +194,8 @@ static int vm_record_launch(struct vm *vm, const struct vm_launch *l, struct str
 	return vm_record_write(vm->paths.vm_json, rec);
 }
 
-/* Resolve, build the argv, spawn, write vm.json. */
-static int vm_launch(struct vm *vm, const struct vm_config *user_cfg,
-		     const struct vm_host_probe *probe, struct oerr *err)
+int vm_launch(struct vm *vm, const struct vm_config *user_cfg, const struct vm_host_probe *probe,
+	      const struct vm_launch_tpl *t, struct oerr *err)
 {
 	struct vm_config cfg = *user_cfg;
 	struct vm_choice c;
@@ -215,7 +214,9 @@ static int vm_launch(struct vm *vm, const struct vm_config *user_cfg,
 		return oerr_set(err, ENOMEM, "out of memory");
 	struct vm_launch l = { .cfg = &cfg, .paths = &vm->paths, .binary = binary,
 			       .accel = c.accel, .tsc_khz = probe->tsc_khz,
-			       .no_direct_io = disks_refuse_direct_io(&cfg) };
+			       .no_direct_io = disks_refuse_direct_io(&cfg),
+			       .mem_template = t != NULL, .mem_fd = t ? t->mem_fd : -1,
+			       .mem_share = t && t->share, .incoming = t && t->incoming };
 	if (l.no_direct_io && c.drv == &vm_driver_qemu)
 		vm_note(vm, "a disk's file system refuses O_DIRECT: QEMU uses "
 			"cache=writeback,aio=threads instead of cache=none,aio=io_uring");
@@ -271,7 +272,23 @@ int vm_create(const struct vm_config *cfg, const struct vm_callbacks *cb, void *
 		probe = &local;
 	}
 	vm_remove_files(&vm->paths, true);   /* leftovers of an earlier VM of this id */
-	r = vm_launch(vm, cfg, probe, err);
+	if (cfg->templates) {
+		struct vm *tvm = NULL;
+		struct oerr terr = { 0 };
+		r = vm_template_create(cfg, probe, cb, ctx, &tvm, &terr);
+		if (r == 0) {
+			vm_free(vm);
+			*ret = tvm;
+			return 0;
+		}
+		if (r != -ENOTSUP) {   /* a cold boot serves; the reason stays */
+			text_fit(vm->template_error, sizeof(vm->template_error), terr.msg);
+			log_warn("%s: template: %s; booting cold", cfg->id ? cfg->id : cfg->run_dir,
+				 terr.msg);
+			vm_remove_files(&vm->paths, true);
+		}
+	}
+	r = vm_launch(vm, cfg, probe, NULL, err);
 	if (r == 0)
 		r = vm_session_open(vm, cfg->gspec, cfg->gspec_len,
 				    cfg->ready_timeout_ms ? cfg->ready_timeout_ms : VM_DEFAULT_READY_MS, err);
@@ -374,7 +391,7 @@ pid_t vm_pid(const struct vm *vm)
 }
 
 /* Ask, then TERM the process group, then KILL; reap. */
-static void vm_stop_process(struct vm *vm, unsigned grace_ms)
+void vm_stop_process(struct vm *vm, unsigned grace_ms)
 {
 	if (vm->pidfd < 0)
 		return;
@@ -417,5 +434,7 @@ void vm_get_info(const struct vm *vm, struct vm_info *ret)
 		.ready_ms = vm->ready_ms,
 		.confinement = vm->confinement,
 		.notes = vm->notes,
+		.template_key = vm->template_key,
+		.template_error = vm->template_error,
 	};
 }

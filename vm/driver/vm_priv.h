@@ -55,16 +55,47 @@ struct vm {
 	char notes[400];            /* vm_info.notes */
 	char confinement[640];      /* vm_info.confinement (jail.h) */
 	char last_error[256];       /* init's last ERROR text */
+	char hello[128];            /* init's HELLO */
+	char template_key[65];      /* restored from it ("" : cold) */
+	char template_error[320];   /* why no template served this create */
 	double t0_ms, spawn_ms, hello_ms, ready_ms;
 };
 
 double vm_now_ms(void);
+
+/* vm.c, also for template_vm.c */
+struct vm *vm_alloc(const struct vm_callbacks *cb, void *ctx);
+/* How a template takes part in a launch (NULL: it does not). */
+struct vm_launch_tpl {
+	int mem_fd;                 /* guest RAM (driver.h vm_launch.mem_fd) */
+	bool share;                 /* the template VM itself */
+	bool incoming;              /* a restore: -incoming defer */
+};
+/* Resolve, build the argv, spawn, write vm.json. */
+int vm_launch(struct vm *vm, const struct vm_config *cfg, const struct vm_host_probe *probe,
+	      const struct vm_launch_tpl *t, struct oerr *err);
+/* The template key of cfg as it would launch (SHA-256 hex of the inputs
+ * text, also returned): -ENOTSUP when not under QEMU. */
+int vm_template_key(const struct vm_config *cfg, const struct vm_host_probe *probe,
+		    char key[65], char **ret_inputs, struct oerr *err);
+void vm_stop_process(struct vm *vm, unsigned grace_ms);
+/* The config as launched (cached images read-only, QEMU's PVH kernel);
+ * *disks and *pvh are the caller's to free. */
+int vm_adjust_config(struct vm *vm, const struct vm_driver_ops *drv, struct vm_config *cfg,
+		     struct vm_disk **disks, char **pvh);
+void vm_remove_files(const struct vm_paths *p, bool all);
+int vm_epoll_setup(struct vm *vm, struct oerr *err);
+void vm_note(struct vm *vm, const char *note);
 
 /* session.c */
 /* Connect (retrying while the process lives), wait for HELLO, send SPEC,
  * wait for READY, all within timeout_ms.  Fills vm->chan. */
 int vm_session_open(struct vm *vm, const char *gspec, size_t gspec_len,
 		    unsigned timeout_ms, struct oerr *err);
+/* The template VM: connect and wait for HELLO (its text in vm->hello). */
+int vm_session_hello(struct vm *vm, unsigned timeout_ms, struct oerr *err);
+/* A restored VM said HELLO in its template: take its features from text. */
+int vm_session_hello_apply(struct vm *vm, const char *text, struct oerr *err);
 /* Connect again after a daemon restart (no handshake). */
 int vm_session_reattach(struct vm *vm, struct oerr *err);
 /* Queue one frame and send what the socket takes now; never blocks.  The

@@ -4,12 +4,14 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <errno.h>
 #include <stdlib.h>
 
 #include "cleanup.h"
 #include "vm/driver/driver.h"
+#include "vm/driver/jail.h"
 
 static const struct vm_disk disks[] = {
 	{ .path = "/cache/abc.img", .serial = "rootfs", .readonly = true },
@@ -92,6 +94,52 @@ static void test_qemu_machine(void **state)
 	/* hypervisor parameters come last, in order */
 	assert_string_equal(a.v[a.n - 2], "-object");
 	assert_string_equal(a.v[a.n - 1], "rng-random,id=rng0");
+	strv_free(&a);
+}
+
+/* Templates: guest RAM from the template memfd (through the daemon's /proc
+ * fd when unconfined), shared only in the template VM itself; a restore
+ * waits for its state (-incoming defer); without a template neither. */
+static void test_qemu_template(void **state)
+{
+	struct vm_config cfg = base_config();
+	struct vm_paths p;
+	struct oerr err = { 0 };
+	struct strv a;
+	char want[128];
+
+	assert_int_equal(vm_paths_init(&p, cfg.run_dir, &err), 0);
+	struct vm_launch l = { .cfg = &cfg, .paths = &p, .binary = "/usr/bin/hv",
+			       .accel = VM_ACCEL_TCG, .mem_template = true, .mem_fd = 7,
+			       .mem_share = true };
+	strv_init(&a);
+	assert_int_equal(vm_driver_qemu.build_argv(&l, &a, &err), 0);
+	assert_string_equal(arg_after(&a, "-M", 0), "microvm,acpi=on,memory-backend=mem0");
+	snprintf(want, sizeof(want), "memory-backend-file,id=mem0,size=512M,mem-path=/proc/%d/fd/7,"
+		 "share=on", (int)getpid());
+	assert_string_equal(arg_after(&a, "-object", 0), want);
+	assert_int_equal(find_arg(&a, "-incoming"), -1);
+	strv_free(&a);
+
+	struct vm_jail_fds fds;
+	memset(&fds, -1, sizeof(fds));
+	fds.mem = 9;
+	l.fds = &fds;
+	l.mem_share = false;
+	l.incoming = true;
+	strv_init(&a);
+	assert_int_equal(vm_driver_qemu.build_argv(&l, &a, &err), 0);
+	assert_string_equal(arg_after(&a, "-object", 0),
+			    "memory-backend-file,id=mem0,size=512M,mem-path=/proc/self/fd/9,share=off");
+	assert_string_equal(a.v[a.n - 2], "-incoming");   /* after the bundle's parameters */
+	assert_string_equal(a.v[a.n - 1], "defer");
+	strv_free(&a);
+
+	build(&vm_driver_qemu, &cfg, VM_ACCEL_TCG, false, &a, 0);   /* mem_template false */
+	for (size_t i = 0; i < a.n; i++) {
+		assert_null(strstr(a.v[i], "memory-backend"));
+		assert_string_not_equal(a.v[i], "-incoming");
+	}
 	strv_free(&a);
 }
 
@@ -315,6 +363,7 @@ int main(void)
 		cmocka_unit_test(test_driver_names),
 		cmocka_unit_test(test_qemu_machine),
 		cmocka_unit_test(test_qemu_kvm),
+		cmocka_unit_test(test_qemu_template),
 		cmocka_unit_test(test_qemu_disks),
 		cmocka_unit_test(test_kernel_cmdline_quoting),
 		cmocka_unit_test(test_vmm_argv),

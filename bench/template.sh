@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# bench/template: VM templates (issue 15), one run, side by side, through the
+# real tree on the bundled busybox:
+#  - create->READY (ID/vm/timings "ready": from vm_create to init's READY)
+#    cold (--templates off) vs restored from a template (--templates on,
+#    after the one create that built it), medians of N_CREATE (default 5)
+#    each, interleaved; and the build itself;
+#  - host memory: the sum of the PSS of the VM processes of 1 and N_IDLE
+#    (default 5; IDLE_COUNTS="1 10 50" on a big host) idle containers, cold
+#    and from a template.
+# Last line: template cold_ms=A warm_ms=B speedup=A/B pss_per_idle_mib=C
+# (C: per idle template container, at the largest count).
+set -u
+cd "$(dirname "$0")/.." || exit 1
+BUILD=${BUILD:-build}
+BIN=$BUILD/bin/ocivmfs
+BUNDLE=$BUILD/bundle/busybox
+N_CREATE=${N_CREATE:-5} IDLE_COUNTS=${IDLE_COUNTS:-"1 5"}
+
+die() { echo "bench/template: $*"; exit 1; }
+[ -x "$BIN" ] || die "build first: make BUILD=$BUILD all"
+for f in "$BUILD/guest/vmlinuz" "$BUILD/guest/initrd.img" "$BUNDLE/config.json"; do
+	[ -e "$f" ] || { echo "bench/template: skipped: $f missing (make guest)"; exit 0; }
+done
+[ -c /dev/fuse ] || { echo "bench/template: skipped: no /dev/fuse"; exit 0; }
+T=$(mktemp -d /tmp/ocivmfs-bench-tpl.XXXXXX)
+cleanup() {
+	for m in "$T/cold" "$T/warm"; do
+		mountpoint -q "$m" || continue
+		for d in "$m"/containers/*; do [ -d "$d" ] && echo "delete force" > "$d/ctl"; done
+		fusermount3 -u "$m"
+	done 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+ROOTFS=$(realpath "$BUNDLE/rootfs")
+mkdir -p "$T/b"
+sed -e 's/"terminal": *true/"terminal": false/' \
+    -e 's#"args": *\[ *"sh" *\]#"args": [ "sleep", "100000" ]#' \
+    -e "s#\"path\": *\"rootfs\"#\"path\": \"$ROOTFS\"#" "$BUNDLE/config.json" > "$T/b/config.json"
+
+mkdir -p "$T/cold" "$T/warm"
+"$BIN" --state-dir "$T/sc" --cache-dir "$T/cache" --templates off "$T/cold" || die "mount (cold)"
+"$BIN" --state-dir "$T/sw" --cache-dir "$T/cache" --templates on "$T/warm" || die "mount (warm)"
+echo "# $(cat "$T/warm/hypervisor")"
+echo "# load: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cpus"
+
+ready() { awk '/^ready / { print $2 }' "$1/containers/$2/vm/timings"; }
+create() {   # MOUNT ID: create, print ready ms, delete
+	ln -s "$T/b" "$1/containers/$2" || return 1
+	ready "$1" "$2"
+	echo "delete force" > "$1/containers/$2/ctl"
+}
+build=$(create "$T/warm" build0) || die "the first templated create failed"
+echo "template build + first restore: create->READY ${build} ms"
+: > "$T/cold.ms"; : > "$T/warm.ms"
+for i in $(seq 1 "$N_CREATE"); do
+	c=$(create "$T/cold" c$i) || die "cold create $i failed"
+	w=$(create "$T/warm" w$i) || die "templated create $i failed"
+	grep -q '^restored ' "$T/warm/containers/w$i/vm/template" 2>/dev/null ||
+		[ ! -e "$T/warm/containers/w$i" ] || die "w$i was not restored"
+	echo "$c" >> "$T/cold.ms"; echo "$w" >> "$T/warm.ms"
+	echo "  create $i: cold ${c} ms, template ${w} ms"
+done
+cold=$(median < "$T/cold.ms") warm=$(median < "$T/warm.ms")
+echo "create->READY median of $N_CREATE: cold ${cold} ms, template ${warm} ms"
+
+pss_sum() {   # MOUNT PREFIX COUNT: sum of PSS (KiB) of the VM processes
+	local s=0 k
+	for i in $(seq 1 "$3"); do
+		k=$(awk '/^Pss:/ { print $2 }' "/proc/$(cat "$1/containers/$2$i/pid")/smaps_rollup")
+		s=$((s + k))
+	done
+	echo "$s"
+}
+per=0
+for n in $IDLE_COUNTS; do
+	for kind in cold warm; do
+		for i in $(seq 1 "$n"); do
+			ln -s "$T/b" "$T/$kind/containers/i$i" && echo start > "$T/$kind/containers/i$i/ctl" ||
+				die "$kind idle $i failed"
+		done
+		sleep 5   # settle: the guest's boot work and init's first writes are done
+		kib=$(pss_sum "$T/$kind" i "$n")
+		echo "idle x$n $kind: PSS $((kib / 1024)) MiB in all, $((kib / 1024 / n)) MiB each"
+		[ "$kind" = warm ] && per=$(awk -v k="$kib" -v n="$n" 'BEGIN { printf "%.1f", k / 1024 / n }')
+		for i in $(seq 1 "$n"); do echo "delete force" > "$T/$kind/containers/i$i/ctl"; done
+	done
+done
+echo "template cold_ms=$cold warm_ms=$warm speedup=$(awk -v a="$cold" -v b="$warm" 'BEGIN { printf "%.1f", a / b }') pss_per_idle_mib=$per"

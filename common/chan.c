@@ -18,7 +18,23 @@ static const char *const chan_names[CHAN_TYPE_MAX + 1] = {
 	[CHAN_EXITED] = "EXITED",   [CHAN_ERROR] = "ERROR",
 	[CHAN_LOG] = "LOG",         [CHAN_RESIZE] = "RESIZE",
 	[CHAN_STDIN_ACK] = "STDIN_ACK", [CHAN_EXEC] = "EXEC",
+	[CHAN_OUT_ACK] = "OUT_ACK", [CHAN_RESUME] = "RESUME",
+	[CHAN_RESUMED] = "RESUMED",
 };
+
+void chan_put_u64(uint8_t *b, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
+}
+
+uint64_t chan_get_u64(const uint8_t *b)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | b[i];
+	return v;
+}
 
 const char *chan_type_name(int type)
 {

@@ -54,6 +54,33 @@
  *   guest -> STDOUT, STDERR, STDIN_ACK, EXITED with proc N; EXITED N frees N.
  *            When the container's process exits, every exec'd process is
  *            killed; their EXITED frames come before the container's.
+ *
+ * Protocol 3 (HELLO "... out-ack"): no output byte is lost when the host
+ * reader goes away (a daemon restart, SIGTERM or SIGKILL).  For the
+ * container's process (proc 0) the guest numbers the bytes of STDOUT and of
+ * STDERR from 0 (as it frames them) and keeps every byte the host has not
+ * acknowledged (at most CHAN_OUT_WINDOW per stream: past it, it stops
+ * reading that pipe, so the process blocks; nothing is dropped).
+ *   host  -> OUT_ACK <u64 stdout> <u64 stderr> [<u32 flags>]
+ *            bytes of each stream the host has stored (absolute counts;
+ *            sent with START as 0 0, then at least every
+ *            CHAN_OUT_WINDOW / 4); the guest frees them.  flags bit 0
+ *            (CHAN_ACK_EXITED): the host also has the EXITED frame; until
+ *            then init does not take the host's hang-up as "all received"
+ *   host  -> RESUME <u64 nonce> <u64 stdout> <u64 stderr>
+ *            a host that re-attached (the previous one may have died with
+ *            bytes in flight): the counts it holds per stream
+ *   guest -> RESUMED <u64 nonce> <u64 stdout from> <u64 stderr from>
+ *            the guest drops what it had queued and not sent, and the host
+ *            drops everything before this frame (found by its exact bytes:
+ *            header + nonce, wherever the stream starts); then the guest
+ *            sends each stream's bytes again from the host's count, its
+ *            other queued frames, and EXITED again if it was sent.  A
+ *            `from` above the host's count means bytes lost (only when the
+ *            host's count is below what it acknowledged: a bug or a lost
+ *            file): the host says how many, never silently.
+ * Exec'd processes (proc != 0) are not numbered: a re-attached host does
+ * not know them (the tree forgets them at a restart).
  */
 #ifndef OCIVM_CHAN_H
 #define OCIVM_CHAN_H
@@ -64,7 +91,10 @@
 #define CHAN_MAGIC 0x564fu /* "OV" little-endian */
 #define CHAN_HDR_LEN 8u
 #define CHAN_MAX_PAYLOAD 65536u
-#define CHAN_PROTOCOL 2u       /* HELLO "ocivm-init 2 ..." */
+#define CHAN_PROTOCOL 3u       /* HELLO "ocivm-init 3 ..." */
+#define CHAN_OUT_WINDOW (1u << 20)   /* unacknowledged output per stream (protocol 3) */
+#define CHAN_ACK_EXITED 1u     /* OUT_ACK flags: the host has the EXITED frame */
+#define CHAN_RESUME_LEN 24u    /* RESUME and RESUMED payloads */
 #define CHAN_PROC_MAX 255u     /* process ids 1..255 for EXEC */
 
 enum chan_type {
@@ -84,7 +114,10 @@ enum chan_type {
 	CHAN_RESIZE = 14,
 	CHAN_STDIN_ACK = 15,
 	CHAN_EXEC = 16,
-	CHAN_TYPE_MAX = 16,
+	CHAN_OUT_ACK = 17,
+	CHAN_RESUME = 18,
+	CHAN_RESUMED = 19,
+	CHAN_TYPE_MAX = 19,
 };
 
 struct chan_hdr {
@@ -134,5 +167,9 @@ size_t chan_sync_skip(const uint8_t *p, size_t n);
 int chan_send(int fd, uint8_t type, const void *payload, uint32_t len);
 int chan_send_proc(int fd, uint8_t type, uint8_t proc, const void *payload, uint32_t len);
 int chan_recv(int fd, uint8_t *ret_type, void *buf, size_t cap, uint32_t *ret_len);
+
+/* Little-endian u64 in payloads (OUT_ACK, RESUME, RESUMED). */
+void chan_put_u64(uint8_t *b, uint64_t v);
+uint64_t chan_get_u64(const uint8_t *b);
 
 #endif

@@ -143,7 +143,7 @@ static void reload_one(struct ops *ops, const char *id)
 		struct vm *vm = NULL;
 		int st;
 		snprintf(path, sizeof(path), "%s/vm", c->dir);
-		if (vm_attach(path, &ops_vm_callbacks, c, &vm, &st, NULL) == 0)
+		if (vm_attach(path, &ops_vm_callbacks, c, NULL, &vm, &st, NULL) == 0)
 			vm_destroy(vm, OPS_DESTROY_GRACE_MS);
 		if (c->rec.image_held)
 			vm_image_release(ops->cache_dir, id, NULL);
@@ -159,11 +159,16 @@ static void reload_one(struct ops *ops, const char *id)
 	pthread_mutex_unlock(&ops->lock);
 	if (c->rec.status == OPS_STOPPED)
 		return;
-	ops_open_streams(c, NULL);
+	/* what the stream files hold: the guest sends the rest again (bytes the
+	 * previous daemon had in flight); past the cap, nothing is wanted */
+	uint64_t have[2];
+	bool streams = ops_open_streams(c, NULL) == 0;
+	for (int s = 1; s <= 2; s++)
+		have[s - 1] = c->out_capped[s] ? UINT64_MAX : c->out_len[s];
 	int st = 255;
 	struct vm *vm = NULL;
 	snprintf(path, sizeof(path), "%s/vm", c->dir);
-	int r = vm_attach(path, &ops_vm_callbacks, c, &vm, &st, &err);
+	int r = vm_attach(path, &ops_vm_callbacks, c, streams ? have : NULL, &vm, &st, &err);
 	if (r == 0) {
 		struct vm_info in = { 0 };
 		vm_get_info(vm, &in);

@@ -173,9 +173,13 @@ struct vm;
 int vm_create(const struct vm_config *cfg, const struct vm_callbacks *cb, void *ctx,
 	      struct vm **ret, struct oerr *err);
 /* Find a VM again after a daemon restart (from run_dir/vm.json); -ESRCH if
- * its process is gone (then *ret_status tells what is known, 255 if nothing). */
+ * its process is gone (then *ret_status tells what is known, 255 if nothing).
+ * have[0], have[1]: bytes of stdout and stderr the caller already holds
+ * from this VM (UINT64_MAX: as many as it wants, e.g. past a cap); the
+ * guest sends the rest again from there, so bytes the previous daemon had
+ * in flight are not lost (a guest of protocol 3; NULL: nothing again). */
 int vm_attach(const char *run_dir, const struct vm_callbacks *cb, void *ctx,
-	      struct vm **ret, int *ret_status, struct oerr *err);
+	      const uint64_t *have, struct vm **ret, int *ret_status, struct oerr *err);
 
 /* Requests to ocivm-init; they only queue and send what the socket takes,
  * never blocking (the rest goes out from vm_dispatch()).  Replies come

@@ -39,6 +39,28 @@ static void test_hdr_roundtrip(void **state)
 	assert_string_equal(chan_type_name(99), "UNKNOWN");
 }
 
+/* Protocol 3: the new types decode, u64 payload fields are little-endian. */
+static void test_protocol3(void **state)
+{
+	uint8_t b[CHAN_HDR_LEN], u[8];
+	struct chan_hdr h;
+
+	for (int t = CHAN_OUT_ACK; t <= CHAN_RESUMED; t++) {
+		chan_hdr_encode(b, (uint8_t)t, CHAN_RESUME_LEN);
+		assert_int_equal(chan_hdr_decode(b, &h), 0);
+		assert_int_equal(h.type, t);
+	}
+	assert_string_equal(chan_type_name(CHAN_OUT_ACK), "OUT_ACK");
+	assert_string_equal(chan_type_name(CHAN_RESUME), "RESUME");
+	assert_string_equal(chan_type_name(CHAN_RESUMED), "RESUMED");
+	chan_put_u64(u, 0x0102030405060708ull);
+	assert_int_equal(u[0], 8);
+	assert_int_equal(u[7], 1);
+	assert_true(chan_get_u64(u) == 0x0102030405060708ull);
+	chan_put_u64(u, UINT64_MAX);
+	assert_true(chan_get_u64(u) == UINT64_MAX);
+}
+
 static void test_hdr_malformed(void **state)
 {
 	uint8_t b[CHAN_HDR_LEN];
@@ -370,6 +392,7 @@ int main(void)
 		cmocka_unit_test(test_send_nonblocking),
 		cmocka_unit_test(test_sync_skip),
 		cmocka_unit_test(test_proc_byte),
+		cmocka_unit_test(test_protocol3),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

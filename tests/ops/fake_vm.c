@@ -171,7 +171,7 @@ int vm_create(const struct vm_config *cfg, const struct vm_callbacks *cb, void *
 }
 
 int vm_attach(const char *run_dir, const struct vm_callbacks *cb, void *ctx,
-	      struct vm **ret, int *ret_status, struct oerr *err)
+	      const uint64_t *have, struct vm **ret, int *ret_status, struct oerr *err)
 {
 	pthread_mutex_lock(&mu);
 	struct fake_proc *p = find_proc(run_dir);

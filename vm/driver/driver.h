@@ -35,6 +35,7 @@ struct vm_paths {
 	char console[300];      /* serial console (the container's console file) */
 	char log[300];          /* hypervisor stdout/stderr */
 	char vm_json[300];
+	char hello[300];        /* the guest's HELLO text (its protocol, for a re-attach) */
 };
 int vm_paths_init(struct vm_paths *p, const char *run_dir, struct oerr *err);
 

@@ -19,6 +19,8 @@ $(BUILD)/tests/ocivm-vmm-fake: tests/vm/driver/fake_vmm.c common/chan.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -o $@ $(filter %.c,$^) -lpthread
 $(BUILD)/tests/test_vm_session: | $(BUILD)/tests/ocivm-vmm-fake
+$(call unit_test,test_vm_resume,tests/vm/driver/test_resume.c $(VM_DRIVER_TEST_SRCS),,$(VM_DRIVER_LDLIBS))
+$(BUILD)/tests/test_vm_resume: | $(BUILD)/tests/ocivm-vmm-fake
 
 # End to end (QEMU/TCG here; ocivm-vmm where KVM runs at hardware speed):
 # a C program using vm.h, run by `make check` after `make guest`.

@@ -20,5 +20,6 @@ int vm_paths_init(struct vm_paths *p, const char *run_dir, struct oerr *err)
 	snprintf(p->console, sizeof(p->console), "%s/console", run_dir);
 	snprintf(p->log, sizeof(p->log), "%s/hypervisor.log", run_dir);
 	snprintf(p->vm_json, sizeof(p->vm_json), "%s/vm.json", run_dir);
+	snprintf(p->hello, sizeof(p->hello), "%s/hello", run_dir);
 	return 0;
 }

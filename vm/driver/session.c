@@ -75,6 +75,11 @@ static int next_frame(struct vm *vm, uint8_t *type, const uint8_t **pl, uint32_t
 		      bool may_read)
 {
 	for (;;) {
+		if (vm->resume_wait) {
+			int r = vm_resume_scan(vm, may_read);
+			if (r != 1)
+				return r;
+		}
 		if (vm->resync) {
 			int r = resync_step(vm, may_read);
 			if (r != 1)
@@ -145,6 +150,10 @@ static void handle_frame(struct vm *vm, uint8_t type, const uint8_t *pl, uint32_
 	case CHAN_STDERR:
 		if (vm->cb.on_output)
 			vm->cb.on_output(vm->ctx, type == CHAN_STDOUT ? 1 : 2, pl, len);
+		vm_out_stored(vm, type == CHAN_STDOUT ? 1 : 2, len);   /* stored: acknowledged */
+		break;
+	case CHAN_RESUMED:
+		vm_resumed_frame(vm, pl, len);
 		break;
 	case CHAN_LOG:
 		copy_text(text, sizeof(text), pl, len);
@@ -171,6 +180,7 @@ static void handle_frame(struct vm *vm, uint8_t type, const uint8_t *pl, uint32_
 			break;
 		}
 		int status = kind == 1 ? 128 + (int)(value & 0x7f) : (int)(value & 0xff);
+		vm_out_ack(vm, CHAN_ACK_EXITED, NULL);   /* init may power off now */
 		finish(vm, status, vm->last_error[0] ? vm->last_error : NULL);
 		break;
 	}
@@ -314,6 +324,16 @@ static int session_connect(struct vm *vm, double deadline, struct oerr *err)
 	}
 }
 
+static void hello_features(struct vm *vm, const char *hello)
+{
+	char text[256];
+
+	snprintf(text, sizeof(text), "%s ", hello);
+	vm->stdin_window = strstr(text, " stdin-ack ") != NULL;   /* send STDIN within a window */
+	vm->has_exec = strstr(text, " exec ") != NULL;
+	vm->out_ack = strstr(text, " out-ack ") != NULL;
+}
+
 /* HELLO "ocivm-init <protocol> <feature>...": another protocol is refused
  * (an initrd built for another daemon); the features turn things on. */
 static int hello_check(struct vm *vm, const uint8_t *pl, uint32_t len, struct oerr *err)
@@ -327,9 +347,11 @@ static int hello_check(struct vm *vm, const uint8_t *pl, uint32_t len, struct oe
 				"says \"%s\", the daemon speaks protocol %u (rebuild the initrd)",
 				text, CHAN_PROTOCOL);
 	snprintf(vm->hello, sizeof(vm->hello), "%.127s", text);
-	strcat(text, " ");
-	vm->stdin_window = strstr(text, " stdin-ack ") != NULL;   /* send STDIN within a window */
-	vm->has_exec = strstr(text, " exec ") != NULL;
+	/* kept for a re-attach: whether the guest numbers its output */
+	int r = file_write_atomic(vm->paths.hello, text, strlen(text), 0600);
+	if (r < 0)
+		return oerr_sys(err, -r, "writing %s", vm->paths.hello);
+	hello_features(vm, text);
 	return 0;
 }
 
@@ -443,10 +465,22 @@ int vm_session_hello_apply(struct vm *vm, const char *text, struct oerr *err)
 	return hello_check(vm, (const uint8_t *)text, (uint32_t)strlen(text), err);
 }
 
-int vm_session_reattach(struct vm *vm, struct oerr *err)
+int vm_session_reattach(struct vm *vm, const uint64_t *have, struct oerr *err)
 {
+	_cleanup_free_ char *hello = NULL;
+	size_t len;
+	unsigned proto = 0;
+
 	vm->resync = true;   /* the old reader may have died mid-frame */
 	vm->has_exec = true; /* its protocol was checked at create, by this daemon's kind */
 	vm->resync_skipped = 0;
-	return session_connect(vm, vm_now_ms() + 2000, err);
+	/* RUN/hello says what the guest speaks (absent: a VM of an older
+	 * daemon, protocol 2 at most: no OUT_ACK, no RESUME) */
+	if (file_read_all(vm->paths.hello, 255, &hello, &len) == 0 &&
+	    sscanf(hello, "ocivm-init %u", &proto) == 1 && proto == CHAN_PROTOCOL) {
+		hello_features(vm, hello);
+		vm->stdin_window = false;   /* what is in flight is unknown: until an ACK */
+	}
+	int r = session_connect(vm, vm_now_ms() + 2000, err);
+	return r < 0 || !vm->out_ack ? r : vm_resume_send(vm, have, err);
 }

@@ -4,7 +4,7 @@
 VM_DRIVER_SRCS := vm/driver/strv.c vm/driver/paths.c vm/driver/sock.c \
                   vm/driver/qemu.c vm/driver/vmm.c vm/driver/probe.c \
                   vm/driver/record.c vm/driver/spawn.c vm/driver/resolve.c \
-                  vm/driver/session.c vm/driver/fresh.c vm/driver/outq.c vm/driver/exec.c vm/driver/vm.c vm/driver/treehash.c \
+                  vm/driver/session.c vm/driver/fresh.c vm/driver/outq.c vm/driver/resume.c vm/driver/exec.c vm/driver/vm.c vm/driver/treehash.c \
                   vm/driver/image.c vm/driver/kernel.c vm/kimage.c vm/driver/params.c vm/driver/names.c \
                   vm/driver/jail.c vm/driver/jail_enter.c vm/driver/cgroup.c \
                   vm/driver/cgroup_res.c vm/driver/qmp.c \

@@ -88,6 +88,7 @@ void vm_remove_files(const struct vm_paths *p, bool all)
 	unlink(p->chan_sock);
 	unlink(p->control_sock);
 	unlink(p->vm_json);
+	unlink(p->hello);
 	vm_jail_cleanup(p->run_dir);
 	if (all) {
 		unlink(p->console);
@@ -307,7 +308,7 @@ int vm_create(const struct vm_config *cfg, const struct vm_callbacks *cb, void *
 }
 
 int vm_attach(const char *run_dir, const struct vm_callbacks *cb, void *ctx,
-	      struct vm **ret, int *ret_status, struct oerr *err)
+	      const uint64_t *have, struct vm **ret, int *ret_status, struct oerr *err)
 {
 	struct vm *vm = vm_alloc(cb, ctx);
 	unsigned long long st = 0;
@@ -330,7 +331,7 @@ int vm_attach(const char *run_dir, const struct vm_callbacks *cb, void *ctx,
 			r = oerr_set(err, ESRCH, "the VM process %d of %s is gone", (int)vm->pid, run_dir);
 	}
 	if (r == 0)
-		r = vm_session_reattach(vm, err);
+		r = vm_session_reattach(vm, have, err);
 	if (r == 0)
 		r = vm_epoll_setup(vm, err);
 	if (r < 0) {
@@ -347,7 +348,8 @@ int vm_attach(const char *run_dir, const struct vm_callbacks *cb, void *ctx,
 
 int vm_start(struct vm *vm, struct oerr *err)
 {
-	return vm_session_send(vm, CHAN_START, NULL, 0, err);
+	int r = vm_out_ack(vm, 0, err);   /* protocol 3: the guest keeps output until acknowledged */
+	return r < 0 ? r : vm_session_send(vm, CHAN_START, NULL, 0, err);
 }
 
 int vm_signal(struct vm *vm, int signo, struct oerr *err)

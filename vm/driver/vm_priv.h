@@ -17,6 +17,7 @@
  * channel for stdin, and a SIGNAL behind it is read at once. */
 #define VM_STDIN_WINDOW (768u << 10)
 #define VM_DEFAULT_READY_MS 120000u
+#define VM_OUT_ACK_EVERY (CHAN_OUT_WINDOW / 4)   /* OUT_ACK after this many stored bytes */
 
 /* Frames waiting for the socket; `sent` bytes of the head frame are on the
  * wire (frames are atomic: another queue's frame goes only between two). */
@@ -42,6 +43,13 @@ struct vm {
 	size_t stdin_inflight;      /* STDIN bytes sent, not yet acknowledged */
 	bool stdin_window;          /* the guest acknowledges STDIN (HELLO "stdin-ack") */
 	bool has_exec;              /* the guest runs EXEC (HELLO "exec") */
+	bool out_ack;               /* the guest keeps output until OUT_ACK (HELLO "out-ack") */
+	uint64_t rx[3];             /* [1] stdout, [2] stderr bytes stored (protocol 3) */
+	uint64_t rx_acked[3];       /* ... and acknowledged with OUT_ACK */
+	bool resume_wait;           /* RESUME sent: drop bytes until its RESUMED */
+	uint8_t resume_pat[CHAN_HDR_LEN + 8];   /* RESUMED's header and nonce */
+	uint64_t resume_have[3];    /* the counts RESUME sent (UINT64_MAX: any) */
+	size_t resume_skipped;      /* bytes dropped before RESUMED */
 	bool want_out;              /* EPOLLOUT armed on chan */
 	struct chan_reader *rd;
 	uint8_t in[16384];          /* bytes read from chan, not yet fed to rd */
@@ -96,8 +104,21 @@ int vm_session_open(struct vm *vm, const char *gspec, size_t gspec_len,
 int vm_session_hello(struct vm *vm, unsigned timeout_ms, struct oerr *err);
 /* A restored VM said HELLO in its template: take its features from text. */
 int vm_session_hello_apply(struct vm *vm, const char *text, struct oerr *err);
-/* Connect again after a daemon restart (no handshake). */
-int vm_session_reattach(struct vm *vm, struct oerr *err);
+/* Connect again after a daemon restart (no handshake); a protocol 3 guest
+ * (RUN/hello) gets RESUME with have[0..1] (NULL: nothing sent again). */
+int vm_session_reattach(struct vm *vm, const uint64_t *have, struct oerr *err);
+/* resume.c (protocol 3): RESUME after a re-attach, the scan for RESUMED,
+ * RESUMED itself, and OUT_ACK. */
+int vm_resume_send(struct vm *vm, const uint64_t *have, struct oerr *err);
+/* While resume_wait: drop bytes up to RESUMED.  1 once found (at in_pos),
+ * 0 when more bytes are needed and may_read is false or the socket is
+ * empty, -EAGAIN after a read, -errno. */
+int vm_resume_scan(struct vm *vm, bool may_read);
+void vm_resumed_frame(struct vm *vm, const uint8_t *pl, uint32_t len);
+/* Stream s (1, 2) of proc 0 stored len more bytes: OUT_ACK when due. */
+void vm_out_stored(struct vm *vm, int s, uint32_t len);
+/* OUT_ACK now with flags (CHAN_ACK_EXITED); no-op for an older guest. */
+int vm_out_ack(struct vm *vm, uint32_t flags, struct oerr *err);
 /* Queue one frame and send what the socket takes now; never blocks.  The
  * rest goes out from vm_dispatch() (EPOLLOUT).  -EAGAIN when stdin already
  * has VM_OUTQ_STDIN_MAX bytes waiting (outq.c). */

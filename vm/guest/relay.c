@@ -41,6 +41,7 @@ int relay_init(struct relay *r, int chan_fd, int sig_fd, relay_spawn_fn spawn, v
 	r->ctx = ctx;
 	r->terminal = terminal;
 	r->in_fd = r->out_fd = r->err_fd = -1;
+	r->poll_ms = -1;
 	chan_reader_init(&r->rd);
 	if (fcntl(chan_fd, F_SETFL, fcntl(chan_fd, F_GETFL) | O_NONBLOCK) < 0)
 		return -errno;
@@ -53,6 +54,7 @@ void relay_free(struct relay *r)
 	relay_close(&r->out_fd);
 	relay_close(&r->err_fd);
 	relay_proc_free_all(r);
+	relay_ring_free(r);
 	free(r->outq);
 	free(r->inq);
 	r->outq = r->inq = NULL;
@@ -74,16 +76,17 @@ int relay_grow(uint8_t **buf, size_t *cap, size_t need)
 }
 
 /* Room for need more bytes at the end of the output queue; the sent head
- * [0, outq_off) is reclaimed only when the tail would not fit (no memmove
- * per write). */
+ * [0, outq_frm) is reclaimed only when the tail would not fit (no memmove
+ * per write).  The frame being written stays whole (RESUME sends it again). */
 int relay_outq_reserve(struct relay *r, size_t need)
 {
 	if (r->outq_off == r->outq_len) {
-		r->outq_off = r->outq_len = 0;
-	} else if (r->outq_off && r->outq_len + need > r->outq_cap) {
-		memmove(r->outq, r->outq + r->outq_off, r->outq_len - r->outq_off);
-		r->outq_len -= r->outq_off;
-		r->outq_off = 0;
+		r->outq_off = r->outq_len = r->outq_frm = 0;
+	} else if (r->outq_frm && r->outq_len + need > r->outq_cap) {
+		memmove(r->outq, r->outq + r->outq_frm, r->outq_len - r->outq_frm);
+		r->outq_len -= r->outq_frm;
+		r->outq_off -= r->outq_frm;
+		r->outq_frm = 0;
 	}
 	return relay_grow(&r->outq, &r->outq_cap, r->outq_len + need);
 }
@@ -120,6 +123,8 @@ static int relay_queue_exit(struct relay *r, uint32_t kind, uint32_t value)
 	relay_put_u32(b, kind);
 	relay_put_u32(b + 4, value);
 	r->reported = 1;
+	r->exit_kind = kind;
+	r->exit_value = value;
 	return relay_queue(r, CHAN_EXITED, b, sizeof(b));
 }
 
@@ -231,6 +236,8 @@ static int relay_on_frame(struct relay *r, uint8_t type, uint8_t id, const uint8
 	case CHAN_STDIN: return relay_on_stdin(r, p, len);
 	case CHAN_STDIN_EOF: r->stdin_eof = 1; return 0;
 	case CHAN_RESIZE: return relay_on_resize(r, p, len);
+	case CHAN_OUT_ACK: return relay_on_out_ack(r, p, len);
+	case CHAN_RESUME: return relay_on_resume(r, p, len);
 	default: return relay_log(r, "unexpected frame from host ignored");
 	}
 }
@@ -245,6 +252,7 @@ static int relay_read_chan(struct relay *r)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 	if (n == 0 && r->vport) {   /* no host connected (and nothing buffered) */
 		r->host_gone = 1;
+		chan_reader_init(&r->rd);   /* a frame cut by its death never ends */
 		return 0;
 	}
 	if (n == 0) {   /* the host sends no more; it may still read */
@@ -277,10 +285,10 @@ static int relay_write_chan(struct relay *r)
 		if (errno != EPIPE && errno != ECONNRESET)
 			return -errno;
 		r->chan_eof = 1;   /* no host can ever read these: drop */
-		r->outq_len = r->outq_off = 0;
+		r->outq_len = r->outq_off = r->outq_frm = 0;
 		return 0;
 	}
-	r->outq_off += (size_t)n;
+	relay_outq_sent(r, (size_t)n);
 	return 0;
 }
 
@@ -321,13 +329,16 @@ static int relay_write_stdin(struct relay *r, short revents)
 	return 0;
 }
 
-/* Read process output straight into the queue, behind a frame header. */
+/* Read process output straight into the queue, behind a frame header, and
+ * keep a copy in its ring until the host acknowledges it. */
 static int relay_read_output(struct relay *r, int *fd, uint8_t type)
 {
+	int s = type == CHAN_STDOUT ? 1 : 2;
+	size_t room = relay_ring_room(r, s);
 	int e = relay_outq_reserve(r, CHAN_HDR_LEN + CHAN_MAX_PAYLOAD);
-	if (e < 0)
+	if (e < 0 || room == 0)
 		return e;
-	ssize_t n = read(*fd, r->outq + r->outq_len + CHAN_HDR_LEN, CHAN_MAX_PAYLOAD);
+	ssize_t n = read(*fd, r->outq + r->outq_len + CHAN_HDR_LEN, room);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
 	if (n <= 0) {            /* EOF, or EIO on a pty whose slave closed */
@@ -338,6 +349,9 @@ static int relay_read_output(struct relay *r, int *fd, uint8_t type)
 	}
 	if (r->chan_eof)
 		return 0;
+	e = relay_ring_put(r, s, r->outq + r->outq_len + CHAN_HDR_LEN, (size_t)n);
+	if (e < 0)
+		return e;
 	chan_hdr_encode(r->outq + r->outq_len, type, (uint32_t)n);
 	r->outq_len += CHAN_HDR_LEN + (size_t)n;
 	return 0;
@@ -390,10 +404,11 @@ static int relay_poll(struct relay *r, struct pollfd *pf)
 	pf[P_CHAN] = (struct pollfd){ r->chan_eof || gone || !ev ? -1 : r->chan_fd, ev, 0 };
 	pf[P_SIG] = (struct pollfd){ r->sig_fd, POLLIN, 0 };
 	pf[P_IN] = (struct pollfd){ r->in_fd, (short)(r->inq_len || r->stdin_eof ? POLLOUT : 0), 0 };
-	pf[P_OUT] = (struct pollfd){ want_out ? r->out_fd : -1, POLLIN, 0 };
-	pf[P_ERR] = (struct pollfd){ want_out ? r->err_fd : -1, POLLIN, 0 };
+	/* an acknowledging host: a stream is read while its ring has room */
+	pf[P_OUT] = (struct pollfd){ want_out && relay_ring_room(r, 1) ? r->out_fd : -1, POLLIN, 0 };
+	pf[P_ERR] = (struct pollfd){ want_out && relay_ring_room(r, 2) ? r->err_fd : -1, POLLIN, 0 };
 	relay_proc_poll_fill(r, pf + P_N, want_out);
-	int n = poll(pf, r->n_procs ? RELAY_NPOLL : P_N, gone ? RELAY_HUP_POLL_MS : -1);
+	int n = poll(pf, r->n_procs ? RELAY_NPOLL : P_N, gone ? RELAY_HUP_POLL_MS : r->poll_ms);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
 	if (gone)
@@ -401,7 +416,7 @@ static int relay_poll(struct relay *r, struct pollfd *pf)
 	return 0;
 }
 
-static int relay_step(struct relay *r)
+int relay_step(struct relay *r)
 {
 	struct pollfd pf[RELAY_NPOLL];
 	int e = relay_poll(r, pf);
@@ -409,6 +424,7 @@ static int relay_step(struct relay *r)
 
 	if (e == 0 && r->vport && (pf[P_CHAN].revents & POLLHUP)) {
 		r->host_gone = 1;   /* never fatal on a vport: the host comes back */
+		chan_reader_init(&r->rd);   /* a frame cut by its death never ends */
 		pf[P_CHAN].revents = 0;
 	}
 	if (e == 0 && (pf[P_SIG].revents & POLLIN))
@@ -438,10 +454,23 @@ static int relay_step(struct relay *r)
 	return e;
 }
 
+/* The end: EXITED written (or nobody can ever read it); with an
+ * acknowledging host, EXITED acknowledged, unless no host can send any
+ * more (a socket or tty read 0): until then a host that re-attaches gets
+ * it all again (RESUME). */
+int relay_done(const struct relay *r)
+{
+	if (!r->reported)
+		return 0;
+	if (r->chan_eof)
+		return 1;
+	return relay_outq_pending(r) == 0 && (!r->acking || r->exit_acked || r->chan_rd_eof);
+}
+
 int relay_run(struct relay *r)
 {
 	for (;;) {
-		if (r->reported && (relay_outq_pending(r) == 0 || r->chan_eof))
+		if (relay_done(r))
 			return 0;
 		if ((r->chan_eof || r->chan_rd_eof) && !r->pid && !r->reported)
 			return -EPIPE;   /* host gone before START: no START can come */

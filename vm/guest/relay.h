@@ -22,7 +22,18 @@
  * to the channel failed with EPIPE/ECONNRESET (chan_eof).  A read of 0 on a
  * socket or tty (the host shut its sending side) only stops reading; on a
  * virtio port it means "no host for now" (host_gone) and nothing is
- * dropped. */
+ * dropped.
+ *
+ * Protocol 3 (relay_ring.c): every STDOUT/STDERR byte of the container's
+ * process is also kept in a ring per stream until the host acknowledges it
+ * (OUT_ACK); with an acknowledging host, a stream is read only while fewer
+ * than CHAN_OUT_WINDOW of its bytes wait for an acknowledgement, and the
+ * end is "EXITED acknowledged", not "queue written".  A re-attached host
+ * sends RESUME with what it holds: the queue is rebuilt (RESUMED, the
+ * frames not for those streams, each stream again from the host's count,
+ * EXITED again), so bytes the previous host lost in flight are sent again.
+ * A host that never acknowledges gets the old behaviour (the ring keeps the
+ * last CHAN_OUT_WINDOW bytes, oldest overwritten). */
 #ifndef OCIVM_GUEST_RELAY_H
 #define OCIVM_GUEST_RELAY_H
 
@@ -60,6 +71,14 @@ struct relay_proc {
 	int stdin_eof, exited, status;
 };
 
+/* Output of the container's process not yet acknowledged by the host:
+ * stream bytes [acked, total) sit at buf[pos % cap]. */
+struct relay_ring {
+	uint8_t *buf;
+	size_t cap;                  /* 0 until the first byte */
+	uint64_t total, acked;
+};
+
 struct relay {
 	int chan_fd;                 /* non-blocking */
 	int sig_fd;                  /* signalfd for SIGCHLD */
@@ -69,6 +88,12 @@ struct relay {
 	struct chan_reader rd;
 	uint8_t rbuf[CHAN_MAX_PAYLOAD];
 	uint8_t *outq; size_t outq_off, outq_len, outq_cap;   /* pending: [off, len) */
+	size_t outq_frm;             /* start of the frame that holds outq_off (<= outq_off) */
+	struct relay_ring ring[3];   /* [1] stdout, [2] stderr (protocol 3) */
+	int acking;                  /* the host acknowledges output (OUT_ACK/RESUME seen) */
+	int exit_acked;              /* ... and has the EXITED frame */
+	uint32_t exit_kind, exit_value;   /* what EXITED said (sent again after RESUME) */
+	int poll_ms;                 /* poll timeout when nothing else bounds it (-1; tests) */
 	uint8_t *inq; size_t inq_len, inq_cap;
 	size_t stdin_unacked;        /* STDIN bytes taken off inq, not yet in a STDIN_ACK */
 	relay_end_others_fn end_others;   /* optional; set after relay_init */
@@ -95,6 +120,11 @@ int relay_init(struct relay *r, int chan_fd, int sig_fd, relay_spawn_fn spawn, v
 	       int terminal);
 /* Run until EXITED has been sent (0), or the channel failed (-errno). */
 int relay_run(struct relay *r);
+/* One round of the loop (poll, then handle what is ready): 0 or -errno.
+ * relay_run's body; tests drive it with poll_ms set. */
+int relay_step(struct relay *r);
+/* 1 once relay_run would return 0. */
+int relay_done(const struct relay *r);
 void relay_free(struct relay *r);
 
 /* Queue one frame for the host (used by init for LOG/ERROR too). */
@@ -115,6 +145,17 @@ void relay_proc_free_all(struct relay *r);
 /* Shared with relay.c: room for need bytes at the queue's end. */
 int relay_outq_reserve(struct relay *r, size_t need);
 int relay_grow(uint8_t **buf, size_t *cap, size_t need);
+
+/* relay_ring.c (protocol 3): the rings of the container's streams. */
+/* Bytes stream s (1, 2) may take now: CHAN_MAX_PAYLOAD, or less (0) when
+ * the host acknowledges and the ring is (nearly) full. */
+size_t relay_ring_room(const struct relay *r, int s);
+int relay_ring_put(struct relay *r, int s, const uint8_t *p, size_t n);
+void relay_ring_free(struct relay *r);
+/* n more bytes of the queue were written: move outq_off and outq_frm. */
+void relay_outq_sent(struct relay *r, size_t n);
+int relay_on_out_ack(struct relay *r, const uint8_t *p, uint32_t len);
+int relay_on_resume(struct relay *r, const uint8_t *p, uint32_t len);
 
 /* Wire helpers, shared with the tests. */
 void relay_put_u32(uint8_t *b, uint32_t v);

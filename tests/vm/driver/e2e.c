@@ -162,7 +162,8 @@ static void case_reattach(struct tally *t, struct e2e_env *e, enum vm_driver d, 
 		nanosleep(&(struct timespec){ REATTACH_DOWN_MS / 1000, (REATTACH_DOWN_MS % 1000) * 1000000L },
 			  NULL);
 		if (r == 0)
-			r = vm_attach(e->run_dir, e2e_callbacks(), &run, &run.vm, &status, &err);
+			r = vm_attach(e->run_dir, e2e_callbacks(), &run, run.got + 1, &run.vm, &status,
+				      &err);
 		if (r == 0 && vm_pid(run.vm) != pid)
 			r = -ESRCH;
 		if (r == 0)

@@ -91,6 +91,7 @@ static void on_started(void *ctx, pid_t pid)
 static void on_output(void *ctx, int stream, const void *buf, size_t len)
 {
 	struct e2e_run *r = ctx;
+	r->got[stream == 2 ? 2 : 1] += len;
 	if (r->out_len + len < sizeof(r->out)) {
 		memcpy(r->out + r->out_len, buf, len);
 		r->out_len += len;

@@ -30,6 +30,7 @@ struct e2e_run {
 	const char *run_dir;
 	char out[8192];
 	size_t out_len;
+	uint64_t got[3];         /* bytes of [1] stdout, [2] stderr received (for vm_attach) */
 	pid_t started;
 	int status;              /* -1 until on_exit */
 	char reason[300];

@@ -16,7 +16,15 @@
  *   --fake-mode=garble  as ok, but after START's "hello\n" the stream breaks
  *                       (bytes that are no frame header); stays alive
  *   --fake-mode=badexit as ok, but START -> EXITED with a 4-byte payload;
- *                       stays alive */
+ *                       stays alive
+ *   --fake-mode=resume  protocol 3 ("out-ack"): START must follow OUT_ACK 0 0
+ *                       (else EXITED 99) -> STARTED 42 + "0123"; on the next
+ *                       connection (a re-attach): the tail of a frame and a
+ *                       whole STDOUT "XXXX" (in flight: the host must drop
+ *                       them), then RESUME must say 4 0 (else EXITED 98) ->
+ *                       RESUMED 4 0, "4567", EXITED 3; an OUT_ACK with the
+ *                       EXITED flag is written to stderr (hypervisor.log)
+ *   --fake-mode=resume-lost  the same, but RESUMED says 6: "67" follows */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -47,6 +55,41 @@ static void exited(int fd, uint32_t kind, uint32_t value)
 	exit(0);
 }
 
+static int acked0;
+
+/* A re-attach in mode resume*: bytes in flight, then RESUME/RESUMED. */
+static void resumed(int fd)
+{
+	uint8_t type, b[24], h[8];
+	uint32_t len;
+	int lost = strcmp(mode, "resume-lost") == 0;
+
+	chan_hdr_encode(h, CHAN_STDOUT, 300);   /* the tail of a frame */
+	if (write(fd, h + 3, 5) != 5 || write(fd, "tail", 4) != 4)
+		exit(1);
+	chan_send(fd, CHAN_STDOUT, "XXXX", 4);
+	while (chan_recv(fd, &type, buf, sizeof(buf), &len) == 0) {
+		if (type == CHAN_RESUME) {
+			if (len != 24 || chan_get_u64(buf + 8) != 4 || chan_get_u64(buf + 16) != 0)
+				exited(fd, 0, 98);
+			memcpy(b, buf, 8);
+			chan_put_u64(b + 8, lost ? 6 : 4);
+			chan_put_u64(b + 16, 0);
+			chan_send(fd, CHAN_RESUMED, b, 24);
+			chan_send(fd, CHAN_STDOUT, lost ? "67" : "4567", lost ? 2 : 4);
+			put_u32(b, 0);
+			put_u32(b + 4, 3);
+			chan_send(fd, CHAN_EXITED, b, 8);
+		}
+		if (type == CHAN_OUT_ACK && len == 20 && (buf[16] & CHAN_ACK_EXITED)) {
+			fprintf(stderr, "fake: OUT_ACK %llu %llu with the EXITED flag\n",
+				(unsigned long long)chan_get_u64(buf),
+				(unsigned long long)chan_get_u64(buf + 8));
+			exit(0);
+		}
+	}
+}
+
 static void conversation(int fd)
 {
 	uint8_t type;
@@ -63,12 +106,14 @@ static void conversation(int fd)
 				;
 			exit(0);
 		}
-		if (strcmp(mode, "stuck") == 0)
-			chan_send(fd, CHAN_HELLO, "ocivm-init 2 stdin-ack", 22);
+		if (strncmp(mode, "resume", 6) == 0)
+			chan_send(fd, CHAN_HELLO, "ocivm-init 3 stdin-ack exec out-ack", 35);
+		else if (strcmp(mode, "stuck") == 0)
+			chan_send(fd, CHAN_HELLO, "ocivm-init 3 stdin-ack", 22);
 		else if (strcmp(mode, "oldinit") == 0)   /* an initrd of protocol 1 */
 			chan_send(fd, CHAN_HELLO, "ocivm-init 1 stdin-ack", 22);
 		else
-			chan_send(fd, CHAN_HELLO, "ocivm-init 2", 12);
+			chan_send(fd, CHAN_HELLO, "ocivm-init 3", 12);
 		if (chan_recv(fd, &type, buf, sizeof(buf), &len) < 0 || type != CHAN_SPEC)
 			exit(2);
 		if (strcmp(mode, "die") == 0) {
@@ -81,11 +126,25 @@ static void conversation(int fd)
 		}
 		chan_send(fd, CHAN_READY, NULL, 0);
 		handshake_done = 1;
+	} else if (strncmp(mode, "resume", 6) == 0) {
+		resumed(fd);
+		return;
 	}
 	while (chan_recv(fd, &type, buf, sizeof(buf), &len) == 0) {
 		uint8_t pid[4];
 		switch (type) {
+		case CHAN_OUT_ACK:
+			acked0 = len == 16 && chan_get_u64(buf) == 0 && chan_get_u64(buf + 8) == 0;
+			break;
 		case CHAN_START:
+			if (strncmp(mode, "resume", 6) == 0) {
+				put_u32(pid, 42);
+				chan_send(fd, CHAN_STARTED, pid, 4);
+				if (!acked0)
+					exited(fd, 0, 99);
+				chan_send(fd, CHAN_STDOUT, "0123", 4);
+				break;
+			}
 			put_u32(pid, 42);
 			chan_send(fd, CHAN_STARTED, pid, 4);
 			chan_send(fd, CHAN_LOG, "started", 7);

@@ -179,7 +179,7 @@ static void test_signal_pause_attach(void **state)
 	assert_int_equal(vm_pause(vm, &err), 0);
 	assert_int_equal(vm_resume(vm, &err), 0);
 	vm_free(vm);   /* the daemon goes away; the VM runs on */
-	assert_int_equal(vm_attach(run_dir, &cbs, &ev, &vm, &status, &err), 0);
+	assert_int_equal(vm_attach(run_dir, &cbs, &ev, NULL, &vm, &status, &err), 0);
 	assert_int_equal(vm_start(vm, &err), 0);
 	PUMP(vm, ev.started == 42);
 	assert_int_equal(vm_signal(vm, SIGTERM, &err), 0);
@@ -188,7 +188,7 @@ static void test_signal_pause_attach(void **state)
 	assert_int_equal(vm_signal(vm, 0, &err), -EINVAL);
 	vm_destroy(vm, 1000);
 	oerr_clear(&err);
-	assert_int_equal(vm_attach(run_dir, &cbs, &ev, &vm, &status, &err), -ESRCH);
+	assert_int_equal(vm_attach(run_dir, &cbs, &ev, NULL, &vm, &status, &err), -ESRCH);
 	assert_int_equal(status, 255);
 }
 

@@ -22,6 +22,9 @@
  *   user UID GID UMASK(octal or -)
  *   gid* GID                      additionalGids
  *   terminal 0|1
+ *   winsize ROWS COLS             process.consoleSize (1..65535 each), only with
+ *                                 terminal 1: the pty's size before the process
+ *                                 starts (absent: 0x0 until a resize)
  *   nnp 0|1                       noNewPrivileges
  *   oom SCORE                     oomScoreAdj (absent: untouched)
  *   rlimit* NAME SOFT HARD        e.g. RLIMIT_NOFILE 1024 1024

@@ -224,6 +224,30 @@ static int parse_env_args(const cJSON *proc, struct ops_process *p, struct oerr 
 	return 0;
 }
 
+/* process.consoleSize {height, width}: both required, each 1..65535; 0 0
+ * is read as absent, as runc does (docker sends it when its own output is
+ * not a terminal). */
+static int parse_console_size(const cJSON *proc, struct ops_process *p, struct oerr *err)
+{
+	const cJSON *sz = NULL;
+	uint64_t h = 0, w = 0;
+	int r = cj_object(proc, "consoleSize", "process", 0, &sz, err);
+
+	if (r < 0 || !sz)
+		return r;
+	if ((r = cj_u64(sz, "height", "process.consoleSize", CJ_REQUIRED, 0, UINT16_MAX, &h,
+			NULL, err)) < 0 ||
+	    (r = cj_u64(sz, "width", "process.consoleSize", CJ_REQUIRED, 0, UINT16_MAX, &w,
+			NULL, err)) < 0)
+		return r;
+	if (!h != !w)
+		return oerr_set(err, EINVAL, "process.consoleSize.%s: must be 1 to 65535 "
+				"(or both 0: no size)", h ? "width" : "height");
+	p->console_height = (uint16_t)h;
+	p->console_width = (uint16_t)w;
+	return 0;
+}
+
 static int parse_process(const cJSON *top, struct ops_process *p, struct oerr *err)
 {
 	const cJSON *proc = NULL;
@@ -240,7 +264,8 @@ static int parse_process(const cJSON *top, struct ops_process *p, struct oerr *e
 			   &p->cwd, err)) < 0 ||
 	    (r = parse_rlimits(proc, p, err)) < 0 ||
 	    (r = cj_bool(proc, "noNewPrivileges", "process", 0, &p->no_new_privileges, err)) < 0 ||
-	    (r = parse_caps(proc, p, err)) < 0)
+	    (r = parse_caps(proc, p, err)) < 0 ||
+	    (r = parse_console_size(proc, p, err)) < 0)
 		return r;
 	r = cj_i64(proc, "oomScoreAdj", "process", 0, -1000, 1000, &oom, &p->has_oom_score_adj, err);
 	p->oom_score_adj = (int)oom;

@@ -52,6 +52,9 @@ struct ops_process {
 	struct cj_strv caps[OPS_CAP_SETS];
 	bool has_oom_score_adj;
 	int oom_score_adj;
+	/* consoleSize: the pty's size before the process starts (0 0: not
+	 * given, or given as 0 0, which runc also leaves unset) */
+	uint16_t console_height, console_width;
 };
 
 /* A bind mount's host source as copied into the VM (ops/bindcopy.c):

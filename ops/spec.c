@@ -36,6 +36,12 @@ static void gspec_process(struct gspec_writer *w, const struct ops_process *p, b
 	for (size_t i = 0; i < p->n_gids; i++)
 		gspec_putf(w, "gid", "%u", p->gids[i]);
 	gspec_putf(w, "terminal", "%d", terminal ? 1 : 0);
+	if (terminal && p->console_height && p->console_width) {
+		char rows[8], cols[8];
+		snprintf(rows, sizeof(rows), "%u", (unsigned)p->console_height);
+		snprintf(cols, sizeof(cols), "%u", (unsigned)p->console_width);
+		put2(w, "winsize", rows, cols);
+	}
 	gspec_putf(w, "nnp", "%d", p->no_new_privileges ? 1 : 0);
 	if (p->has_oom_score_adj)
 		gspec_putf(w, "oom", "%d", p->oom_score_adj);

@@ -89,6 +89,25 @@ static const struct ccase cases[] = {
 	{ "{\"process\":{\"capabilities\":{\"ambient\":[\"CAP_CHECKPOINT_RESTORE\",\"CAP_BPF\"]}}}", NULL },
 	{ "{\"process\":{\"oomScoreAdj\":1001}}", "process.oomScoreAdj: must be between -1000 and 1000" },
 	{ "{\"process\":{\"oomScoreAdj\":-1000}}", NULL },
+	{ "{\"process\":{\"consoleSize\":{\"height\":24,\"width\":80}}}", NULL },
+	{ "{\"process\":{\"consoleSize\":{\"height\":65535,\"width\":1}}}", NULL },
+	{ "{\"process\":{\"consoleSize\":{\"height\":0,\"width\":0}}}", NULL },
+	{ "{\"process\":{\"consoleSize\":null}}", NULL },
+	{ "{\"process\":{\"consoleSize\":[24,80]}}", "process.consoleSize: must be an object" },
+	{ "{\"process\":{\"consoleSize\":{\"width\":80}}}", "process.consoleSize.height: required" },
+	{ "{\"process\":{\"consoleSize\":{\"height\":24}}}", "process.consoleSize.width: required" },
+	{ "{\"process\":{\"consoleSize\":{\"height\":65536,\"width\":80}}}",
+	  "process.consoleSize.height: must be between 0 and 65535" },
+	{ "{\"process\":{\"consoleSize\":{\"height\":24,\"width\":-1}}}",
+	  "process.consoleSize.width: out of range" },
+	{ "{\"process\":{\"consoleSize\":{\"height\":24,\"width\":\"80\"}}}",
+	  "process.consoleSize.width: must be a number" },
+	{ "{\"process\":{\"consoleSize\":{\"height\":2.5,\"width\":80}}}",
+	  "process.consoleSize.height: must be an integer" },
+	{ "{\"process\":{\"consoleSize\":{\"height\":24,\"width\":0}}}",
+	  "process.consoleSize.width: must be 1 to 65535 (or both 0: no size)" },
+	{ "{\"process\":{\"consoleSize\":{\"height\":0,\"width\":80}}}",
+	  "process.consoleSize.height: must be 1 to 65535" },
 	{ "{\"hostname\":7}", "hostname: must be a string" },
 	{ "{\"hostname\":\"0123456789012345678901234567890123456789012345678901234567890123456789\"}",
 	  "hostname: longer than 64 bytes" },
@@ -332,6 +351,8 @@ static void test_full_values(void **state)
 	assert_string_equal(c->root_path, "rootfs");
 	assert_true(c->root_readonly);
 	assert_true(p->present && p->terminal && p->no_new_privileges);
+	assert_int_equal(p->console_height, 40);
+	assert_int_equal(p->console_width, 120);
 	assert_int_equal(p->uid, 1000);
 	assert_int_equal(p->gid, 100);
 	assert_int_equal(p->umask, 022);

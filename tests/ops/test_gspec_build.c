@@ -106,12 +106,73 @@ static void test_ambient(void **state)
 	ops_config_free(cfg);
 }
 
+/* process.consoleSize: a winsize record right after "terminal 1", for the
+ * container process (config.json) and an exec'd one (process.json); none
+ * without a terminal or a size. */
+static void test_console_size(void **state)
+{
+	static const char *const text =
+		"{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"},\"process\":{\"cwd\":\"/\","
+		"\"user\":{\"uid\":0,\"gid\":0},\"args\":[\"sh\"],\"terminal\":true,"
+		"\"consoleSize\":{\"height\":31,\"width\":97}}}";
+	struct ops_config *cfg = NULL;
+	char *g = NULL;
+	size_t glen;
+
+	assert_int_equal(ops_config_parse(text, strlen(text), &cfg, NULL), 0);
+	assert_int_equal(ops_build_gspec(cfg, "x", true, false, &g, &glen, NULL, 0, NULL), 0);
+	assert_non_null(strstr(g, "\nterminal 1\nwinsize 31 97\nnnp 0\n"));
+	free(g);
+	/* create's terminal=0 (no console): no pty, so no size either */
+	assert_int_equal(ops_build_gspec(cfg, "x", false, false, &g, &glen, NULL, 0, NULL), 0);
+	assert_null(strstr(g, "winsize"));
+	free(g);
+	ops_config_free(cfg);
+
+	static const char *const proc =
+		"{\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0},\"args\":[\"stty\",\"size\"],"
+		"\"terminal\":true,\"consoleSize\":{\"height\":65535,\"width\":1}}";
+	struct ops_process p;
+	struct oerr err = { 0 };
+	assert_int_equal(ops_process_parse(proc, strlen(proc), &p, &err), 0);
+	assert_int_equal(ops_build_exec_gspec(&p, "x", &g, &glen, &err), 0);
+	assert_non_null(strstr(g, "\nterminal 1\nwinsize 65535 1\n"));
+	free(g);
+	ops_process_free(&p);
+
+	static const char *const notty =
+		"{\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0},\"args\":[\"true\"],"
+		"\"consoleSize\":{\"height\":24,\"width\":80}}";
+	assert_int_equal(ops_process_parse(notty, strlen(notty), &p, &err), 0);
+	assert_int_equal(ops_build_exec_gspec(&p, "x", &g, &glen, &err), 0);
+	assert_null(strstr(g, "winsize"));
+	free(g);
+	ops_process_free(&p);
+
+	static const char *const zero =
+		"{\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0},\"args\":[\"true\"],"
+		"\"terminal\":true,\"consoleSize\":{\"height\":0,\"width\":0}}";
+	assert_int_equal(ops_process_parse(zero, strlen(zero), &p, &err), 0);
+	assert_int_equal(ops_build_exec_gspec(&p, "x", &g, &glen, &err), 0);
+	assert_null(strstr(g, "winsize"));
+	free(g);
+	ops_process_free(&p);
+
+	static const char *const bad =
+		"{\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0},\"args\":[\"true\"],"
+		"\"terminal\":true,\"consoleSize\":{\"height\":24,\"width\":70000}}";
+	assert_int_equal(ops_process_parse(bad, strlen(bad), &p, &err), -EINVAL);
+	assert_int_equal(err.code, EINVAL);
+	assert_non_null(strstr(err.msg, "process.consoleSize.width: must be between 0 and 65535"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_too_big),
 		cmocka_unit_test(test_ambient),
+		cmocka_unit_test(test_console_size),
 	};
 	return cmocka_run_group_tests_name("ops_gspec_build", tests, NULL, NULL);
 }

@@ -172,6 +172,16 @@ static int k_gid(struct gplan *p, char **f, char *eb, size_t cap)
 }
 
 static int k_terminal(struct gplan *p, char **f, char *eb, size_t cap) { return k_bool(f[0], &p->terminal, "terminal", eb, cap); }
+static int k_winsize(struct gplan *p, char **f, char *eb, size_t cap)
+{
+	unsigned long long rows, cols;
+	if (gplan_num(f[0], 10, 65535, &rows) || gplan_num(f[1], 10, 65535, &cols) ||
+	    !rows || !cols)
+		return gplan_fail(eb, cap, "winsize: %s %s is not ROWS COLS in 1..65535", f[0], f[1]);
+	p->ws_rows = (unsigned short)rows;
+	p->ws_cols = (unsigned short)cols;
+	return 0;
+}
 static int k_nnp(struct gplan *p, char **f, char *eb, size_t cap) { return k_bool(f[0], &p->nnp, "nnp", eb, cap); }
 
 static int k_oom(struct gplan *p, char **f, char *eb, size_t cap)
@@ -377,6 +387,7 @@ static const struct gplan_key gplan_keys[] = {
 	{ "env", 1, k_env },           { "cwd", 1, k_cwd },
 	{ "user", 3, k_user },         { "gid", 1, k_gid },
 	{ "terminal", 1, k_terminal }, { "nnp", 1, k_nnp },
+	{ "winsize", 2, k_winsize },
 	{ "oom", 1, k_oom },           { "rlimit", 3, k_rlimit },
 	{ "cap", 2, k_cap },           { "mount", 4, k_mount },
 	{ "memory", 1, k_memory },     { "pids", 1, k_pids },     { "uidmap", 3, k_uidmap },

@@ -47,6 +47,7 @@ struct gplan {
 	int has_user; uid_t uid; gid_t gid; int umask; /* umask -1: untouched */
 	gid_t gids[GPLAN_MAX_GIDS]; int n_gids;
 	int terminal, nnp;
+	unsigned short ws_rows, ws_cols;     /* winsize: the pty's start size; 0: none */
 	int has_oom, oom;
 	struct gplan_rlimit rlimits[GPLAN_MAX_RLIMITS]; int n_rlimits;
 	int has_caps;                        /* 0: no cap record, caps untouched */

@@ -325,6 +325,15 @@ static int gspawn_stdio(const struct gplan *p, const char *root, int child[3], i
 		int m, s;
 		if ((r = gspawn_pty(root, &m, &s)) < 0)
 			return r;
+		/* process.consoleSize: set before the process runs, so a size
+		 * read at once is the caller's (a resize comes later) */
+		struct winsize ws = { .ws_row = p->ws_rows, .ws_col = p->ws_cols };
+		if (ws.ws_row && ws.ws_col && ioctl(m, TIOCSWINSZ, &ws) < 0) {
+			r = -errno;
+			close(m);
+			close(s);
+			return r;
+		}
 		child[0] = s;
 		child[1] = dup(s);
 		child[2] = dup(s);

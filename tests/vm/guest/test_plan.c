@@ -43,6 +43,7 @@ static char *build_spec(size_t *len)
 	gspec_putf(&w, "gid", "5");
 	gspec_putf(&w, "gid", "6");
 	gspec_putf(&w, "terminal", "1");
+	gspec_put(&w, "winsize", 2, (const char *const[]){ "31", "97" });
 	gspec_putf(&w, "nnp", "1");
 	gspec_putf(&w, "oom", "-500");
 	gspec_put(&w, "rlimit", 3, (const char *const[]){ "RLIMIT_NOFILE", "1024", "4096" });
@@ -96,6 +97,8 @@ static void test_parse_full(void **state)
 	assert_int_equal(p->umask, 022);
 	assert_int_equal(p->n_gids, 2);
 	assert_int_equal(p->terminal, 1);
+	assert_int_equal(p->ws_rows, 31);
+	assert_int_equal(p->ws_cols, 97);
 	assert_int_equal(p->nnp, 1);
 	assert_int_equal(p->oom, -500);
 	assert_int_equal(p->rlimits[0].resource, RLIMIT_NOFILE);
@@ -233,6 +236,12 @@ static void test_parse_rejects(void **state)
 	REJ("clock 1764900000 1000000000", "clock: bad nanoseconds");
 	REJ("clock 1764900000x 5", "clock: bad seconds");
 	REJ("restored 2", "expected 0 or 1");
+	REJ("winsize 0 80", "winsize: 0 80 is not ROWS COLS in 1..65535");
+	REJ("winsize 24 0", "winsize: 24 0 is not ROWS COLS");
+	REJ("winsize 65536 80", "winsize: 65536 80 is not");
+	REJ("winsize -1 80", "is not ROWS COLS");
+	REJ("winsize 24x 80", "is not ROWS COLS");
+	REJ("winsize 24", "fields, expected 2");
 #undef REJ
 }
 

@@ -584,6 +584,36 @@ static void test_terminal(void **state)
 	free(r.out);
 }
 
+/* process.consoleSize (gspec winsize): the pty has the size before the
+ * process runs, so a size read at once is it, not 0 0. */
+static void test_terminal_size(void **state)
+{
+	struct result r;
+	int fd = open("/dev/ptmx", O_RDWR);
+	if (fd < 0) {
+		print_message("SKIP: no /dev/ptmx here\n");
+		skip();
+	}
+	close(fd);
+	set_plan(1, "/", "/bin/sh", "-c", "echo size=$(stty size)", NULL);
+	plan.ws_rows = 31;
+	plan.ws_cols = 97;
+	run_simple(&r, NULL, 0, 0);
+	assert_non_null(r.out);
+	if (!strstr(r.out, "size=31 97"))
+		fail_msg("output \"%s\" lacks size=31 97", r.out);
+	assert_int_equal(r.value, 0);
+	free(r.out);
+	/* no winsize record: the kernel's 0 0 (what the above would see
+	 * without the TIOCSWINSZ) */
+	set_plan(1, "/", "/bin/sh", "-c", "echo size=$(stty size)", NULL);
+	run_simple(&r, NULL, 0, 0);
+	assert_non_null(r.out);
+	if (!strstr(r.out, "size=0 0"))
+		fail_msg("output \"%s\" lacks size=0 0", r.out);
+	free(r.out);
+}
+
 /* The per-process config: rlimits, umask, env, user, groups, capabilities,
  * noNewPrivileges.  Needs root (to change uid); skipped otherwise. */
 static void test_identity(void **state)
@@ -648,6 +678,7 @@ int main(void)
 		cmocka_unit_test(test_endless_background_writer),
 		cmocka_unit_test(test_host_half_close),
 		cmocka_unit_test(test_terminal),
+		cmocka_unit_test(test_terminal_size),
 		cmocka_unit_test(test_identity),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -13,7 +13,7 @@
 #include "log.h"
 #include "ops/ops.h"
 
-#define FS_ID_MAX 256          /* buffer size for a container id */
+#define FS_ID_MAX (OPS_ID_MAX + 1) /* buffer size for a container id (ops/ops.h) */
 #define FS_LOG_LINES 256       /* MOUNT/log keeps this many lines */
 #define FS_EVENT_LINES 1024    /* events kept for slow readers */
 #define FS_LINE_MAX 512

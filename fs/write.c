@@ -64,7 +64,7 @@ void fsd_bundles_recover(struct fsd *fs)
 		return;
 	int dfd = dirfd(d), ifd = open(inc, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	while (ifd >= 0 && (e = readdir(d))) {
-		if (e->d_name[0] == '.' || strlen(e->d_name) >= FS_ID_MAX ||
+		if (ops_id_valid(e->d_name, NULL) < 0 ||
 		    ops_get(fs->ops, e->d_name, &info, NULL) == 0)
 			continue;
 		int r = -1;

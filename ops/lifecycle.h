@@ -34,7 +34,4 @@ const char *ops_op_name(enum ops_op op);
 int ops_transition(enum ops_status s, enum ops_op op, struct ops_transition *ret,
 		   struct oerr *err);
 
-/* Largest accepted id; ids become directory names under the state dir. */
-#define OPS_ID_MAX 255
-
 #endif

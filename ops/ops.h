@@ -96,7 +96,17 @@ int ops_write_stdin(struct ops *ops, const char *id, const void *buf, size_t len
 		    struct oerr *err);
 int ops_close_stdin(struct ops *ops, const char *id, struct oerr *err);
 
-/* Validation shared with fs/ (runc's character set, no "..", bounded). */
+/* The container id: the one limit and the one check every layer uses
+ * (fs/, the ocivm CLI and ops itself call ops_id_valid, ops/id.c).  Ids
+ * become file names with at most OPS_ID_SUFFIX_MAX bytes added, each within
+ * NAME_MAX (255): STATE/ID/, STATE/.bundles/ID, incoming/ID.9 (a bundle
+ * given back after a crash), the image cache's refs/KEY/ID and owners/ID,
+ * the VM's cgroup .../ocivmfs/ID.  Paths never limit it: a VM's sockets are
+ * reached through their directory (common/usock.h), so any state dir works.
+ * runc's character set [A-Za-z0-9_+.-], no leading '.', no "..". */
+#define OPS_ID_MAX 250
+#define OPS_ID_SUFFIX_MAX 5
+/* 0, or -EINVAL with the reason ("id: longer than 250 bytes"). */
 int ops_id_valid(const char *id, struct oerr *err);
 
 enum ops_status { OPS_CREATING, OPS_CREATED, OPS_RUNNING, OPS_PAUSED, OPS_STOPPED };

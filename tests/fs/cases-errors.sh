@@ -41,6 +41,20 @@ cases_errors() {   # MOUNT LABEL
 	expect_err "$l: id with '/' is EINVAL" "Invalid argument" bash -c "echo 'create a/b $T/b' > $m/ctl"
 	expect_err "$l: id over the length limit is EINVAL" "Invalid argument" \
 		bash -c "echo 'create $(printf 'x%.0s' $(seq 300)) $T/b' > $m/ctl"
+	# the one limit (OPS_ID_MAX 250, ops/ops.h) and rule, through fs/
+	local id250; id250=L$(printf 'x%.0s' $(seq 249))
+	if [ "$l" = fake ]; then   # the real daemon cannot boot $T/b: tree-vm.sh has it
+		check "$l: a 250-byte id is accepted (ln -s)" ln -s "$T/b" "$m/containers/$id250"
+		check "$l: ... and removed (rmdir)" rmdir "$m/containers/$id250"
+	else
+		ln -s "$T/b" "$m/containers/$id250" 2>/dev/null
+		check "$l: a 250-byte id is not refused for its id" \
+			bash -c "grep -F '(ln -s) $id250: ' '$m/log' | tail -n 1 | grep -qv ': id[: ]'"
+	fi
+	expect_err "$l: a 251-byte id is EINVAL" "Invalid argument" ln -s "$T/b" "$m/containers/${id250}y"
+	check "$l: ... log says why" grep -q 'id: longer than 250 bytes' "$m/log"
+	expect_err "$l: id 'a..b' is EINVAL" "Invalid argument" bash -c "echo 'create a..b $T/b' > $m/ctl"
+	check "$l: ... log says why" grep -qF 'contain ".."' "$m/log"
 	expect_err "$l: id with raw bytes (0xff, ESC) is EINVAL" "Invalid argument" \
 		bash -c "printf 'create bad\\377\\033[2J $T/b\\n' > $m/ctl"
 	check "$l: ... log escapes them (\\xff, \\x1b)" grep -qF 'bad\xff\x1b[2J' "$m/log"

@@ -50,7 +50,15 @@ static int persist(struct ops *o, struct fc *c)
 	int n = snprintf(text, sizeof(text), "%d %d %lld %s\n", (int)c->info.status,
 			 c->info.exited ? c->info.exit_status : -1,
 			 (long long)c->info.created, c->info.bundle);
-	return file_write_atomic(path, text, (size_t)n, 0600);
+	/* not file_write_atomic: its PATH.tmp.PID would pass NAME_MAX for the
+	 * longest id (OPS_ID_MAX) */
+	static unsigned seq;
+	char tmp[4400];
+	snprintf(tmp, sizeof(tmp), "%s/.tmp.%u", o->dir, __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
+	int r = file_write_atomic(tmp, text, (size_t)n, 0600);
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	return r;
 }
 
 static void emit(struct ops *o, const char *id, enum ops_status s)
@@ -66,7 +74,7 @@ static void emit(struct ops *o, const char *id, enum ops_status s)
 static void append_out(struct ops *o, const char *id, const void *buf, size_t n)
 {
 	char path[4400];
-	snprintf(path, sizeof(path), "%s/%s.stdout", o->dir, id);
+	snprintf(path, sizeof(path), "%s/.out/%s", o->dir, id);
 	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (fd >= 0) {
 		fd_write_all(fd, buf, n);
@@ -87,6 +95,12 @@ int ops_open(const struct ops_options *opt, const struct ops_listener *l, void *
 	snprintf(o->dir, sizeof(o->dir), "%s/fake", opt->state_dir);
 	if (mkdir(o->dir, 0700) < 0 && errno != EEXIST)
 		return oerr_sys(err, errno, "mkdir %s", o->dir);
+	/* streams in .out/ID: "ID.stdout" would not fit NAME_MAX for the
+	 * longest id (OPS_ID_MAX) */
+	char out[4200];
+	snprintf(out, sizeof(out), "%s/.out", o->dir);
+	if (mkdir(out, 0700) < 0 && errno != EEXIST)
+		return oerr_sys(err, errno, "mkdir %s", out);
 	o->l = *l;
 	o->ctx = ctx;
 	d = opendir(o->dir);
@@ -120,18 +134,7 @@ int ops_open(const struct ops_options *opt, const struct ops_listener *l, void *
 void ops_close(struct ops *o) { free(o); }
 const char *ops_hypervisor_line(struct ops *o) { return "fake: the test double of ops/ (no VMs)"; }
 
-int ops_id_valid(const char *id, struct oerr *err)
-{
-	size_t n = id ? strlen(id) : 0;
-	if (n == 0 || n > 128)
-		return oerr_set(err, EINVAL, "container id: must be 1..128 characters");
-	if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
-		return oerr_set(err, EINVAL, "container id \"%s\": not allowed", id);
-	for (size_t i = 0; i < n; i++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+-.", id[i]))
-			return oerr_set(err, EINVAL, "container id \"%.64s\": bad character", id);
-	return 0;
-}
+/* ops_id_valid: the real one (ops/id.c is linked in). */
 
 static int check_bundle(const char *bundle, struct oerr *err)
 {
@@ -326,7 +329,7 @@ int ops_delete(struct ops *o, const char *id, bool force, struct oerr *err)
 		c->used = false;
 		snprintf(path, sizeof(path), "%s/%s", o->dir, id);
 		unlink(path);
-		snprintf(path, sizeof(path), "%s/%s.stdout", o->dir, id);
+		snprintf(path, sizeof(path), "%s/.out/%s", o->dir, id);
 		unlink(path);
 	}
 	pthread_mutex_unlock(&o->lock);
@@ -443,8 +446,8 @@ int ops_vm_file(struct ops *o, const char *id, const char *name, char **ret, str
 int ops_stream_path(struct ops *o, const char *id, int stream, char *buf, size_t n)
 {
 	if (stream != OPS_STREAM_STDOUT)
-		return snprintf(buf, n, "%s/%s.none", o->dir, id) < (int)n ? 0 : -ENAMETOOLONG;
-	return snprintf(buf, n, "%s/%s.stdout", o->dir, id) < (int)n ? 0 : -ENAMETOOLONG;
+		return snprintf(buf, n, "%s/.none/%s", o->dir, id) < (int)n ? 0 : -ENAMETOOLONG;
+	return snprintf(buf, n, "%s/.out/%s", o->dir, id) < (int)n ? 0 : -ENAMETOOLONG;
 }
 
 /* exec: the fake runs no processes (tree-fast checks the refusals). */

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/fs/lib.sh
 . tests/fs/cases-vm-devices.sh
 . tests/fs/cases-vm-binds.sh
+. tests/fs/cases-vm-longid.sh
 BUILD=${BUILD:-build}
 BIN=$BUILD/bin/ocivmfs
 BUNDLE=${OCIVMFS_TEST_BUNDLE:-$BUILD/bundle/busybox}
@@ -168,6 +169,7 @@ enospc_levels
 
 cases_vm_devices "$M"
 cases_vm_binds "$M"
+cases_vm_longid
 if ! summary; then
 	echo "# last log lines:"; tail -n 8 "$M/log" | sed 's/^/# /'
 	echo "# events:"; sed 's/^/# /' "$T/events"

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "ops/lifecycle.h"
@@ -103,7 +104,9 @@ static void test_ids(void **state)
 	longid[OPS_ID_MAX + 1] = '\0';
 	struct oerr err = { 0 };
 	assert_int_equal(ops_id_valid(longid, &err), -EINVAL);
-	assert_string_equal(err.msg, "id: longer than 255 bytes");
+	assert_string_equal(err.msg, "id: longer than 250 bytes");
+	/* every name derived from an id fits a file name (ops/ops.h) */
+	assert_true(OPS_ID_MAX + OPS_ID_SUFFIX_MAX <= NAME_MAX);
 }
 
 int main(void)

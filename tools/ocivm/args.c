@@ -4,6 +4,7 @@
  * (--systemd-cgroup, --no-pivot, ...) are accepted and recorded for a debug
  * line; unknown ones too, so a new podman does not break us. */
 #include "ocivm.h"
+#include "ops/ops.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -81,17 +82,9 @@ static const struct { const char *name; enum ocivm_cmd cmd; } commands[] = {
 	{ "version", CMD_VERSION }, { "mount", CMD_MOUNT },
 };
 
-bool ocivm_id_valid(const char *id)
+bool ocivm_id_valid(const char *id, struct oerr *err)
 {
-	size_t len = id ? strlen(id) : 0;
-
-	if (len == 0 || len > 1024 || !strcmp(id, ".") || !strcmp(id, ".."))
-		return false;
-	for (const char *p = id; *p; p++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			    "0123456789_+-.", *p))
-			return false;
-	return true;
+	return ops_id_valid(id, err) == 0;
 }
 
 enum ocivm_cmd ocivm_cmd_lookup(const char *name)

@@ -175,8 +175,8 @@ static int prepare(struct create_ctx *c)
 	if (c->a->n_pos < 1)
 		return ocivm_fail("%s: requires a container id", c->a->cmd_name);
 	c->id = c->a->pos[0];
-	if (!ocivm_id_valid(c->id))
-		return ocivm_fail("invalid container id %s", c->id);
+	if (!ocivm_id_valid(c->id, &err))
+		return ocivm_fail("invalid container id: %s", err.msg);
 	if (!realpath(b, c->bundle))
 		return ocivm_fail("bundle %s: %s", b, strerror(errno));
 	if (strpbrk(c->bundle, " \t\n"))

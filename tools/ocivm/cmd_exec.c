@@ -113,8 +113,8 @@ static int prepare(struct exec_ctx *c)
 	if (c->a->n_pos < 1)
 		return ocivm_fail("exec: requires a container id");
 	c->id = c->a->pos[0];
-	if (!ocivm_id_valid(c->id))
-		return ocivm_fail("invalid container id %s", c->id);
+	if (!ocivm_id_valid(c->id, &err))
+		return ocivm_fail("invalid container id: %s", err.msg);
 	if (cmd_open_tree(c->a, &c->tree, false))
 		return 1;
 	tree_status(&c->tree, c->id, status, sizeof(status));

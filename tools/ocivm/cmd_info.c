@@ -17,7 +17,7 @@ int cmd_state(const struct ocivm_args *a)
 	_cleanup_free_ char *s = NULL;
 	int r;
 
-	if (a->n_pos < 1 || !ocivm_id_valid(a->pos[0]))
+	if (a->n_pos < 1 || !ocivm_id_valid(a->pos[0], NULL))
 		return ocivm_fail(a->n_pos < 1 ? "state: requires a container id"
 					       : "container does not exist");
 	if (cmd_open_tree(a, &t, false))
@@ -135,7 +135,7 @@ int cmd_ps(const struct ocivm_args *a)
 	_cleanup_free_ char *pid = NULL;
 	bool json = a->format && !strcmp(a->format, "json");
 
-	if (a->n_pos < 1 || !ocivm_id_valid(a->pos[0]))
+	if (a->n_pos < 1 || !ocivm_id_valid(a->pos[0], NULL))
 		return ocivm_fail("ps: requires a container id");
 	if (cmd_open_tree(a, &t, false))
 		return 1;
@@ -161,7 +161,7 @@ int cmd_events(const struct ocivm_args *a)
 	char status[32];
 	int ms = a->interval_ms > 0 ? a->interval_ms : 5000;
 
-	if (a->n_pos < 1 || !ocivm_id_valid(a->pos[0]))
+	if (a->n_pos < 1 || !ocivm_id_valid(a->pos[0], NULL))
 		return ocivm_fail("events: requires a container id");
 	if (cmd_open_tree(a, &t, false))
 		return 1;

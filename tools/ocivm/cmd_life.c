@@ -34,8 +34,9 @@ static const char *need_id(const struct ocivm_args *a)
 		ocivm_fail("%s: requires a container id", a->cmd_name);
 		return NULL;
 	}
-	if (!ocivm_id_valid(a->pos[0])) {
-		ocivm_fail("invalid container id %s", a->pos[0]);
+	struct oerr ierr = { 0 };
+	if (!ocivm_id_valid(a->pos[0], &ierr)) {
+		ocivm_fail("invalid container id: %s", ierr.msg);
 		return NULL;
 	}
 	return a->pos[0];

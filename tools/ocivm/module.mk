@@ -8,7 +8,7 @@ $(call unit_test,ocivm_cli,tests/tools/ocivm/test_cli.c $(OCIVM_PURE_SRCS) \
 $(call unit_test,ocivm_exec,tests/tools/ocivm/test_exec.c tools/ocivm/process.c \
 	tools/ocivm/winsz.c tools/ocivm/shim.c tools/ocivm/tree.c tools/ocivm/daemon.c \
 	tools/ocivm/console.c tools/ocivm/olog.c \
-	tools/ocivm/errmap.c tools/ocivm/args.c common/signame.c common/err.c \
+	tools/ocivm/errmap.c tools/ocivm/args.c ops/id.c common/signame.c common/err.c \
 	common/fileio.c,libcjson,)
 CHECK_SCRIPTS += tests/tools/ocivm/cli.sh tests/tools/ocivm/podman.sh \
 	tests/tools/ocivm/containerd.sh

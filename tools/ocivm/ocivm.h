@@ -65,8 +65,9 @@ struct ocivm_args {
 
 /* Parses argv (argv[0] is the program).  Fills a (pointers into argv). */
 int ocivm_parse_args(int argc, char **argv, struct ocivm_args *a, struct oerr *err);
-/* runc's id charset ([A-Za-z0-9_+.-], not "." or ".."), 1..1024 bytes. */
-bool ocivm_id_valid(const char *id);
+/* The daemon's own rule (ops_id_valid, ops/id.c, linked in): runc's
+ * charset, 1..OPS_ID_MAX bytes, no leading '.', no "..".  err: the reason. */
+bool ocivm_id_valid(const char *id, struct oerr *err);
 enum ocivm_cmd ocivm_cmd_lookup(const char *name);
 const char *ocivm_usage(void);
 

@@ -8,6 +8,7 @@
 #ifndef OCIVM_VM_DRIVER_H
 #define OCIVM_VM_DRIVER_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -27,15 +28,17 @@ void strv_free(struct strv *s);
 /* Join with single spaces (for vm_info.cmdline); malloc'd or NULL. */
 char *strv_join(char *const *v, size_t n);
 
-/* Files a VM keeps in its run_dir. */
+/* Files a VM keeps in its run_dir.  Any run_dir up to PATH_MAX: the
+ * sockets are reached through their directory when the path is longer than
+ * sun_path (common/usock.h), and QEMU gets them as listening fds. */
 struct vm_paths {
-	char run_dir[256];
-	char chan_sock[300];    /* QEMU: chardev socket of the org.ocivm.chan virtserialport */
-	char control_sock[300]; /* QEMU: QMP; ocivm-vmm: --control */
-	char console[300];      /* serial console (the container's console file) */
-	char log[300];          /* hypervisor stdout/stderr */
-	char vm_json[300];
-	char hello[300];        /* the guest's HELLO text (its protocol, for a re-attach) */
+	char run_dir[PATH_MAX];
+	char chan_sock[PATH_MAX];    /* QEMU: chardev socket of the org.ocivm.chan virtserialport */
+	char control_sock[PATH_MAX]; /* QEMU: QMP; ocivm-vmm: --control */
+	char console[PATH_MAX];      /* serial console (the container's console file) */
+	char log[PATH_MAX];          /* hypervisor stdout/stderr */
+	char vm_json[PATH_MAX];
+	char hello[PATH_MAX];        /* the guest's HELLO text (its protocol, for a re-attach) */
 };
 int vm_paths_init(struct vm_paths *p, const char *run_dir, struct oerr *err);
 
@@ -64,6 +67,8 @@ struct vm_launch {
 	int mem_fd;
 	bool mem_share;
 	bool incoming;
+	const struct vm_jail_fds *socks; /* unconfined QEMU: the listening channel and QMP
+					  * sockets the daemon made (fds->chan, control) */
 };
 
 struct vm_driver_ops {

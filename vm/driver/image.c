@@ -37,7 +37,7 @@
 static int owner_valid(const char *owner, struct oerr *err)
 {
 	size_t n = owner ? strlen(owner) : 0;
-	if (n == 0 || n > 200 || strchr(owner, '/') || strcmp(owner, ".") == 0 ||
+	if (n == 0 || n > NAME_MAX || strchr(owner, '/') || strcmp(owner, ".") == 0 ||
 	    strcmp(owner, "..") == 0)
 		return oerr_set(err, EINVAL, "image owner %.60s: not a valid name", owner ? owner : "");
 	return 0;

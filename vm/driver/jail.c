@@ -4,6 +4,7 @@
 #include "jail.h"
 #include "cleanup.h"
 #include "fileio.h"
+#include "usock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -74,23 +75,7 @@ static int jail_add_fd(struct vm_jail *j, int fd)
 /* A listening unix socket at path, owned by the daemon (root). */
 static int jail_listen(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sa.sun_path, path, strlen(path));
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
-	    listen(fd, 8) < 0) {
-		int e = errno;
-		close(fd);
-		return -e;
-	}
-	return fd;
+	return usock_listen(path, 8, 0600);   /* any length (common/usock.h) */
 }
 
 static int jail_open(const char *path, int flags)
@@ -128,7 +113,8 @@ static void jail_paths(struct vm_jail *j, const struct vm_launch *l)
 	const char *rd = l->paths->run_dir;
 	static const char *const libs[] = { "lib", "lib64", "bin" };
 
-	snprintf(j->root, sizeof(j->root), "%s/root", rd);
+	/* vm_paths_init left room for /root/lib64 */
+	snprintf(j->root, sizeof(j->root), "%.*s/root", (int)sizeof(j->root) - 16, rd);
 	snprintf(j->usr, sizeof(j->usr), "%s/usr", j->root);
 	snprintf(j->proc, sizeof(j->proc), "%s/proc", j->root);
 	snprintf(j->dev, sizeof(j->dev), "%s/dev", j->root);
@@ -159,6 +145,18 @@ static int jail_open_disks(struct vm_jail *j, struct vm_jail_fds *fds,
 	return 0;
 }
 
+/* The channel and QMP sockets, listening: QEMU gets them as fds, so their
+ * paths may be any length (QEMU's own bind would stop at sun_path). */
+static int jail_listen_all(struct vm_jail *j, struct vm_jail_fds *fds, const struct vm_paths *p,
+			   struct oerr *err)
+{
+	if ((fds->chan = jail_add_fd(j, jail_listen(p->chan_sock))) < 0)
+		return oerr_sys(err, -fds->chan, "listening on %s", p->chan_sock);
+	if ((fds->control = jail_add_fd(j, jail_listen(p->control_sock))) < 0)
+		return oerr_sys(err, -fds->control, "listening on %s", p->control_sock);
+	return 0;
+}
+
 static int jail_open_all(struct vm_jail *j, struct vm_jail_fds *fds, const struct vm_launch *l,
 			 struct oerr *err)
 {
@@ -169,10 +167,8 @@ static int jail_open_all(struct vm_jail *j, struct vm_jail_fds *fds, const struc
 	if ((r = jail_check_readable(j, "kernel", cfg->kernel, err)) < 0 ||
 	    (r = jail_check_readable(j, "initrd", cfg->initrd, err)) < 0)
 		return r;
-	if ((fds->chan = jail_add_fd(j, jail_listen(p->chan_sock))) < 0)
-		return oerr_sys(err, -fds->chan, "confining: listening on %s", p->chan_sock);
-	if ((fds->control = jail_add_fd(j, jail_listen(p->control_sock))) < 0)
-		return oerr_sys(err, -fds->control, "confining: listening on %s", p->control_sock);
+	if ((r = jail_listen_all(j, fds, p, err)) < 0)
+		return r;
 	fds->console = jail_add_fd(j, jail_open(p->console, O_WRONLY | O_CREAT | O_APPEND |
 						O_NOFOLLOW));
 	if (fds->console < 0)
@@ -263,8 +259,10 @@ int vm_jail_prepare_qemu(struct vm_jail *j, struct vm_jail_fds *fds,
 	j->exec_fd = -1;
 	for (int i = 0; i < VM_JAIL_CGROUPS; i++)
 		j->cgroup_fds[i] = -1;
-	if (!cfg->confine || !cfg->confine->on)
-		return 0;
+	if (!cfg->confine || !cfg->confine->on) {   /* unconfined: the sockets only */
+		j->pass_fds = true;
+		return jail_listen_all(j, fds, l->paths, err);
+	}
 	j->on = true;
 	j->drop_user = geteuid() == 0;
 	j->uid = cfg->confine->uid;

@@ -10,6 +10,7 @@
 #ifndef OCIVM_VM_DRIVER_JAIL_H
 #define OCIVM_VM_DRIVER_JAIL_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/resource.h>
@@ -19,13 +20,15 @@
 
 #define VM_JAIL_MAX_FDS 24
 #define VM_JAIL_FD_BASE 3      /* the child gets src_fds[i] as fd VM_JAIL_FD_BASE+i */
-#define VM_JAIL_PATH 320
+#define VM_JAIL_PATH PATH_MAX /* run_dir/root/...: under a state dir of any length */
 #define VM_JAIL_CGROUPS 4      /* v1: memory, pids, cpu, cpuset */
 /* QEMU's own seccomp filter (a deny list of whole syscall groups). */
 #define VM_QEMU_SANDBOX "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"
 
 struct vm_jail {
 	bool on;
+	bool pass_fds;             /* not confined, but src_fds go to the child (QEMU's
+				    * listening sockets) */
 	bool drop_user;            /* we are root: mount ns, uid change, bounding set */
 	bool vmm_self;             /* ocivm-vmm: it jails itself (--jail-root/--jail-user) */
 	uid_t uid;
@@ -48,7 +51,7 @@ struct vm_jail {
 	char lib[3][VM_JAIL_PATH + 8];
 	char cgroups[VM_JAIL_CGROUPS][VM_JAIL_PATH]; /* the cgroup dirs (record, removal) */
 	size_t n_cgroups;
-	char text[1024];               /* run_dir/confinement */
+	char text[VM_JAIL_PATH + 1024]; /* run_dir/confinement (names the root dir) */
 };
 
 /* What a driver passes: fd numbers as the hypervisor sees them (-1: by path). */
@@ -59,7 +62,9 @@ struct vm_jail_fds {
 };
 
 /* Before fork: open what the QEMU process needs, create its cgroup and
- * root dir, fill j and fds.  j->on stays false when cfg->confine is off.
+ * root dir, fill j and fds.  j->on stays false when cfg->confine is off;
+ * then only the listening sockets are made (fds->chan, fds->control,
+ * j->pass_fds): QEMU never binds a path itself.
  * vm_jail_release() closes the daemon's copies after the spawn. */
 int vm_jail_prepare_qemu(struct vm_jail *j, struct vm_jail_fds *fds,
 			 const struct vm_launch *l, struct oerr *err);

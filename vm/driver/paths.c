@@ -7,12 +7,12 @@
 
 int vm_paths_init(struct vm_paths *p, const char *run_dir, struct oerr *err)
 {
-	/* sun_path holds 108 bytes: the sockets' paths must fit. */
 	if (!run_dir || run_dir[0] != '/')
 		return oerr_set(err, EINVAL, "vm run_dir: must be an absolute path");
-	if (strlen(run_dir) + sizeof("/control.sock") > 108)
-		return oerr_set(err, ENAMETOOLONG, "vm run_dir %.80s: too long for a unix socket path",
-				run_dir);
+	/* the longest name below, and room for the jail's run_dir/root/lib64 */
+	if (strlen(run_dir) + sizeof("/hypervisor.log") + 32 > sizeof(p->run_dir))
+		return oerr_set(err, ENAMETOOLONG, "vm run_dir %.80s...: longer than %zu bytes",
+				run_dir, sizeof(p->run_dir) - sizeof("/hypervisor.log") - 32);
 	memset(p, 0, sizeof(*p));
 	snprintf(p->run_dir, sizeof(p->run_dir), "%s", run_dir);
 	snprintf(p->chan_sock, sizeof(p->chan_sock), "%s/chan.sock", run_dir);

@@ -143,7 +143,8 @@ static void qemu_add_machine(struct strv *a, const struct vm_launch *l, const ch
  * guest (host_connected, POLLHUP) and its writes wait — so output written
  * while the daemon is down waits in the guest (ocivm-init holds it and stops
  * reading the container's pipes) instead of being lost. */
-static int qemu_add_sockets(struct strv *a, const struct vm_paths *p)
+static int qemu_add_sockets(struct strv *a, const struct vm_paths *p,
+			    const struct vm_jail_fds *socks)
 {
 	_cleanup_free_ char *chan = qemu_escape(p->chan_sock);
 	_cleanup_free_ char *qmp = qemu_escape(p->control_sock);
@@ -158,11 +159,24 @@ static int qemu_add_sockets(struct strv *a, const struct vm_paths *p)
 	strv_add(a, "-device");
 	strv_add(a, "virtio-serial-device");
 	strv_add(a, "-chardev");
-	strv_addf(a, "socket,id=ch0,path=%s,server=on,wait=off", chan);
+	/* listening fds the daemon made: QEMU's own bind would stop at
+	 * sun_path's 108 bytes (a long state dir or id); by path only for
+	 * callers that pass none (argv tests) */
+	if (socks)
+		strv_addf(a, "socket,id=ch0,fd=%d,server=on,wait=off", socks->chan);
+	else
+		strv_addf(a, "socket,id=ch0,path=%s,server=on,wait=off", chan);
 	strv_add(a, "-device");
 	strv_add(a, "virtserialport,chardev=ch0,name=" VM_QEMU_CHAN_NAME);
-	strv_add(a, "-qmp");
-	strv_addf(a, "unix:%s,server=on,wait=off", qmp);
+	if (socks) {
+		strv_add(a, "-chardev");
+		strv_addf(a, "socket,id=qmp0,fd=%d,server=on,wait=off", socks->control);
+		strv_add(a, "-mon");
+		strv_add(a, "chardev=qmp0,mode=control");
+	} else {
+		strv_add(a, "-qmp");
+		strv_addf(a, "unix:%s,server=on,wait=off", qmp);
+	}
 	return 0;
 }
 
@@ -206,7 +220,7 @@ static int qemu_build_argv(const struct vm_launch *l, struct strv *a, struct oer
 		qemu_add_disk(a, &cfg->disks[i], i, !l->no_direct_io, l->fds);
 	if (l->fds)
 		qemu_add_confined_sockets(a, l->fds);
-	else if (qemu_add_sockets(a, l->paths) < 0 && !a->error)
+	else if (qemu_add_sockets(a, l->paths, l->socks) < 0 && !a->error)
 		a->error = -ENOMEM;
 	for (size_t i = 0; i < cfg->n_hypervisor_params; i++)
 		strv_add(a, cfg->hypervisor_params[i]);

@@ -1,6 +1,7 @@
 /* Unix stream socket helpers with deadlines: nothing here blocks forever. */
 #include "driver.h"
 #include "cleanup.h"
+#include "usock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,20 +14,11 @@
 
 int vm_sock_connect(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
 	/* Non-blocking: a unix connect blocks while the listener's backlog is
 	 * full, i.e. forever on a stopped or wedged hypervisor; so it fails with
-	 * -EAGAIN instead.  The fd stays non-blocking (the helpers below poll). */
-	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return -errno;
-	return TAKE_FD(fd);
+	 * -EAGAIN instead.  The fd stays non-blocking (the helpers below poll).
+	 * Any path length: a long one is reached through its directory. */
+	return usock_connect(path, SOCK_NONBLOCK);
 }
 
 static long long now_ms(void)

@@ -86,9 +86,11 @@ static int spawn_jail_child(void *arg, int *keep_from, int *exec_fd, int *err)
 
 	if (keep < 0)
 		return *err = -keep, VM_SPAWN_STAGE_FDS;
+	*keep_from = keep;
+	if (!j->on)   /* pass_fds: unconfined, only the listening sockets */
+		return 0;
 	if ((r = vm_jail_enter(j)) < 0)
 		return *err = -r, VM_SPAWN_STAGE_JAIL;
-	*keep_from = keep;
 	*exec_fd = j->exec_fd;
 	return 0;
 }
@@ -118,7 +120,7 @@ int vm_spawn_jailed(char *const argv[], const char *log_path, const struct vm_ja
 	pid_t pid;
 	int stage;
 
-	if (jail && jail->on) {
+	if (jail && (jail->on || jail->pass_fds)) {
 		j = *jail;   /* the child's hook moves its fds in its own copy */
 		s.child = spawn_jail_child;
 		s.arg = &j;

@@ -221,21 +221,26 @@ int vm_launch(struct vm *vm, const struct vm_config *user_cfg, const struct vm_h
 	if (l.no_direct_io && c.drv == &vm_driver_qemu)
 		vm_note(vm, "a disk's file system refuses O_DIRECT: QEMU uses "
 			"cache=writeback,aio=threads instead of cache=none,aio=io_uring");
-	struct vm_jail jail;
+	_cleanup_free_ struct vm_jail *jail = malloc(sizeof(*jail));   /* paths of PATH_MAX */
 	struct vm_jail_fds fds;
+	if (!jail)
+		return oerr_set(err, ENOMEM, "out of memory");
 	strv_init(&argv);
-	r = c.drv == &vm_driver_qemu ? vm_jail_prepare_qemu(&jail, &fds, &l, err)
-				     : vm_jail_prepare_vmm(&jail, &l, err);
-	if (r == 0 && jail.on) {
-		l.jail = &jail;
+	r = c.drv == &vm_driver_qemu ? vm_jail_prepare_qemu(jail, &fds, &l, err)
+				     : vm_jail_prepare_vmm(jail, &l, err);
+	if (r == 0 && jail->on) {
+		l.jail = jail;
 		l.fds = c.drv == &vm_driver_qemu ? &fds : NULL;
-		vm_confinement_line(vm, jail.text);
+		vm_confinement_line(vm, jail->text);
+	} else if (r == 0 && jail->pass_fds) {
+		l.socks = &fds;   /* unconfined QEMU: only its listening sockets */
 	}
 	if (r == 0)
 		r = c.drv->build_argv(&l, &argv, err);
 	if (r == 0)
-		r = vm_spawn_jailed(argv.v, vm->paths.log, l.jail, &vm->pid, &vm->pidfd, err);
-	vm_jail_release(&jail);   /* the daemon's copies; also after a failed prepare */
+		r = vm_spawn_jailed(argv.v, vm->paths.log, jail->on || jail->pass_fds ? jail : NULL,
+				    &vm->pid, &vm->pidfd, err);
+	vm_jail_release(jail);   /* the daemon's copies; also after a failed prepare */
 	if (r < 0) {
 		strv_free(&argv);
 		return r;

@@ -11,6 +11,7 @@
 
 #include "cleanup.h"
 #include "fileio.h"
+#include "usock.h"
 #include "vm/virtio/net.h"
 #include "vm/vmm/vmm.h"
 #include "vm/vmm/seccomp.h"
@@ -172,21 +173,8 @@ static void *control_thread(void *arg)
 
 static int listen_unix(const char *path, struct oerr *err)
 {
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	_cleanup_close_ int fd = -1;
-
-	if (strlen(path) >= sizeof(a.sun_path))
-		return oerr_set(err, ENAMETOOLONG, "--control %s: path too long", path);
-	strcpy(a.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return oerr_sys(err, errno, "socket");
-	unlink(path);   /* a stale socket from an earlier run */
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
-		return oerr_sys(err, errno, "--control %s: bind", path);
-	if (listen(fd, 16) < 0)
-		return oerr_sys(err, errno, "listen");
-	return TAKE_FD(fd);
+	int fd = usock_listen(path, 16, 0);   /* any length (common/usock.h) */
+	return fd < 0 ? oerr_sys(err, -fd, "--control %s: listening", path) : fd;
 }
 
 int control_start(struct kvm_vm *vm, const char *path, struct control **ret, struct oerr *err)

@@ -289,3 +289,33 @@ wait $cpid
 rc=$?
 check "interrupted create: exit 1, says so" bash -c "[ $rc = 1 ] && grep -q interrupted '$tmp/c6.err'"
 check "interrupted create: nothing left" bash -c "[ ! -e '$mnt/containers/c6' ]"
+
+# The id limit is the daemon's own (OPS_ID_MAX 250, ops/ops.h), whatever the
+# --root: under one of ~600 bytes the longest id creates, survives a daemon
+# restart, starts and runs (its VM's sockets sit ~900 bytes deep, where
+# sun_path holds 108); one byte more and 'a..b' are refused by ocivm itself
+# with the daemon's reason (ocivm took 1024 bytes and 'a..b' before).
+unmount "$mnt"
+root=$tmp/lr$(printf '/%099d' 1 2 3 4 5 6); mnt=$root/mnt
+lid=L$(printf 'x%.0s' $(seq 249))
+mkdir -p "$root"
+"$OCIVM" --root "$root" create --bundle "$tmp/b5" --pid-file "$tmp/lid.pid" "$lid" \
+	>"$tmp/lid.out" 2>"$tmp/lid.err" </dev/null
+check "long id: create (${#lid} bytes, --root ${#root} bytes)" \
+	[ "$(cat "$mnt/containers/$lid/status" 2>/dev/null)" = created ]
+daemon=$(pgrep -f -x ".*ocivmfs --state-dir $root/state $mnt")
+kill "${daemon:-0}" 2>/dev/null
+for i in $(seq 1 600); do kill -0 "${daemon:-0}" 2>/dev/null || break; sleep 0.1; done
+check "long id: daemon restarted by ocivm, container still created" \
+	bash -c "'$OCIVM' --root '$root' mount >/dev/null && [ \"\$(cat '$mnt/containers/$lid/status')\" = created ]"
+check "long id: start" "$OCIVM" --root "$root" start "$lid"
+for i in $(seq 1 300); do grep -q tick1 "$tmp/lid.out" && break; sleep 0.1; done
+check "long id: its output reaches create's stdout" grep -q tick1 "$tmp/lid.out"
+check "long id: kill, delete" bash -c "'$OCIVM' --root '$root' kill '$lid' KILL &&
+	for i in \$(seq 1 600); do [ \"\$(cat '$mnt/containers/$lid/status')\" = stopped ] && break; sleep 0.1; done &&
+	'$OCIVM' --root '$root' delete '$lid'"
+expect_fail "long id: 251 bytes is refused with the daemon's reason" \
+	"invalid container id: id: longer than 250 bytes" create --bundle "$tmp/b5" "${lid}y"
+expect_fail "long id: 'a..b' is refused" "contain \"..\"" create --bundle "$tmp/b5" a..b
+expect_fail "long id: '..' is refused" "invalid container id" start ..
+check "long id: nothing was created" bash -c "[ -z \"\$(ls '$mnt/containers')\" ]"

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "tools/ocivm/ocivm.h"
+#include "ops/ops.h"
 
 #define ARGV(...) ((char *[]){ "ocivm", __VA_ARGS__, NULL })
 #define ARGC(...) ((int)(sizeof((char *[]){ "ocivm", __VA_ARGS__ }) / sizeof(char *)))
@@ -105,11 +106,27 @@ static void test_args_errors(void **s)
 
 static void test_id_valid(void **s)
 {
-	assert_true(ocivm_id_valid("abc-1_2.3+x"));
-	assert_false(ocivm_id_valid(""));
-	assert_false(ocivm_id_valid(".."));
-	assert_false(ocivm_id_valid("a/b"));
-	assert_false(ocivm_id_valid("a b"));
+	char id[OPS_ID_MAX + 2];
+	struct oerr err = { 0 };
+
+	assert_true(ocivm_id_valid("abc-1_2.3+x", NULL));
+	assert_false(ocivm_id_valid("", NULL));
+	assert_false(ocivm_id_valid("..", NULL));
+	assert_false(ocivm_id_valid("a/b", NULL));
+	assert_false(ocivm_id_valid("a b", NULL));
+	/* the daemon's rule, not a looser one of its own (it took "a..b" and
+	 * 1024 bytes while the daemon refuses both) */
+	assert_false(ocivm_id_valid("a..b", &err));
+	assert_non_null(strstr(err.msg, "\"..\""));
+	assert_false(ocivm_id_valid(".x", NULL));
+	memset(id, 'i', sizeof(id));
+	id[OPS_ID_MAX] = '\0';
+	assert_true(ocivm_id_valid(id, NULL));
+	id[OPS_ID_MAX] = 'i';
+	id[OPS_ID_MAX + 1] = '\0';
+	oerr_clear(&err);
+	assert_false(ocivm_id_valid(id, &err));
+	assert_string_equal(err.msg, "id: longer than 250 bytes");
 }
 
 static void test_signals(void **s)

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <limits.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -143,6 +144,35 @@ static void test_qemu_template(void **state)
 	strv_free(&a);
 }
 
+/* Unconfined, the daemon still makes the listening sockets and QEMU gets
+ * fds (its own bind stops at sun_path: a long state dir or id). */
+static void test_qemu_socket_fds(void **state)
+{
+	struct vm_config cfg = base_config();
+	struct vm_paths p;
+	struct oerr err = { 0 };
+	struct vm_jail_fds socks;
+	struct strv a;
+
+	memset(&socks, -1, sizeof(socks));
+	socks.chan = 3;
+	socks.control = 4;
+	assert_int_equal(vm_paths_init(&p, cfg.run_dir, &err), 0);
+	struct vm_launch l = { .cfg = &cfg, .paths = &p, .binary = "/usr/bin/hv",
+			       .accel = VM_ACCEL_TCG, .socks = &socks };
+	strv_init(&a);
+	assert_int_equal(vm_driver_qemu.build_argv(&l, &a, &err), 0);
+	assert_string_equal(arg_after(&a, "-chardev", 1), "socket,id=ch0,fd=3,server=on,wait=off");
+	assert_string_equal(arg_after(&a, "-chardev", 2), "socket,id=qmp0,fd=4,server=on,wait=off");
+	assert_string_equal(arg_after(&a, "-mon", 0), "chardev=qmp0,mode=control");
+	assert_int_equal(find_arg(&a, "-qmp"), -1);
+	/* the rest stays by path (not confined) */
+	assert_string_equal(arg_after(&a, "-kernel", 0), "/k/vmlinuz");
+	assert_string_equal(arg_after(&a, "-chardev", 0), "file,id=con0,path=/run/ocivmfs/c1/console");
+	assert_int_equal(find_arg(&a, "-sandbox"), -1);
+	strv_free(&a);
+}
+
 static void test_qemu_kvm(void **state)
 {
 	struct vm_config cfg = base_config();
@@ -249,15 +279,22 @@ static void test_paths(void **state)
 {
 	struct vm_paths p;
 	struct oerr err = { 0 };
-	char longdir[200];
+	char longdir[PATH_MAX];
 
 	assert_int_equal(vm_paths_init(&p, "relative", &err), -EINVAL);
+	/* a run_dir longer than sun_path is fine now (the sockets are reached
+	 * through their directory): a 600-byte state dir plus a 250-byte id */
+	memset(longdir, 'a', 900);
+	longdir[0] = '/';
+	longdir[900] = '\0';
+	assert_int_equal(vm_paths_init(&p, longdir, &err), 0);
+	assert_int_equal(strlen(p.control_sock), 900 + strlen("/control.sock"));
 	memset(longdir, 'a', sizeof(longdir) - 1);
 	longdir[0] = '/';
 	longdir[sizeof(longdir) - 1] = '\0';
 	oerr_clear(&err);
 	assert_int_equal(vm_paths_init(&p, longdir, &err), -ENAMETOOLONG);
-	assert_non_null(strstr(err.msg, "unix socket"));
+	assert_non_null(strstr(err.msg, "longer than"));
 }
 
 static void test_strv_join(void **state)
@@ -362,6 +399,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_driver_names),
 		cmocka_unit_test(test_qemu_machine),
+		cmocka_unit_test(test_qemu_socket_fds),
 		cmocka_unit_test(test_qemu_kvm),
 		cmocka_unit_test(test_qemu_template),
 		cmocka_unit_test(test_qemu_disks),

@@ -163,6 +163,22 @@ static void test_acquire_reuse_release(void **state)
 	assert_int_equal(vm_image_release(cache, "b", &err), 0);   /* twice: harmless */
 	free(pa);
 	free(pb);
+
+	/* owners are container ids: the longest (250, ops/ops.h) is held and
+	 * released (the check refused past 200 while ops took 255); a name
+	 * past NAME_MAX is refused before anything is built */
+	char owner[300];
+	memset(owner, 'o', sizeof(owner));
+	owner[250] = '\0';
+	assert_int_equal(vm_image_acquire(cache, rootfs, owner, &pa, &err), 0);
+	assert_int_equal(vm_image_release(cache, owner, &err), 0);
+	assert_int_equal(count_images(), 0);
+	free(pa);
+	owner[250] = 'o';
+	owner[256] = '\0';
+	oerr_clear(&err);
+	assert_int_equal(vm_image_acquire(cache, rootfs, owner, &pa, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "not a valid name"));
 }
 
 /* An image a container acquired under the older 128-bit key (before an

@@ -204,10 +204,19 @@ static void test_prepare(void **state)
 		assert_non_null(strstr(err.msg, "not readable by the vm user"));
 		vm_jail_release(&j);
 	}
+	/* unconfined: only the two listening sockets, passed as fds (QEMU
+	 * binding the path itself stops at sun_path's 108 bytes) */
 	conf.on = false;
 	assert_int_equal(vm_jail_prepare_qemu(&j, &fds, &l, &err), 0);
 	assert_false(j.on);
-	assert_int_equal(fds.chan, -1);
+	assert_true(j.pass_fds);
+	assert_int_equal(j.n_fds, 2);
+	assert_int_equal(fds.chan, 3);
+	assert_int_equal(fds.control, 4);
+	assert_int_equal(fds.console, -1);
+	assert_int_equal(fds.kernel, -1);
+	assert_int_equal(access(p.control_sock, F_OK), 0);
+	vm_jail_release(&j);
 	tmp_cleanup(&t);
 }
 

@@ -6,7 +6,7 @@
 #    after the one create that built it), medians of N_CREATE (default 5)
 #    each, interleaved; and the build itself;
 #  - host memory: the sum of the PSS of the VM processes of 1 and N_IDLE
-#    (default 5; IDLE_COUNTS="1 10 50" on a big host) idle containers, cold
+#    (IDLE_COUNTS, default "1 10"; "1 10 50" on a quiet host) idle containers, cold
 #    and from a template.
 # Last line: template cold_ms=A warm_ms=B speedup=A/B pss_per_idle_mib=C
 # (C: per idle template container, at the largest count).
@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 BIN=$BUILD/bin/ocivmfs
 BUNDLE=$BUILD/bundle/busybox
-N_CREATE=${N_CREATE:-5} IDLE_COUNTS=${IDLE_COUNTS:-"1 5"}
+N_CREATE=${N_CREATE:-5} IDLE_COUNTS=${IDLE_COUNTS:-"1 10"}
 
 die() { echo "bench/template: $*"; exit 1; }
 [ -x "$BIN" ] || die "build first: make BUILD=$BUILD all"

@@ -37,6 +37,7 @@ LINUX_E2E_SCRIPTS += tests/fs/tree-vm-exec.sh
 # issue 15: VM templates (QEMU)
 CHECK_SCRIPTS += tests/fs/tree-vm-template.sh
 LINUX_E2E_SCRIPTS += tests/fs/tree-vm-template.sh
+BENCHES += bench/template.sh
 
 # bench/ctl: the tree vs crun state vs tmpfs; ctl and event latency.
 $(BUILD)/bench/ctl_time: bench/ctl_time.c

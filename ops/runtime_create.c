@@ -311,6 +311,13 @@ static int create_steps(struct ops *ops, struct ctr *c, const struct create_opts
 	if (c->rec.vm.tpl && strncmp(c->rec.vm.tpl, "cold: ", 6) == 0)
 		ops_logf(ops, "%s: template not used (%s); booted cold", c->rec.id,
 			 c->rec.vm.tpl + 6);
+	else if (c->rec.vm.tpl && strncmp(c->rec.vm.tpl, "restored ", 9) == 0) {
+		struct vm_info ti;
+		vm_get_info(vm, &ti);
+		ops_logf(ops, "%s: restored from template %.16s (%s; READY at %.0f ms)", c->rec.id,
+			 c->rec.vm.tpl + 9, ti.template_timing ? ti.template_timing : "",
+			 ti.ready_ms);
+	}
 	ops_logf(ops, "%s: VM process %d %s", c->rec.id, (int)vm_pid(vm),
 		 vi.confinement && vi.confinement[0] ? vi.confinement : "runs unconfined, as the daemon's user");
 	c->rec.vm.kernel = strdup(b.vc.kernel);

@@ -423,7 +423,7 @@ int vm_session_open(struct vm *vm, const char *gspec, size_t gspec_len,
 		    unsigned timeout_ms, struct oerr *err)
 {
 	double deadline = vm->t0_ms + timeout_ms;
-	int r = session_connect(vm, deadline, err);
+	int r = vm->chan >= 0 ? 0 : session_connect(vm, deadline, err);   /* a restore connects early */
 
 	/* restored: its init said HELLO in the template, and waits for the SPEC */
 	if (r == 0 && !vm->restored)
@@ -447,6 +447,11 @@ int vm_session_open(struct vm *vm, const char *gspec, size_t gspec_len,
 		return r;
 	vm->ready_ms = vm_now_ms() - vm->t0_ms;
 	return 0;
+}
+
+int vm_session_connect(struct vm *vm, double deadline, struct oerr *err)
+{
+	return session_connect(vm, deadline, err);
 }
 
 int vm_session_hello(struct vm *vm, unsigned timeout_ms, struct oerr *err)

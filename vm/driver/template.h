@@ -79,7 +79,7 @@ void vm_tpl_rmtree(const char *path);
  * QEMU); any other failure leaves nothing running and err says why (the
  * caller boots cold). */
 int vm_template_create(const struct vm_config *cfg, const struct vm_host_probe *probe,
-		       const struct vm_callbacks *cb, void *ctx, struct vm **ret,
+		       const struct vm_callbacks *cb, void *ctx, double t0_ms, struct vm **ret,
 		       struct oerr *err);
 
 #endif

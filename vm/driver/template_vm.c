@@ -147,9 +147,16 @@ static int tpl_restore(struct vm *vm, const struct vm_config *cfg,
 		return r;
 	if ((r = vm_launch(vm, cfg, probe, &lt, err)) < 0)
 		return r;
+	double t_spawned = vm_now_ms();
+	/* the channel first: connected before the state loads, the port stays
+	 * open for the guest (it was in the template), which then reads the
+	 * SPEC at once instead of napping on POLLHUP until a host comes */
+	if ((r = vm_session_connect(vm, vm_now_ms() + TPL_QMP_MS, err)) < 0)
+		return r;
 	if ((r = vm_qmp_open(&q, vm->paths.control_sock, vm->pidfd, vm_now_ms() + TPL_QMP_MS,
 			     err)) < 0)
 		return r;
+	double t_qmp = vm_now_ms();
 	if ((r = vm_qmp_exec(&q, TPL_XIGNORE, -1, NULL, 0, err)) == 0 &&
 	    (r = vm_qmp_exec(&q, "{\"execute\":\"getfd\",\"arguments\":{\"fdname\":\"tpl\"}}",
 			     tpl->state_fd, NULL, 0, err)) == 0 &&
@@ -163,13 +170,15 @@ static int tpl_restore(struct vm *vm, const struct vm_config *cfg,
 		return r;
 	}
 	vm->restored = true;
+	snprintf(vm->tpl_timing, sizeof(vm->tpl_timing), "QEMU up %.0f ms, state loaded %.0f ms later",
+		 t_qmp - t_spawned + (t_spawned - vm->t0_ms - vm->spawn_ms), vm_now_ms() - t_qmp);
 	return vm_session_open(vm, cfg->gspec, cfg->gspec_len,
 			       cfg->ready_timeout_ms ? cfg->ready_timeout_ms : VM_DEFAULT_READY_MS,
 			       err);
 }
 
 int vm_template_create(const struct vm_config *cfg, const struct vm_host_probe *probe,
-		       const struct vm_callbacks *cb, void *ctx, struct vm **ret,
+		       const struct vm_callbacks *cb, void *ctx, double t0_ms, struct vm **ret,
 		       struct oerr *err)
 {
 	char key[65], why[256];
@@ -197,6 +206,8 @@ int vm_template_create(const struct vm_config *cfg, const struct vm_host_probe *
 	vm_tpl_unlock(lock);   /* the fds are ours: a drop now changes nothing for this VM */
 
 	struct vm *vm = vm_alloc(cb, ctx);
+	if (vm)
+		vm->t0_ms = t0_ms;   /* the create's timings include a build */
 	if (!vm || (r = vm_paths_init(&vm->paths, cfg->run_dir, err)) < 0) {
 		r = vm ? r : oerr_set(err, ENOMEM, "out of memory");
 		goto fail;
@@ -209,8 +220,8 @@ int vm_template_create(const struct vm_config *cfg, const struct vm_host_probe *
 	close(tpl.mem_fd);
 	close(tpl.state_fd);
 	snprintf(vm->template_key, sizeof(vm->template_key), "%s", key);
-	char note[128];
-	snprintf(note, sizeof(note), "restored from template %.16s", key);
+	char note[200];
+	snprintf(note, sizeof(note), "restored from template %.16s (%s)", key, vm->tpl_timing);
 	vm_note(vm, note);
 	*ret = vm;
 	return 0;

@@ -281,7 +281,7 @@ int vm_create(const struct vm_config *cfg, const struct vm_callbacks *cb, void *
 	if (cfg->templates) {
 		struct vm *tvm = NULL;
 		struct oerr terr = { 0 };
-		r = vm_template_create(cfg, probe, cb, ctx, &tvm, &terr);
+		r = vm_template_create(cfg, probe, cb, ctx, vm->t0_ms, &tvm, &terr);
 		if (r == 0) {
 			vm_free(vm);
 			*ret = tvm;
@@ -443,5 +443,6 @@ void vm_get_info(const struct vm *vm, struct vm_info *ret)
 		.notes = vm->notes,
 		.template_key = vm->template_key,
 		.template_error = vm->template_error,
+		.template_timing = vm->tpl_timing,
 	};
 }

@@ -66,6 +66,7 @@ struct vm {
 	char hello[128];            /* init's HELLO */
 	char template_key[65];      /* restored from it ("" : cold) */
 	char template_error[320];   /* why no template served this create */
+	char tpl_timing[96];        /* restore phases, for notes */
 	double t0_ms, spawn_ms, hello_ms, ready_ms;
 };
 
@@ -100,6 +101,8 @@ void vm_note(struct vm *vm, const char *note);
  * wait for READY, all within timeout_ms.  Fills vm->chan. */
 int vm_session_open(struct vm *vm, const char *gspec, size_t gspec_len,
 		    unsigned timeout_ms, struct oerr *err);
+/* Connect the channel (retrying while the process lives) until deadline. */
+int vm_session_connect(struct vm *vm, double deadline, struct oerr *err);
 /* The template VM: connect and wait for HELLO (its text in vm->hello). */
 int vm_session_hello(struct vm *vm, unsigned timeout_ms, struct oerr *err);
 /* A restored VM said HELLO in its template: take its features from text. */

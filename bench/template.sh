@@ -5,9 +5,12 @@
 #    cold (--templates off) vs restored from a template (--templates on,
 #    after the one create that built it), medians of N_CREATE (default 5)
 #    each, interleaved; and the build itself;
-#  - host memory: the sum of the PSS of the VM processes of 1 and N_IDLE
-#    (IDLE_COUNTS, default "1 10"; "1 10 50" on a quiet host) idle containers, cold
-#    and from a template.
+#  - host memory: the sum of the PSS of the VM processes of 1, 10, ...
+#    (IDLE_COUNTS, default "1 10"; IDLE_COUNTS="1 10 50" for the README)
+#    idle containers, cold (up to COLD_MAX, default 10: ~210 MiB each) and
+#    from a template, with their private dirty memory; the template's RAM
+#    the daemon holds once; the marginal PSS between the two largest counts
+#    and what fits on 24 GiB at that rate.
 # Last line: template cold_ms=A warm_ms=B speedup=A/B pss_per_idle_mib=C
 # (C: per idle template container, at the largest count).
 set -u
@@ -15,7 +18,7 @@ cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 BIN=$BUILD/bin/ocivmfs
 BUNDLE=$BUILD/bundle/busybox
-N_CREATE=${N_CREATE:-5} IDLE_COUNTS=${IDLE_COUNTS:-"1 10"}
+N_CREATE=${N_CREATE:-5} IDLE_COUNTS=${IDLE_COUNTS:-"1 10"} COLD_MAX=${COLD_MAX:-10}
 
 die() { echo "bench/template: $*"; exit 1; }
 [ -x "$BIN" ] || die "build first: make BUILD=$BUILD all"
@@ -67,26 +70,48 @@ done
 cold=$(median < "$T/cold.ms") warm=$(median < "$T/warm.ms")
 echo "create->READY median of $N_CREATE: cold ${cold} ms, template ${warm} ms"
 
-pss_sum() {   # MOUNT PREFIX COUNT: sum of PSS (KiB) of the VM processes
+pss_sum() {   # MOUNT PREFIX COUNT FIELD: sum of FIELD (Pss, Private_Dirty; KiB) of the VM processes
 	local s=0 k
 	for i in $(seq 1 "$3"); do
-		k=$(awk '/^Pss:/ { print $2 }' "/proc/$(cat "$1/containers/$2$i/pid")/smaps_rollup")
+		k=$(awk -v f="$4:" '$1 == f { print $2 }' "/proc/$(cat "$1/containers/$2$i/pid")/smaps_rollup")
 		s=$((s + k))
 	done
 	echo "$s"
 }
-per=0
+# idle N containers of KIND, wait for all running, settle, print
+# "PSS_KIB PRIVATE_KIB", delete them
+idle() {
+	local kind=$1 n=$2 i t
+	for i in $(seq 1 "$n"); do
+		ln -s "$T/b" "$T/$kind/containers/i$i" && echo start > "$T/$kind/containers/i$i/ctl" ||
+			die "$kind idle $i failed"
+	done
+	for t in $(seq 1 600); do
+		[ "$(cat "$T/$kind"/containers/i*/status | grep -c running)" = "$n" ] && break
+		sleep 0.5
+	done
+	sleep 5   # settle: the guest's boot work and init's first writes are done
+	echo "$(pss_sum "$T/$kind" i "$n" Pss) $(pss_sum "$T/$kind" i "$n" Private_Dirty)"
+	for i in $(seq 1 "$n"); do echo "delete force" > "$T/$kind/containers/i$i/ctl"; done
+}
+# the template's RAM, held once by the daemon (a sealed memfd: shmem, in no
+# process's PSS), as big as the non-zero blocks of its mem file
+tpl_kib=$(du -k "$T/cache/templates"/*/mem 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')
+echo "template RAM held once by the daemon: $((tpl_kib / 1024)) MiB"
+per=0 prev_n=0 prev_kib=0 marg=0
 for n in $IDLE_COUNTS; do
 	for kind in cold warm; do
-		for i in $(seq 1 "$n"); do
-			ln -s "$T/b" "$T/$kind/containers/i$i" && echo start > "$T/$kind/containers/i$i/ctl" ||
-				die "$kind idle $i failed"
-		done
-		sleep 5   # settle: the guest's boot work and init's first writes are done
-		kib=$(pss_sum "$T/$kind" i "$n")
-		echo "idle x$n $kind: PSS $((kib / 1024)) MiB in all, $((kib / 1024 / n)) MiB each"
-		[ "$kind" = warm ] && per=$(awk -v k="$kib" -v n="$n" 'BEGIN { printf "%.1f", k / 1024 / n }')
-		for i in $(seq 1 "$n"); do echo "delete force" > "$T/$kind/containers/i$i/ctl"; done
+		if [ "$kind" = cold ] && [ "$n" -gt "$COLD_MAX" ]; then
+			echo "idle x$n cold: skipped (COLD_MAX=$COLD_MAX: ~210 MiB each)"; continue
+		fi
+		read -r kib priv < <(idle "$kind" "$n")
+		echo "idle x$n $kind: PSS $((kib / 1024)) MiB in all, $(awk -v k="$kib" -v n="$n" 'BEGIN { printf "%.1f", k / 1024 / n }') MiB each (private dirty $(awk -v k="$priv" -v n="$n" 'BEGIN { printf "%.1f", k / 1024 / n }') MiB each)"
+		[ "$kind" = warm ] || continue
+		per=$(awk -v k="$kib" -v n="$n" 'BEGIN { printf "%.1f", k / 1024 / n }')
+		[ "$prev_n" -gt 0 ] && marg=$(awk -v a="$prev_kib" -v b="$kib" -v m="$prev_n" -v n="$n" \
+			'BEGIN { printf "%.1f", (b - a) / 1024 / (n - m) }')
+		prev_n=$n prev_kib=$kib
 	done
 done
+[ "$marg" != 0 ] && echo "24 GiB host: $(awk -v m="$marg" -v t="$tpl_kib" 'BEGIN { printf "%d", (24 * 1024 - t / 1024) / m }') idle template containers (each further one ${marg} MiB PSS, the template $((tpl_kib / 1024)) MiB once; host kernel and daemon not counted)"
 echo "template cold_ms=$cold warm_ms=$warm speedup=$(awk -v a="$cold" -v b="$warm" 'BEGIN { printf "%.1f", a / b }') pss_per_idle_mib=$per"

@@ -259,6 +259,7 @@ int vm_jail_prepare_qemu(struct vm_jail *j, struct vm_jail_fds *fds,
 	j->exec_fd = -1;
 	for (int i = 0; i < VM_JAIL_CGROUPS; i++)
 		j->cgroup_fds[i] = -1;
+	j->thp_off = l->incoming;   /* see jail.h */
 	if (!cfg->confine || !cfg->confine->on) {   /* unconfined: the sockets only */
 		j->pass_fds = true;
 		return jail_listen_all(j, fds, l->paths, err);
@@ -304,6 +305,7 @@ int vm_jail_prepare_vmm(struct vm_jail *j, const struct vm_launch *l, struct oer
 	j->exec_fd = -1;
 	for (int i = 0; i < VM_JAIL_CGROUPS; i++)
 		j->cgroup_fds[i] = -1;
+	j->thp_off = l->incoming;   /* see jail.h */
 	if (!cfg->confine || !cfg->confine->on)
 		return 0;
 	j->on = true;

@@ -30,6 +30,9 @@ struct vm_jail {
 	bool pass_fds;             /* not confined, but src_fds go to the child (QEMU's
 				    * listening sockets) */
 	bool drop_user;            /* we are root: mount ns, uid change, bounding set */
+	bool thp_off;              /* PR_SET_THP_DISABLE (a template restore: QEMU's
+				    * MADV_HUGEPAGE regions, its code buffer first,
+				    * would be resident in 2 MiB steps; ~3 MiB a VM) */
 	bool vmm_self;             /* ocivm-vmm: it jails itself (--jail-root/--jail-user) */
 	uid_t uid;
 	gid_t gid;

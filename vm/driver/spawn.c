@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #ifndef P_PIDFD
@@ -87,6 +88,8 @@ static int spawn_jail_child(void *arg, int *keep_from, int *exec_fd, int *err)
 	if (keep < 0)
 		return *err = -keep, VM_SPAWN_STAGE_FDS;
 	*keep_from = keep;
+	if (j->thp_off && prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) < 0)
+		return *err = errno, VM_SPAWN_STAGE_JAIL;
 	if (!j->on)   /* pass_fds: unconfined, only the listening sockets */
 		return 0;
 	if ((r = vm_jail_enter(j)) < 0)

@@ -120,6 +120,8 @@ static void test_qemu_template(void **state)
 		 "share=on", (int)getpid());
 	assert_string_equal(arg_after(&a, "-object", 0), want);
 	assert_int_equal(find_arg(&a, "-incoming"), -1);
+	assert_int_not_equal(find_arg(&a, "-kernel"), -1);   /* the template VM boots */
+	assert_string_equal(arg_after(&a, "-accel", 0), "tcg");
 	strv_free(&a);
 
 	struct vm_jail_fds fds;
@@ -134,6 +136,12 @@ static void test_qemu_template(void **state)
 			    "memory-backend-file,id=mem0,size=512M,mem-path=/proc/self/fd/9,share=off");
 	assert_string_equal(a.v[a.n - 2], "-incoming");   /* after the bundle's parameters */
 	assert_string_equal(a.v[a.n - 1], "defer");
+	/* the guest booted in the template: no kernel, initrd or command line
+	 * for QEMU to hold in fw_cfg; a capped translation buffer */
+	assert_int_equal(find_arg(&a, "-kernel"), -1);
+	assert_int_equal(find_arg(&a, "-initrd"), -1);
+	assert_int_equal(find_arg(&a, "-append"), -1);
+	assert_string_equal(arg_after(&a, "-accel", 0), "tcg,tb-size=8");
 	strv_free(&a);
 
 	build(&vm_driver_qemu, &cfg, VM_ACCEL_TCG, false, &a, 0);   /* mem_template false */

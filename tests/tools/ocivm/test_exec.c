@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -221,11 +222,20 @@ static void test_process_file(void **s)
 
 /* ---- window sizes and the exec shim against a fake tree -------------- */
 
+/* The exec's ctl is a FIFO whose every write a thread appends to `ctl`:
+ * a regular file would keep only the last command when two writes come
+ * close together (SIGTERM then a pending SIGWINCH: "kill 15" overwritten
+ * by "resize 50 130", a flaky test_exec_shim under load). */
 struct fake {
 	char root[64];
 	struct ocivm_tree tree;
 	char dir[128];  /* containers/c1/exec/n1 */
 	pid_t shim;     /* killed at teardown (a failed check leaves it waiting) */
+	int ctl_fd;
+	pthread_t ctl_thread;
+	pthread_mutex_t lock;
+	char ctl[4096]; /* every line written to exec/n1/ctl, in order */
+	size_t ctl_len;
 };
 
 static void fake_file(struct fake *f, const char *rel, const char *text)
@@ -236,13 +246,41 @@ static void fake_file(struct fake *f, const char *rel, const char *text)
 	assert_int_equal(file_write_atomic(p, text, strlen(text), 0644), 0);
 }
 
-static char *fake_read(struct fake *f, const char *rel)
+static void *ctl_collect(void *arg)
 {
-	char p[512], *data = NULL;
-	size_t len;
+	struct fake *f = arg;
+	char buf[256];
+	ssize_t n;
 
-	snprintf(p, sizeof(p), "%s/%s", f->root, rel);
-	return file_read_all(p, 4096, &data, &len) == 0 ? data : strdup("");
+	while ((n = read(f->ctl_fd, buf, sizeof(buf))) > 0) {
+		pthread_mutex_lock(&f->lock);
+		size_t room = sizeof(f->ctl) - 1 - f->ctl_len;
+		size_t k = (size_t)n < room ? (size_t)n : room;
+		memcpy(f->ctl + f->ctl_len, buf, k);
+		f->ctl_len += k;
+		f->ctl[f->ctl_len] = 0;
+		pthread_mutex_unlock(&f->lock);
+	}
+	return NULL;
+}
+
+static bool ctl_has(struct fake *f, const char *want)
+{
+	pthread_mutex_lock(&f->lock);
+	bool ok = strstr(f->ctl, want) != NULL;
+	pthread_mutex_unlock(&f->lock);
+	return ok;
+}
+
+/* generous: the unit tests run under ASan on a loaded machine */
+static bool wait_ctl(struct fake *f, const char *want)
+{
+	for (int i = 0; i < 6000; i++) {
+		if (ctl_has(f, want))
+			return true;
+		usleep(10000);
+	}
+	return false;
 }
 
 static int fake_setup(void **s)
@@ -257,7 +295,14 @@ static int fake_setup(void **s)
 	assert_int_equal(mkdir_p(p, 0755), 0);
 	fake_file(&f, "ctl", "");
 	fake_file(&f, "containers/c1/ctl", "");
-	fake_file(&f, "containers/c1/exec/n1/ctl", "");
+	snprintf(p, sizeof(p), "%s/containers/c1/exec/n1/ctl", f.root);
+	assert_int_equal(mkfifo(p, 0644), 0);
+	f.ctl_fd = open(p, O_RDWR | O_CLOEXEC); /* never EOF, never blocks the writer's open */
+	assert_true(f.ctl_fd >= 0);
+	f.ctl_len = 0;
+	f.ctl[0] = 0;
+	pthread_mutex_init(&f.lock, NULL);
+	assert_int_equal(pthread_create(&f.ctl_thread, NULL, ctl_collect, &f), 0);
 	fake_file(&f, "containers/c1/exec/n1/stdout", "hello\n");
 	fake_file(&f, "containers/c1/exec/n1/stderr", "");
 	fake_file(&f, "containers/c1/exec/n1/stdin", "");
@@ -278,6 +323,9 @@ static int fake_teardown(void **s)
 		waitpid(f->shim, NULL, 0);
 		f->shim = 0;
 	}
+	pthread_cancel(f->ctl_thread);
+	pthread_join(f->ctl_thread, NULL);
+	close(f->ctl_fd);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->root);
 	return system(cmd) == 0 ? 0 : -1;
 }
@@ -301,26 +349,12 @@ static void test_winsz(void **s)
 	assert_int_equal(winsz_get(sl, &r, &c), 0);
 	assert_true(r == 33 && c == 101);
 	assert_int_equal(winsz_send(&f->tree, f->dir, sl), 0);
-	char *got = fake_read(f, "containers/c1/exec/n1/ctl");
-	assert_string_equal(got, "resize 33 101\n");
-	free(got);
+	assert_true(wait_ctl(f, "resize 33 101\n"));
 	assert_true(winsz_get(-1, &r, &c) < 0);
 	close(m);
 	close(sl);
 }
 
-static bool wait_ctl(struct fake *f, const char *want)
-{
-	for (int i = 0; i < 500; i++) {
-		char *got = fake_read(f, "containers/c1/exec/n1/ctl");
-		bool ok = !strncmp(got, want, strlen(want));
-		free(got);
-		if (ok)
-			return true;
-		usleep(10000);
-	}
-	return false;
-}
 
 /* The exec shim on a --console-socket pty: output to the pty, the pty's
  * resizes -> `resize R C` (it is the shim's controlling terminal), signals
@@ -362,8 +396,17 @@ static void test_exec_shim(void **s)
 	/* the shim is past go: this size can only come by SIGWINCH */
 	assert_int_equal(ioctl(m, TIOCSWINSZ, &ws), 0);
 	assert_true(wait_ctl(f, "resize 50 130\n"));
+	/* a SIGTERM and a SIGWINCH pending together (the shim stopped): both
+	 * commands reach ctl, neither hides the other */
+	ws.ws_row = 51;
+	assert_int_equal(kill(pid, SIGSTOP), 0);
+	assert_int_equal(waitpid(pid, &status, WUNTRACED), pid);
+	assert_true(WIFSTOPPED(status));
+	assert_int_equal(ioctl(m, TIOCSWINSZ, &ws), 0);
 	assert_int_equal(kill(pid, SIGTERM), 0);
+	assert_int_equal(kill(pid, SIGCONT), 0);
 	assert_true(wait_ctl(f, "kill 15\n"));
+	assert_true(wait_ctl(f, "resize 51 130\n"));
 	snprintf(wpath, sizeof(wpath), "%s/containers/c1/exec/n1/wait", f->root);
 	wfd = open(wpath, O_WRONLY);
 	assert_true(wfd >= 0);

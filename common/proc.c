@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -55,8 +56,9 @@ static void __attribute__((noreturn)) proc_child(const struct proc_spawn *s, pid
 		close(report);
 		report = high;
 	}
-	if ((s->flags & PROC_PDEATHSIG) &&
-	    (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent))
+	/* getppid() is 0 in a new pid namespace: the parent is outside it */
+	if ((s->flags & PROC_PDEATHSIG) && (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
+					     getppid() != (s->flags & PROC_NEWPID ? 0 : parent)))
 		_exit(127);
 	if (s->flags & PROC_SETSID)
 		setsid();
@@ -99,7 +101,10 @@ int proc_spawn(const struct proc_spawn *s, pid_t *ret_pid, int *ret_stage)
 		*ret_stage = -1;
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
-	pid_t pid = fork();
+	/* clone without a stack is fork without glibc's atfork work: the child
+	 * runs only async-signal-safe code until exec, as after fork */
+	pid_t pid = s->flags & PROC_NEWPID ?
+		(pid_t)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, NULL, NULL, NULL, NULL) : fork();
 	if (pid < 0) {
 		int e = errno;
 		close(p[0]);

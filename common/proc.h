@@ -14,6 +14,9 @@ enum {
 	PROC_PDEATHSIG = 1 << 2,   /* SIGKILL when the forking thread dies */
 	PROC_SIGDFL = 1 << 3,      /* every signal's disposition back to default */
 	PROC_PATH = 1 << 4,        /* execvp: search PATH for argv[0] */
+	PROC_NEWPID = 1 << 5,      /* pid 1 of a new pid namespace (clone, not fork): it
+				    * sees no other process; from outside only signals it
+				    * handles or blocks, and SIGKILL/SIGSTOP, reach it */
 };
 
 /* Stage 0 is the exec itself; a `child` hook returns its own stage (> 0)

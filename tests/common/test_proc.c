@@ -118,6 +118,28 @@ static void test_hook_keeps_fds(void **state)
 	close(p[0]);
 }
 
+/* PROC_NEWPID: the child is pid 1 of its own namespace (root only: skipped
+ * otherwise) and is still our child to wait for. */
+static void test_new_pid_namespace(void **state)
+{
+	if (geteuid() != 0)
+		skip();
+	int p[2], st;
+	char buf[64] = "";
+	assert_int_equal(pipe(p), 0);
+	char *argv[] = { "/bin/sh", "-c", "echo $$; kill -0 1 && echo sees-init; "
+			 "ls /proc >/dev/null; exit 5", NULL };
+	struct proc_spawn s = { .argv = argv, .fd = { -1, p[1], -1 }, .exec_fd = -1,
+				.flags = PROC_NEWPID };
+	assert_int_equal(run(&s, NULL, &st), 0);
+	close(p[1]);
+	assert_true(read(p[0], buf, sizeof(buf) - 1) > 0);
+	/* $$ is 1: its own pid namespace; kill -0 1 is itself */
+	assert_string_equal(buf, "1\nsees-init\n");
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 5);
+	close(p[0]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -127,6 +149,7 @@ int main(void)
 		cmocka_unit_test(test_stdio_and_no_leaked_fds),
 		cmocka_unit_test(test_hook_failure_survives_dup2),
 		cmocka_unit_test(test_hook_keeps_fds),
+		cmocka_unit_test(test_new_pid_namespace),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -127,6 +127,8 @@ int vm_spawn_jailed(char *const argv[], const char *log_path, const struct vm_ja
 		j = *jail;   /* the child's hook moves its fds in its own copy */
 		s.child = spawn_jail_child;
 		s.arg = &j;
+		if (jail->on)   /* it sees no other VM's process (same uid by default) */
+			s.flags |= PROC_NEWPID;
 	}
 	int r = proc_spawn(&s, &pid, &stage);
 	if (r < 0 && stage < 0)

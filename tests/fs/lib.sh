@@ -38,8 +38,12 @@ is_mounted() { grep -q " $(realpath "$1") fuse" /proc/mounts; }
 
 # mount_tree BINARY MOUNT STATE [args...]: starts the daemon (it returns
 # once mounted); unmount_tree MOUNT
+# OCIVMFS_TEST_MOUNT_ARGS: more options for every mount (e.g. "--templates
+# on" to run a layer's tests with templates)
 mount_tree() {
 	local bin=$1 mnt=$2 state=$3; shift 3
+	# shellcheck disable=SC2086 # word splitting wanted
+	set -- ${OCIVMFS_TEST_MOUNT_ARGS:-} "$@"
 	mkdir -p "$mnt" "$state" 2>/dev/null   # a dead mount says ENOTCONN here
 	if [ -n "${OCIVMFS_TEST_LOG:-}" ]; then   # keep the daemon's stderr (ASan reports)
 		"$bin" --foreground --state-dir "$state" "$@" "$mnt" >> "$OCIVMFS_TEST_LOG" 2>&1 &

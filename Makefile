@@ -105,7 +105,7 @@ clean:
 	rm -rf $(BUILD)
 
 DEB_PKGS := build-essential pkg-config libfuse3-dev fuse3 libcjson-dev \
-            libkmod-dev liburing-dev libcmocka-dev liblz4-dev nettle-dev kmod cpio \
+            libkmod-dev liburing-dev libcmocka-dev liblz4-dev nettle-dev libmnl-dev kmod cpio \
             e2fsprogs erofs-utils busybox-static qemu-system-x86 libseccomp-dev \
             clang libclang-rt-14-dev valgrind fio crun jq python3 podman lz4 containerd
 deps:

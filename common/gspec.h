@@ -50,6 +50,12 @@
  *   sysctl* KEY VALUE
  *   masked* PATH
  *   readonly* PATH
+ *   nic* MAC MTU NAME             the caller's network (linux.namespaces path,
+ *                                 vm_net_read): a NIC the guest finds by MAC
+ *                                 (aa:bb:cc:dd:ee:ff), MTU 68..65535, renamed NAME
+ *   netaddr* MAC ADDR/PREFIX      an address of that NIC (IPv4 or IPv6)
+ *   netroute* MAC DST/PREFIX GW   a main-table route through it; GW "-": on-link;
+ *                                 the default route is 0.0.0.0/0 or ::/0
  *   seed HEX                      added by the vm driver when it sends the SPEC
  *                                 (vm/driver/fresh.c), not by ops: 32 fresh
  *                                 random bytes the guest mixes into its pool

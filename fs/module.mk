@@ -38,6 +38,9 @@ LINUX_E2E_SCRIPTS += tests/fs/tree-vm-exec.sh
 CHECK_SCRIPTS += tests/fs/tree-vm-template.sh
 LINUX_E2E_SCRIPTS += tests/fs/tree-vm-template.sh
 BENCHES += bench/template.sh
+# issue 13: the caller's network namespace (its own netns + veth; as root)
+CHECK_SCRIPTS += tests/fs/tree-vm-net.sh
+LINUX_E2E_SCRIPTS += tests/fs/tree-vm-net.sh
 
 # bench/ctl: the tree vs crun state vs tmpfs; ctl and event latency.
 $(BUILD)/bench/ctl_time: bench/ctl_time.c

@@ -97,6 +97,8 @@ static void fill_vm_desc(struct ctr *c, struct vm *vm)
 		asprintf_or_null(&d->tpl, "restored %s", in.template_key);
 	else if (in.template_error && in.template_error[0])
 		asprintf_or_null(&d->tpl, "cold: %s", in.template_error);
+	else if (in.template_skip && in.template_skip[0])
+		asprintf_or_null(&d->tpl, "cold: %s", in.template_skip);
 	else
 		d->tpl = strdup("cold");
 	/* a template that failed: the create went on cold, the reason stays */
@@ -112,6 +114,7 @@ struct boot {
 	struct vm_config vc;
 	struct vm_resources res;
 	struct vm_confine confine;
+	struct vm_net net;           /* the caller's network (linux.namespaces) */
 };
 
 /* linux.resources.cpu -> the hypervisor's cgroup (quota/period also set the
@@ -136,8 +139,16 @@ static int boot_config(struct ops *ops, struct ctr *c, bool terminal, struct boo
 	uint64_t mib;
 
 	char note[512];
-	int r = ops_build_gspec(c->cfg, c->rec.id, terminal, v->has_image, &b->gspec,
-				&b->gspec_len, note, sizeof(note), err);
+	const char *netns = ops_config_netns(c->cfg);
+	int r = netns ? vm_net_read(netns, &b->net, err) : 0;
+	if (r < 0)
+		return r;
+	if (b->net.dropped)
+		ops_logf(ops, "%s: warning: %s: %u addresses or routes beyond the limits (%d and "
+			 "%d per interface) are not given to the guest", c->rec.id, netns,
+			 b->net.dropped, VM_NET_MAX_ADDRS, VM_NET_MAX_ROUTES);
+	r = ops_build_gspec(c->cfg, c->rec.id, terminal, v->has_image, &b->net, &b->gspec,
+			    &b->gspec_len, note, sizeof(note), err);
 	if (r < 0)
 		return r;
 	if (note[0])
@@ -164,6 +175,7 @@ static int boot_config(struct ops *ops, struct ctr *c, bool terminal, struct boo
 		.gspec = b->gspec, .gspec_len = b->gspec_len,
 		.confine = &b->confine, .res = &b->res,
 		.templates = ops->templates,
+		.netns = netns, .net = &b->net,
 	};
 	if ((r = ops_vmuid_pick(ops, c, &b->confine, err)) < 0)
 		return r;

@@ -148,8 +148,9 @@ int ops_features_json(char **ret)
 	cJSON_AddStringToObject(ann, "io.github.ocivmfs.vm", "true");
 	cJSON_AddStringToObject(ann, "io.github.ocivmfs.hooks", "host");
 	cJSON_AddStringToObject(ann, "io.github.ocivmfs.vm.image.formats", "raw");
-	/* linux.namespaces[].path: only network is accepted (not joined yet:
-	 * the VM has no network device); any other type is refused at create. */
+	/* linux.namespaces[].path: only network is accepted (its interfaces are
+	 * connected to the VM: vm/driver/net.c); any other type is refused at
+	 * create. */
 	cJSON_AddStringToObject(ann, "io.github.ocivmfs.linux.namespaces.path", "network");
 	cJSON_AddStringToObject(ann, "io.github.ocivmfs.mounts.bind",
 				"a bind mount of a host path is a copy taken at create, not a shared "

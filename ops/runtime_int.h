@@ -138,9 +138,10 @@ void ops_exec_free_all(struct ctr *c);
 /* spec.c (gspec), runtime_create.c, runtime_info.c */
 /* note (may be NULL) gets a warning about requests that cannot be honoured
  * ("" if none). */
+/* net (NULL: none): the caller's network, as nic/netaddr/netroute records. */
 int ops_build_gspec(const struct ops_config *cfg, const char *id, bool terminal,
-		    bool has_image, char **ret, size_t *ret_len, char *note, size_t note_len,
-		    struct oerr *err);
+		    bool has_image, const struct vm_net *net, char **ret, size_t *ret_len,
+		    char *note, size_t note_len, struct oerr *err);
 /* EXEC's gspec: the process records of p (common/chan.h, protocol 2). */
 int ops_build_exec_gspec(const struct ops_process *p, const char *id, char **ret,
 			 size_t *ret_len, struct oerr *err);

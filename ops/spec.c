@@ -3,6 +3,7 @@
 #include "ops/runtime_int.h"
 #include "gspec.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,9 +181,41 @@ static void gspec_devices(struct gspec_writer *w, const struct ops_linux *l)
 	}
 }
 
+/* The caller's network, read on the host (vm_net_read): nic, netaddr,
+ * netroute records (common/gspec.h). */
+static void gspec_net(struct gspec_writer *w, const struct vm_net *net)
+{
+	char mac[18], mtu[16], ip[INET6_ADDRSTRLEN + 8], gw[INET6_ADDRSTRLEN];
+
+	for (size_t i = 0; net && i < net->n; i++) {
+		const struct vm_net_nic *n = &net->nic[i];
+		const uint8_t *m = n->mac;
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3],
+			 m[4], m[5]);
+		snprintf(mtu, sizeof(mtu), "%u", n->mtu);
+		const char *f[3] = { mac, mtu, n->name };
+		gspec_put(w, "nic", 3, f);
+		for (size_t k = 0; k < n->n_addrs; k++) {
+			const struct vm_net_addr *a = &n->addrs[k];
+			inet_ntop(a->ip.family, a->ip.a, ip, INET6_ADDRSTRLEN);
+			snprintf(ip + strlen(ip), 8, "/%u", a->prefix);
+			put2(w, "netaddr", mac, ip);
+		}
+		for (size_t k = 0; k < n->n_routes; k++) {
+			const struct vm_net_route *r = &n->routes[k];
+			inet_ntop(r->dst.family, r->dst.a, ip, INET6_ADDRSTRLEN);
+			snprintf(ip + strlen(ip), 8, "/%u", r->prefix);
+			if (r->gw.family)
+				inet_ntop(r->gw.family, r->gw.a, gw, sizeof(gw));
+			const char *rf[3] = { mac, ip, r->gw.family ? gw : "-" };
+			gspec_put(w, "netroute", 3, rf);
+		}
+	}
+}
+
 int ops_build_gspec(const struct ops_config *cfg, const char *id, bool terminal,
-		    bool has_image, char **ret, size_t *ret_len, char *note, size_t note_len,
-		    struct oerr *err)
+		    bool has_image, const struct vm_net *net, char **ret, size_t *ret_len,
+		    char *note, size_t note_len, struct oerr *err)
 {
 	struct gspec_writer w;
 	const struct ops_linux *l = &cfg->linux_;
@@ -213,6 +246,7 @@ int ops_build_gspec(const struct ops_config *cfg, const char *id, bool terminal,
 	for (size_t i = 0; i < l->readonly_paths.n; i++)
 		gspec_put(&w, "readonly", 1, (const char *const *)&l->readonly_paths.v[i]);
 	gspec_devices(&w, l);
+	gspec_net(&w, net);
 	int r = gspec_finish(&w, ret, ret_len);
 	gspec_writer_free(&w);
 	if (note)

@@ -105,6 +105,39 @@ int vm_templates_inputs(struct vm_templates *t, const char *key, char **ret);
 /* Drop one (the next create of its key builds it again); VMs restored from
  * it run on unchanged.  -ENOENT with reason. */
 int vm_templates_remove(struct vm_templates *t, const char *key, struct oerr *err);
+/* The network the caller made (linux.namespaces' network path: what
+ * podman/CNI and containerd give).  vm_net_read enters it (in a thread of
+ * its own: the caller's namespaces do not change) and lists what the guest's
+ * NICs get: each interface but lo and taps, with its MAC, MTU, addresses
+ * (IPv6 link-local ones left out: the guest makes the same from the MAC)
+ * and the main table's routes through it (the kernel's own prefix routes
+ * left out).  vm_create then connects each interface to a tap in the same
+ * namespace, both ways, with tc (vm/driver/net.c, README "Network"). */
+#define VM_NET_MAX_NICS 4
+#define VM_NET_MAX_ADDRS 8
+#define VM_NET_MAX_ROUTES 16
+struct vm_net_ip {
+	int family;                /* AF_INET, AF_INET6; 0: none */
+	uint8_t a[16];
+};
+struct vm_net_addr { struct vm_net_ip ip; unsigned prefix; };
+struct vm_net_route { struct vm_net_ip dst, gw; unsigned prefix; }; /* gw.family 0: on-link */
+struct vm_net_nic {
+	char name[16];
+	int ifindex;
+	uint8_t mac[6];
+	unsigned mtu;
+	struct vm_net_addr addrs[VM_NET_MAX_ADDRS]; size_t n_addrs;
+	struct vm_net_route routes[VM_NET_MAX_ROUTES]; size_t n_routes;
+};
+struct vm_net {
+	size_t n;
+	struct vm_net_nic nic[VM_NET_MAX_NICS];
+	unsigned dropped;          /* addresses and routes beyond the limits (not sent) */
+};
+/* 0 and *ret (n may be 0: the namespace has only lo), or -errno with the
+ * reason (a path that is not a network namespace: EINVAL). */
+int vm_net_read(const char *netns, struct vm_net *ret, struct oerr *err);
 
 /* Plain data, built by ops/ from the container config. */
 struct vm_config {
@@ -137,6 +170,10 @@ struct vm_config {
 	 * template (built at the first create of its key); a restore that
 	 * fails boots cold, and vm_info.template_error says why. */
 	struct vm_templates *templates;
+	/* NULL or no NICs: the guest has no network device.  Else each NIC gets
+	 * a tap in netns, connected to it by tc, removed again with the VM. */
+	const char *netns;
+	const struct vm_net *net;
 };
 
 /* vm.hypervisor.parameters against the allowlist of the driver that will
@@ -245,6 +282,7 @@ struct vm_info {
 				   * uses cache=writeback,aio=threads) */
 	const char *template_key;  /* restored from this template ("" : booted cold) */
 	const char *template_error;/* why a template was not used ("" if it was, or none applies) */
+	const char *template_skip; /* templates on, but none tried, and why (a NIC) */
 	const char *template_timing; /* restored: how long QEMU took to start and to load the state */
 };
 void vm_get_info(const struct vm *vm, struct vm_info *ret);

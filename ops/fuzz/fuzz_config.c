@@ -17,7 +17,7 @@ static void check_spec(const struct ops_config *cfg)
 	size_t len;
 	struct oerr err = { 0 };
 
-	if (ops_build_gspec(cfg, "fuzz", false, cfg->vm.has_image, &g, &len, note,
+	if (ops_build_gspec(cfg, "fuzz", false, cfg->vm.has_image, NULL, &g, &len, note,
 			    sizeof(note), &err) < 0) {
 		if (!err.code)
 			abort();

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "fileio.h"
 #include "gspec.h"
@@ -25,7 +26,7 @@ static void test_full(void **state)
 	assert_int_equal(file_read_all("tests/ops/configs/full.json", 1 << 20, &text, &len), 0);
 	assert_int_equal(ops_config_parse(text, len, &cfg, &err), 0);
 	char note[256];
-	assert_int_equal(ops_build_gspec(cfg, "web", false, cfg->vm.has_image, &g, &glen,
+	assert_int_equal(ops_build_gspec(cfg, "web", false, cfg->vm.has_image, NULL, &g, &glen,
 					 note, sizeof(note), &err), 0);
 	assert_string_equal(note, "");
 	static const char *const want =
@@ -57,6 +58,46 @@ static void test_full(void **state)
 	free(text);
 }
 
+/* The caller's network (vm_net_read's result) as nic, netaddr, netroute
+ * records after the rest, in the form vm/guest/plan_net.c parses. */
+static void test_net(void **state)
+{
+	struct ops_config *cfg = NULL;
+	struct oerr err = { 0 };
+	const char *text = "{\"ociVersion\":\"1.2.0\",\"root\":{\"path\":\"rootfs\"},"
+			   "\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}}}";
+	struct vm_net net = { .n = 1 };
+	struct vm_net_nic *n = &net.nic[0];
+	char *g = NULL;
+	size_t glen;
+
+	assert_int_equal(ops_config_parse(text, strlen(text), &cfg, &err), 0);
+	snprintf(n->name, sizeof(n->name), "eth0");
+	memcpy(n->mac, "\x02\x42\x0a\x58\x00\x05", 6);
+	n->mtu = 9000;
+	n->addrs[0] = (struct vm_net_addr){ { AF_INET, { 10, 88, 0, 5 } }, 16 };
+	n->addrs[1] = (struct vm_net_addr){ { AF_INET6, { 0x20, 0x01, 0x0d, 0xb8, [15] = 5 } }, 64 };
+	n->n_addrs = 2;
+	n->routes[0] = (struct vm_net_route){ .dst = { AF_INET }, .gw = { AF_INET, { 10, 88, 0, 1 } } };
+	n->routes[1] = (struct vm_net_route){ .dst = { AF_INET, { 192, 0, 2, 0 } }, .prefix = 24 };
+	n->n_routes = 2;
+	assert_int_equal(ops_build_gspec(cfg, "n", false, false, &net, &g, &glen, NULL, 0, &err), 0);
+	const char *want = "nic 02:42:0a:58:00:05 9000 eth0\n"
+			   "netaddr 02:42:0a:58:00:05 10.88.0.5/16\n"
+			   "netaddr 02:42:0a:58:00:05 2001:db8::5/64\n"
+			   "netroute 02:42:0a:58:00:05 0.0.0.0/0 10.88.0.1\n"
+			   "netroute 02:42:0a:58:00:05 192.0.2.0/24 -\nend\n";
+	if (!strstr(g, want))
+		fail_msg("net records missing:\n%s", g);
+	free(g);
+	g = NULL;
+	/* no network: no records */
+	assert_int_equal(ops_build_gspec(cfg, "n", false, false, NULL, &g, &glen, NULL, 0, &err), 0);
+	assert_null(strstr(g, "nic "));
+	free(g);
+	ops_config_free(cfg);
+}
+
 static void test_too_big(void **state)
 {
 	/* 20 args of 4000 bytes: a valid config whose spec cannot fit a frame */
@@ -77,7 +118,7 @@ static void test_too_big(void **state)
 	char *g = NULL;
 	size_t glen;
 	assert_int_equal(ops_config_parse(text, strlen(text), &cfg, &err), 0);
-	assert_int_equal(ops_build_gspec(cfg, "x", false, false, &g, &glen, NULL, 0, &err), -EINVAL);
+	assert_int_equal(ops_build_gspec(cfg, "x", false, false, NULL, &g, &glen, NULL, 0, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "larger than 60000 bytes"));
 	ops_config_free(cfg);
 	free(text);
@@ -95,7 +136,7 @@ static void test_ambient(void **state)
 	size_t glen;
 
 	assert_int_equal(ops_config_parse(text, strlen(text), &cfg, NULL), 0);
-	assert_int_equal(ops_build_gspec(cfg, "x", false, false, &g, &glen, note, sizeof(note), NULL), 0);
+	assert_int_equal(ops_build_gspec(cfg, "x", false, false, NULL, &g, &glen, note, sizeof(note), NULL), 0);
 	assert_non_null(strstr(g, "cap ambient CAP_CHOWN\n"));
 	assert_null(strstr(g, "cap ambient CAP_KILL"));
 	assert_null(strstr(g, "cap ambient CAP_SYS_ADMIN"));
@@ -120,11 +161,11 @@ static void test_console_size(void **state)
 	size_t glen;
 
 	assert_int_equal(ops_config_parse(text, strlen(text), &cfg, NULL), 0);
-	assert_int_equal(ops_build_gspec(cfg, "x", true, false, &g, &glen, NULL, 0, NULL), 0);
+	assert_int_equal(ops_build_gspec(cfg, "x", true, false, NULL, &g, &glen, NULL, 0, NULL), 0);
 	assert_non_null(strstr(g, "\nterminal 1\nwinsize 31 97\nnnp 0\n"));
 	free(g);
 	/* create's terminal=0 (no console): no pty, so no size either */
-	assert_int_equal(ops_build_gspec(cfg, "x", false, false, &g, &glen, NULL, 0, NULL), 0);
+	assert_int_equal(ops_build_gspec(cfg, "x", false, false, NULL, &g, &glen, NULL, 0, NULL), 0);
 	assert_null(strstr(g, "winsize"));
 	free(g);
 	ops_config_free(cfg);
@@ -171,6 +212,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_too_big),
+		cmocka_unit_test(test_net),
 		cmocka_unit_test(test_ambient),
 		cmocka_unit_test(test_console_size),
 	};

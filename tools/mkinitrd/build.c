@@ -20,7 +20,7 @@
 #define MKINITRD_KEY_MAX 65536
 
 const char *const mkinitrd_default_modules[] = {
-	"virtio_mmio", "virtio_blk", "virtio_console", "overlay", "ext4", "erofs", NULL,
+	"virtio_mmio", "virtio_blk", "virtio_console", "virtio_net", "overlay", "ext4", "erofs", NULL,
 };
 
 int mkinitrd_hash_file(const char *path, uint64_t *ret, uint64_t *ret_size)

@@ -69,6 +69,10 @@ struct vm_launch {
 	bool incoming;
 	const struct vm_jail_fds *socks; /* unconfined QEMU: the listening channel and QMP
 					  * sockets the daemon made (fds->chan, control) */
+	/* The taps of cfg->net (vm/driver/net.c), as fd numbers in the
+	 * hypervisor process; MACs from cfg->net->nic[i]. */
+	int net_fds[VM_NET_MAX_NICS];
+	size_t n_net;
 };
 
 struct vm_driver_ops {

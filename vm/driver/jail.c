@@ -72,6 +72,12 @@ static int jail_add_fd(struct vm_jail *j, int fd)
 	return VM_JAIL_FD_BASE + (int)j->n_fds++;
 }
 
+int vm_jail_pass_fd(struct vm_jail *j, int fd)
+{
+	int d = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	return d < 0 ? -errno : jail_add_fd(j, d);
+}
+
 /* A listening unix socket at path, owned by the daemon (root). */
 static int jail_listen(const char *path)
 {

@@ -72,6 +72,9 @@ struct vm_jail_fds {
 int vm_jail_prepare_qemu(struct vm_jail *j, struct vm_jail_fds *fds,
 			 const struct vm_launch *l, struct oerr *err);
 void vm_jail_release(struct vm_jail *j);
+/* Hand fd (a dup is taken: the caller keeps fd) to the process, confined
+ * or not: its number there, or -errno.  vm_jail_release closes the dup. */
+int vm_jail_pass_fd(struct vm_jail *j, int fd);
 /* ocivm-vmm: its cgroup, root dir and record; the rest it does itself. */
 int vm_jail_prepare_vmm(struct vm_jail *j, const struct vm_launch *l, struct oerr *err);
 /* In the child after fork (async-signal-safe: syscalls only): the fds are

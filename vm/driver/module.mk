@@ -9,6 +9,7 @@ $(call unit_test,test_vm_cgroup,tests/vm/driver/test_cgroup.c $(VM_DRIVER_TEST_S
 $(call unit_test,test_vm_jail,tests/vm/driver/test_jail.c $(VM_DRIVER_TEST_SRCS),,$(VM_DRIVER_LDLIBS))
 $(call unit_test,test_vm_fresh,tests/vm/driver/test_fresh.c $(VM_DRIVER_TEST_SRCS),,$(VM_DRIVER_LDLIBS))
 $(call unit_test,test_vm_template,tests/vm/driver/test_template.c $(VM_DRIVER_TEST_SRCS),,$(VM_DRIVER_LDLIBS))
+$(call unit_test,test_vm_net,tests/vm/driver/test_net.c $(VM_DRIVER_TEST_SRCS),,$(VM_DRIVER_LDLIBS))
 $(call unit_test,test_vm_probe,tests/vm/driver/test_probe.c $(VM_DRIVER_TEST_SRCS),,$(VM_DRIVER_LDLIBS))
 # ocivm-probe: prints what the host probe finds and decides (installed).
 $(call program,ocivm-probe,vm/driver/probe_main.c $(VM_DRIVER_SRCS) $(COMMON_SRCS),,$(VM_DRIVER_LDLIBS))

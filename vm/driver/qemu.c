@@ -219,6 +219,20 @@ static void qemu_add_confined_sockets(struct strv *a, const struct vm_jail_fds *
 	strv_add(a, "chardev=qmp0,mode=control");
 }
 
+/* The taps of the caller's network (vm/driver/net.c): inherited fds; QEMU
+ * reads the vnet header and sets the offloads the guest takes. */
+static void qemu_add_nics(struct strv *a, const struct vm_launch *l)
+{
+	for (size_t i = 0; i < l->n_net; i++) {
+		const uint8_t *m = l->cfg->net->nic[i].mac;
+		strv_add(a, "-netdev");
+		strv_addf(a, "tap,id=net%zu,fd=%d,vhost=off", i, l->net_fds[i]);
+		strv_add(a, "-device");
+		strv_addf(a, "virtio-net-device,netdev=net%zu,mac=%02x:%02x:%02x:%02x:%02x:%02x",
+			  i, m[0], m[1], m[2], m[3], m[4], m[5]);
+	}
+}
+
 static int qemu_build_argv(const struct vm_launch *l, struct strv *a, struct oerr *err)
 {
 	const struct vm_config *cfg = l->cfg;
@@ -233,6 +247,7 @@ static int qemu_build_argv(const struct vm_launch *l, struct strv *a, struct oer
 	qemu_add_machine(a, l, cmdline);
 	for (size_t i = 0; i < cfg->n_disks; i++)
 		qemu_add_disk(a, &cfg->disks[i], i, !l->no_direct_io, l->fds);
+	qemu_add_nics(a, l);
 	if (l->fds)
 		qemu_add_confined_sockets(a, l->fds);
 	else if (qemu_add_sockets(a, l->paths, l->socks) < 0 && !a->error)

@@ -90,7 +90,8 @@ static int spawn_jail_child(void *arg, int *keep_from, int *exec_fd, int *err)
 	*keep_from = keep;
 	if (j->thp_off && prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) < 0)
 		return *err = errno, VM_SPAWN_STAGE_JAIL;
-	if (!j->on)   /* pass_fds: unconfined, only the listening sockets */
+	if (!j->on)   /* unconfined: only the passed fds (QEMU's listening
+		       * sockets, the taps of vm/driver/net.c) */
 		return 0;
 	if ((r = vm_jail_enter(j)) < 0)
 		return *err = -r, VM_SPAWN_STAGE_JAIL;
@@ -123,7 +124,7 @@ int vm_spawn_jailed(char *const argv[], const char *log_path, const struct vm_ja
 	pid_t pid;
 	int stage;
 
-	if (jail && (jail->on || jail->pass_fds)) {
+	if (jail && (jail->on || jail->pass_fds || jail->n_fds)) {
 		j = *jail;   /* the child's hook moves its fds in its own copy */
 		s.child = spawn_jail_child;
 		s.arg = &j;

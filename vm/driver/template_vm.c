@@ -104,6 +104,8 @@ static int tpl_build_vm(struct vm_templates *t, const char *key, const char *inp
 	cfg.id = id;
 	cfg.res = NULL;
 	cfg.templates = NULL;
+	cfg.netns = NULL;   /* never the container's network (vm_create skips those) */
+	cfg.net = NULL;
 	int mem = vm_tpl_memfd_new(mib << 20);
 	struct vm *bvm = vm_alloc(NULL, NULL);
 	if (mem < 0 || !bvm) {

@@ -7,6 +7,7 @@
 #include "spawn.h"
 #include "jail.h"
 #include "template.h"
+#include "net.h"
 #include "cleanup.h"
 #include "log.h"
 
@@ -90,6 +91,7 @@ void vm_remove_files(const struct vm_paths *p, bool all)
 	unlink(p->vm_json);
 	unlink(p->hello);
 	vm_jail_cleanup(p->run_dir);
+	vm_net_cleanup(p->run_dir);   /* the taps' tc filters in the caller's netns */
 	if (all) {
 		unlink(p->console);
 		unlink(p->log);
@@ -235,10 +237,23 @@ int vm_launch(struct vm *vm, const struct vm_config *user_cfg, const struct vm_h
 	} else if (r == 0 && jail->pass_fds) {
 		l.socks = &fds;   /* unconfined QEMU: only its listening sockets */
 	}
+	int taps[VM_NET_MAX_NICS];
+	for (size_t i = 0; i < VM_NET_MAX_NICS; i++)
+		taps[i] = -1;
+	if (r == 0 && cfg.netns && cfg.net && cfg.net->n) {
+		r = vm_net_connect(vm->paths.run_dir, cfg.id, cfg.netns, cfg.net, taps, err);
+		for (size_t i = 0; r == 0 && i < cfg.net->n; i++)
+			if ((l.net_fds[l.n_net++] = vm_jail_pass_fd(jail, taps[i])) < 0)
+				r = oerr_sys(err, -l.net_fds[i], "passing tap %zu", i);
+	}
+	for (size_t i = 0; i < VM_NET_MAX_NICS; i++)
+		if (taps[i] >= 0)
+			close(taps[i]);   /* jail holds dups until the spawn */
 	if (r == 0)
 		r = c.drv->build_argv(&l, &argv, err);
 	if (r == 0)
-		r = vm_spawn_jailed(argv.v, vm->paths.log, jail->on || jail->pass_fds ? jail : NULL,
+		r = vm_spawn_jailed(argv.v, vm->paths.log,
+				    jail->on || jail->pass_fds || jail->n_fds ? jail : NULL,
 				    &vm->pid, &vm->pidfd, err);
 	vm_jail_release(jail);   /* the daemon's copies; also after a failed prepare */
 	if (r < 0) {
@@ -278,7 +293,15 @@ int vm_create(const struct vm_config *cfg, const struct vm_callbacks *cb, void *
 		probe = &local;
 	}
 	vm_remove_files(&vm->paths, true);   /* leftovers of an earlier VM of this id */
-	if (cfg->templates) {
+	if (cfg->templates && cfg->netns && cfg->net && cfg->net->n) {
+		/* a template's machine has no NIC, and its guest's devices are
+		 * fixed at its boot: a container with interfaces boots cold */
+		snprintf(vm->template_skip, sizeof(vm->template_skip),
+			 "the network namespace has %zu interface%s, a template has no NIC",
+			 cfg->net->n, cfg->net->n == 1 ? "" : "s");
+		log_info("%s: template not used: %s; booting cold", cfg->id ? cfg->id : cfg->run_dir,
+			 vm->template_skip);
+	} else if (cfg->templates) {
 		struct vm *tvm = NULL;
 		struct oerr terr = { 0 };
 		r = vm_template_create(cfg, probe, cb, ctx, vm->t0_ms, &tvm, &terr);
@@ -332,8 +355,10 @@ int vm_attach(const char *run_dir, const struct vm_callbacks *cb, void *ctx,
 	if (r == 0) {
 		vm->pid = vm->rec.pid;
 		vm->pidfd = vm_pidfd_open(vm->pid);
-		if (vm->pidfd < 0 || vm_proc_start_time(vm->pid, &st) < 0 || st != vm->rec.start_time)
+		if (vm->pidfd < 0 || vm_proc_start_time(vm->pid, &st) < 0 || st != vm->rec.start_time) {
 			r = oerr_set(err, ESRCH, "the VM process %d of %s is gone", (int)vm->pid, run_dir);
+			vm_net_cleanup(run_dir);   /* it died while no daemon watched */
+		}
 	}
 	if (r == 0)
 		r = vm_session_reattach(vm, have, err);
@@ -443,6 +468,7 @@ void vm_get_info(const struct vm *vm, struct vm_info *ret)
 		.notes = vm->notes,
 		.template_key = vm->template_key,
 		.template_error = vm->template_error,
+		.template_skip = vm->template_skip,
 		.template_timing = vm->tpl_timing,
 	};
 }

@@ -55,6 +55,12 @@ static int vmm_build_argv(const struct vm_launch *l, struct strv *a, struct oerr
 		if (r < 0)
 			return r;
 	}
+	for (size_t i = 0; i < l->n_net; i++) {   /* the taps (vm/driver/net.c) */
+		const uint8_t *m = cfg->net->nic[i].mac;
+		strv_add(a, "--net");
+		strv_addf(a, "tapfd=%d,mac=%02x:%02x:%02x:%02x:%02x:%02x", l->net_fds[i],
+			  m[0], m[1], m[2], m[3], m[4], m[5]);
+	}
 	strv_add(a, "--control");
 	strv_add(a, l->paths->control_sock);
 	if (l->jail && l->jail->vmm_self) {   /* it confines itself (vm/vmm/jail.c) */

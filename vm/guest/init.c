@@ -7,6 +7,7 @@
 #include "plan.h"
 #include "relay.h"
 #include "setup.h"
+#include "net.h"
 #include "spawn.h"
 #include "cgroup.h"
 #include "fresh.h"
@@ -266,6 +267,8 @@ static void init_prepare(struct init *in)
 	init_log("container %s: mounting rootfs (serial %s, %s%s)", in->plan.id ? in->plan.id : "?",
 		 in->plan.rootfs_serial, in->plan.rootfs_fstype, in->plan.rootfs_ro ? ", read-only" : "");
 	if (gsetup_rootfs(&in->plan, eb, sizeof(eb)) < 0)
+		init_fail(in, 255, eb);
+	if (gnet_apply(&in->plan, init_note, in, eb, sizeof(eb)) < 0)
 		init_fail(in, 255, eb);
 	/* before the config's mounts: the first cgroup2 mount makes the
 	 * superblock, and a container's "ro" cgroup mount must not make it

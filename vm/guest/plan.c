@@ -397,6 +397,9 @@ static const struct gplan_key gplan_keys[] = {
 	{ "copy", 7, k_copy },         { "copymount", 3, k_copymount },
 	{ "seed", 1, k_seed },         { "clock", 2, k_clock },
 	{ "restored", 1, k_restored },
+	/* the caller's network (vm/guest/net.c) */
+	{ "nic", 3, gplan_k_nic },     { "netaddr", 2, gplan_k_netaddr },
+	{ "netroute", 3, gplan_k_netroute },
 };
 
 static int gplan_apply(struct gplan *p, const struct gspec_record *rec, char *eb, size_t cap)

@@ -20,6 +20,9 @@
 #define GPLAN_MAX_DEVICES 256
 #define GPLAN_MAX_COPIES 64
 #define GPLAN_MAX_SEED 256
+#define GPLAN_MAX_NICS 4
+#define GPLAN_MAX_NETADDRS 32
+#define GPLAN_MAX_NETROUTES 64
 
 enum gplan_capset { GCAP_BOUNDING, GCAP_EFFECTIVE, GCAP_INHERITABLE, GCAP_PERMITTED,
 		    GCAP_AMBIENT, GCAP_NSETS };
@@ -34,6 +37,13 @@ struct gplan_sysctl { char *key, *value; };
 struct gplan_idmap { uint32_t inside, outside, count; };  /* one uid_map line */
 /* linux.devices[i]: type 'c', 'b' or 'p' ('u' is read as 'c'). */
 struct gplan_device { char *path; char type; unsigned major, minor; mode_t mode; uid_t uid; gid_t gid; };
+
+/* The caller's network (nic/netaddr/netroute records; vm/guest/net.c):
+ * addresses and routes name their NIC by index into nics. */
+struct gplan_nic { unsigned char mac[6]; unsigned mtu; char *name; };
+struct gplan_ip { int family; unsigned char a[16]; };   /* AF_INET, AF_INET6 */
+struct gplan_netaddr { int nic; struct gplan_ip ip; unsigned prefix; };
+struct gplan_netroute { int nic; struct gplan_ip dst, gw; unsigned prefix; }; /* gw.family 0: on-link */
 
 struct gplan {
 	char *id;
@@ -67,11 +77,18 @@ struct gplan {
 	char *seed; size_t seed_len;         /* NULL: none */
 	long long clock_sec; long clock_nsec; /* clock_sec 0: none */
 	int restored;                        /* restored from a template */
+	struct gplan_nic nics[GPLAN_MAX_NICS]; int n_nics;
+	struct gplan_netaddr netaddrs[GPLAN_MAX_NETADDRS]; int n_netaddrs;
+	struct gplan_netroute netroutes[GPLAN_MAX_NETROUTES]; int n_netroutes;
 };
 
 /* Parse text (writable, len bytes).  0, or -EINVAL with a one-line reason
  * in errbuf ("line 7: rlimit: unknown resource RLIMIT_FOO"). */
 int gplan_parse(char *text, size_t len, struct gplan *ret, char *errbuf, size_t cap);
+/* plan_net.c: the nic, netaddr and netroute records. */
+int gplan_k_nic(struct gplan *p, char **f, char *eb, size_t cap);
+int gplan_k_netaddr(struct gplan *p, char **f, char *eb, size_t cap);
+int gplan_k_netroute(struct gplan *p, char **f, char *eb, size_t cap);
 /* The value of NAME in the plan's env, or NULL. */
 const char *gplan_getenv(const struct gplan *p, const char *name);
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -245,6 +246,65 @@ static void test_parse_rejects(void **state)
 #undef REJ
 }
 
+/* The caller's network (vm/guest/plan_net.c): nic, netaddr, netroute. */
+static void test_parse_net(void **state)
+{
+	char buf[1024], eb[256] = "";
+	struct gplan *p = calloc(1, sizeof(*p));
+	const char *head = "version 1\nrootfs r 1\narg sh\n";
+
+	snprintf(buf, sizeof(buf), "%snic 02:42:0a:e7:1b:02 9000 eth0\n"
+		 "nic 02:42:0a:e7:1b:03 1500 eth1\n"
+		 "netaddr 02:42:0a:e7:1b:02 10.231.27.2/24\n"
+		 "netaddr 02:42:0a:e7:1b:02 2001:db8:1b::2/64\n"
+		 "netaddr 02:42:0a:e7:1b:03 10.233.27.2/24\n"
+		 "netroute 02:42:0a:e7:1b:02 0.0.0.0/0 10.231.27.1\n"
+		 "netroute 02:42:0a:e7:1b:03 192.0.2.0/24 -\n"
+		 "netroute 02:42:0a:e7:1b:02 ::/0 2001:db8:1b::1\nend\n", head);
+	assert_int_equal(gplan_parse(buf, strlen(buf), p, eb, sizeof(eb)), 0);
+	assert_int_equal(p->n_nics, 2);
+	assert_memory_equal(p->nics[0].mac, "\x02\x42\x0a\xe7\x1b\x02", 6);
+	assert_int_equal(p->nics[0].mtu, 9000);
+	assert_string_equal(p->nics[1].name, "eth1");
+	assert_int_equal(p->n_netaddrs, 3);
+	assert_int_equal(p->netaddrs[1].nic, 0);
+	assert_int_equal(p->netaddrs[1].ip.family, AF_INET6);
+	assert_int_equal(p->netaddrs[1].prefix, 64);
+	assert_int_equal(p->netaddrs[2].nic, 1);
+	assert_memory_equal(p->netaddrs[2].ip.a, "\x0a\xe9\x1b\x02", 4);
+	assert_int_equal(p->n_netroutes, 3);
+	assert_int_equal(p->netroutes[0].prefix, 0);
+	assert_memory_equal(p->netroutes[0].gw.a, "\x0a\xe7\x1b\x01", 4);
+	assert_int_equal(p->netroutes[1].nic, 1);
+	assert_int_equal(p->netroutes[1].gw.family, 0);
+	assert_int_equal(p->netroutes[2].dst.family, AF_INET6);
+	free(p);
+
+	char rej[512];
+#define REJ(line, why) do { snprintf(rej, sizeof(rej), "%snic 02:00:00:00:00:01 1500 eth0\n%s\nend\n", \
+		head, line); expect_reject(rej, why); } while (0)
+	REJ("nic 02:00:00:00:00:0 1500 eth1", "nic: bad MAC");
+	REJ("nic 02:00:00:00:00:02 67 eth1", "bad MTU");
+	REJ("nic 02:00:00:00:00:02 65536 eth1", "bad MTU");
+	REJ("nic 02:00:00:00:00:02 1500 a/b", "bad name");
+	REJ("nic 02:00:00:00:00:02 1500 abcdefghijklmnop", "bad name");
+	REJ("nic 02:00:00:00:00:01 1500 eth1", "twice");
+	REJ("netaddr 02:00:00:00:00:09 10.0.0.1/8", "no nic record for 02:00:00:00:00:09");
+	REJ("netaddr 02:00:00:00:00:01 10.0.0.1", "bad address");
+	REJ("netaddr 02:00:00:00:00:01 10.0.0.1/33", "bad address");
+	REJ("netaddr 02:00:00:00:00:01 10.0.0.300/8", "bad address");
+	REJ("netaddr 02:00:00:00:00:01 fe80::1/129", "bad address");
+	REJ("netroute 02:00:00:00:00:01 0.0.0.0/0 fe80::1", "bad gateway");
+	REJ("netroute 02:00:00:00:00:01 10.0.0.0/8 10.1", "bad gateway");
+	REJ("netroute 02:00:00:00:00:01 10.0.0.0 -", "bad destination");
+	REJ("netroute 02:00:00:00:00:01 10.0.0.0/8", "fields, expected 3");
+#undef REJ
+	expect_reject("version 1\nrootfs r 1\narg sh\nnic 02:00:00:00:00:01 1500 a\n"
+		      "nic 02:00:00:00:00:02 1500 b\nnic 02:00:00:00:00:03 1500 c\n"
+		      "nic 02:00:00:00:00:04 1500 d\nnic 02:00:00:00:00:05 1500 e\nend\n",
+		      "nic: more than 4");
+}
+
 /* The driver's per-VM records (vm/driver/fresh.c): seed, clock, restored. */
 static void test_parse_fresh(void **state)
 {
@@ -350,6 +410,7 @@ int main(void)
 		cmocka_unit_test(test_parse_full),
 		cmocka_unit_test(test_parse_rejects),
 		cmocka_unit_test(test_parse_fresh),
+		cmocka_unit_test(test_parse_net),
 		cmocka_unit_test(test_tables),
 		cmocka_unit_test(test_mntopts),
 		cmocka_unit_test(test_userns_format),

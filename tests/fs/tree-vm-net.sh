@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# Slow test: the network the caller made (issue 13) through the real tree
+# and guest.  As the project's test hosts do, it makes its own network
+# namespace and veth pair (ip netns add, ip link), puts the path in
+# linux.namespaces, and creates the container with ln -s: the guest's eth0
+# has the veth's MAC, MTU, addresses and routes; the guest pings the host
+# side and serves HTTP to it; nothing of the taps and tc filters is left
+# after the VMM is killed -9, nor after delete.  Then MTU 9000, two
+# interfaces and IPv6, and the bad paths (EINVAL with the reason).
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/fs/lib.sh
+BUILD=${BUILD:-build}
+BIN=$BUILD/bin/ocivmfs
+BUNDLE=${OCIVMFS_TEST_BUNDLE:-$BUILD/bundle/busybox}
+
+need_vm "$BIN" "$BUILD/guest/vmlinuz" "$BUILD/guest/initrd.img" "$BUNDLE/config.json"
+if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null || ! command -v tc >/dev/null; then
+	echo "skip - all: needs root, ip and tc (iproute2) to make a network namespace"
+	SKIP=1; summary; exit 0
+fi
+T=$(mktemp -d /tmp/ocivmfs-net.XXXXXX)
+M=$T/m
+K=$(( $$ % 200 + 20 ))                 # 10.231.K.0/24: this run's subnet
+NS=ocivm-h4-$$ NS2=ocivm-h4b-$$
+VH=onh$$ VH2=onh$$b VH3=onh$$c        # the host ends of the veths
+HOST4=10.231.$K.1 CTR4=10.231.$K.2
+cleanup() {
+	for d in "$M"/containers/*; do [ -d "$d" ] && echo "delete force" > "$d/ctl" 2>/dev/null; done
+	is_mounted "$M" && fusermount3 -u "$M"
+	is_mounted "$T/mt" && fusermount3 -u "$T/mt"
+	ip netns del "$NS" 2>/dev/null; ip netns del "$NS2" 2>/dev/null
+	ip link del "$VH" 2>/dev/null; ip link del "$VH2" 2>/dev/null; ip link del "$VH3" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+# the caller's network: NS with eth0 (a veth; its peer VH on the host)
+ip netns add "$NS" && ip link add "$VH" type veth peer name eth0 netns "$NS" &&
+	ip addr add "$HOST4/24" dev "$VH" && ip link set "$VH" up &&
+	ip -n "$NS" link set eth0 address 02:42:0a:e7:$(printf %02x $K):02 &&
+	ip -n "$NS" addr add "$CTR4/24" dev eth0 && ip -n "$NS" link set eth0 up &&
+	ip -n "$NS" link set lo up && ip -n "$NS" route add default via "$HOST4" ||
+	{ bad "making the network namespace $NS"; summary; exit 1; }
+mount_tree "$BIN" "$M" "$T/state" || { bad "mount"; summary; exit 1; }
+
+# bundle NAME NETNS_PATH SCRIPT: busybox running sh -c SCRIPT in that netns
+bundle() {
+	mkdir -p "$T/$1"
+	ln -sfn "$(realpath "$BUNDLE/rootfs")" "$T/$1/rootfs"
+	python3 - "$BUNDLE/config.json" "$T/$1/config.json" "$2" "$3" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["process"]["terminal"] = False
+c["process"]["args"] = ["sh", "-c", sys.argv[4]]
+c["linux"]["namespaces"].append({"type": "network", "path": sys.argv[3]})
+for k in ("bounding", "effective", "permitted"):   # ping's raw socket, as docker's default
+    c["process"]["capabilities"][k].append("CAP_NET_RAW")
+json.dump(c, open(sys.argv[2], "w"))
+PY
+}
+# (not check ... >/dev/null: that would hide the check's own line)
+ping_ok() { busybox ping -q -c 1 -W "$1" "$2" >/dev/null; }
+no_taps() { ! ip -n "$1" link show | grep -q ' tap'; }
+no_filters() { [ -z "$(tc -n "$1" filter show dev "$2" ingress)" ] &&
+	! tc -n "$1" qdisc show dev "$2" | grep -q ingress; }
+
+C=$M/containers/net1
+bundle net1 "/run/netns/$NS" "ip -o addr show; ip -o link show eth0; ip route; \
+ping -c 1 -W 20 $HOST4 >/dev/null && echo PING-OK; mkdir -p /tmp/www && echo hello-net > /tmp/www/index.html; \
+echo SERVING; exec httpd -f -p 8080 -h /tmp/www"
+check "ln -s creates the container in $NS" ln -s "$T/net1" "$C"
+check "$NS has a tap for it, up, with eth0's MTU" \
+	bash -c "ip -n $NS -d link show | grep -A2 ' tap0_' | grep -q 'mtu 1500'"
+check "tc redirects eth0 -> tap (mirred, ingress)" \
+	bash -c "tc -n $NS filter show dev eth0 ingress | grep -q 'Egress Redirect to device tap0_'"
+check "tc redirects tap -> eth0" \
+	bash -c "tc -n $NS filter show dev \$(ip -n $NS -o link show | grep -o 'tap0_[0-9a-f]*' | head -1) ingress | grep -q 'Egress Redirect to device eth0'"
+check "the hypervisor got the tap" grep -qE 'tap,id=net0,fd=[0-9]+|--net tapfd=' "$C/vm/hypervisor_cmdline"
+cat "$C/stdout" > "$T/out1" 2>/dev/null & OUT=$!
+check "start" bash -c "echo start > $C/ctl"
+check "the guest pings the host side ($HOST4) through the tap" wait_until 120 grep -q PING-OK "$T/out1"
+check "the guest's eth0 has the veth's address" grep -q "eth0 *inet $CTR4/24" "$T/out1"
+check "... and the veth's MAC" grep -qi "link/ether 02:42:0a:e7:$(printf %02x $K):02" "$T/out1"
+check "... and the default route" grep -q "default via $HOST4 dev eth0" "$T/out1"
+check "lo is up in the guest" grep -q 'lo *inet 127.0.0.1/8' "$T/out1"
+wait_until 60 grep -q SERVING "$T/out1"
+check "the host reaches the guest's httpd at $CTR4:8080" \
+	wait_until 60 bash -c "curl -s -m 10 http://$CTR4:8080/index.html | grep -q hello-net"
+check "the guest answers the host's ping" ping_ok 10 "$CTR4"
+VMPID=$(cat "$C/pid")
+kill -9 "$VMPID"
+check "VMM killed -9: the container stops" wait_until 60 grep -qx stopped "$C/status"
+check "... and no tap is left in $NS" wait_until 10 no_taps "$NS"
+check "... nor a tc filter or ingress qdisc on eth0" no_filters "$NS" eth0
+check "... and eth0 is still there, untouched" bash -c "ip -n $NS -o addr show eth0 | grep -q $CTR4/24"
+check "rmdir deletes it" rmdir "$C"
+kill $OUT 2>/dev/null
+
+# again, ended by delete (not by the VMM's death)
+C=$M/containers/net2
+bundle net2 "/run/netns/$NS" "sleep 100000"
+check "a second container on the same namespace (the first is gone)" ln -s "$T/net2" "$C"
+check "start" bash -c "echo start > $C/ctl"
+check "the host pings it" wait_until 60 ping_ok 5 "$CTR4"
+check "delete force" bash -c "echo delete force > $C/ctl"
+check "after delete: no tap in $NS" wait_until 10 no_taps "$NS"
+check "after delete: no filter or qdisc on eth0" no_filters "$NS" eth0
+
+# templates on: a template has no NIC, so a container with interfaces boots
+# cold (and says why); its network works as above
+MT=$T/mt
+if mount_tree "$BIN" "$MT" "$T/statet" --templates on; then
+	C=$MT/containers/net4
+	bundle net4 "/run/netns/$NS" "sleep 100000"
+	check "templates on: ln -s with a network namespace" ln -s "$T/net4" "$C"
+	check "... vm/template says cold and why" \
+		grep -qx 'cold: the network namespace has 1 interface, a template has no NIC' "$C/vm/template"
+	check "... the log says so" grep -q 'net4: template not used: the network namespace has 1 interface' "$MT/log"
+	check "... no template was built" bash -c "[ -z \"\$(ls $MT/templates)\" ]"
+	check "... start" bash -c "echo start > $C/ctl"
+	check "... the host pings it" wait_until 60 ping_ok 5 "$CTR4"
+	check "... delete force" bash -c "echo delete force > $C/ctl"
+	check "... no tap left in $NS" wait_until 10 no_taps "$NS"
+	fusermount3 -u "$MT"
+else
+	bad "mount --templates on"
+fi
+
+# bad paths: EINVAL with the reason, nothing made
+bundle bad1 /proc/self/ns/pid "true"
+expect_err "a pid namespace path is EINVAL" "Invalid argument" ln -s "$T/bad1" "$M/containers/bad1"
+check "... the log says why" grep -q 'path /proc/self/ns/pid: a namespace, but not a network namespace' "$M/log"
+bundle bad2 "/run/netns/$NS-gone" "true"
+expect_err "a missing namespace is EINVAL" "Invalid argument" ln -s "$T/bad2" "$M/containers/bad2"
+check "... the log says why" grep -q "path /run/netns/$NS-gone: No such file or directory" "$M/log"
+bundle bad3 /etc/hostname "true"
+expect_err "a regular file is EINVAL" "Invalid argument" ln -s "$T/bad3" "$M/containers/bad3"
+check "... the log says why" grep -q 'path /etc/hostname: not a namespace file' "$M/log"
+
+# MTU 9000, two interfaces, IPv6 (a NS2 of its own)
+ip netns add "$NS2" &&
+	ip link add "$VH2" mtu 9000 type veth peer name eth0 mtu 9000 netns "$NS2" &&
+	ip link add "$VH3" type veth peer name eth1 netns "$NS2" &&
+	ip addr add 10.232.$K.1/24 dev "$VH2" && ip addr add 2001:db8:$K::1/64 dev "$VH2" nodad &&
+	ip addr add 10.233.$K.1/24 dev "$VH3" && ip link set "$VH2" up && ip link set "$VH3" up &&
+	ip -n "$NS2" addr add 10.232.$K.2/24 dev eth0 && ip -n "$NS2" addr add 2001:db8:$K::2/64 dev eth0 nodad &&
+	ip -n "$NS2" addr add 10.233.$K.2/24 dev eth1 &&
+	ip -n "$NS2" link set eth0 up && ip -n "$NS2" link set eth1 up ||
+	bad "making the network namespace $NS2"
+C=$M/containers/net3
+bundle net3 "/run/netns/$NS2" "cat /sys/class/net/eth0/mtu; ip -o addr show; \
+ping -c 1 -W 20 10.232.$K.1 >/dev/null && echo PING0-OK; ping -c 1 -W 20 10.233.$K.1 >/dev/null && echo PING1-OK; \
+ping6 -c 1 -W 20 2001:db8:$K::1 >/dev/null && echo PING6-OK; ping -c 1 -s 8000 -W 20 10.232.$K.1 >/dev/null && echo JUMBO-OK; echo END"
+cat /dev/null > "$T/out3"
+check "ln -s with two interfaces" ln -s "$T/net3" "$C"
+cat "$C/stdout" > "$T/out3" 2>/dev/null & OUT=$!
+check "start" bash -c "echo start > $C/ctl"
+check "the guest ran its checks" wait_until 180 grep -q END "$T/out3"
+check "eth0's MTU is 9000" bash -c "head -1 $T/out3 | grep -qx 9000"
+check "eth1 has its address" grep -q "eth1 *inet 10.233.$K.2/24" "$T/out3"
+check "eth0 has its IPv6 address" grep -q "eth0 *inet6 2001:db8:$K::2/64" "$T/out3"
+check "pings over eth0 and eth1" bash -c "grep -q PING0-OK $T/out3 && grep -q PING1-OK $T/out3"
+check "ping6 over eth0" grep -q PING6-OK "$T/out3"
+check "an 8000-byte ping (MTU 9000 end to end)" grep -q JUMBO-OK "$T/out3"
+timeout 60 cat "$C/wait" >/dev/null 2>&1
+check "rmdir" rmdir "$C"
+check "no tap left in $NS2" no_taps "$NS2"
+check "no filter left on eth0, eth1" bash -c "$(declare -f no_filters); no_filters $NS2 eth0 && no_filters $NS2 eth1"
+kill $OUT 2>/dev/null
+[ "$FAIL" -eq 0 ] || { echo "# out1:"; cat "$T/out1" 2>/dev/null; echo "# out3:"; cat "$T/out3" 2>/dev/null;
+	echo "# log:"; tail -20 "$M/log"; }
+summary

@@ -1,0 +1,272 @@
+/* The caller's network in the guest: lo up; each NIC of the plan (found
+ * by MAC under /sys/class/net) gets its name, MTU, addresses, up, then the
+ * routes.  Interface flags, name and MTU by ioctl; addresses and routes by
+ * a small hand-written rtnetlink (ocivm-init is static, and Debian ships
+ * no static libmnl). */
+#include "net.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_addr.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sockios.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define GNET_WAIT_MS 10000   /* for virtio_net to have probed every NIC */
+
+/* The name of the interface with this MAC, or "" (one look). */
+static void gnet_find(const unsigned char mac[6], char name[IFNAMSIZ])
+{
+	DIR *d = opendir("/sys/class/net");
+	struct dirent *e;
+	char want[18], path[300], got[32];
+
+	name[0] = '\0';
+	if (!d)
+		return;
+	snprintf(want, sizeof(want), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
+		 mac[3], mac[4], mac[5]);
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' || strlen(e->d_name) >= IFNAMSIZ)
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/net/%s/address", e->d_name);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd < 0 ? -1 : read(fd, got, sizeof(got) - 1);
+		if (fd >= 0)
+			close(fd);
+		if (n >= 17 && strncmp(got, want, 17) == 0) {
+			memcpy(name, e->d_name, strlen(e->d_name) + 1);   /* < IFNAMSIZ: checked */
+			break;
+		}
+	}
+	closedir(d);
+}
+
+static int gnet_ioctl(int s, unsigned long req, struct ifreq *ifr)
+{
+	return ioctl(s, req, ifr) < 0 ? -errno : 0;
+}
+
+static int gnet_up(int s, const char *name)
+{
+	struct ifreq ifr = { 0 };
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	int r = gnet_ioctl(s, SIOCGIFFLAGS, &ifr);
+	if (r < 0)
+		return r;
+	ifr.ifr_flags |= IFF_UP;
+	return gnet_ioctl(s, SIOCSIFFLAGS, &ifr);
+}
+
+/* ---- rtnetlink ---- */
+
+struct gnl_req {
+	struct nlmsghdr h;
+	union { struct ifaddrmsg a; struct rtmsg r; } u;
+	char attrs[256];
+};
+
+static void gnl_attr(struct gnl_req *q, unsigned short type, const void *data, size_t len)
+{
+	struct rtattr *ra = (struct rtattr *)((char *)q + NLMSG_ALIGN(q->h.nlmsg_len));
+	ra->rta_type = type;
+	ra->rta_len = (unsigned short)RTA_LENGTH(len);
+	memcpy(RTA_DATA(ra), data, len);
+	q->h.nlmsg_len = NLMSG_ALIGN(q->h.nlmsg_len) + RTA_ALIGN(ra->rta_len);
+}
+
+/* Send, read the ACK: 0 or the kernel's -errno. */
+static int gnl_talk(int nl, struct gnl_req *q)
+{
+	static unsigned seq;
+	char buf[1024];
+
+	q->h.nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	q->h.nlmsg_seq = ++seq;
+	if (send(nl, q, q->h.nlmsg_len, 0) < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n = recv(nl, buf, sizeof(buf), 0);
+		if (n < 0)
+			return errno == EINTR ? 0 : -errno;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
+		     h = NLMSG_NEXT(h, n))
+			if (h->nlmsg_seq == q->h.nlmsg_seq && h->nlmsg_type == NLMSG_ERROR)
+				return ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+	}
+}
+
+static size_t ip_len(const struct gplan_ip *ip)
+{
+	return ip->family == AF_INET ? 4 : 16;
+}
+
+static int gnl_addr(int nl, int ifindex, const struct gplan_netaddr *a)
+{
+	struct gnl_req q = { 0 };
+	unsigned flags = IFA_F_NODAD;   /* the address is the caller's already: no wait */
+
+	q.h.nlmsg_len = NLMSG_LENGTH(sizeof(q.u.a));
+	q.h.nlmsg_type = RTM_NEWADDR;
+	q.h.nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+	q.u.a.ifa_family = (unsigned char)a->ip.family;
+	q.u.a.ifa_prefixlen = (unsigned char)a->prefix;
+	q.u.a.ifa_index = (unsigned)ifindex;
+	gnl_attr(&q, IFA_LOCAL, a->ip.a, ip_len(&a->ip));
+	gnl_attr(&q, IFA_ADDRESS, a->ip.a, ip_len(&a->ip));
+	if (a->ip.family == AF_INET6)
+		gnl_attr(&q, IFA_FLAGS, &flags, sizeof(flags));
+	return gnl_talk(nl, &q);
+}
+
+static int gnl_route(int nl, int ifindex, const struct gplan_netroute *r)
+{
+	struct gnl_req q = { 0 };
+	unsigned oif = (unsigned)ifindex;
+
+	q.h.nlmsg_len = NLMSG_LENGTH(sizeof(q.u.r));
+	q.h.nlmsg_type = RTM_NEWROUTE;
+	q.h.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	q.u.r.rtm_family = (unsigned char)r->dst.family;
+	q.u.r.rtm_dst_len = (unsigned char)r->prefix;
+	q.u.r.rtm_table = RT_TABLE_MAIN;
+	q.u.r.rtm_protocol = RTPROT_BOOT;
+	q.u.r.rtm_scope = r->gw.family ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+	q.u.r.rtm_type = RTN_UNICAST;
+	if (r->prefix)
+		gnl_attr(&q, RTA_DST, r->dst.a, ip_len(&r->dst));
+	if (r->gw.family)
+		gnl_attr(&q, RTA_GATEWAY, r->gw.a, ip_len(&r->gw));
+	gnl_attr(&q, RTA_OIF, &oif, sizeof(oif));
+	return gnl_talk(nl, &q);
+}
+
+/* ---- one NIC ---- */
+
+static long long gnet_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int gnet_rename(int s, char name[IFNAMSIZ], const char *to)
+{
+	struct ifreq ifr = { 0 };
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	snprintf(ifr.ifr_newname, sizeof(ifr.ifr_newname), "%s", to);
+	int r = gnet_ioctl(s, SIOCSIFNAME, &ifr);
+	if (r == 0)
+		snprintf(name, IFNAMSIZ, "%s", to);
+	return r;
+}
+
+static int gnet_nic(int s, const struct gplan_nic *n, const char *name, int *ifindex,
+		    char *eb, size_t cap)
+{
+	struct ifreq ifr = { 0 };
+	int r;
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	ifr.ifr_mtu = (int)n->mtu;
+	if ((r = gnet_ioctl(s, SIOCSIFMTU, &ifr)) < 0)
+		return gsetup_fail(eb, cap, -r, "net: %s: MTU %u", name, n->mtu);
+	if ((r = gnet_up(s, name)) < 0)
+		return gsetup_fail(eb, cap, -r, "net: %s: up", name);
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if ((r = gnet_ioctl(s, SIOCGIFINDEX, &ifr)) < 0)
+		return gsetup_fail(eb, cap, -r, "net: %s: index", name);
+	*ifindex = ifr.ifr_ifindex;
+	return 0;
+}
+
+/* The caller's names (eth0, ...): through temporary names, so two NICs
+ * probed in the other order swap cleanly.  A failure is only noted. */
+static void gnet_names(int s, const struct gplan *p, char names[][IFNAMSIZ], gsetup_note_fn note,
+		       void *ctx)
+{
+	char tmp[IFNAMSIZ], msg[160];
+	int r;
+
+	for (int i = 0; i < p->n_nics; i++)
+		if (strcmp(names[i], p->nics[i].name) != 0) {
+			snprintf(tmp, sizeof(tmp), "ocvtmp%d", i % GPLAN_MAX_NICS);
+			gnet_rename(s, names[i], tmp);
+		}
+	for (int i = 0; i < p->n_nics; i++)
+		if (strcmp(names[i], p->nics[i].name) != 0 &&
+		    (r = gnet_rename(s, names[i], p->nics[i].name)) < 0) {
+			snprintf(msg, sizeof(msg), "net: %s: renaming to %s: %s", names[i],
+				 p->nics[i].name, strerror(-r));
+			note(ctx, msg);
+		}
+}
+
+int gnet_apply(const struct gplan *p, gsetup_note_fn note, void *ctx, char *eb, size_t cap)
+{
+	char names[GPLAN_MAX_NICS][IFNAMSIZ], ip[64];
+	int idx[GPLAN_MAX_NICS], r = 0;
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (s < 0)
+		return gsetup_fail(eb, cap, errno, "net: socket");
+	if ((r = gnet_up(s, "lo")) < 0)
+		note(ctx, "net: lo: cannot bring it up");
+	r = 0;
+	/* virtio_net probes each NIC as its module loads; wait for all */
+	long long deadline = gnet_ms() + GNET_WAIT_MS;
+	for (int i = 0; i < p->n_nics; i++) {
+		while (gnet_find(p->nics[i].mac, names[i]), !names[i][0] && gnet_ms() < deadline)
+			usleep(20000);
+		if (!names[i][0]) {
+			const unsigned char *m = p->nics[i].mac;
+			close(s);
+			return gsetup_fail(eb, cap, ENODEV, "net: no NIC with MAC "
+					   "%02x:%02x:%02x:%02x:%02x:%02x after %d ms (virtio_net "
+					   "not in the initrd?)", m[0], m[1], m[2], m[3], m[4], m[5],
+					   GNET_WAIT_MS);
+		}
+	}
+	gnet_names(s, p, names, note, ctx);
+	for (int i = 0; r == 0 && i < p->n_nics; i++)
+		r = gnet_nic(s, &p->nics[i], names[i], &idx[i], eb, cap);
+	close(s);
+	if (r < 0 || !p->n_nics)
+		return r;
+	int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (nl < 0)
+		return gsetup_fail(eb, cap, errno, "net: rtnetlink socket");
+	for (int i = 0; r == 0 && i < p->n_netaddrs; i++) {
+		const struct gplan_netaddr *a = &p->netaddrs[i];
+		if ((r = gnl_addr(nl, idx[a->nic], a)) < 0) {
+			inet_ntop(a->ip.family, a->ip.a, ip, sizeof(ip));
+			r = gsetup_fail(eb, cap, -r, "net: %s: address %s/%u", names[a->nic], ip, a->prefix);
+		}
+	}
+	/* on-link routes first: a gateway must be reachable when its route is added */
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; r == 0 && i < p->n_netroutes; i++) {
+			const struct gplan_netroute *rt = &p->netroutes[i];
+			if (!!rt->gw.family != pass)
+				continue;
+			int e = gnl_route(nl, idx[rt->nic], rt);
+			if (e < 0 && e != -EEXIST) {
+				inet_ntop(rt->dst.family, rt->dst.a, ip, sizeof(ip));
+				r = gsetup_fail(eb, cap, -e, "net: %s: route %s/%u", names[rt->nic], ip,
+						rt->prefix);
+			}
+		}
+	close(nl);
+	return r;
+}

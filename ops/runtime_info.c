@@ -152,6 +152,13 @@ int ops_features_json(char **ret)
 	 * connected to the VM: vm/driver/net.c); any other type is refused at
 	 * create. */
 	cJSON_AddStringToObject(ann, "io.github.ocivmfs.linux.namespaces.path", "network");
+	cJSON_AddStringToObject(ann, "io.github.ocivmfs.net",
+				"the network namespace at linux.namespaces' network path is the "
+				"container's: each Ethernet interface in it (at most 4) is connected to "
+				"a virtio-net NIC of the VM by a tap and tc mirred redirects in that "
+				"namespace; the guest's NIC gets its name, MAC, MTU, addresses and "
+				"routes as read at create; an interface deleted later is logged, the "
+				"VM runs on; without a path the container has only lo");
 	cJSON_AddStringToObject(ann, "io.github.ocivmfs.mounts.bind",
 				"a bind mount of a host path is a copy taken at create, not a shared "
 				"volume: a regular file, directory tree or symlinks of at most 16384 "

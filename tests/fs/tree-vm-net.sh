@@ -5,8 +5,10 @@
 # linux.namespaces, and creates the container with ln -s: the guest's eth0
 # has the veth's MAC, MTU, addresses and routes; the guest pings the host
 # side and serves HTTP to it; nothing of the taps and tc filters is left
-# after the VMM is killed -9, nor after delete.  Then MTU 9000, two
-# interfaces and IPv6, and the bad paths (EINVAL with the reason).
+# after the VMM is killed -9, nor after delete.  Then templates on (a
+# container with interfaces boots cold), an interface deleted while the VM
+# runs (it runs on, the log says so), IPv6 only, MTU 9000, two interfaces and IPv6,
+# and the bad paths (EINVAL with the reason).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/fs/lib.sh
@@ -22,15 +24,15 @@ fi
 T=$(mktemp -d /tmp/ocivmfs-net.XXXXXX)
 M=$T/m
 K=$(( $$ % 200 + 20 ))                 # 10.231.K.0/24: this run's subnet
-NS=ocivm-h4-$$ NS2=ocivm-h4b-$$
-VH=onh$$ VH2=onh$$b VH3=onh$$c        # the host ends of the veths
+NS=ocivm-h4-$$ NS2=ocivm-h4b-$$ NS3=ocivm-h4c-$$
+VH=h4n$$ VH2=h4n$$b VH3=h4n$$c VH4=h4n$$d   # the host ends of the veths
 HOST4=10.231.$K.1 CTR4=10.231.$K.2
 cleanup() {
 	for d in "$M"/containers/*; do [ -d "$d" ] && echo "delete force" > "$d/ctl" 2>/dev/null; done
 	is_mounted "$M" && fusermount3 -u "$M"
 	is_mounted "$T/mt" && fusermount3 -u "$T/mt"
-	ip netns del "$NS" 2>/dev/null; ip netns del "$NS2" 2>/dev/null
-	ip link del "$VH" 2>/dev/null; ip link del "$VH2" 2>/dev/null; ip link del "$VH3" 2>/dev/null
+	ip netns del "$NS" 2>/dev/null; ip netns del "$NS2" 2>/dev/null; ip netns del "$NS3" 2>/dev/null
+	for v in "$VH" "$VH2" "$VH3" "$VH4"; do ip link del "$v" 2>/dev/null; done
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -61,6 +63,7 @@ PY
 }
 # (not check ... >/dev/null: that would hide the check's own line)
 ping_ok() { busybox ping -q -c 1 -W "$1" "$2" >/dev/null; }
+ping6_ok() { busybox ping6 -q -c 1 -W 5 "$1" >/dev/null; }
 no_taps() { ! ip -n "$1" link show | grep -q ' tap'; }
 no_filters() { [ -z "$(tc -n "$1" filter show dev "$2" ingress)" ] &&
 	! tc -n "$1" qdisc show dev "$2" | grep -q ingress; }
@@ -125,6 +128,39 @@ if mount_tree "$BIN" "$MT" "$T/statet" --templates on; then
 	fusermount3 -u "$MT"
 else
 	bad "mount --templates on"
+fi
+
+# IPv6 only, and an interface that disappears while the VM runs: the VM
+# runs on, the log says so (NS3 of its own; eth0 is deleted from the host
+# side of its veth)
+H6=2001:db8:$K:3::1 C6=2001:db8:$K:3::2
+if ip netns add "$NS3" && ip link add "$VH4" type veth peer name eth0 netns "$NS3" &&
+	ip addr add "$H6/64" dev "$VH4" nodad && ip link set "$VH4" up &&
+	ip -n "$NS3" addr add "$C6/64" dev eth0 nodad && ip -n "$NS3" link set eth0 up; then
+	C=$M/containers/net5
+	bundle net5 "/run/netns/$NS3" "ip -o addr show eth0; echo LISTED; exec sleep 100000"
+	: > "$T/out5"
+	check "IPv6 only: ln -s, start" bash -c "ln -s $T/net5 $C && echo start > $C/ctl"
+	cat "$C/stdout" > "$T/out5" 2>/dev/null & OUT=$!
+	check "IPv6 only: the host pings the guest at $C6" wait_until 60 ping6_ok "$C6"
+	check "... the guest listed eth0" wait_until 60 grep -q LISTED "$T/out5"
+	check "... eth0 has $C6/64 and no IPv4 address" bash -c \
+		"grep -q 'eth0 *inet6 $C6/64' $T/out5 && ! grep -q 'eth0 *inet ' $T/out5"
+	VMPID=$(cat "$C/pid")
+	check "gone: the veth is deleted (ip link del $VH4)" ip link del "$VH4"
+	check "... the log says eth0 left $NS3 and the VM keeps running" wait_until 20 \
+		grep -q "net5: network: interface eth0 (index [0-9]*) left /run/netns/$NS3 (deleted or moved): the guest's eth0 has no traffic now; the VM keeps running" "$M/log"
+	check "... once" test "$(grep -c 'net5: network: interface eth0' "$M/log")" = 1
+	check "... the VM process runs" kill -0 "$VMPID"
+	check "... the container is running" test "$(cat "$C/status")" = running
+	check "... and the guest still obeys: kill TERM" bash -c "echo kill TERM > $C/ctl"
+	check "... wait gives 143" test "$(timeout 60 cat "$C/wait" 2>/dev/null)" = 143
+	check "... rmdir" rmdir "$C"
+	check "... no tap left in $NS3" no_taps "$NS3"
+	check "... no qdisc or filter left in $NS3" bash -c "[ -z \"\$(tc -n $NS3 filter show)\" ] && ! tc -n $NS3 qdisc show | grep -q ingress"
+	kill $OUT 2>/dev/null
+else
+	bad "making the network namespace $NS3"
 fi
 
 # bad paths: EINVAL with the reason, nothing made

@@ -805,6 +805,7 @@ static void test_features(void **state)
 	assert_non_null(strstr(s, "\"CAP_CHOWN\""));
 	/* a namespace path is accepted for network only */
 	assert_non_null(strstr(s, "\"io.github.ocivmfs.linux.namespaces.path\":\t\"network\""));
+	assert_non_null(strstr(s, "\"io.github.ocivmfs.net\":\t\"the network namespace at"));
 	assert_non_null(strstr(s, "\"io.github.ocivmfs.linux.devices\":\t\"made in the guest"));
 	assert_non_null(strstr(s, "host devices are not passed through"));
 	assert_non_null(strstr(s, "\"io.github.ocivmfs.mounts.bind\":\t\"a bind mount of a host path is a copy"));

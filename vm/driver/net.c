@@ -59,7 +59,7 @@ static void *in_ns_thread(void *p)
 	return NULL;   /* the thread, and its hold on the namespace, end here */
 }
 
-static int in_netns(const char *netns, int (*fn)(void *, struct oerr *), void *arg,
+int vm_net_in_netns(const char *netns, int (*fn)(void *, struct oerr *), void *arg,
 		    struct oerr *err)
 {
 	struct in_ns t = { netns, fn, arg, err, 0 };
@@ -229,7 +229,7 @@ static int read_in_ns(void *arg, struct oerr *err)
 int vm_net_read(const char *netns, struct vm_net *ret, struct oerr *err)
 {
 	memset(ret, 0, sizeof(*ret));
-	int r = in_netns(netns, read_in_ns, ret, err);
+	int r = vm_net_in_netns(netns, read_in_ns, ret, err);
 	if (r < 0)
 		oerr_prefix(err, "network namespace %.200s: ", netns);
 	return r;
@@ -237,21 +237,13 @@ int vm_net_read(const char *netns, struct vm_net *ret, struct oerr *err)
 
 /* ---- the record of what was made, run_dir/net ---- */
 
-struct rec_nic {
-	int veth;                  /* ifindex */
-	char veth_name[16], tap[16];
-	int qdisc;                 /* 1: we made the veth's ingress qdisc */
-};
-struct rec {
-	char netns[4096];
-	size_t n;
-	struct rec_nic nic[VM_NET_MAX_NICS];
-};
-
-static int rec_write(const char *run_dir, const struct rec *rc)
+static int rec_write(const char *run_dir, const struct vm_net_rec *rc)
 {
 	char path[4200], text[8192];
 	size_t n = (size_t)snprintf(text, sizeof(text), "netns %s\n", rc->netns);
+
+	if (rc->id[0])
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "id %s\n", rc->id);
 
 	for (size_t i = 0; i < rc->n && n < sizeof(text); i++)
 		n += (size_t)snprintf(text + n, sizeof(text) - n, "nic %d %s %s %d\n",
@@ -261,7 +253,7 @@ static int rec_write(const char *run_dir, const struct rec *rc)
 	return file_write_atomic(path, text, strlen(text), 0600);
 }
 
-static int rec_read(const char *run_dir, struct rec *rc)
+int vm_net_rec_read(const char *run_dir, struct vm_net_rec *rc)
 {
 	char path[4200];
 	_cleanup_free_ char *text = NULL;
@@ -274,9 +266,11 @@ static int rec_read(const char *run_dir, struct rec *rc)
 	if (r < 0)
 		return r;
 	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		struct rec_nic *n = &rc->nic[rc->n];
+		struct vm_net_rec_nic *n = &rc->nic[rc->n];
 		if (strncmp(l, "netns ", 6) == 0)
 			snprintf(rc->netns, sizeof(rc->netns), "%s", l + 6);
+		else if (strncmp(l, "id ", 3) == 0)
+			snprintf(rc->id, sizeof(rc->id), "%s", l + 3);
 		else if (rc->n < VM_NET_MAX_NICS &&
 			 sscanf(l, "nic %d %15s %15s %d", &n->veth, n->veth_name, n->tap, &n->qdisc) == 4)
 			rc->n++;
@@ -312,17 +306,17 @@ static int tap_open(const char *name, int *ret_ifindex)
 struct connect {
 	const char *run_dir, *id;
 	const struct vm_net *net;
-	struct rec rc;
+	struct vm_net_rec rc;
 	int *fds;
 };
 
 /* Undo in the namespace (cleanup's part, also a failed connect's). */
-static void undo_in_ns(const struct rec *rc, struct vm_nl *nl)
+static void undo_in_ns(const struct vm_net_rec *rc, struct vm_nl *nl)
 {
 	char name[IFNAMSIZ];
 
 	for (size_t i = 0; i < rc->n; i++) {
-		const struct rec_nic *n = &rc->nic[i];
+		const struct vm_net_rec_nic *n = &rc->nic[i];
 		int r;
 		/* the ifindex must still be that interface (it may be gone) */
 		/* filters are added only after our own qdisc: without it, none is ours */
@@ -344,14 +338,14 @@ static void undo_in_ns(const struct rec *rc, struct vm_nl *nl)
 static int connect_nic(struct connect *c, size_t i, struct vm_nl *nl, struct oerr *err)
 {
 	const struct vm_net_nic *nic = &c->net->nic[i];
-	struct rec_nic *rn = &c->rc.nic[i];
+	struct vm_net_rec_nic *rn = &c->rc.nic[i];
 	char name[IFNAMSIZ];
 	int tap = 0, r;
 
 	if (!if_indextoname((unsigned)nic->ifindex, name) || strcmp(name, nic->name) != 0)
 		return oerr_set(err, ENODEV, "interface %s (index %d) went away", nic->name,
 				nic->ifindex);
-	*rn = (struct rec_nic){ .veth = nic->ifindex, .qdisc = 1 };
+	*rn = (struct vm_net_rec_nic){ .veth = nic->ifindex, .qdisc = 1 };
 	snprintf(rn->veth_name, sizeof(rn->veth_name), "%s", nic->name);
 	vm_net_tap_name(c->id, i, rn->tap);
 	c->rc.n = i + 1;
@@ -412,7 +406,8 @@ int vm_net_connect(const char *run_dir, const char *id, const char *netns,
 		return oerr_set(err, ENOMEM, "out of memory");
 	*c = (struct connect){ .run_dir = run_dir, .id = id ? id : "vm", .net = net, .fds = fds };
 	snprintf(c->rc.netns, sizeof(c->rc.netns), "%s", netns);
-	r = in_netns(netns, connect_in_ns, c, err);
+	snprintf(c->rc.id, sizeof(c->rc.id), "%s", c->id);
+	r = vm_net_in_netns(netns, connect_in_ns, c, err);
 	if (r < 0) {
 		oerr_prefix(err, "network namespace %.200s: ", netns);
 		snprintf(path, sizeof(path), "%s/net", run_dir);
@@ -437,14 +432,14 @@ static int cleanup_in_ns(void *arg, struct oerr *err)
 
 void vm_net_cleanup(const char *run_dir)
 {
-	struct rec *rc = malloc(sizeof(*rc));
+	struct vm_net_rec *rc = malloc(sizeof(*rc));
 	struct oerr err = { 0 };
 	char path[4200];
 
 	if (!rc)
 		return;
-	if (rec_read(run_dir, rc) == 0 && rc->n &&
-	    in_netns(rc->netns, cleanup_in_ns, rc, &err) < 0 && err.code != EINVAL)
+	if (vm_net_rec_read(run_dir, rc) == 0 && rc->n &&
+	    vm_net_in_netns(rc->netns, cleanup_in_ns, rc, &err) < 0 && err.code != EINVAL)
 		fprintf(stderr, "net: cleanup in %s: %s\n", rc->netns, err.msg);
 	/* EINVAL: the namespace is gone, and with it what we made there */
 	snprintf(path, sizeof(path), "%s/net", run_dir);

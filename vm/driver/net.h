@@ -45,6 +45,36 @@ int vm_nl_link_del(struct vm_nl *nl, int ifindex);
 /* The tap name of NIC i of container id: "tap<i>_<8 hex of id's hash>". */
 void vm_net_tap_name(const char *id, size_t i, char name[16]);
 
+/* What vm_net_connect made, as run_dir/net records it. */
+struct vm_net_rec_nic {
+	int veth;                  /* ifindex */
+	char veth_name[16], tap[16];
+	int qdisc;                 /* 1: we made the veth's ingress qdisc */
+};
+struct vm_net_rec {
+	char netns[4096];
+	char id[256];              /* the container's (for log lines); "" in old records */
+	size_t n;
+	struct vm_net_rec_nic nic[VM_NET_MAX_NICS];
+};
+/* 0, -ENOENT (none), -EINVAL (no namespace in it). */
+int vm_net_rec_read(const char *run_dir, struct vm_net_rec *rc);
+/* fn(arg, err) in a thread that entered the network namespace netns. */
+int vm_net_in_netns(const char *netns, int (*fn)(void *, struct oerr *), void *arg,
+		    struct oerr *err);
+
+/* net_watch.c: while the VM runs, an rtnetlink socket in the namespace
+ * (RTMGRP_LINK) tells when an interface run_dir/net records (or its tap)
+ * is deleted or leaves the namespace: the daemon's log says so once per
+ * interface; the VM runs on (its NIC just has no traffic). */
+struct vm_net_watch;
+/* 0 and *ret (NULL when run_dir has no record: no network), or -errno. */
+int vm_net_watch_open(const char *run_dir, struct vm_net_watch **ret, struct oerr *err);
+int vm_net_watch_fd(const struct vm_net_watch *w);
+/* Read what is pending (never blocks) and, with report, log what went. */
+void vm_net_watch_read(struct vm_net_watch *w, bool report);
+void vm_net_watch_close(struct vm_net_watch *w);
+
 /* vm_create's part (vm.c): in cfg->netns, a tap per NIC of cfg->net
  * (IFF_TAP|IFF_NO_PI|IFF_VNET_HDR, the NIC's MTU, up) connected both ways;
  * what was made is recorded in run_dir/net first, so vm_net_cleanup finds

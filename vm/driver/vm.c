@@ -59,6 +59,7 @@ void vm_free(struct vm *vm)
 		close(vm->epfd);
 	if (vm->pidfd >= 0)
 		close(vm->pidfd);
+	vm_net_watch_close(vm->netw);
 	pthread_mutex_destroy(&vm->wlock);
 	vm_outq_free(vm);
 	vm_record_free(&vm->rec);
@@ -79,6 +80,14 @@ int vm_epoll_setup(struct vm *vm, struct oerr *err)
 		return oerr_sys(err, errno, "epoll_ctl");
 	ev.data.fd = vm->chan;
 	if (vm->chan >= 0 && epoll_ctl(vm->epfd, EPOLL_CTL_ADD, vm->chan, &ev) < 0)
+		return oerr_sys(err, errno, "epoll_ctl");
+	/* the caller's interfaces (run_dir/net): a watch failing costs only
+	 * the log line of a deleted interface, not the VM */
+	struct oerr werr = { 0 };
+	if (vm_net_watch_open(vm->paths.run_dir, &vm->netw, &werr) < 0)
+		log_warn("%s: network: not watching its interfaces: %s", vm->paths.run_dir, werr.msg);
+	ev.data.fd = vm->netw ? vm_net_watch_fd(vm->netw) : -1;
+	if (vm->netw && epoll_ctl(vm->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) < 0)
 		return oerr_sys(err, errno, "epoll_ctl");
 	return 0;
 }
@@ -414,6 +423,8 @@ int vm_fd(const struct vm *vm)
 
 int vm_dispatch(struct vm *vm)
 {
+	if (vm->netw)   /* drained always (level-triggered), logged while the VM runs */
+		vm_net_watch_read(vm->netw, !vm->done);
 	return vm_session_dispatch(vm);
 }
 

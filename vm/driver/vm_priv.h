@@ -10,6 +10,8 @@
 #include "driver.h"
 #include "record.h"
 
+struct vm_net_watch;
+
 #define VM_OUTQ_STDIN_MAX (1u << 20)   /* stdin bytes queued for a slow reader */
 #define VM_OUTQ_CTL_MAX (256u << 10)   /* control frames queued */
 /* STDIN bytes on their way (sent, not yet acknowledged by STDIN_ACK): kept
@@ -35,7 +37,8 @@ struct vm {
 	int pidfd;
 	bool is_child;              /* we forked it: we reap it */
 	int chan;                   /* non-blocking stream to ocivm-init, -1 if none */
-	int epfd;                   /* chan + pidfd: what vm_fd() returns */
+	int epfd;                   /* chan + pidfd (+ netw): what vm_fd() returns */
+	struct vm_net_watch *netw;  /* the caller's interfaces (net.h), NULL if none */
 	pthread_mutex_t wlock;      /* guards chan writes and the out queue */
 	bool chan_broken;           /* a send failed: the peer is gone */
 	struct vm_outq ctlq;        /* SPEC, START, SIGNAL, RESIZE: go first */

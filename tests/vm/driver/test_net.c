@@ -12,11 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "log.h"
 #include "vm/driver/driver.h"
 #include "vm/driver/net.h"
 
@@ -234,6 +236,76 @@ static void test_argv(void **state)
 	strv_free(&a);
 }
 
+/* The log lines of net_watch.c. */
+static char logged[4096];
+static void sink(void *ctx, enum log_level level, const char *line)
+{
+	size_t n = strlen(logged);
+	snprintf(logged + n, sizeof(logged) - n, "%s\n", line);
+}
+
+static int count(const char *hay, const char *needle)
+{
+	int n = 0;
+	for (const char *p = hay; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+/* An interface deleted while the VM runs is logged once; a watch opened
+ * after it went says so at once; no record, no watch.  Last: v0 goes. */
+static void test_watch(void **state)
+{
+	struct vm_net net, one = { 0 };
+	struct oerr err = { 0 };
+	struct vm_net_watch *w = (void *)1;
+	int fds[VM_NET_MAX_NICS];
+	char want[256], rd2[160];
+
+	snprintf(rd2, sizeof(rd2), "%s/none", rundir);
+	assert_int_equal(vm_net_watch_open(rd2, &w, &err), 0);
+	assert_null(w);   /* nothing recorded: no network to watch */
+	if (!have_ns())
+		skip();
+	log_set_sink(sink, NULL);
+	assert_int_equal(vm_net_read(nspath, &net, &err), 0);
+	one.n = 1;
+	one.nic[0] = *find(&net, "v0");
+	if (vm_net_connect(rundir, "ctr-w", nspath, &one, fds, &err) < 0)
+		fail_msg("connect: %s", err.msg);
+	if (vm_net_watch_open(rundir, &w, &err) < 0)
+		fail_msg("watch: %s", err.msg);
+	assert_non_null(w);
+	vm_net_watch_read(w, true);
+	assert_string_equal(logged, "");   /* nothing gone yet */
+	assert_int_equal(sh("ip -n %s link set v0p mtu 1500", ns), 0);   /* a change, not a loss */
+	assert_int_equal(sh("ip -n %s link del v0p", ns), 0);           /* v0 goes with its peer */
+	snprintf(want, sizeof(want), "ctr-w: network: interface v0 (index %d) left %s (deleted or "
+		 "moved): the guest's v0 has no traffic now; the VM keeps running",
+		 one.nic[0].ifindex, nspath);
+	for (int i = 0; i < 100 && !strstr(logged, want); i++) {
+		struct pollfd p = { vm_net_watch_fd(w), POLLIN, 0 };
+		poll(&p, 1, 100);
+		vm_net_watch_read(w, true);
+	}
+	if (count(logged, want) != 1)
+		fail_msg("want once '%s', logged:\n%s", want, logged);
+	vm_net_watch_read(w, true);
+	assert_int_equal(count(logged, "interface v0"), 1);
+	vm_net_watch_close(w);
+
+	logged[0] = '\0';   /* opened after it went: said at once */
+	assert_int_equal(vm_net_watch_open(rundir, &w, &err), 0);
+	assert_int_equal(count(logged, want), 1);
+	vm_net_watch_close(w);
+	log_set_sink(NULL, NULL);
+	close(fds[0]);
+	vm_net_cleanup(rundir);
+	char cmd[160];
+	snprintf(cmd, sizeof(cmd), "ip -n %s link show", ns);
+	assert_null(strstr(out(cmd), "tap"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +313,7 @@ int main(void)
 		cmocka_unit_test(test_read_bad),
 		cmocka_unit_test(test_read),
 		cmocka_unit_test(test_connect_cleanup),
+		cmocka_unit_test(test_watch),   /* last: it deletes v0 */
 	};
 	return cmocka_run_group_tests_name("vm_net", tests, setup, teardown);
 }

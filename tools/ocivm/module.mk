@@ -31,3 +31,5 @@ $(BUILD)/bench/exec_time: bench/exec_time.c
 	$(CC) $(BASE_CFLAGS) -o $@ $<
 all: $(BUILD)/bench/exec_time
 BENCHES += bench/exec.sh
+# make bench: TCP throughput and HTTP request latency host<->container, ocivm vs crun.
+BENCHES += bench/net.sh

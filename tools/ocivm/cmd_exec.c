@@ -37,6 +37,8 @@ struct exec_ctx {
 	int go[2];
 	int master, slave;
 	pid_t shim;
+	bool raw;               /* the caller's terminal went raw: saved restores */
+	struct termios saved;
 };
 
 /* Unique per exec: the shim is not forked yet, so our pid and the clock. */
@@ -206,6 +208,26 @@ static int ask_tree(struct exec_ctx *c)
 	return 0;
 }
 
+/* -t on the caller's own terminal (not detached): raw before the shim
+ * reads it, what it held in canonical mode (an EOF as VEOF, never as the 0
+ * byte n_tty keeps for it) handed to the shim after "1" on go. */
+static int go_signal(struct exec_ctx *c)
+{
+	static char buf[1 + WINSZ_PENDING_MAX];
+	size_t n = 0;
+
+	buf[0] = '1';
+	if (c->terminal && !c->a->console_socket && !c->a->detach)
+		c->raw = winsz_raw(STDIN_FILENO, &c->saved, buf + 1, sizeof(buf) - 1, &n) == 0;
+	if (fd_write_all(c->go[1], buf, 1 + n) < 0) {
+		if (c->raw)
+			winsz_restore(STDIN_FILENO, &c->saved);
+		c->raw = false;
+		return -1;
+	}
+	return 0;
+}
+
 static int go(struct exec_ctx *c)
 {
 	struct oerr err = { 0 };
@@ -225,7 +247,7 @@ static int go(struct exec_ctx *c)
 			return ocivm_fail("writing pid file %s: %s", c->a->pid_file, strerror(-r));
 		}
 	}
-	if (write(c->go[1], "1", 1) != 1) {
+	if (go_signal(c) < 0) {
 		undo(c);
 		return ocivm_fail("the shim of %s died", c->dir);
 	}
@@ -251,9 +273,6 @@ static int wait_shim(struct exec_ctx *c)
 {
 	static const int fwd[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 	struct sigaction sa = { .sa_sigaction = exec_forward, .sa_flags = SA_SIGINFO };
-	struct termios saved;
-	bool raw = c->terminal && !c->a->console_socket &&
-		   winsz_raw(STDIN_FILENO, &saved) == 0;
 	int status;
 
 	exec_shim = c->shim;
@@ -263,13 +282,13 @@ static int wait_shim(struct exec_ctx *c)
 	signal(SIGWINCH, SIG_IGN); /* the shim sends the resizes */
 	while (waitpid(c->shim, &status, 0) < 0) {
 		if (errno != EINTR) {
-			if (raw)
-				winsz_restore(STDIN_FILENO, &saved);
+			if (c->raw)
+				winsz_restore(STDIN_FILENO, &c->saved);
 			return ocivm_fail("waiting for %s: %s", c->dir, strerror(errno));
 		}
 	}
-	if (raw)
-		winsz_restore(STDIN_FILENO, &saved);
+	if (c->raw)
+		winsz_restore(STDIN_FILENO, &c->saved);
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);

@@ -135,7 +135,9 @@ int tree_wait_status_settled(const struct ocivm_tree *t, const char *id, int tim
 struct shim_opts {
 	const struct ocivm_tree *tree;
 	const char *id;   /* "ID", or "ID/exec/NAME" for an exec'd process */
-	int go_fd;        /* read end: "1" once the container exists, EOF = give up */
+	int go_fd;        /* read end: "1" once the container exists (then bytes
+			   * for stdin before any read of fd 0, up to EOF),
+			   * EOF = give up */
 	int pty_slave;    /* -1 unless --console-socket */
 	int tty_fd;       /* window size source (SIGWINCH -> resize), or -1 */
 	bool exec;        /* rmdir ID/exec/NAME once it stopped and its output is out */
@@ -156,8 +158,10 @@ int winsz_get(int fd, unsigned *rows, unsigned *cols);
 int winsz_line(unsigned rows, unsigned cols, char *buf, size_t n);
 /* Writes fd's size to the ctl of dir ("ID" or "ID/exec/NAME"). */
 int winsz_send(const struct ocivm_tree *t, const char *dir, int fd);
-/* Caller's terminal raw for -t (saved restored by winsz_restore). */
-int winsz_raw(int fd, struct termios *saved);
+/* Caller's terminal raw for -t (saved restored by winsz_restore); what its
+ * canonical mode held (lines, an EOF as VEOF) goes to pending[0..*n). */
+#define WINSZ_PENDING_MAX 16384
+int winsz_raw(int fd, struct termios *saved, char *pending, size_t cap, size_t *n);
 void winsz_restore(int fd, const struct termios *saved);
 
 /* ---- process.c: exec's process.json ------------------------------------ */

@@ -33,6 +33,8 @@ struct pump {
 	int from, to;
 	off_t off;
 	bool close_to;    /* close `to` at EOF (stdin: the container sees EOF) */
+	const char *pre;  /* stdin: bytes sent before `from` is read */
+	size_t pre_len;
 	pthread_t thread;
 	bool started;
 };
@@ -101,6 +103,8 @@ static void *pump_run(void *arg)
 	struct pump *p = arg;
 	char buf[16384];
 
+	if (p->pre_len && stdin_write(p, p->pre, p->pre_len) < 0)
+		goto out;
 	for (;;) {
 		ssize_t n = p->name ? pread(p->from, buf, sizeof(buf), p->off)
 				    : read(p->from, buf, sizeof(buf));
@@ -118,6 +122,7 @@ static void *pump_run(void *arg)
 		if ((p->name ? fd_write_all(p->to, buf, (size_t)n) : stdin_write(p, buf, (size_t)n)) < 0)
 			break;
 	}
+out:
 	if (p->close_to && p->to >= 0)
 		close(p->to);
 	return NULL;
@@ -126,9 +131,10 @@ static void *pump_run(void *arg)
 /* A tree stream (name set) copied to fd `to`, or fd `from` copied into the
  * tree (name NULL, `to` closed at EOF). */
 static void pump_start(struct pump *p, const struct shim_opts *o, const char *name,
-		       int from, int to)
+		       int from, int to, const char *pre, size_t pre_len)
 {
-	*p = (struct pump){ .o = o, .name = name, .from = from, .to = to, .close_to = !name };
+	*p = (struct pump){ .o = o, .name = name, .from = from, .to = to, .close_to = !name,
+			    .pre = pre, .pre_len = pre_len };
 	if (from >= 0 && to >= 0)
 		p->started = pthread_create(&p->thread, NULL, pump_run, p) == 0;
 }
@@ -254,9 +260,12 @@ void shim_main(const struct shim_opts *o)
 {
 	static struct pump in, out, errp;
 	static struct waiter w;
+	static char pre[WINSZ_PENDING_MAX];
+	size_t pre_len = 0;
 	sigset_t set;
 	pthread_t wt;
 	char go = 0;
+	ssize_t k;
 	int fin, fout;
 
 	forward_set(&set);
@@ -266,13 +275,19 @@ void shim_main(const struct shim_opts *o)
 	shim_setup_process(o);
 	if (read(o->go_fd, &go, 1) != 1 || go != '1')
 		_exit(1);
+	/* after "1": what the caller's terminal held before it went raw
+	 * (ocivm exec -t), up to EOF; it goes to stdin first */
+	while (pre_len < sizeof(pre) &&
+	       ((k = read(o->go_fd, pre + pre_len, sizeof(pre) - pre_len)) > 0 ||
+		(k < 0 && errno == EINTR)))
+		pre_len += k > 0 ? (size_t)k : 0;
 	close(o->go_fd);
 	fin = o->pty_slave >= 0 ? o->pty_slave : 0;
 	fout = o->pty_slave >= 0 ? o->pty_slave : 1;
-	pump_start(&out, o, "stdout", open_stream(o, "stdout", O_RDONLY), fout);
+	pump_start(&out, o, "stdout", open_stream(o, "stdout", O_RDONLY), fout, NULL, 0);
 	pump_start(&errp, o, "stderr", open_stream(o, "stderr", O_RDONLY),
-		   o->pty_slave >= 0 ? o->pty_slave : 2);
-	pump_start(&in, o, NULL, fin, open_stream(o, "stdin", O_WRONLY));
+		   o->pty_slave >= 0 ? o->pty_slave : 2, NULL, 0);
+	pump_start(&in, o, NULL, fin, open_stream(o, "stdin", O_WRONLY), pre, pre_len);
 	if (o->tty_fd >= 0)
 		winsz_send(o->tree, o->id, o->tty_fd); /* the size at start */
 	w = (struct waiter){ o, &in, &out, &errp };

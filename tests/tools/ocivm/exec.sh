@@ -139,19 +139,33 @@ cases() {
 		expect_out "$L: -u 1000:1000" "1000 1000" exec -u 1000:1000 c1 sh -c 'echo $(id -u) $(id -g)'
 	fi
 	# -t on the caller's own terminal (a pty of script(1)): its size goes
-	# along at start, keys and output pass through raw
+	# along at start, keys and output pass through raw.  script's stdin
+	# (/dev/null) ends at once, so script writes VEOF to its pty: the line
+	# discipline holds a canonical EOF (n_tty: a 0 byte with a line mark)
+	# when ocivm goes raw.  It must reach the process as VEOF (byte 4, an
+	# EOF for the guest's pty), never as a 0 byte (echoed ^@ by the guest's
+	# pty, in front of the lines checked below, which are anchored).
 	if command -v script >/dev/null; then
+		local cmd="tty; echo tty-own; stty size" f0=$fail
+		# the double's process has pipes: it shows the first stdin byte
+		[ "$L" = fake ] && cmd="echo tty-own; head -c 1 | od -An -tx1"
 		# the size is read at once: it must be there before the process
 		# runs (process.consoleSize), not arrive later as a resize
-		script -qec "stty rows 31 cols 97; timeout 600 '$OCIVM' --root '$root' exec -t c1 sh -c 'echo tty-own; stty size'" \
+		script -qec "stty rows 31 cols 97; timeout 600 '$OCIVM' --root '$root' exec -t c1 sh -c '$cmd'" \
 			/dev/null </dev/null >"$tmp/$L.own" 2>&1
-		check "$L: -t on the caller's terminal: output" grep -q tty-own "$tmp/$L.own"
+		check "$L: -t on the caller's terminal: output" grep -q "^tty-own" "$tmp/$L.own"
+		check "$L: -t: no NUL byte and no echoed ^@ (script's queued EOF)" \
+			[ "$(tr -dc '\000' <"$tmp/$L.own" | wc -c)" = 0 -a -z "$(grep -F '^@' "$tmp/$L.own")" ]
 		if [ "$L" = fake ]; then
 			check "$L: -t: the caller's size -> resize 31 97" \
 				grep -q "exec/x[0-9]*-[0-9a-f]*: resize 31 97" "$mnt/log"
+			check "$L: -t: the queued EOF reaches the process as VEOF (04), not 00" \
+				grep -q "^ 04" "$tmp/$L.own"
 		else
+			check "$L: -t: the process's terminal is a pty" grep -q "^/dev/pts/" "$tmp/$L.own"
 			check "$L: -t: stty size in the guest is the caller's at once" grep -q "^31 97" "$tmp/$L.own"
 		fi
+		[ "$fail" = "$f0" ] || sed -n l "$tmp/$L.own" | head -8 | sed 's/^/     | /' 
 	else
 		skp "$L: -t on the caller's terminal" "no script(1)"
 	fi

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -355,6 +356,74 @@ static void test_winsz(void **s)
 	close(sl);
 }
 
+static size_t inq(int fd)
+{
+	int n = 0;
+
+	return ioctl(fd, FIONREAD, &n) == 0 ? (size_t)n : 0;
+}
+
+/* -t on a canonical terminal whose line discipline holds an EOF (what
+ * script(1) leaves when its stdin ends): the switch to raw must not turn it
+ * into a 0 byte.  The queued lines come out in `pending`, an EOF as VEOF
+ * (bare, or after a line it pushed), a partial line stays for raw reads. */
+static void test_raw_takes_canonical(void **s)
+{
+	struct termios saved, now;
+	char pending[WINSZ_PENDING_MAX], got[64] = "";
+	size_t n = 99, have = 0;
+	int m = posix_openpt(O_RDWR | O_NOCTTY), sl;
+
+	assert_true(m >= 0);
+	assert_int_equal(grantpt(m) | unlockpt(m), 0);
+	sl = open(ptsname(m), O_RDWR | O_NOCTTY);
+	assert_true(sl >= 0);
+	assert_int_equal(winsz_raw(-1, &saved, pending, sizeof(pending), &n), -ENOTTY);
+	assert_int_equal(n, 0);
+	/* xy^D, a bare ^D, "ls\n": queued once "xyls\n" is counted (EOFs are not) */
+	assert_int_equal(write(m, "xy\004\004ls\n", 7), 7);
+	for (int i = 0; i < 500 && inq(sl) < 5; i++)
+		usleep(10000);
+	assert_int_equal(inq(sl), 5);
+	assert_int_equal(winsz_raw(sl, &saved, pending, sizeof(pending), &n), 0);
+	assert_int_equal(n, 7);
+	assert_memory_equal(pending, "xy\004\004ls\n", 7);
+	/* raw now: a partial line and a ^D typed later arrive as typed */
+	assert_int_equal(write(m, "ab\004", 3), 3);
+	for (int i = 0; i < 500 && have < 3; i++) {
+		struct pollfd p = { .fd = sl, .events = POLLIN };
+		if (poll(&p, 1, 10) == 1) {
+			ssize_t k = read(sl, got + have, sizeof(got) - have);
+			assert_true(k > 0);
+			have += (size_t)k;
+		}
+	}
+	assert_int_equal(have, 3);
+	assert_memory_equal(got, "ab\004", 3); /* no 0 byte before or among them */
+	assert_int_equal(tcgetattr(sl, &now), 0);
+	assert_false(now.c_lflag & ICANON);
+	winsz_restore(sl, &saved);
+	assert_int_equal(tcgetattr(sl, &now), 0);
+	assert_true(now.c_lflag & ICANON);
+	assert_int_equal(now.c_cc[VEOF], 4);
+	/* already raw: nothing to take, stays raw */
+	cfmakeraw(&now);
+	assert_int_equal(tcsetattr(sl, TCSANOW, &now), 0);
+	assert_int_equal(winsz_raw(sl, &saved, pending, sizeof(pending), &n), 0);
+	assert_int_equal(n, 0);
+	close(sl);
+	close(m);
+}
+
+/* A file of the fake tree ("" when unreadable); free() it. */
+static char *fake_read(struct fake *f, const char *rel)
+{
+	char p[512], *data = NULL;
+	size_t len;
+
+	snprintf(p, sizeof(p), "%s/%s", f->root, rel);
+	return file_read_all(p, 4096, &data, &len) == 0 ? data : strdup("");
+}
 
 /* The exec shim on a --console-socket pty: output to the pty, the pty's
  * resizes -> `resize R C` (it is the shim's controlling terminal), signals
@@ -385,7 +454,8 @@ static void test_exec_shim(void **s)
 	}
 	close(sl);
 	close(go[0]);
-	assert_int_equal(write(go[1], "1", 1), 1);
+	/* after "1": what the caller's terminal held, before its raw bytes */
+	assert_int_equal(write(go[1], "1pre\004", 5), 5);
 	close(go[1]);
 	for (size_t n = 0; !strstr(buf, "hello") && n < sizeof(buf) - 1;) {
 		ssize_t k = read(m, buf + n, sizeof(buf) - 1 - n);
@@ -393,6 +463,18 @@ static void test_exec_shim(void **s)
 		n += (size_t)k;
 	}
 	assert_non_null(strstr(buf, "hello\n"));
+	assert_int_equal(write(m, "typed", 5), 5);
+	for (int i = 0; i < 6000; i++) {
+		char *in = fake_read(f, "containers/c1/exec/n1/stdin");
+		bool done = strlen(in) >= 9;
+		free(in);
+		if (done)
+			break;
+		usleep(10000);
+	}
+	char *in = fake_read(f, "containers/c1/exec/n1/stdin");
+	assert_string_equal(in, "pre\004typed");
+	free(in);
 	/* the shim is past go: this size can only come by SIGWINCH */
 	assert_int_equal(ioctl(m, TIOCSWINSZ, &ws), 0);
 	assert_true(wait_ctl(f, "resize 50 130\n"));
@@ -443,6 +525,7 @@ int main(void)
 		cmocka_unit_test(test_process_bad_flags),
 		cmocka_unit_test(test_process_file),
 		cmocka_unit_test_setup_teardown(test_winsz, fake_setup, fake_teardown),
+		cmocka_unit_test(test_raw_takes_canonical),
 		cmocka_unit_test_setup_teardown(test_exec_shim, fake_setup, fake_teardown),
 		cmocka_unit_test(test_errmap_exec),
 	};

@@ -107,7 +107,8 @@ clean:
 DEB_PKGS := build-essential pkg-config libfuse3-dev fuse3 libcjson-dev \
             libkmod-dev liburing-dev libcmocka-dev liblz4-dev nettle-dev libmnl-dev kmod cpio \
             e2fsprogs erofs-utils busybox-static qemu-system-x86 libseccomp-dev \
-            clang libclang-rt-14-dev valgrind fio crun jq python3 podman lz4 containerd
+            clang libclang-rt-14-dev valgrind fio crun jq python3 podman lz4 containerd \
+            containernetworking-plugins iproute2 curl runc
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

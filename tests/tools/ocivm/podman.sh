@@ -12,6 +12,9 @@ pass=0 fail=0 skip=0
 finish() {
 	if [ -n "${tmp:-}" ]; then
 		"${P[@]}" rm -af >/dev/null 2>&1
+		if [ -n "${keep:-}" ] && mountpoint -q "/run/netns/$keep" 2>/dev/null; then
+			umount "/run/netns/$keep"; rm -f "/run/netns/$keep"
+		fi
 		if [ "${started_tree:-}" = 1 ]; then
 			fusermount3 -u "$ROOT/mnt" 2>/dev/null || fusermount3 -uz "$ROOT/mnt"
 		fi
@@ -196,11 +199,34 @@ else
 	if grep -q '^nameserver ' <<<"$out"; then
 		echo "ok   podman: /etc/resolv.conf (a bind mount from the bundle) is there"; pass=$((pass + 1))
 	else echo "FAIL podman: no nameserver in /etc/resolv.conf"; fail=$((fail + 1)); fi
-	"${P[@]}" rm -f ocivm-web >/dev/null 2>&1
-	ns=$(basename "${sk:-none}")
-	if [ -n "$sk" ] && { [ ! -e "$sk" ] || ! ip -n "$ns" link show 2>/dev/null | grep -q ' tap'; }; then
-		echo "ok   podman rm: no tap left in the container's network namespace"; pass=$((pass + 1))
-	else echo "FAIL podman rm: '$sk' still has: $(ip -n "$ns" -o link show 2>&1 | tr '\n' ' ')"; fail=$((fail + 1)); fi
+	# hold the namespace (a bind mount of our own), so that after podman rm
+	# (which drops its own) there is still something to look into
+	keep=ocivm-h4keep-$$
+	if [ -n "$sk" ] && mkdir -p /run/netns && touch "/run/netns/$keep" &&
+	   mount --bind "$sk" "/run/netns/$keep"; then
+		if ip -n "$keep" -o link show | grep -q ' tap' &&
+		   tc -n "$keep" filter show dev eth0 ingress | grep -q mirred; then
+			echo "ok   podman: while it runs, its namespace has our tap and eth0's tc redirect"
+			pass=$((pass + 1))
+		else echo "FAIL podman: no tap or redirect in $sk: $(ip -n "$keep" -o link show | tr '\n' ' ')"
+			fail=$((fail + 1)); fi
+		"${P[@]}" rm -f ocivm-web >/dev/null 2>&1
+		left=
+		for i in $(seq 1 100); do
+			left=$(ip -n "$keep" -o link show | grep ' tap'; for d in $(ip -n "$keep" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1); do
+				tc -n "$keep" filter show dev "$d" ingress; tc -n "$keep" qdisc show dev "$d" | grep ingress; done)
+			[ -z "$left" ] && break
+			sleep 0.1
+		done
+		if [ -z "$left" ]; then
+			echo "ok   podman rm: no tap, tc filter or ingress qdisc left in its namespace"; pass=$((pass + 1))
+		else echo "FAIL podman rm: left in $sk: $(tr '\n' ' ' <<<"$left")"; fail=$((fail + 1)); fi
+		umount "/run/netns/$keep"
+		rm -f "/run/netns/$keep"
+	else
+		echo "FAIL podman: no network namespace to look into ('$sk')"; fail=$((fail + 1))
+		"${P[@]}" rm -f ocivm-web >/dev/null 2>&1
+	fi
 fi
 if [ "$ROOT" != /run/ocivm ]; then
 	echo "skip podman's cleanup: OCIVM_TEST_ROOT is set (it runs ocivm with /run/ocivm)"; skip=$((skip + 1))

@@ -19,7 +19,7 @@
 #define VM_QEMU_CHAN_NAME "org.ocivm.chan"
 
 #define QEMU_BASE_CMDLINE "console=ttyS0 panic=-1 reboot=t"
-#define VM_QEMU_RESTORE_TB_MIB 8u   /* -accel tcg,tb-size= of a template restore */
+#define VM_QEMU_RESTORE_TB_MIB 16u  /* -accel tcg,tb-size= of a template restore */
 
 /* QEMU option values double their commas. */
 static char *qemu_escape(const char *s)
@@ -109,8 +109,9 @@ static void qemu_add_machine(struct strv *a, const struct vm_launch *l, const ch
 	strv_add(a, "-accel");
 	/* a restore's translation buffer is capped: QEMU's 1 GiB default lets
 	 * an idle restored guest keep ~20 MiB of code it ran once (init's
-	 * work after the SPEC) resident for good; 8 MiB holds that with a
-	 * flush or two (bench/template.sh) */
+	 * work after the SPEC) resident for good.  16 MiB: ~5 MiB less a VM
+	 * at the default's create time; 8 MiB would save 14 MiB but flushes
+	 * during init's work cost ~100-200 ms a create (vm/driver/README.md) */
 	if (l->incoming && l->accel != VM_ACCEL_KVM)
 		strv_addf(a, "tcg,tb-size=%u", VM_QEMU_RESTORE_TB_MIB);
 	else

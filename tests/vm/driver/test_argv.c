@@ -141,7 +141,7 @@ static void test_qemu_template(void **state)
 	assert_int_equal(find_arg(&a, "-kernel"), -1);
 	assert_int_equal(find_arg(&a, "-initrd"), -1);
 	assert_int_equal(find_arg(&a, "-append"), -1);
-	assert_string_equal(arg_after(&a, "-accel", 0), "tcg,tb-size=8");
+	assert_string_equal(arg_after(&a, "-accel", 0), "tcg,tb-size=16");
 	strv_free(&a);
 
 	build(&vm_driver_qemu, &cfg, VM_ACCEL_TCG, false, &a, 0);   /* mem_template false */

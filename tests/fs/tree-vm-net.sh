@@ -100,12 +100,24 @@ check "... and eth0 is still there, untouched" bash -c "ip -n $NS -o addr show e
 check "rmdir deletes it" rmdir "$C"
 kill $OUT 2>/dev/null
 
-# again, ended by delete (not by the VMM's death)
+# again, across a daemon restart, ended by delete (not by the VMM's death)
 C=$M/containers/net2
 bundle net2 "/run/netns/$NS" "sleep 100000"
 check "a second container on the same namespace (the first is gone)" ln -s "$T/net2" "$C"
 check "start" bash -c "echo start > $C/ctl"
 check "the host pings it" wait_until 60 ping_ok 5 "$CTR4"
+# the daemon restarts under it: the VM and its network live on; the new
+# daemon re-attaches (run_dir/net read again) and still cleans up at delete
+VMPID=$(cat "$C/pid")
+kill -TERM "$(pgrep -f "^$BIN .*--state-dir $T/state " | head -1)"
+check "daemon: SIGTERM unmounts" wait_until 10 eval '! is_mounted "$M"'
+check "daemon gone: the VM runs and the host still pings it" bash -c \
+	"kill -0 $VMPID && busybox ping -q -c 1 -W 5 $CTR4 >/dev/null"
+mount_tree "$BIN" "$M" "$T/state" || bad "daemon: remount on the same state dir"
+check "daemon: after a restart the container is running again" \
+	test "$(cat "$C/status" 2>/dev/null)" = running
+check "... the tap and its redirect are still there" bash -c \
+	"ip -n $NS -o link show | grep -q ' tap0_' && tc -n $NS filter show dev eth0 ingress | grep -q mirred"
 check "delete force" bash -c "echo delete force > $C/ctl"
 check "after delete: no tap in $NS" wait_until 10 no_taps "$NS"
 check "after delete: no filter or qdisc on eth0" no_filters "$NS" eth0

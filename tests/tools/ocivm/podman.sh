@@ -188,7 +188,7 @@ else
 		fail=$((fail + 1))
 	fi
 	out=$(timeout 900 "${P[@]}" run --rm localhost/ocivm-busybox sh -c \
-		"ip -o -4 addr show eth0; wget -q -O - http://$web_ip/index.html; cat /etc/resolv.conf" 2>&1)
+		"ip -o -4 addr show eth0; wget -q -O - http://$web_ip/index.html; cat /etc/resolv.conf; echo HOSTS; cat /etc/hosts" 2>&1)
 	if [ -n "$web_ip" ] && grep -q "eth0 *inet ${web_ip%.*}\." <<<"$out" && grep -q hello-web <<<"$out"; then
 		echo "ok   podman: a second container has an address of the network and reaches the first by IP"
 		pass=$((pass + 1))
@@ -199,6 +199,11 @@ else
 	if grep -q '^nameserver ' <<<"$out"; then
 		echo "ok   podman: /etc/resolv.conf (a bind mount from the bundle) is there"; pass=$((pass + 1))
 	else echo "FAIL podman: no nameserver in /etc/resolv.conf"; fail=$((fail + 1)); fi
+	# the image has an empty /etc: what is there came from podman's bind mount
+	if sed -n '/^HOSTS$/,$p' <<<"$out" | grep -q '^127\.0\.0\.1[[:space:]].*localhost'; then
+		echo "ok   podman: /etc/hosts (a bind mount from the bundle) is there"; pass=$((pass + 1))
+	else echo "FAIL podman: no localhost line in /etc/hosts: '$(sed -n '/^HOSTS$/,$p' <<<"$out" | tr '\n' ' ')'"
+		fail=$((fail + 1)); fi
 	# hold the namespace (a bind mount of our own), so that after podman rm
 	# (which drops its own) there is still something to look into
 	keep=ocivm-h4keep-$$

@@ -187,7 +187,6 @@ int fsd_rmdir_exec(struct fsd *fs, fuse_ino_t parent, const char *name);
 /* The last writer of a stdin file closed it: the process's stdin ends. */
 void fsd_stdin_release(struct fsd *fs, struct fh *fh);
 void fsd_forget_name(struct fsd *fs, const char *id);
-void fsd_bundles_recover(struct fsd *fs);
 
 /* incoming.c: passthrough of the staging area */
 int fsd_inc_init(struct fsd *fs, struct oerr *err);

@@ -1,4 +1,5 @@
-/* fs/incoming: MOUNT/incoming/ passes through to STATE/incoming, so that
+/* fs/incoming: MOUNT/incoming/ passes through to the staging directory ops
+ * hands out (STATE/.incoming, ops/staging.h), so that
  * `cp -r BUNDLE MOUNT/incoming/ID` stores real files.  Each inode holds an
  * O_PATH descriptor of its file (in the manner of libfuse's passthrough_ll),
  * so renames inside the staging area need no bookkeeping. */
@@ -62,7 +63,6 @@ static void procpath(char *buf, size_t n, int fd)
 
 int fsd_inc_init(struct fsd *fs, struct oerr *err)
 {
-	char path[4096];
 	struct stat st;
 	struct inc *inc = calloc(1, sizeof(*inc));
 
@@ -70,15 +70,13 @@ int fsd_inc_init(struct fsd *fs, struct oerr *err)
 		return -ENOMEM;
 	pthread_mutex_init(&inc->lock, NULL);
 	inc->n = 1;
-	snprintf(path, sizeof(path), "%s/.incoming", fs->state_dir);
-	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
-		free(inc);
-		return oerr_sys(err, errno, "mkdir %s", path);
-	}
-	inc->root.fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	inc->root.fd = ops_incoming_open(fs->ops, err);   /* ops owns the state dir */
 	if (inc->root.fd < 0 || fstat(inc->root.fd, &st) < 0) {
+		int r = inc->root.fd < 0 ? inc->root.fd : oerr_sys(err, errno, "incoming/");
+		if (inc->root.fd >= 0)
+			close(inc->root.fd);
 		free(inc);
-		return oerr_sys(err, errno, "open %s", path);
+		return r;
 	}
 	inc->root.dev = st.st_dev;
 	inc->root.rino = st.st_ino;

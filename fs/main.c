@@ -324,7 +324,6 @@ static int setup(struct fsd *fs, struct args *a, struct ops_options *oo, struct 
 	r = fsd_inc_init(fs, err);
 	if (r < 0)
 		return r;
-	fsd_bundles_recover(fs);
 	fs->se = session_new(fs, a);
 	if (!fs->se)
 		return oerr_set(err, EINVAL, "fuse_session_new failed");

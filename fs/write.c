@@ -3,10 +3,7 @@
  * ops error becomes an errno for the writer plus a line in MOUNT/log. */
 #include "fsd.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -29,63 +26,6 @@ static int fail(struct fsd *fs, const char *id, const char *what, struct oerr *e
 	return -err->code;
 }
 
-static int bundle_store_path(struct fsd *fs, const char *id, char *buf, size_t n)
-{
-	int len = snprintf(buf, n, "%s/.bundles/%s", fs->state_dir, id);
-	return len < 0 || (size_t)len >= n ? -ENAMETOOLONG : 0;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
-}
-
-/* Remove a bundle that mv put in the state dir, if any. */
-static void bundle_store_remove(struct fsd *fs, const char *id)
-{
-	char path[4096];
-	if (bundle_store_path(fs, id, path, sizeof(path)) == 0)
-		nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* A daemon that died during a create by mv left the bundle in .bundles/ID
- * with no container (ops undid the create): give it back to incoming/,
- * under ID or, when taken, ID.1 .. ID.9.  Called once at mount. */
-void fsd_bundles_recover(struct fsd *fs)
-{
-	char dir[4096], inc[4096], name[FS_ID_MAX + 8];
-	struct ops_info info;
-	struct dirent *e;
-	DIR *d;
-
-	snprintf(dir, sizeof(dir), "%s/.bundles", fs->state_dir);
-	snprintf(inc, sizeof(inc), "%s/.incoming", fs->state_dir);
-	if (!(d = opendir(dir)))
-		return;
-	int dfd = dirfd(d), ifd = open(inc, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	while (ifd >= 0 && (e = readdir(d))) {
-		if (ops_id_valid(e->d_name, NULL) < 0 ||
-		    ops_get(fs->ops, e->d_name, &info, NULL) == 0)
-			continue;
-		int r = -1;
-		for (int i = 0; i < 10 && r < 0; i++) {
-			snprintf(name, sizeof(name), i ? "%s.%d" : "%s", e->d_name, i);
-			r = renameat2(dfd, e->d_name, ifd, name, RENAME_NOREPLACE);
-			if (r < 0 && errno != EEXIST)
-				break;
-		}
-		if (r == 0)
-			log_warn("incoming/%s: the bundle of a create of %s that the daemon did "
-				 "not finish is back", name, e->d_name);
-		else
-			log_warn("%s/%s: the bundle of an unfinished create could not go back "
-				 "to incoming/: %s", dir, e->d_name, strerror(errno));
-	}
-	if (ifd >= 0)
-		close(ifd);
-	closedir(d);
-}
-
 int fsd_delete(struct fsd *fs, const char *id, bool force)
 {
 	struct oerr err = { 0 };
@@ -93,7 +33,6 @@ int fsd_delete(struct fsd *fs, const char *id, bool force)
 
 	if (r < 0)
 		return fail(fs, id, "delete", &err, r);
-	bundle_store_remove(fs, id);
 	fsd_slot_free(fs, id);
 	log_info("deleted %s", id);
 	return 0;
@@ -133,34 +72,19 @@ int fsd_create_link(struct fsd *fs, const char *id, const char *bundle)
 	return create(fs, id, bundle, NULL, 0, "create (ln -s)");
 }
 
-/* mv MOUNT/incoming/NAME MOUNT/containers/ID: the bundle moves into the
- * state dir (.bundles/ID), is created from there, and moves back on failure. */
+/* mv MOUNT/incoming/NAME MOUNT/containers/ID: ops moves the bundle into
+ * the state dir and back on failure (ops_create_moved). */
 int fsd_create_moved(struct fsd *fs, const char *id, int inc_dirfd, const char *name)
 {
 	struct oerr err = { 0 };
 	struct ops_info info;
-	char dst[4096], dir[4096];
-	int r = ops_id_valid(id, &err);
+	int r = ops_create_moved(fs->ops, id, inc_dirfd, name, &err);
 
 	if (r < 0)
 		return fail(fs, id, "create (mv)", &err, r);
-	if (ops_get(fs->ops, id, &info, NULL) == 0) {
-		oerr_set(&err, EEXIST, "container %s already exists", id);
-		return fail(fs, id, "create (mv)", &err, -EEXIST);
-	}
-	snprintf(dir, sizeof(dir), "%s/.bundles", fs->state_dir);
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return fail(fs, id, "create (mv)", &err, -errno);
-	if ((r = bundle_store_path(fs, id, dst, sizeof(dst))) < 0)
-		return fail(fs, id, "create (mv)", &err, r);
-	bundle_store_remove(fs, id);   /* a leftover of an earlier daemon */
-	if (renameat(inc_dirfd, name, AT_FDCWD, dst) < 0)
-		return fail(fs, id, "create (mv)", &err, -errno);
-	r = create(fs, id, dst, NULL, 0, "create (mv)");
-	if (r < 0 && renameat(AT_FDCWD, dst, inc_dirfd, name) < 0)
-		log_warn("create (mv) %s: could not move the bundle back to incoming/%s: %s",
-			 id, name, strerror(errno));
-	return r;
+	log_info("created %s from %s (create (mv))", id,
+		 ops_get(fs->ops, id, &info, NULL) == 0 ? info.bundle : name);
+	return 0;
 }
 
 static int run(struct fsd *fs, const char *id, const struct ctl_cmd *cmd, struct oerr *err)
@@ -237,7 +161,6 @@ static int write_ctl(struct fsd *fs, struct fh *fh, const char *buf, size_t len)
 	}
 	fsd_slot_note(fs, id, NULL);
 	if (cmd.verb == CTL_DELETE) {
-		bundle_store_remove(fs, id);
 		fsd_slot_free(fs, id);
 		fsd_forget_name(fs, id);
 	}

@@ -14,6 +14,7 @@ $(BUILD)/fuzz/fuzz_config: ops/fuzz/fuzz_config.c $(OPS_CONFIG_SRCS) ops/spec.c 
 $(call unit_test,test_ops_lifecycle,tests/ops/test_lifecycle.c ops/lifecycle.c ops/id.c common/err.c,,)
 $(call unit_test,test_ops_hooks,tests/ops/test_hooks.c ops/hooks.c $(OPS_CONFIG_SRCS) common/err.c common/fileio.c common/proc.c,libcjson,)
 $(call unit_test,test_ops_runtime,tests/ops/test_runtime.c tests/ops/fake_vm.c vm/driver/names.c $(OPS_SRCS) common/err.c common/fileio.c common/gspec.c common/proc.c,libcjson,)
+$(call unit_test,test_ops_staging,tests/ops/test_staging.c tests/ops/fake_vm.c vm/driver/names.c $(OPS_SRCS) common/err.c common/fileio.c common/gspec.c common/proc.c,libcjson,)
 $(call unit_test,test_ops_store,tests/ops/test_store.c ops/store.c ops/cj.c ops/lifecycle.c ops/id.c common/err.c common/fileio.c,libcjson,)
 
 # End to end over the real VM drivers (a QEMU/TCG boot here; skips without

@@ -87,6 +87,16 @@ const char *ops_hypervisor_line(struct ops *ops);
  * Unknown keys are EINVAL. */
 int ops_create(struct ops *ops, const char *id, const char *bundle,
 	       const char *const *kv, size_t n_kv, struct oerr *err);
+/* The staging area MOUNT/incoming/ shows (ops/staging.c): STATE/.incoming,
+ * as an O_PATH directory descriptor for fs/ to pass file operations through
+ * (the caller closes it); 0.. or -errno. */
+int ops_incoming_open(struct ops *ops, struct oerr *err);
+/* Create id from the bundle dirfd/name (a directory in the staging area):
+ * it moves to STATE/.bundles/ID, the container's bundle until ops_delete;
+ * a failed create moves it back (a daemon that died meanwhile: the next
+ * ops_open gives it back to incoming/ and logs it).  EEXIST before moving. */
+int ops_create_moved(struct ops *ops, const char *id, int dirfd, const char *name,
+		     struct oerr *err);
 int ops_start(struct ops *ops, const char *id, struct oerr *err);
 int ops_kill(struct ops *ops, const char *id, int signo, struct oerr *err);
 int ops_pause(struct ops *ops, const char *id, struct oerr *err);

@@ -1,5 +1,6 @@
 /* ops_open (probe, state dir, reload after a restart) and ops_close. */
 #include "ops/runtime_int.h"
+#include "ops/staging.h"
 #include "cleanup.h"
 #include "fileio.h"
 
@@ -84,6 +85,8 @@ static int init_fields(struct ops *ops, const struct ops_options *opt, struct oe
 	int r = mkdir_p(ops->state_dir, 0700);
 	if (r < 0)
 		return oerr_sys(err, -r, "state dir %s", ops->state_dir);
+	if ((r = ops_staging_init(ops->state_dir, err)) < 0)
+		return r;
 	/* the default state dir is a tmpfs: images there would cost host RAM */
 	if (opt->cache_dir && *opt->cache_dir)
 		ops->cache_dir = strdup(opt->cache_dir);
@@ -208,6 +211,26 @@ static void reload(struct ops *ops)
 	closedir(d);
 }
 
+static bool staging_live(void *ctx, const char *id)
+{
+	struct ops *ops = ctx;
+
+	pthread_mutex_lock(&ops->lock);
+	bool live = ops_find(ops, id) != NULL;
+	pthread_mutex_unlock(&ops->lock);
+	return live;
+}
+
+static void staging_log(void *ctx, const char *line)
+{
+	ops_logf(ctx, "%s", line);
+}
+
+const char *ops_staging_state_dir(struct ops *ops)
+{
+	return ops->state_dir;
+}
+
 /* A daemon killed during an image build left its temporary (and a lock
  * file per image ever seen may remain): gone now, said once. */
 static void reclaim_images(struct ops *ops)
@@ -246,6 +269,8 @@ int ops_open(const struct ops_options *opt, const struct ops_listener *l, void *
 	}
 	hv_line(ops);
 	reload(ops);
+	/* after the reload: a create by mv that died is undone by now */
+	ops_staging_recover(ops->state_dir, staging_live, ops, staging_log, ops);
 	reclaim_images(ops);
 	if (pthread_create(&ops->sup, NULL, ops_supervisor, ops) != 0) {
 		ops_close(ops);

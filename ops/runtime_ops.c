@@ -1,6 +1,7 @@
 /* start, kill, pause, resume, delete, stdin: each checks the lifecycle
  * table first, so a refused operation changes nothing. */
 #include "ops/runtime_int.h"
+#include "ops/staging.h"
 #include "ops/hooks.h"
 #include "cleanup.h"
 
@@ -228,6 +229,8 @@ int ops_delete(struct ops *ops, const char *id, bool force, struct oerr *err)
 	pthread_mutex_lock(&ops->lock);
 	ops_close_streams(c);
 	int r = ops_store_remove(c->dir);
+	char trash[PATH_MAX];
+	bool moved = r == 0 && ops_staging_detach(ops->state_dir, id, trash, sizeof(trash)) == 0;
 	if (r < 0) {
 		/* keep the container: the user can see it and try again */
 		oerr_sys(err, -r, "%s: cannot remove %s", id, c->dir);
@@ -240,6 +243,8 @@ int ops_delete(struct ops *ops, const char *id, bool force, struct oerr *err)
 		ops_remove(ops, c);
 	}
 	pthread_mutex_unlock(&ops->lock);
+	if (moved)
+		ops_staging_remove(trash);   /* a bundle moved in by mv */
 	end(ops, c, err);
 	ops_notify(ops, &n);
 	return r;

@@ -3,7 +3,9 @@
  *   config.json  the config the container was created with
  *   stdout, stderr, hooks.log   output files, kept after the container stops
  *   vm/          the VM's run_dir (sockets, console, vm.json)
- * After a daemon restart ops_open() reads the records back. */
+ * After a daemon restart ops_open() reads the records back.  The state dir's
+ * other entries: .images/ (vm/'s image cache by default), .incoming/ and
+ * .bundles/ (ops/staging.h). */
 #ifndef OCIVM_OPS_STORE_H
 #define OCIVM_OPS_STORE_H
 

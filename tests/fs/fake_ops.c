@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "ops/staging.h"
 
 #define MAXC 512
 
@@ -26,6 +27,7 @@ struct fc { bool used; char id[256]; struct ops_info info; char last_error[512];
 struct ops {
 	pthread_mutex_t lock;
 	char dir[4096];
+	char state_dir[4096];   /* the real ops/staging.c keeps .incoming, .bundles here */
 	struct ops_listener l;
 	void *ctx;
 	struct fc c[MAXC];
@@ -83,6 +85,14 @@ static void append_out(struct ops *o, const char *id, const void *buf, size_t n)
 	o->l.on_output(o->ctx, id, OPS_STREAM_STDOUT);
 }
 
+static bool staging_live(void *ctx, const char *id) { return find(ctx, id) != NULL; }
+static void staging_log(void *ctx, const char *line)
+{
+	struct ops *o = ctx;
+	if (o->l.on_log)
+		o->l.on_log(o->ctx, line);
+}
+
 int ops_open(const struct ops_options *opt, const struct ops_listener *l, void *ctx,
 	     struct ops **ret, struct oerr *err)
 {
@@ -93,6 +103,10 @@ int ops_open(const struct ops_options *opt, const struct ops_listener *l, void *
 
 	pthread_mutex_init(&o->lock, NULL);
 	snprintf(o->dir, sizeof(o->dir), "%s/fake", opt->state_dir);
+	snprintf(o->state_dir, sizeof(o->state_dir), "%s", opt->state_dir);
+	int sr = ops_staging_init(o->state_dir, err);
+	if (sr < 0)
+		return sr;
 	if (mkdir(o->dir, 0700) < 0 && errno != EEXIST)
 		return oerr_sys(err, errno, "mkdir %s", o->dir);
 	/* streams in .out/ID: "ID.stdout" would not fit NAME_MAX for the
@@ -127,9 +141,12 @@ int ops_open(const struct ops_options *opt, const struct ops_listener *l, void *
 	}
 	if (d)
 		closedir(d);
+	ops_staging_recover(o->state_dir, staging_live, o, staging_log, o);
 	*ret = o;
 	return 0;
 }
+
+const char *ops_staging_state_dir(struct ops *o) { return o->state_dir; }
 
 void ops_close(struct ops *o) { free(o); }
 const char *ops_hypervisor_line(struct ops *o) { return "fake: the test double of ops/ (no VMs)"; }
@@ -319,6 +336,8 @@ int ops_delete(struct ops *o, const char *id, bool force, struct oerr *err)
 	char path[4400];
 	pthread_mutex_lock(&o->lock);
 	struct fc *c = find(o, id);
+	char trash[4400];
+	bool moved = false;
 	int r = 0;
 	if (!c)
 		r = oerr_set(err, ENOENT, "no container %s", id);
@@ -326,6 +345,7 @@ int ops_delete(struct ops *o, const char *id, bool force, struct oerr *err)
 		r = oerr_set(err, EBUSY, "delete: %s is %s (use delete force)", id,
 			     names[c->info.status]);
 	if (r == 0) {
+		moved = ops_staging_detach(o->state_dir, id, trash, sizeof(trash)) == 0;
 		c->used = false;
 		snprintf(path, sizeof(path), "%s/%s", o->dir, id);
 		unlink(path);
@@ -333,6 +353,8 @@ int ops_delete(struct ops *o, const char *id, bool force, struct oerr *err)
 		unlink(path);
 	}
 	pthread_mutex_unlock(&o->lock);
+	if (moved)
+		ops_staging_remove(trash);
 	if (r == 0) {
 		emit(o, id, OPS_STOPPED);
 		o->l.on_output(o->ctx, id, OPS_STREAM_STDOUT);

@@ -4,6 +4,7 @@
 #include "fake_vm.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -158,6 +159,12 @@ int vm_create(const struct vm_config *cfg, const struct vm_callbacks *cb, void *
 	fake.last_res = cfg->res ? *cfg->res : (struct vm_resources){ 0 };
 	fake.last_res.cpus = NULL;
 	fake.last_mib = cfg->memory_mib;
+	if (fake.create_hang_mark[0]) {
+		pthread_mutex_unlock(&mu);
+		close(open(fake.create_hang_mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+		for (;;)
+			pause();
+	}
 	if (fake.create_rc) {
 		pthread_mutex_unlock(&mu);
 		return oerr_set(err, -fake.create_rc, "fake: the VM did not become ready");

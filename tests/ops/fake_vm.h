@@ -26,6 +26,9 @@ struct fake_ctl {
 	uint32_t last_uid;                /* cfg->confine->uid (0: none) */
 	struct vm_resources last_res;     /* cpus not kept */
 	unsigned long long last_mib;
+	/* vm_create makes this file, then never returns (a daemon killed
+	 * mid-create: test_staging forks a child that hangs there) */
+	char create_hang_mark[256];
 };
 extern struct fake_ctl fake;
 

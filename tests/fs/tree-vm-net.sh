@@ -159,6 +159,11 @@ if ip netns add "$NS3" && ip link add "$VH4" type veth peer name eth0 netns "$NS
 	check "... eth0 has $C6/64 and no IPv4 address" bash -c \
 		"grep -q 'eth0 *inet6 $C6/64' $T/out5 && ! grep -q 'eth0 *inet ' $T/out5"
 	VMPID=$(cat "$C/pid")
+	# a daemon restarted meanwhile watches too (vm_attach opens the watch)
+	kill -TERM "$(pgrep -f "^$BIN .*--state-dir $T/state " | head -1)"
+	wait_until 10 eval '! is_mounted "$M"'
+	mount_tree "$BIN" "$M" "$T/state" || bad "daemon: remount on the same state dir"
+	check "gone: the daemon restarted, the container is running" test "$(cat "$C/status" 2>/dev/null)" = running
 	check "gone: the veth is deleted (ip link del $VH4)" ip link del "$VH4"
 	check "... the log says eth0 left $NS3 and the VM keeps running" wait_until 20 \
 		grep -q "net5: network: interface eth0 (index [0-9]*) left /run/netns/$NS3 (deleted or moved): the guest's eth0 has no traffic now; the VM keeps running" "$M/log"

@@ -24,8 +24,8 @@ fi
 T=$(mktemp -d /tmp/ocivmfs-net.XXXXXX)
 M=$T/m
 K=$(( $$ % 200 + 20 ))                 # 10.231.K.0/24: this run's subnet
-NS=ocivm-h4-$$ NS2=ocivm-h4b-$$ NS3=ocivm-h4c-$$
-VH=h4n$$ VH2=h4n$$b VH3=h4n$$c VH4=h4n$$d   # the host ends of the veths
+NS=ocivm-net-$$ NS2=ocivm-netb-$$ NS3=ocivm-netc-$$
+VH=ovn$$ VH2=ovn$$b VH3=ovn$$c VH4=ovn$$d   # the host ends of the veths
 HOST4=10.231.$K.1 CTR4=10.231.$K.2
 cleanup() {
 	for d in "$M"/containers/*; do [ -d "$d" ] && echo "delete force" > "$d/ctl" 2>/dev/null; done

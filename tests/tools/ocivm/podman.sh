@@ -206,7 +206,7 @@ else
 		fail=$((fail + 1)); fi
 	# hold the namespace (a bind mount of our own), so that after podman rm
 	# (which drops its own) there is still something to look into
-	keep=ocivm-h4keep-$$
+	keep=ocivm-keep-$$
 	if [ -n "$sk" ] && mkdir -p /run/netns && touch "/run/netns/$keep" &&
 	   mount --bind "$sk" "/run/netns/$keep"; then
 		if ip -n "$keep" -o link show | grep -q ' tap' &&

@@ -151,7 +151,13 @@ cases() {
 		[ "$L" = fake ] && cmd="echo tty-own; head -c 1 | od -An -tx1"
 		# the size is read at once: it must be there before the process
 		# runs (process.consoleSize), not arrive later as a resize
-		script -qec "stty rows 31 cols 97; timeout 600 '$OCIVM' --root '$root' exec -t c1 sh -c '$cmd'" \
+		# script(1) runs $SHELL -c: with dash (CI has no SHELL) the
+		# command is a child, not exec'd, so a plain timeout(1) puts it
+		# in a background process group of script's pty, where its
+		# tcsetattr stops it with SIGTTOU: --foreground keeps it in the
+		# terminal's group, and SHELL is pinned so every host runs this
+		# the same way.
+		SHELL=/bin/sh script -qec "stty rows 31 cols 97; timeout --foreground 600 '$OCIVM' --root '$root' exec -t c1 sh -c '$cmd'" \
 			/dev/null </dev/null >"$tmp/$L.own" 2>&1
 		check "$L: -t on the caller's terminal: output" grep -q "^tty-own" "$tmp/$L.own"
 		check "$L: -t: no NUL byte and no echoed ^@ (script's queued EOF)" \

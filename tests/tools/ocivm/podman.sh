@@ -147,7 +147,7 @@ else
 		# is not: podman's client can send script's queued EOF on as a NUL,
 		# echoed '^@' in front of it (README Known limits; not ocivm's
 		# code: exec.sh checks that `ocivm exec -t` sends none)
-		out=$(COLUMNS=97 LINES=31 timeout 600 script -qec "stty rows 31 cols 97; ${P[*]} exec -it ocivm-stop sh -c 'tty; i=0; set -- \$(stty size 2>/dev/null) 0; while [ \$1 = 0 ] && [ \$i -lt 300 ]; do sleep 0.1; i=\$((i+1)); set -- \$(stty size 2>/dev/null) 0; done; echo \$1 \$2'" /dev/null </dev/null 2>&1)
+		out=$(COLUMNS=97 LINES=31 timeout 600 env SHELL=/bin/sh script -qec "stty rows 31 cols 97; ${P[*]} exec -it ocivm-stop sh -c 'tty; i=0; set -- \$(stty size 2>/dev/null) 0; while [ \$1 = 0 ] && [ \$i -lt 300 ]; do sleep 0.1; i=\$((i+1)); set -- \$(stty size 2>/dev/null) 0; done; echo \$1 \$2'" /dev/null </dev/null 2>&1)
 		if grep -q '/dev/pts/' <<<"$out" && grep -q '^31 97' <<<"$out"; then
 			echo "ok   podman exec -it: a terminal of the caller's size"; pass=$((pass + 1))
 		else

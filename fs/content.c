@@ -130,6 +130,93 @@ int fsd_content(struct fsd *fs, const struct node *n, const char *id, char **ret
 	return -ENOENT;
 }
 
+/* Length of a text as text_own would leave it (a newline added). */
+static size_t own_len(const char *s)
+{
+	size_t n = strlen(s);
+	return n && s[n - 1] != '\n' ? n + 1 : n;
+}
+
+/* Render the text only to count it. */
+static int size_by_render(struct fsd *fs, const struct node *n, const char *id, size_t *ret)
+{
+	char *text = NULL;
+	int r = fsd_content(fs, n, id, &text, ret, NULL);
+	free(text);
+	return r;
+}
+
+/* state and config.json: their length is remembered with what the text
+ * depends on (the container instance; for state its status and pid: the
+ * rest of it, id, bundle, annotations, created, never changes), so a stat
+ * renders them once per change, not once per call.  The key read again
+ * after rendering must be the same, else the text may belong to the next
+ * change and is not kept. */
+static int ct_size_memo(struct fsd *fs, const struct node *n, const char *id, int which,
+			size_t *ret)
+{
+	struct ops_info a, b;
+	struct fsd_memo_key ka, kb;
+	int r = ops_get(fs->ops, id, &a, NULL);
+
+	if (r < 0)
+		return r;
+	ka = (struct fsd_memo_key){ .serial = a.serial };
+	if (which == FSD_MEMO_STATE)
+		ka.status = (int)a.status, ka.pid = a.pid;
+	if (fsd_slot_memo_get(fs, id, which, &ka, ret))
+		return 0;
+	if ((r = size_by_render(fs, n, id, ret)) < 0)
+		return r;
+	if (ops_get(fs->ops, id, &b, NULL) < 0)
+		return 0;
+	kb = (struct fsd_memo_key){ .serial = b.serial };
+	if (which == FSD_MEMO_STATE)
+		kb.status = (int)b.status, kb.pid = b.pid;
+	if (ka.serial == kb.serial && ka.status == kb.status && ka.pid == kb.pid)
+		fsd_slot_memo_put(fs, id, which, &ka, *ret);
+	return 0;
+}
+
+int fsd_content_size(struct fsd *fs, const struct node *n, const char *id, size_t *ret)
+{
+	static size_t features_len;   /* constant for the process */
+	size_t len;
+
+	switch (n->ino) {
+	case INO_README:
+		*ret = strlen(fsd_readme);
+		return 0;
+	case INO_FEATURES:
+		if ((len = __atomic_load_n(&features_len, __ATOMIC_RELAXED)))
+			return *ret = len, 0;
+		int r = size_by_render(fs, n, id, ret);
+		if (r == 0)
+			__atomic_store_n(&features_len, *ret, __ATOMIC_RELAXED);
+		return r;
+	case INO_LOG:
+		*ret = fsd_log_size(fs);
+		return 0;
+	case INO_HYPERVISOR:
+		*ret = own_len(ops_hypervisor_line(fs->ops));
+		return 0;
+	case INO_CTL:
+		*ret = strlen(gctl_usage);
+		return 0;
+	}
+	if (n->kind == FK_CTL) {
+		*ret = strlen(n->exec ? ex_ctl_usage : ctl_usage);
+		return 0;
+	}
+	if (n->slot && id && id[0] && !n->exec && n->sub < CT_IDX_VMFILE) {
+		if (strcmp(n->name, "state") == 0)
+			return ct_size_memo(fs, n, id, FSD_MEMO_STATE, ret);
+		if (strcmp(n->name, "config.json") == 0)
+			return ct_size_memo(fs, n, id, FSD_MEMO_CONFIG, ret);
+	}
+	return size_by_render(fs, n, id, ret);   /* a few bytes: status, pid, vm/ files */
+}
+
 /* Open the backing file of a stream (it may appear only once the VM
  * writes); leaves fh->fd at -1 while it does not exist. */
 int fsd_stream_open(struct fsd *fs, struct fh *fh)

@@ -113,6 +113,15 @@ void fsd_slots_free_all(struct fsd *fs);
 /* ID/vm/last_error for errors found in fs/ (msg NULL: clear, ops has it) */
 void fsd_slot_note(struct fsd *fs, const char *id, const char *msg);
 bool fsd_slot_last_error(struct fsd *fs, const char *id, char *buf, size_t n);
+/* The size of a container's state or config.json, remembered under what
+ * its text depends on (fs/content.c): get is false when nothing is kept
+ * for that key.  Only for ids that have a slot. */
+enum { FSD_MEMO_STATE, FSD_MEMO_CONFIG, FSD_MEMO_N };
+struct fsd_memo_key { uint64_t serial; int status; pid_t pid; };
+bool fsd_slot_memo_get(struct fsd *fs, const char *id, int which, const struct fsd_memo_key *k,
+		       size_t *ret);
+void fsd_slot_memo_put(struct fsd *fs, const char *id, int which, const struct fsd_memo_key *k,
+		       size_t len);
 
 /* ino.c: the shape of the tree */
 int fsd_node_of(struct fsd *fs, fuse_ino_t ino, struct node *ret, char *ret_id);
@@ -151,6 +160,7 @@ void fsd_reply_entry(fuse_req_t req, struct fsd *fs, const struct node *n,
 /* rings.c: MOUNT/log and MOUNT/events */
 void fsd_log_sink(void *ctx, enum log_level level, const char *line);
 int fsd_log_snapshot(struct fsd *fs, char **ret, size_t *ret_len);
+size_t fsd_log_size(struct fsd *fs);   /* the length of a snapshot now */
 void fsd_event_push_locked(struct fsd *fs, const char *line);
 size_t fsd_events_copy_locked(struct fsd *fs, uint64_t *next, char *out, size_t size);
 
@@ -172,6 +182,9 @@ int fsd_try_read(struct fsd *fs, fuse_req_t req, struct fh *fh, size_t size, off
 /* content.c: generated files */
 int fsd_content(struct fsd *fs, const struct node *n, const char *id, char **ret,
 		size_t *ret_len, struct oerr *err);
+/* The length fsd_content would give now (stat's st_size), without making
+ * the large texts: 0, or -errno as fsd_content. */
+int fsd_content_size(struct fsd *fs, const struct node *n, const char *id, size_t *ret);
 int fsd_stream_open(struct fsd *fs, struct fh *fh);
 extern const char fsd_readme[];
 

@@ -346,12 +346,11 @@ void fsd_stat(struct fsd *fs, const struct node *n, const char *id, struct stat 
 	st->st_atime = st->st_mtime = st->st_ctime = fs->mounted;
 	st->st_blksize = 4096;
 	if (n->kind == FK_TEXT || n->kind == FK_LOG) {
-		/* the size of what a read would see now (tools like cmp use it) */
-		char *text = NULL;
+		/* the size of what a read would see now (tools like cmp use it;
+		 * README is read through the page cache, so up to st_size) */
 		size_t len = 0;
-		if (fsd_content(fs, n, id, &text, &len, NULL) == 0)
+		if (fsd_content_size(fs, n, id, &len) == 0)
 			st->st_size = (off_t)len;
-		free(text);
 	}
 	if (n->kind == FK_STREAM && id && id[0]) {
 		char path[4096];

@@ -55,3 +55,5 @@ all: $(BUILD)/bench/ctl_time $(BUILD)/bench/ocivmfs-fakeops
 BENCHES += bench/ctl.sh
 # bench/relay: container output through the tree (MB/s, CPU per MB) vs crun.
 BENCHES += bench/relay.sh
+# bench/stat: a stat of state/config.json/status of a container (issue 16 point 8).
+BENCHES += bench/stat.sh

@@ -57,6 +57,18 @@ int fsd_log_snapshot(struct fsd *fs, char **ret, size_t *ret_len)
 	return 0;
 }
 
+size_t fsd_log_size(struct fsd *fs)
+{
+	size_t len = 0;
+
+	pthread_mutex_lock(&fs->lock);
+	uint64_t first = fs->log_n > FS_LOG_LINES ? fs->log_n - FS_LOG_LINES : 0;
+	for (uint64_t i = first; i < fs->log_n; i++)
+		len += strlen(fs->log[i % FS_LOG_LINES]) + 1;
+	pthread_mutex_unlock(&fs->lock);
+	return len;
+}
+
 void fsd_event_push_locked(struct fsd *fs, const char *line)
 {
 	char *slot = fs->events[fs->ev_n % FS_EVENT_LINES];

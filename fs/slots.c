@@ -18,6 +18,7 @@
 struct fslot {
 	char id[FS_ID_MAX];
 	char last_error[FS_LINE_MAX];  /* a rejected write ops never saw */
+	struct { struct fsd_memo_key key; size_t len; bool set; } memo[FSD_MEMO_N];
 	int slot;
 	struct fslot *id_next, *slot_next;
 };
@@ -200,6 +201,40 @@ bool fsd_slot_last_error(struct fsd *fs, const char *id, char *buf, size_t n)
 	}
 	pthread_mutex_unlock(&fs->lock);
 	return r;
+}
+
+static bool memo_key_eq(const struct fsd_memo_key *a, const struct fsd_memo_key *b)
+{
+	return a->serial == b->serial && a->status == b->status && a->pid == b->pid;
+}
+
+bool fsd_slot_memo_get(struct fsd *fs, const char *id, int which, const struct fsd_memo_key *k,
+		       size_t *ret)
+{
+	struct fslot *e;
+	bool r = false;
+
+	pthread_mutex_lock(&fs->lock);
+	if ((e = slot_find_id(fs, id)) && e->memo[which].set && memo_key_eq(&e->memo[which].key, k)) {
+		*ret = e->memo[which].len;
+		r = true;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	return r;
+}
+
+void fsd_slot_memo_put(struct fsd *fs, const char *id, int which, const struct fsd_memo_key *k,
+		       size_t len)
+{
+	struct fslot *e;
+
+	pthread_mutex_lock(&fs->lock);
+	if ((e = slot_find_id(fs, id))) {
+		e->memo[which].key = *k;
+		e->memo[which].len = len;
+		e->memo[which].set = true;
+	}
+	pthread_mutex_unlock(&fs->lock);
 }
 
 size_t fsd_slots_live(struct fsd *fs)

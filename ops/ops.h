@@ -129,6 +129,8 @@ struct ops_info {
 	int exit_status;        /* valid when exited */
 	time_t created;
 	uint64_t generation;    /* bumps on every change (cache key for fs/) */
+	uint64_t serial;        /* this container's, never another's in this ops (fs/'s
+				 * size cache: an id deleted and made again differs) */
 	char bundle[4096];
 };
 int ops_get(struct ops *ops, const char *id, struct ops_info *ret, struct oerr *err);

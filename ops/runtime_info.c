@@ -80,6 +80,7 @@ int ops_get(struct ops *ops, const char *id, struct ops_info *ret, struct oerr *
 		ret->exit_status = c->rec.exit_status;
 		ret->created = c->rec.created;
 		ret->generation = c->generation;
+		ret->serial = c->serial;
 		snprintf(ret->bundle, sizeof(ret->bundle), "%s", c->rec.bundle ? c->rec.bundle : "");
 	}
 	pthread_mutex_unlock(&ops->lock);

@@ -139,6 +139,43 @@ cases_concurrent() {   # MOUNT
 	check "cc: all deleted" test -z "$(ls "$m/containers")"
 }
 
+# stat's st_size of a generated file is the length a read gives, also for
+# the large ones a stat no longer renders (state and config.json are
+# remembered per container instance, status and pid; log, README,
+# features.json counted): cmp and the page-cached README rely on it.
+size_is_len() {   # FILE: it exists, is not empty, and stat's size is what cat reads
+	local s n
+	s=$(stat -c %s "$1") && n=$(cat "$1" | wc -c) && [ "$n" -gt 0 ] && [ "$s" = "$n" ] ||
+		{ echo "# $1: stat size '${s:-}' read '${n:-}'"; return 1; }
+}
+cases_sizes() {   # MOUNT
+	local m=$1 c=$1/containers/big b=$T/bigb ann f
+	ann=$(for i in $(seq 1 300); do printf '"org.example.k%03d":"%s",' "$i" "$(printf 'v%.0s' $(seq 1 50))"; done)
+	make_bundle "$b" "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"annotations\":{${ann%,}}}"
+	check "sizes: ln -s of a container with a 20 KB config" ln -s "$b" "$c"
+	for f in README features.json hypervisor log containers/big/state containers/big/config.json \
+		 containers/big/status containers/big/pid containers/big/vm/driver; do
+		check "sizes: $f: stat size = bytes read" size_is_len "$m/$f"
+	done
+	check "sizes: config.json is over 20 KB and the bundle's" \
+		bash -c "test \$(stat -c %s $c/config.json) -gt 20000 && cmp -s $c/config.json $b/config.json"
+	check "sizes: a second stat of state gives the same" test "$(stat -c %s "$c/state")" = "$(stat -c %s "$c/state")"
+	check "sizes: start" bash -c "echo start > $c/ctl"
+	check "sizes: state after start: stat size = bytes read" size_is_len "$c/state"
+	check "sizes: ... and it says running" grep -q '"status":"running"' "$c/state"
+	check "sizes: kill, stopped" bash -c "echo 'kill KILL' > $c/ctl && cat $c/wait >/dev/null"
+	check "sizes: state when stopped: stat size = bytes read" size_is_len "$c/state"
+	check "sizes: exit: stat size = bytes read" size_is_len "$c/exit"
+	check "sizes: rmdir" rmdir "$c"
+	# the same id made again from a smaller config: nothing of the first is kept
+	check "sizes: ln -s big again from a small config" ln -s "$T/b" "$c"
+	check "sizes: ... its config.json: stat size = bytes read" size_is_len "$c/config.json"
+	check "sizes: ... and is the small one" cmp -s "$c/config.json" "$T/b/config.json"
+	check "sizes: ... its state: stat size = bytes read" size_is_len "$c/state"
+	check "sizes: log after all that: stat size = bytes read" size_is_len "$m/log"
+	check "sizes: rmdir again" rmdir "$c"
+}
+
 # 100 ctl commands in flight on 100 containers, each waiting 20 s (the
 # fake's fake-start-ms, as a start waits for the guest): a command that waits
 # for a VM holds no FUSE worker (there are 64; fs/jobs.c), so reading

@@ -31,6 +31,7 @@ struct ops {
 	struct ops_listener l;
 	void *ctx;
 	struct fc c[MAXC];
+	uint64_t serial;        /* ops_info.serial: one per container made or reloaded */
 };
 
 const char *const ops_vm_file_names[] = { "kernel", "cmdline", "driver", "last_error", NULL };
@@ -135,6 +136,7 @@ int ops_open(const struct ops_options *opt, const struct ops_listener *l, void *
 			c->info.exited = ex >= 0;
 			c->info.exit_status = ex;
 			c->info.created = created;
+			c->info.serial = ++o->serial;
 			n++;
 		}
 		free(text);
@@ -215,6 +217,7 @@ int ops_create(struct ops *o, const char *id, const char *bundle,
 	snprintf(c->info.bundle, sizeof(c->info.bundle), "%s", bundle);
 	c->info.status = OPS_CREATED;
 	c->info.created = time(NULL);
+	c->info.serial = ++o->serial;
 	c->info.pid = getpid();
 	r = persist(o, c);
 	c->used = r == 0;

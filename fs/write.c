@@ -47,6 +47,19 @@ void fsd_forget_name(struct fsd *fs, const char *id)
 		fuse_lowlevel_notify_inval_entry(fs->se, INO_CONTAINERS, id, strlen(id));
 }
 
+/* A create failed: a lookup while it showed as creating may have given the
+ * id a slot; free it, else the id made again would get the same inode
+ * numbers (and the table would keep it for good).  True when it was gone. */
+static bool create_failed(struct fsd *fs, const char *id)
+{
+	struct ops_info info;
+
+	if (!id || ops_get(fs->ops, id, &info, NULL) == 0)
+		return false;   /* EEXIST: another's */
+	fsd_slot_free(fs, id);
+	return true;
+}
+
 static int create(struct fsd *fs, const char *id, const char *bundle,
 		  const char *const *kv, size_t n_kv, const char *how)
 {
@@ -55,8 +68,11 @@ static int create(struct fsd *fs, const char *id, const char *bundle,
 
 	if (r == 0)
 		r = ops_create(fs->ops, id, bundle, kv, n_kv, &err);
-	if (r < 0)
-		return fail(fs, id, how, &err, r);
+	if (r < 0) {
+		r = fail(fs, id, how, &err, r);
+		create_failed(fs, id);
+		return r;
+	}
 	log_info("created %s from %s (%s)", id, bundle, how);
 	return 0;
 }
@@ -80,8 +96,11 @@ int fsd_create_moved(struct fsd *fs, const char *id, int inc_dirfd, const char *
 	struct ops_info info;
 	int r = ops_create_moved(fs->ops, id, inc_dirfd, name, &err);
 
-	if (r < 0)
-		return fail(fs, id, "create (mv)", &err, r);
+	if (r < 0) {
+		r = fail(fs, id, "create (mv)", &err, r);
+		create_failed(fs, id);
+		return r;
+	}
 	log_info("created %s from %s (create (mv))", id,
 		 ops_get(fs->ops, id, &info, NULL) == 0 ? info.bundle : name);
 	return 0;
@@ -157,7 +176,10 @@ static int write_ctl(struct fsd *fs, struct fh *fh, const char *buf, size_t len)
 		r = run(fs, id, &cmd, &err);
 	if (r < 0) {
 		fsd_slot_note(fs, id, NULL);   /* ops keeps this one */
-		return fail(fs, id, ctl_verb_name(cmd.verb), &err, r);
+		r = fail(fs, id, ctl_verb_name(cmd.verb), &err, r);
+		if (cmd.verb == CTL_CREATE && create_failed(fs, id))
+			fsd_forget_name(fs, id);   /* no lock on containers/ here */
+		return r;
 	}
 	fsd_slot_note(fs, id, NULL);
 	if (cmd.verb == CTL_DELETE) {

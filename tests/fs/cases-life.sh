@@ -176,6 +176,34 @@ cases_sizes() {   # MOUNT
 	check "sizes: rmdir again" rmdir "$c"
 }
 
+# A create that fails after the container showed as creating (the fake's
+# fake-boot-ms, then fake-fail-create: as a VM that dies while booting).  A
+# lookup meanwhile gave the id a slot (its inode numbers); the failed create
+# must free it: the id made again gets other inode numbers, so an inode the
+# kernel kept of the failed one never names the new container.  Before, the
+# slot stayed (the same inode came back, and every such id stayed in the
+# table for good).
+cases_create_fails_late() {   # MOUNT
+	local m=$1 b=$T/latefail p i1 i2
+	make_bundle "$b"
+	echo 2000 > "$b/fake-boot-ms"
+	touch "$b/fake-fail-create"
+	(echo "create late $b" > "$m/ctl") 2>/dev/null & p=$!
+	check "late: shows while creating" wait_until 20 test -d "$m/containers/late"
+	i1=$(stat -c %i "$m/containers/late" 2>/dev/null)
+	check "late: ... as creating" grep -q '"status":"creating"' "$m/containers/late/state"
+	check "late: the create fails" eval "! wait $p"
+	check "late: ... and log says why" grep -q 'late: the bundle has fake-fail-create' "$m/log"
+	check "late: it is gone" test ! -e "$m/containers/late/state"
+	rm "$b/fake-boot-ms" "$b/fake-fail-create"
+	# the kernel may keep the name for its 1 s entry timeout: EEXIST until then
+	check "late: made again" wait_until 10 ln -s "$b" "$m/containers/late"
+	i2=$(stat -c %i "$m/containers/late" 2>/dev/null)
+	check "late: ... with other inode numbers than the failed one ($i1, $i2)" \
+		test -n "$i1" -a -n "$i2" -a "$i1" != "$i2"
+	check "late: rmdir" rmdir "$m/containers/late"
+}
+
 # 100 ctl commands in flight on 100 containers, each waiting 20 s (the
 # fake's fake-start-ms, as a start waits for the guest): a command that waits
 # for a VM holds no FUSE worker (there are 64; fs/jobs.c), so reading

@@ -199,7 +199,6 @@ int ops_create(struct ops *o, const char *id, const char *bundle,
 			return oerr_set(err, EINVAL, "create: unknown option %s", kv[i]);
 	if ((r = check_bundle(bundle, err)) < 0)
 		return r;
-	fake_delay(bundle, "fake-boot-ms");
 	pthread_mutex_lock(&o->lock);
 	if (find(o, id)) {
 		pthread_mutex_unlock(&o->lock);
@@ -212,16 +211,27 @@ int ops_create(struct ops *o, const char *id, const char *bundle,
 		pthread_mutex_unlock(&o->lock);
 		return oerr_set(err, ENOSPC, "too many containers");
 	}
+	/* shown as creating while it "boots", as ops shows it */
 	memset(c, 0, sizeof(*c));
 	snprintf(c->id, sizeof(c->id), "%s", id);
 	snprintf(c->info.bundle, sizeof(c->info.bundle), "%s", bundle);
-	c->info.status = OPS_CREATED;
+	c->info.status = OPS_CREATING;
 	c->info.created = time(NULL);
 	c->info.serial = ++o->serial;
 	c->info.pid = getpid();
-	r = persist(o, c);
+	c->used = true;
+	pthread_mutex_unlock(&o->lock);
+	fake_delay(bundle, "fake-boot-ms");
+	char fail[4200];
+	snprintf(fail, sizeof(fail), "%s/fake-fail-create", bundle);
+	bool failing = access(fail, F_OK) == 0;   /* a create that fails late, as a boot can */
+	pthread_mutex_lock(&o->lock);
+	c->info.status = OPS_CREATED;
+	r = failing ? -EIO : persist(o, c);
 	c->used = r == 0;
 	pthread_mutex_unlock(&o->lock);
+	if (failing)
+		return oerr_set(err, EIO, "create %s: the bundle has fake-fail-create", id);
 	if (r < 0)
 		return oerr_sys(err, -r, "persisting %s", id);
 	emit(o, id, OPS_CREATED);
@@ -344,6 +354,8 @@ int ops_delete(struct ops *o, const char *id, bool force, struct oerr *err)
 	int r = 0;
 	if (!c)
 		r = oerr_set(err, ENOENT, "no container %s", id);
+	else if (c->info.status == OPS_CREATING)
+		r = oerr_set(err, EBUSY, "delete: %s is being created", id);
 	else if (!force && (c->info.status == OPS_RUNNING || c->info.status == OPS_PAUSED))
 		r = oerr_set(err, EBUSY, "delete: %s is %s (use delete force)", id,
 			     names[c->info.status]);

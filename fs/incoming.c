@@ -15,21 +15,14 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fs/inctab.h"
 
 #define INC_TIMEOUT 1.0
-
-struct inode_e {
-	int fd;                 /* O_PATH */
-	dev_t dev;
-	ino_t rino;
-	uint64_t nlookup;
-};
 
 struct inc {
 	pthread_mutex_t lock;
 	struct inode_e root;
-	struct inode_e **tab;   /* index = ino & ~INO_INC_BIT, 0 unused */
-	size_t n, cap;
+	struct inctab tab;      /* number = ino & ~INO_INC_BIT */
 };
 
 struct incdir { DIR *dp; off_t off; struct dirent *entry; };
@@ -44,8 +37,7 @@ static struct inode_e *get(struct inc *inc, fuse_ino_t ino)
 	if (ino == INO_INCOMING)
 		return &inc->root;
 	pthread_mutex_lock(&inc->lock);
-	if (i < inc->n)
-		e = inc->tab[i];
+	e = inctab_get(&inc->tab, i);
 	pthread_mutex_unlock(&inc->lock);
 	return e;
 }
@@ -69,7 +61,6 @@ int fsd_inc_init(struct fsd *fs, struct oerr *err)
 	if (!inc)
 		return -ENOMEM;
 	pthread_mutex_init(&inc->lock, NULL);
-	inc->n = 1;
 	inc->root.fd = ops_incoming_open(fs->ops, err);   /* ops owns the state dir */
 	if (inc->root.fd < 0 || fstat(inc->root.fd, &st) < 0) {
 		int r = inc->root.fd < 0 ? inc->root.fd : oerr_sys(err, errno, "incoming/");
@@ -84,19 +75,19 @@ int fsd_inc_init(struct fsd *fs, struct oerr *err)
 	return 0;
 }
 
+static void inode_drop(struct inode_e *e)
+{
+	close(e->fd);
+	free(e);
+}
+
 void fsd_inc_free(struct fsd *fs)
 {
 	struct inc *inc = fs->inc;
 
 	if (!inc)
 		return;
-	for (size_t i = 1; i < inc->n; i++) {
-		if (inc->tab[i]) {
-			close(inc->tab[i]->fd);
-			free(inc->tab[i]);
-		}
-	}
-	free(inc->tab);
+	inctab_clear(&inc->tab, inode_drop);
 	close(inc->root.fd);
 	free(inc);
 	fs->inc = NULL;
@@ -115,30 +106,22 @@ int fsd_inc_fd_of(struct fsd *fs, fuse_ino_t ino)
 static int remember(struct inc *inc, int fd, const struct stat *st, fuse_ino_t *ret_ino)
 {
 	pthread_mutex_lock(&inc->lock);
-	for (size_t i = 1; i < inc->n; i++) {
-		struct inode_e *e = inc->tab[i];
-		if (e && e->rino == st->st_ino && e->dev == st->st_dev) {
-			e->nlookup++;
-			pthread_mutex_unlock(&inc->lock);
-			close(fd);
-			*ret_ino = INO_INC_BIT | i;
-			return 0;
-		}
+	struct inode_e *e = inctab_find(&inc->tab, st->st_dev, st->st_ino);
+	if (e) {
+		e->nlookup++;
+		pthread_mutex_unlock(&inc->lock);
+		close(fd);
+		*ret_ino = INO_INC_BIT | e->idx;
+		return 0;
 	}
-	if (inc->n >= inc->cap) {
-		size_t c = inc->cap ? inc->cap * 2 : 256;
-		struct inode_e **t = realloc(inc->tab, c * sizeof(*t));
-		if (!t)
-			goto nomem;
-		inc->tab = t;
-		inc->cap = c;
-	}
-	struct inode_e *e = calloc(1, sizeof(*e));
-	if (!e)
+	if (!(e = calloc(1, sizeof(*e))))
 		goto nomem;
 	*e = (struct inode_e){ .fd = fd, .dev = st->st_dev, .rino = st->st_ino, .nlookup = 1 };
-	inc->tab[inc->n] = e;
-	*ret_ino = INO_INC_BIT | inc->n++;
+	if (inctab_add(&inc->tab, e) < 0) {
+		free(e);
+		goto nomem;
+	}
+	*ret_ino = INO_INC_BIT | e->idx;
 	pthread_mutex_unlock(&inc->lock);
 	return 0;
 nomem:
@@ -204,16 +187,16 @@ static void forget_one(struct inc *inc, fuse_ino_t ino, uint64_t n)
 	struct inode_e *e = NULL;
 
 	pthread_mutex_lock(&inc->lock);
-	if (i > 0 && i < inc->n && inc->tab[i]) {
-		inc->tab[i]->nlookup -= n < inc->tab[i]->nlookup ? n : inc->tab[i]->nlookup;
-		if (inc->tab[i]->nlookup == 0)
-			e = inc->tab[i], inc->tab[i] = NULL;
+	if ((e = inctab_get(&inc->tab, i))) {
+		e->nlookup -= n < e->nlookup ? n : e->nlookup;
+		if (e->nlookup == 0)
+			inctab_del(&inc->tab, e);
+		else
+			e = NULL;
 	}
 	pthread_mutex_unlock(&inc->lock);
-	if (e) {
-		close(e->fd);
-		free(e);
-	}
+	if (e)
+		inode_drop(e);
 }
 
 static void inc_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)

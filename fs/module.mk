@@ -3,6 +3,7 @@ $(call unit_test,test_fs_ctl,tests/fs/test_ctl.c $(FS_CTL_SRCS) common/err.c,,)
 $(call unit_test,test_fs_rings,tests/fs/test_rings.c fs/rings.c common/log.c common/err.c,fuse3,)
 $(call unit_test,test_fs_slots,tests/fs/test_slots.c fs/slots.c,fuse3,)
 $(call unit_test,test_fs_perm,tests/fs/test_perm.c fs/perm.c,,)
+$(call unit_test,test_fs_inctab,tests/fs/test_inctab.c fs/inctab.c,,)
 
 # The daemon links ops/ and the VM drivers once ops/ has sources.
 ifneq ($(strip $(OPS_SRCS)),)

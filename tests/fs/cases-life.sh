@@ -119,6 +119,20 @@ cases_incoming() {   # MOUNT STATE
 	check "inc: rmdir deletes, and the stored bundle goes" bash -c "rmdir $m/containers/inc && test ! -e $st/.bundles/inc"
 }
 
+# 200 files that each come and go under incoming/: the numbers of the
+# inodes the kernel forgot are handed out again (fs/inctab.c), so the table
+# holds the live ones only.  Before, every file ever looked up kept its
+# entry and a number of its own (200 distinct numbers here), and each lookup
+# scanned them all.
+cases_incoming_numbers() {   # MOUNT
+	local m=$1 n
+	n=$(for i in $(seq 1 200); do
+		echo x > "$m/incoming/num$i" && stat -c %i "$m/incoming/num$i" && rm "$m/incoming/num$i"
+	    done | sort -u | wc -l)
+	check "inc: 200 files in turn use few inode numbers ($n distinct; forgets are asynchronous)" \
+		test "$n" -gt 0 -a "$n" -lt 100
+}
+
 cases_concurrent() {   # MOUNT
 	local m=$1 pids=() n=0
 	exec 7< "$m/events"

@@ -55,6 +55,7 @@ else
 	phase cases_lifecycle "$M"
 	phase cases_blocking "$M"
 	phase cases_incoming "$M" "$T/state"
+	phase cases_incoming_numbers "$M"
 	phase cases_concurrent "$M"
 	phase cases_commands_in_flight "$M"
 	phase cases_sizes "$M"

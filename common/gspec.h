@@ -64,7 +64,9 @@
  *                                 sets CLOCK_REALTIME; a restored template's
  *                                 clock is the template's otherwise)
  *   restored 0|1                  likewise: 1 when the VM was restored from a
- *                                 template (the guest rescans its disks)
+ *                                 template (the guest rescans its disks, and
+ *                                 finds the Nth nic by GSPEC_TPL_NIC_MAC N
+ *                                 when not by its own MAC, and gives it that)
  *   end                           last line; a gspec without it is truncated
  */
 #ifndef OCIVM_GSPEC_H
@@ -74,6 +76,11 @@
 
 #define GSPEC_MAX_LEN 60000 /* fits one SPEC frame */
 #define GSPEC_MAX_FIELDS 8
+/* The MAC of the Nth NIC (0-based, as the nic records) of a template VM
+ * (vm/driver/template_vm.c), a placeholder: a restored guest sets the nic
+ * record's MAC on it before the NIC comes up (vm/guest/net.c), so no two
+ * containers of one template share a MAC.  Locally administered, "ocvt". */
+#define GSPEC_TPL_NIC_MAC(n) { 0x02, 0x6f, 0x63, 0x76, 0x74, (unsigned char)(n) }
 
 /* Writer (host side): appends records to a growing buffer. */
 struct gspec_writer {

@@ -1,9 +1,11 @@
 /* The caller's network in the guest: lo up; each NIC of the plan (found
- * by MAC under /sys/class/net) gets its name, MTU, addresses, up, then the
- * routes.  Interface flags, name and MTU by ioctl; addresses and routes by
+ * by MAC under /sys/class/net; restored from a template, the Nth NIC has
+ * the template's placeholder MAC and takes the plan's) gets its name, MTU,
+ * addresses, up, then the routes.  Interface flags, name and MTU by ioctl; addresses and routes by
  * a small hand-written rtnetlink (ocivm-init is static, and Debian ships
  * no static libmnl). */
 #include "net.h"
+#include "gspec.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -55,6 +57,27 @@ static void gnet_find(const unsigned char mac[6], char name[IFNAMSIZ])
 static int gnet_ioctl(int s, unsigned long req, struct ifreq *ifr)
 {
 	return ioctl(s, req, ifr) < 0 ? -errno : 0;
+}
+
+/* A restored template (plan->restored): the Nth NIC still has the
+ * template's placeholder MAC (GSPEC_TPL_NIC_MAC); it takes the caller's
+ * while down (virtio_net tells QEMU through its control queue, so QEMU's
+ * receive filter takes it too).  0 with name set, or -errno. */
+static int gnet_take(int s, int n, const unsigned char mac[6], char name[IFNAMSIZ])
+{
+	const unsigned char tpl[6] = GSPEC_TPL_NIC_MAC(n);
+	struct ifreq ifr = { 0 };
+
+	gnet_find(tpl, name);
+	if (!name[0])
+		return -ENODEV;
+	memcpy(ifr.ifr_name, name, IFNAMSIZ);   /* NUL-terminated by gnet_find */
+	ifr.ifr_hwaddr.sa_family = 1;   /* ARPHRD_ETHER */
+	memcpy(ifr.ifr_hwaddr.sa_data, mac, 6);
+	int r = gnet_ioctl(s, SIOCSIFHWADDR, &ifr);
+	if (r < 0)
+		name[0] = '\0';
+	return r;
 }
 
 static int gnet_up(int s, const char *name)
@@ -227,8 +250,16 @@ int gnet_apply(const struct gplan *p, gsetup_note_fn note, void *ctx, char *eb, 
 	/* virtio_net probes each NIC as its module loads; wait for all */
 	long long deadline = gnet_ms() + GNET_WAIT_MS;
 	for (int i = 0; i < p->n_nics; i++) {
-		while (gnet_find(p->nics[i].mac, names[i]), !names[i][0] && gnet_ms() < deadline)
+		int took = -ENODEV;
+		while (gnet_find(p->nics[i].mac, names[i]), !names[i][0] &&
+		       (!p->restored || (took = gnet_take(s, i, p->nics[i].mac, names[i])) < 0) &&
+		       gnet_ms() < deadline)
 			usleep(20000);
+		if (!names[i][0] && took != -ENODEV) {
+			close(s);
+			return gsetup_fail(eb, cap, -took, "net: the template's NIC %d: setting "
+					   "the MAC", i);
+		}
 		if (!names[i][0]) {
 			const unsigned char *m = p->nics[i].mac;
 			close(s);

@@ -5,8 +5,8 @@
 # linux.namespaces, and creates the container with ln -s: the guest's eth0
 # has the veth's MAC, MTU, addresses and routes; the guest pings the host
 # side and serves HTTP to it; nothing of the taps and tc filters is left
-# after the VMM is killed -9, nor after delete.  Then templates on (a
-# container with interfaces boots cold), an interface deleted while the VM
+# after the VMM is killed -9, nor after delete.  Then templates on (below),
+# an interface deleted while the VM
 # runs (it runs on, the log says so), IPv6 only, MTU 9000, two interfaces and IPv6,
 # and the bad paths (EINVAL with the reason).
 set -u
@@ -24,15 +24,15 @@ fi
 T=$(mktemp -d /tmp/ocivmfs-net.XXXXXX)
 M=$T/m
 K=$(( $$ % 200 + 20 ))                 # 10.231.K.0/24: this run's subnet
-NS=ocivm-net-$$ NS2=ocivm-netb-$$ NS3=ocivm-netc-$$
-VH=ovn$$ VH2=ovn$$b VH3=ovn$$c VH4=ovn$$d   # the host ends of the veths
+NS=ocivm-net-$$ NS2=ocivm-netb-$$ NS3=ocivm-netc-$$ NS4=ocivm-netd-$$
+VH=ovn$$ VH2=ovn$$b VH3=ovn$$c VH4=ovn$$d VH5=ovn$$e   # the host ends of the veths
 HOST4=10.231.$K.1 CTR4=10.231.$K.2
 cleanup() {
 	for d in "$M"/containers/*; do [ -d "$d" ] && echo "delete force" > "$d/ctl" 2>/dev/null; done
 	is_mounted "$M" && fusermount3 -u "$M"
 	is_mounted "$T/mt" && fusermount3 -u "$T/mt"
-	ip netns del "$NS" 2>/dev/null; ip netns del "$NS2" 2>/dev/null; ip netns del "$NS3" 2>/dev/null
-	for v in "$VH" "$VH2" "$VH3" "$VH4"; do ip link del "$v" 2>/dev/null; done
+	for n in "$NS" "$NS2" "$NS3" "$NS4"; do ip netns del "$n" 2>/dev/null; done
+	for v in "$VH" "$VH2" "$VH3" "$VH4" "$VH5"; do ip link del "$v" 2>/dev/null; done
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -55,7 +55,8 @@ import json, sys
 c = json.load(open(sys.argv[1]))
 c["process"]["terminal"] = False
 c["process"]["args"] = ["sh", "-c", sys.argv[4]]
-c["linux"]["namespaces"].append({"type": "network", "path": sys.argv[3]})
+if sys.argv[3] != "-":   # "-": no network namespace path (only lo)
+    c["linux"]["namespaces"].append({"type": "network", "path": sys.argv[3]})
 for k in ("bounding", "effective", "permitted"):   # ping's raw socket, as docker's default
     c["process"]["capabilities"][k].append("CAP_NET_RAW")
 json.dump(c, open(sys.argv[2], "w"))
@@ -122,21 +123,79 @@ check "delete force" bash -c "echo delete force > $C/ctl"
 check "after delete: no tap in $NS" wait_until 10 no_taps "$NS"
 check "after delete: no filter or qdisc on eth0" no_filters "$NS" eth0
 
-# templates on: a template has no NIC, so a container with interfaces boots
-# cold (and says why); its network works as above
-MT=$T/mt
+# templates on: a container with interfaces is restored from a template of
+# as many NICs (no backend in the template; the restore gives the same
+# device its tap, the guest gives it the veth's MAC); two at once (NS and
+# NS4) show their own MACs and answer TCP; one without interfaces comes from
+# a template without a NIC and has only lo; a restore that fails boots cold
+# with the reason, and its network works; nothing of tap/tc is left
+MT=$T/mt TD=$T/statet/.images/templates
+MAC1=02:42:0a:e7:$(printf %02x $K):02 MAC2=02:42:0a:ea:$(printf %02x $K):02
+HOST4B=10.234.$K.1 CTR4B=10.234.$K.2
+ip netns add "$NS4" && ip link add "$VH5" type veth peer name eth0 netns "$NS4" &&
+	ip addr add "$HOST4B/24" dev "$VH5" && ip link set "$VH5" up &&
+	ip -n "$NS4" link set eth0 address "$MAC2" &&
+	ip -n "$NS4" addr add "$CTR4B/24" dev eth0 && ip -n "$NS4" link set eth0 up ||
+	bad "making the network namespace $NS4"
+# tplnet ID NETNS HOST: its eth0, a ping of HOST, a TCP server (httpd)
+tplnet() {
+	bundle "$1" "/run/netns/$2" "ip -o link show eth0; ip -o addr show eth0; \
+ping -c 1 -W 20 $3 >/dev/null && echo PING-OK; mkdir -p /tmp/www && echo hello-$1 > /tmp/www/index.html; \
+echo SERVING; exec httpd -f -p 8080 -h /tmp/www"
+	ln -s "$T/$1" "$MT/containers/$1" || return 1
+	: > "$T/out-$1"
+	cat "$MT/containers/$1/stdout" > "$T/out-$1" 2>/dev/null &
+	echo start > "$MT/containers/$1/ctl"
+}
+mac_of() { grep -o 'link/ether [0-9a-f:]*' "$T/out-$1" | cut -d' ' -f2; }
 if mount_tree "$BIN" "$MT" "$T/statet" --templates on; then
-	C=$MT/containers/net4
-	bundle net4 "/run/netns/$NS" "sleep 100000"
-	check "templates on: ln -s with a network namespace" ln -s "$T/net4" "$C"
-	check "... vm/template says cold and why" \
-		grep -qx 'cold: the network namespace has 1 interface, a template has no NIC' "$C/vm/template"
-	check "... the log says so" grep -q 'net4: template not used: the network namespace has 1 interface' "$MT/log"
-	check "... no template was built" bash -c "[ -z \"\$(ls $MT/templates)\" ]"
-	check "... start" bash -c "echo start > $C/ctl"
-	check "... the host pings it" wait_until 60 ping_ok 5 "$CTR4"
-	check "... delete force" bash -c "echo delete force > $C/ctl"
+	check "templates on: ln -s with a network namespace, start" tplnet net4 "$NS" "$HOST4"
+	check "... restored from a template" grep -qE '^restored [0-9a-f]{64}$' "$MT/containers/net4/vm/template"
+	KEYN=$(awk '{print $2}' "$MT/containers/net4/vm/template")
+	check "... of one NIC (inputs: nics 1)" grep -qx 'nics 1' "$MT/templates/$KEYN/inputs"
+	check "... built for it (the log)" \
+		grep -q "template ${KEYN:0:16}: built" "$MT/log"
+	check "a second one in $NS4, start" tplnet net6 "$NS4" "$HOST4B"
+	check "... from the same template" grep -qx "restored $KEYN" "$MT/containers/net6/vm/template"
+	check "... the first pings the host side ($HOST4)" wait_until 120 grep -q PING-OK "$T/out-net4"
+	check "... the second pings its host side ($HOST4B)" wait_until 120 grep -q PING-OK "$T/out-net6"
+	check "... the first's eth0 has the veth's MAC ($MAC1)" test "$(mac_of net4)" = "$MAC1"
+	check "... the second's has its own ($MAC2)" test "$(mac_of net6)" = "$MAC2"
+	check "... two containers of one template: distinct MACs ($(mac_of net4) / $(mac_of net6))" \
+		test -n "$(mac_of net4)" -a "$(mac_of net4)" != "$(mac_of net6)"
+	check "... the first's eth0 has the veth's address" grep -q "eth0 *inet $CTR4/24" "$T/out-net4"
+	check "... the second's too" grep -q "eth0 *inet $CTR4B/24" "$T/out-net6"
+	check "... the host reaches the first's httpd (TCP)" wait_until 60 bash -c \
+		"curl -s -m 10 http://$CTR4:8080/index.html | grep -q hello-net4"
+	check "... and the second's" wait_until 60 bash -c \
+		"curl -s -m 10 http://$CTR4B:8080/index.html | grep -q hello-net6"
+	check "... on the wire the first is the veth's MAC (host ARP: $(ip neigh show "$CTR4" dev "$VH" | grep -o 'lladdr [0-9a-f:]*'))" \
+		bash -c "ip neigh show $CTR4 dev $VH | grep -qi 'lladdr $MAC1'"
+	check "... and the second its own" bash -c "ip neigh show $CTR4B dev $VH5 | grep -qi 'lladdr $MAC2'"
+	bundle net7 - "ls /sys/class/net; echo END"
+	check "no interfaces, templates on: ln -s, start" bash -c \
+		"ln -s $T/net7 $MT/containers/net7 && echo start > $MT/containers/net7/ctl"
+	check "... it ran" test "$(timeout 120 cat "$MT/containers/net7/wait")" = 0
+	check "... only lo in the guest" test "$(tr '\n' ' ' < "$MT/containers/net7/stdout")" = "lo END "
+	KEY0=$(awk '{print $2}' "$MT/containers/net7/vm/template")
+	check "... restored from a template without a NIC (inputs: nics 0)" bash -c \
+		"[ -n '$KEY0' ] && [ '$KEY0' != '$KEYN' ] && grep -qx 'nics 0' $MT/templates/$KEY0/inputs"
+	check "... delete force" bash -c "echo delete force > $MT/containers/net4/ctl && echo delete force > $MT/containers/net6/ctl"
+	check "... no tap left in $NS nor $NS4" wait_until 10 bash -c "$(declare -f no_taps); no_taps $NS && no_taps $NS4"
+	check "... nor a tc filter or ingress qdisc" bash -c "$(declare -f no_filters); no_filters $NS eth0 && no_filters $NS4 eth0"
+	# a state QEMU refuses, with a matching checksum: the restore fails and
+	# the create boots cold (its tap made again), the reason in vm/last_error
+	head -c 4096 /dev/zero > "$TD/$KEYN/state"
+	sum=$(sha256sum "$TD/$KEYN/state" | cut -d' ' -f1)
+	sed -i -e "s/^state_sha256 .*/state_sha256 $sum/" -e "s/^state_bytes .*/state_bytes 4096/" "$TD/$KEYN/header"
+	check "a restore with a NIC that fails: ln -s, start" tplnet net8 "$NS" "$HOST4"
+	check "... vm/template says why" grep -q '^cold: .*restoring' "$MT/containers/net8/vm/template"
+	check "... vm/last_error too" grep -q '^template: .*booted cold' "$MT/containers/net8/vm/last_error"
+	check "... the cold VM pings the host side" wait_until 120 grep -q PING-OK "$T/out-net8"
+	check "... with the veth's MAC" test "$(mac_of net8)" = "$MAC1"
+	check "... delete force" bash -c "echo delete force > $MT/containers/net8/ctl"
 	check "... no tap left in $NS" wait_until 10 no_taps "$NS"
+	check "... nor a tc filter or ingress qdisc" no_filters "$NS" eth0
 	fusermount3 -u "$MT"
 else
 	bad "mount --templates on"

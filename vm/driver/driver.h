@@ -73,6 +73,10 @@ struct vm_launch {
 	 * hypervisor process; MACs from cfg->net->nic[i]. */
 	int net_fds[VM_NET_MAX_NICS];
 	size_t n_net;
+	/* A template VM (template_vm.c, no cfg->net): this many NICs with no
+	 * backend and the placeholder MACs GSPEC_TPL_NIC_MAC(i); a restore
+	 * gives the same NICs their taps (net_fds), the guest the MACs. */
+	size_t n_tpl_nics;
 };
 
 struct vm_driver_ops {

@@ -75,7 +75,8 @@ int vm_template_key(const struct vm_config *user_cfg, const struct vm_host_probe
 	fprintf(f, "\nparameters");
 	for (size_t i = 0; i < cfg.n_hypervisor_params; i++)
 		fprintf(f, " %s", cfg.hypervisor_params[i]);
-	fprintf(f, "\nconfined %d\n", cfg.confine && cfg.confine->on);
+	fprintf(f, "\nconfined %d\nnics %zu\n", cfg.confine && cfg.confine->on,
+		cfg.netns && cfg.net ? cfg.net->n : 0);
 	free(cmdline);
 	if (fclose(f) != 0 || !text) {
 		free(text);

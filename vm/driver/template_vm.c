@@ -104,7 +104,8 @@ static int tpl_build_vm(struct vm_templates *t, const char *key, const char *inp
 	cfg.id = id;
 	cfg.res = NULL;
 	cfg.templates = NULL;
-	cfg.netns = NULL;   /* never the container's network (vm_create skips those) */
+	size_t n_nics = cfg.netns && cfg.net ? cfg.net->n : 0;
+	cfg.netns = NULL;   /* never the container's network: as many NICs, no backend */
 	cfg.net = NULL;
 	int mem = vm_tpl_memfd_new(mib << 20);
 	struct vm *bvm = vm_alloc(NULL, NULL);
@@ -114,7 +115,7 @@ static int tpl_build_vm(struct vm_templates *t, const char *key, const char *inp
 	}
 	if ((r = vm_paths_init(&bvm->paths, run, err)) < 0)
 		goto out;
-	struct vm_launch_tpl lt = { .mem_fd = mem, .share = true };
+	struct vm_launch_tpl lt = { .mem_fd = mem, .share = true, .n_nics = n_nics };
 	if ((r = vm_launch(bvm, &cfg, probe, &lt, err)) < 0)
 		goto out;
 	r = vm_session_hello(bvm, cfg.ready_timeout_ms ? cfg.ready_timeout_ms : VM_DEFAULT_READY_MS,

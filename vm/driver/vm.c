@@ -228,7 +228,8 @@ int vm_launch(struct vm *vm, const struct vm_config *user_cfg, const struct vm_h
 			       .accel = c.accel, .tsc_khz = probe->tsc_khz,
 			       .no_direct_io = disks_refuse_direct_io(&cfg),
 			       .mem_template = t != NULL, .mem_fd = t ? t->mem_fd : -1,
-			       .mem_share = t && t->share, .incoming = t && t->incoming };
+			       .mem_share = t && t->share, .incoming = t && t->incoming,
+			       .n_tpl_nics = t ? t->n_nics : 0 };
 	if (l.no_direct_io && c.drv == &vm_driver_qemu)
 		vm_note(vm, "a disk's file system refuses O_DIRECT: QEMU uses "
 			"cache=writeback,aio=threads instead of cache=none,aio=io_uring");
@@ -302,15 +303,7 @@ int vm_create(const struct vm_config *cfg, const struct vm_callbacks *cb, void *
 		probe = &local;
 	}
 	vm_remove_files(&vm->paths, true);   /* leftovers of an earlier VM of this id */
-	if (cfg->templates && cfg->netns && cfg->net && cfg->net->n) {
-		/* a template's machine has no NIC, and its guest's devices are
-		 * fixed at its boot: a container with interfaces boots cold */
-		snprintf(vm->template_skip, sizeof(vm->template_skip),
-			 "the network namespace has %zu interface%s, a template has no NIC",
-			 cfg->net->n, cfg->net->n == 1 ? "" : "s");
-		log_info("%s: template not used: %s; booting cold", cfg->id ? cfg->id : cfg->run_dir,
-			 vm->template_skip);
-	} else if (cfg->templates) {
+	if (cfg->templates) {   /* with NICs too: a template of as many NICs */
 		struct vm *tvm = NULL;
 		struct oerr terr = { 0 };
 		r = vm_template_create(cfg, probe, cb, ctx, vm->t0_ms, &tvm, &terr);

@@ -97,8 +97,6 @@ static void fill_vm_desc(struct ctr *c, struct vm *vm)
 		asprintf_or_null(&d->tpl, "restored %s", in.template_key);
 	else if (in.template_error && in.template_error[0])
 		asprintf_or_null(&d->tpl, "cold: %s", in.template_error);
-	else if (in.template_skip && in.template_skip[0])
-		asprintf_or_null(&d->tpl, "cold: %s", in.template_skip);
 	else
 		d->tpl = strdup("cold");
 	/* a template that failed: the create went on cold, the reason stays */

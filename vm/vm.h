@@ -282,7 +282,6 @@ struct vm_info {
 				   * uses cache=writeback,aio=threads) */
 	const char *template_key;  /* restored from this template ("" : booted cold) */
 	const char *template_error;/* why a template was not used ("" if it was, or none applies) */
-	const char *template_skip; /* templates on, but none tried, and why (a NIC) */
 	const char *template_timing; /* restored: how long QEMU took to start and to load the state */
 };
 void vm_get_info(const struct vm *vm, struct vm_info *ret);

@@ -472,7 +472,6 @@ void vm_get_info(const struct vm *vm, struct vm_info *ret)
 		.notes = vm->notes,
 		.template_key = vm->template_key,
 		.template_error = vm->template_error,
-		.template_skip = vm->template_skip,
 		.template_timing = vm->tpl_timing,
 	};
 }

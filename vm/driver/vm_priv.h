@@ -69,7 +69,6 @@ struct vm {
 	char hello[128];            /* init's HELLO */
 	char template_key[65];      /* restored from it ("" : cold) */
 	char template_error[320];   /* why no template served this create */
-	char template_skip[128];    /* why none was tried (templates on) */
 	char tpl_timing[96];        /* restore phases, for notes */
 	double t0_ms, spawn_ms, hello_ms, ready_ms;
 };

@@ -100,7 +100,8 @@ static void test_qemu_machine(void **state)
 
 /* Templates: guest RAM from the template memfd (through the daemon's /proc
  * fd when unconfined), shared only in the template VM itself; a restore
- * waits for its state (-incoming defer); without a template neither. */
+ * waits for its state (-incoming defer); a template's NICs have no backend;
+ * without a template none of it. */
 static void test_qemu_template(void **state)
 {
 	struct vm_config cfg = base_config();
@@ -144,9 +145,23 @@ static void test_qemu_template(void **state)
 	assert_string_equal(arg_after(&a, "-accel", 0), "tcg,tb-size=16");
 	strv_free(&a);
 
+	/* a template of two NICs: the devices, no backend, the placeholder
+	 * MACs in order (a restore gives the same devices their taps) */
+	l.fds = NULL;
+	l.incoming = false;
+	l.n_tpl_nics = 2;
+	strv_init(&a);
+	assert_int_equal(vm_driver_qemu.build_argv(&l, &a, &err), 0);
+	assert_int_equal(find_arg(&a, "-netdev"), -1);
+	assert_string_equal(arg_after(&a, "-device", 2), "virtio-net-device,mac=02:6f:63:76:74:00");
+	assert_string_equal(arg_after(&a, "-device", 3), "virtio-net-device,mac=02:6f:63:76:74:01");
+	assert_string_equal(arg_after(&a, "-device", 4), "virtio-serial-device");
+	strv_free(&a);
+
 	build(&vm_driver_qemu, &cfg, VM_ACCEL_TCG, false, &a, 0);   /* mem_template false */
 	for (size_t i = 0; i < a.n; i++) {
 		assert_null(strstr(a.v[i], "memory-backend"));
+		assert_null(strstr(a.v[i], "virtio-net-device"));
 		assert_string_not_equal(a.v[i], "-incoming");
 	}
 	strv_free(&a);

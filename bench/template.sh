@@ -11,6 +11,9 @@
 #    from a template, with their private dirty memory; the template's RAM
 #    the daemon holds once; the marginal PSS between the two largest counts
 #    and what fits on 24 GiB at that rate.
+# NET=1 (root, iproute2): every container gets a network namespace of its
+# own with one veth (eth0, an address), as podman's CNI gives: the cold VM
+# and the template then have a NIC (a template of one NIC, its own key).
 # Last line: template cold_ms=A warm_ms=B speedup=A/B pss_per_idle_mib=C
 # (C: per idle template container, at the largest count).
 set -u
@@ -18,7 +21,7 @@ cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 BIN=$BUILD/bin/ocivmfs
 BUNDLE=$BUILD/bundle/busybox
-N_CREATE=${N_CREATE:-5} IDLE_COUNTS=${IDLE_COUNTS:-"1 10"} COLD_MAX=${COLD_MAX:-10}
+N_CREATE=${N_CREATE:-5} IDLE_COUNTS=${IDLE_COUNTS:-"1 10"} COLD_MAX=${COLD_MAX:-10} NET=${NET:-0}
 
 die() { echo "bench/template: $*"; exit 1; }
 [ -x "$BIN" ] || die "build first: make BUILD=$BUILD all"
@@ -33,6 +36,7 @@ cleanup() {
 		for d in "$m"/containers/*; do [ -d "$d" ] && echo "delete force" > "$d/ctl"; done
 		fusermount3 -u "$m"
 	done 2>/dev/null
+	for n in $(ip netns list 2>/dev/null | grep -o "^ocb-$$-[0-9]*"); do ip netns del "$n"; done
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -44,6 +48,26 @@ sed -e 's/"terminal": *true/"terminal": false/' \
     -e 's#"args": *\[ *"sh" *\]#"args": [ "sleep", "100000" ]#' \
     -e "s#\"path\": *\"rootfs\"#\"path\": \"$ROOTFS\"#" "$BUNDLE/config.json" > "$T/b/config.json"
 
+# bundle ID: $T/b, or with NET=1 a bundle of its own in a new network
+# namespace (ocb-PID-N, a veth whose host end is obPID-N, 10.R.S.2/24;
+# N counted in a file: bundle runs in $(...))
+bundle() {
+	[ "$NET" = 1 ] || { echo "$T/b"; return; }
+	local n=$(( $(cat "$T/nns" 2>/dev/null || echo 0) + 1 ))
+	echo "$n" > "$T/nns"
+	local ns=ocb-$$-$n vh=ob$$-$n net=10.$((240 + n / 250)).$((n % 250)) b=$T/b-$1
+	ip netns add "$ns" &&
+		ip link add "$vh" type veth peer name eth0 netns "$ns" &&
+		ip addr add "$net.1/24" dev "$vh" && ip link set "$vh" up &&
+		ip -n "$ns" addr add "$net.2/24" dev eth0 && ip -n "$ns" link set eth0 up ||
+		die "making the network namespace $ns"
+	mkdir -p "$b"
+	python3 -c 'import json, sys
+c = json.load(open(sys.argv[1])); c["linux"]["namespaces"].append({"type": "network", "path": sys.argv[3]})
+json.dump(c, open(sys.argv[2], "w"))' "$T/b/config.json" "$b/config.json" "/run/netns/$ns"
+	echo "$b"
+}
+[ "$NET" = 1 ] && echo "# NET=1: each container in a network namespace of its own with one veth"
 mkdir -p "$T/cold" "$T/warm"
 "$BIN" --state-dir "$T/sc" --cache-dir "$T/cache" --templates off "$T/cold" || die "mount (cold)"
 "$BIN" --state-dir "$T/sw" --cache-dir "$T/cache" --templates on "$T/warm" || die "mount (warm)"
@@ -52,7 +76,7 @@ echo "# load: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cpus"
 
 ready() { awk '/^ready / { print $2 }' "$1/containers/$2/vm/timings"; }
 create() {   # MOUNT ID: create, print ready ms, delete
-	ln -s "$T/b" "$1/containers/$2" || return 1
+	ln -s "$(bundle "$2")" "$1/containers/$2" || return 1
 	ready "$1" "$2"
 	echo "delete force" > "$1/containers/$2/ctl"
 }
@@ -83,7 +107,7 @@ pss_sum() {   # MOUNT PREFIX COUNT FIELD: sum of FIELD (Pss, Private_Dirty; KiB)
 idle() {
 	local kind=$1 n=$2 i t
 	for i in $(seq 1 "$n"); do
-		ln -s "$T/b" "$T/$kind/containers/i$i" && echo start > "$T/$kind/containers/i$i/ctl" ||
+		ln -s "$(bundle "$kind-i$n-$i")" "$T/$kind/containers/i$i" && echo start > "$T/$kind/containers/i$i/ctl" ||
 			die "$kind idle $i failed"
 	done
 	for t in $(seq 1 600); do

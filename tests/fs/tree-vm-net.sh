@@ -6,9 +6,9 @@
 # has the veth's MAC, MTU, addresses and routes; the guest pings the host
 # side and serves HTTP to it; nothing of the taps and tc filters is left
 # after the VMM is killed -9, nor after delete.  Then templates on (below),
-# an interface deleted while the VM
-# runs (it runs on, the log says so), IPv6 only, MTU 9000, two interfaces and IPv6,
-# and the bad paths (EINVAL with the reason).
+# an interface deleted while the VM runs (it runs on, the log says so),
+# IPv6 only, MTU 9000, two interfaces and IPv6 (cold, then restored from a
+# template of two NICs), and the bad paths (EINVAL with the reason).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/fs/lib.sh
@@ -280,6 +280,39 @@ check "rmdir" rmdir "$C"
 check "no tap left in $NS2" no_taps "$NS2"
 check "no filter left on eth0, eth1" bash -c "$(declare -f no_filters); no_filters $NS2 eth0 && no_filters $NS2 eth1"
 kill $OUT 2>/dev/null
+
+# the same two interfaces under templates: a template of two NICs, the
+# second NIC found by the second placeholder MAC and given eth1's
+if mount_tree "$BIN" "$MT" "$T/statet" --templates on; then
+	C=$MT/containers/net9
+	bundle net9 "/run/netns/$NS2" "cat /sys/class/net/eth0/mtu; ip -o link show; ip -o addr show; \
+ping -c 1 -W 20 10.232.$K.1 >/dev/null && echo PING0-OK; ping -c 1 -W 20 10.233.$K.1 >/dev/null && echo PING1-OK; \
+ping -c 1 -s 8000 -W 20 10.232.$K.1 >/dev/null && echo JUMBO-OK; echo END"
+	: > "$T/out9"
+	check "templates on, two interfaces: ln -s" ln -s "$T/net9" "$C"
+	cat "$C/stdout" > "$T/out9" 2>/dev/null & OUT=$!
+	check "... start" bash -c "echo start > $C/ctl"
+	KEY2=$(awk '{print $2}' "$C/vm/template")
+	check "... restored from a template of two NICs" bash -c \
+		"grep -qE '^restored ' $C/vm/template && grep -qx 'nics 2' $MT/templates/$KEY2/inputs"
+	check "... the guest ran its checks" wait_until 180 grep -q END "$T/out9"
+	for e in eth0 eth1; do
+		mac=$(ip -n "$NS2" -o link show "$e" | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
+		check "... $e has its veth's MAC ($mac)" grep -q ": $e: .*link/ether $mac " "$T/out9"
+	done
+	check "... eth0's MTU is 9000" bash -c "head -1 $T/out9 | grep -qx 9000"
+	check "... eth1 has its address" grep -q "eth1 *inet 10.233.$K.2/24" "$T/out9"
+	check "... pings over eth0 and eth1" bash -c "grep -q PING0-OK $T/out9 && grep -q PING1-OK $T/out9"
+	check "... an 8000-byte ping (MTU 9000 end to end)" grep -q JUMBO-OK "$T/out9"
+	timeout 60 cat "$C/wait" >/dev/null 2>&1
+	check "... rmdir" rmdir "$C"
+	check "... no tap left in $NS2" no_taps "$NS2"
+	check "... no filter left on eth0, eth1" bash -c "$(declare -f no_filters); no_filters $NS2 eth0 && no_filters $NS2 eth1"
+	kill $OUT 2>/dev/null
+	fusermount3 -u "$MT"
+else
+	bad "mount --templates on (two interfaces)"
+fi
 [ "$FAIL" -eq 0 ] || { echo "# out1:"; cat "$T/out1" 2>/dev/null; echo "# out3:"; cat "$T/out3" 2>/dev/null;
-	echo "# log:"; tail -20 "$M/log"; }
+	echo "# out9:"; cat "$T/out9" 2>/dev/null; echo "# log:"; tail -20 "$M/log"; }
 summary

@@ -58,6 +58,7 @@ else
 	phase cases_incoming_numbers "$M"
 	phase cases_concurrent "$M"
 	phase cases_commands_in_flight "$M"
+	phase cases_creates_in_flight "$M"
 	phase cases_sizes "$M"
 	phase cases_create_fails_late "$M"
 	phase cases_restart "$M" "$FAKE" "$T/state"

@@ -184,7 +184,7 @@ static int boot_config(struct ops *ops, struct ctr *c, bool terminal, struct boo
 		b->vc.hypervisor_params = (const char *const *)v->hypervisor_params.v;
 		b->vc.n_hypervisor_params = v->hypervisor_params.n;
 	} else {
-		enum vm_driver d = ops->driver != VM_DRIVER_AUTO ? ops->driver : ops->probe.driver;
+		enum vm_driver d = vm_driver_choose(ops->driver, &ops->probe);
 		b->vc.hypervisor_path = d == VM_DRIVER_VMM ? ops->vmm_path :
 					d == VM_DRIVER_QEMU ? ops->qemu_path : NULL;
 	}

@@ -23,7 +23,7 @@ static char *dup_or(const char *s, const char *def)
 
 static void hv_line(struct ops *ops)
 {
-	enum vm_driver d = ops->driver != VM_DRIVER_AUTO ? ops->driver : ops->probe.driver;
+	enum vm_driver d = vm_driver_choose(ops->driver, &ops->probe);
 	const char *name = d == VM_DRIVER_VMM ? "ocivm-vmm" : "qemu";
 	const char *accel = ops->probe.accel == VM_ACCEL_KVM ? "/kvm" :
 			    ops->probe.accel == VM_ACCEL_TCG ? "/tcg" : "";
@@ -39,7 +39,7 @@ static void hv_line(struct ops *ops)
  * default until every VM test has run through them (ops/README.md). */
 static int templates_init(struct ops *ops, const char *opt, struct oerr *err)
 {
-	enum vm_driver d = ops->driver != VM_DRIVER_AUTO ? ops->driver : ops->probe.driver;
+	enum vm_driver d = vm_driver_choose(ops->driver, &ops->probe);
 	char dir[PATH_MAX];
 
 	if (opt && strcmp(opt, "on") && strcmp(opt, "off"))

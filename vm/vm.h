@@ -30,6 +30,12 @@ int vm_driver_parse(const char *name, enum vm_driver *ret);
 enum vm_driver vm_driver_of_binary(const char *path);
 enum vm_accel { VM_ACCEL_AUTO = 0, VM_ACCEL_KVM, VM_ACCEL_TCG };
 
+struct vm_host_probe;
+/* The driver a VM without a binary of its own gets when the daemon asked
+ * for `asked` (--hypervisor): that one, else the probe's choice (AUTO
+ * without a probe).  vm_create's rule; ops asks this, not the probe. */
+enum vm_driver vm_driver_choose(enum vm_driver asked, const struct vm_host_probe *probe);
+
 /* What the host can run; filled once by vm_probe_host(). */
 struct vm_host_probe {
 	bool kvm_present;          /* /dev/kvm opens and KVM_CREATE_VM works */

@@ -19,6 +19,11 @@ enum vm_driver vm_driver_of_binary(const char *path)
 	return VM_DRIVER_AUTO;
 }
 
+enum vm_driver vm_driver_choose(enum vm_driver asked, const struct vm_host_probe *probe)
+{
+	return asked != VM_DRIVER_AUTO ? asked : probe ? probe->driver : VM_DRIVER_AUTO;
+}
+
 int vm_driver_parse(const char *name, enum vm_driver *ret)
 {
 	if (!name || !*name || strcmp(name, "auto") == 0)

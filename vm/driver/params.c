@@ -207,8 +207,8 @@ int vm_hypervisor_params_check(const struct vm_config *cfg, struct oerr *err)
 
 	if (cfg->n_hypervisor_params == 0)
 		return 0;
-	if (!drv && d == VM_DRIVER_AUTO && cfg->probe)
-		d = cfg->probe->driver;
+	if (!drv)
+		d = vm_driver_choose(d, cfg->probe);
 	if (!drv)
 		drv = d == VM_DRIVER_QEMU ? &vm_driver_qemu : d == VM_DRIVER_VMM ? &vm_driver_vmm : NULL;
 	if (drv == &vm_driver_qemu)

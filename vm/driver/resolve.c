@@ -30,7 +30,7 @@ static int resolve_driver(const struct vm_config *cfg, const struct vm_host_prob
 		return oerr_set(err, EINVAL,
 				"vm.hypervisor.path %s: not a hypervisor this runtime drives "
 				"(ocivm-vmm or qemu-system-x86_64)", cfg->hypervisor_path);
-	enum vm_driver d = cfg->driver == VM_DRIVER_AUTO ? probe->driver : cfg->driver;
+	enum vm_driver d = vm_driver_choose(cfg->driver, probe);
 	*ret = d == VM_DRIVER_VMM ? &vm_driver_vmm : &vm_driver_qemu;
 	return 0;
 }

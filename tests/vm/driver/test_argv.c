@@ -415,6 +415,10 @@ static void test_driver_names(void **state)
 	assert_int_equal(d, VM_DRIVER_QEMU);
 	assert_int_equal(vm_driver_parse("kvmtool", &d), -EINVAL);
 	assert_int_equal(VM_DEFAULT_MEMORY_MIB, 256);
+	struct vm_host_probe pr = { .driver = VM_DRIVER_VMM };
+	assert_int_equal(vm_driver_choose(VM_DRIVER_AUTO, &pr), VM_DRIVER_VMM);
+	assert_int_equal(vm_driver_choose(VM_DRIVER_QEMU, &pr), VM_DRIVER_QEMU);
+	assert_int_equal(vm_driver_choose(VM_DRIVER_AUTO, NULL), VM_DRIVER_AUTO);
 }
 
 int main(void)

@@ -16,6 +16,11 @@
  *   image SERIAL FSTYPE           optional: vm.image disk, mounted first as the VM root
  *   hostname NAME
  *   domainname NAME
+ *   namespace* TYPE               linux.namespaces[].type (pid|network|mount|ipc|
+ *                                 uts|user|cgroup|time), once each: the guest
+ *                                 gives the container's process a new pid, ipc
+ *                                 and uts namespace when listed (absent: the
+ *                                 process shares init's, as before)
  *   arg* STRING                   process.args, in order
  *   env* NAME=VALUE
  *   cwd PATH

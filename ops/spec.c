@@ -231,6 +231,8 @@ int ops_build_gspec(const struct ops_config *cfg, const char *id, bool terminal,
 		gspec_put(&w, "hostname", 1, (const char *const *)&cfg->hostname);
 	if (cfg->domainname)
 		gspec_put(&w, "domainname", 1, (const char *const *)&cfg->domainname);
+	for (size_t i = 0; i < l->n_namespaces; i++)
+		gspec_put(&w, "namespace", 1, (const char *const *)&l->namespaces[i].type);
 	gspec_process(&w, &cfg->process, terminal);
 	if (l->has_memory_limit && l->memory_limit > 0)
 		gspec_putf(&w, "memory", "%lld", (long long)l->memory_limit);

@@ -23,16 +23,27 @@ cleanup() {
 trap cleanup EXIT
 mount_tree "$BIN" "$M" "$T/state" || { bad "mount"; summary; exit 1; }
 
-# the container: busybox running "sleep 100000" (no terminal)
-mkdir -p "$T/b"
-ln -s "$(realpath "$BUNDLE/rootfs")" "$T/b/rootfs"
-python3 - "$BUNDLE/config.json" "$T/b/config.json" <<'PY'
+# the container: busybox running "sleep 100000" (no terminal), after it
+# said what it sees of its pid namespace (the bundle lists pid, ipc, uts,
+# mount: its process is pid 1 of its own, as under runc); $T/b0: the same
+# without "pid" in linux.namespaces (it shares ocivm-init's)
+# bundle DIR NOPID ARGS...
+bundle() {
+	mkdir -p "$1" && ln -s "$(realpath "$BUNDLE/rootfs")" "$1/rootfs"
+	python3 - "$BUNDLE/config.json" "$1/config.json" "$2" "${@:3}" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))
 c["process"]["terminal"] = False
-c["process"]["args"] = ["sleep", "100000"]
+c["process"]["args"] = sys.argv[4:]
+c["hostname"] = "exhost"
+if sys.argv[3] == "1":
+    c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "pid"]
 json.dump(c, open(sys.argv[2], "w"))
 PY
+}
+SEES='read -r s < /proc/self/stat; echo "self=$$ stat=${s%% *} host=$(hostname)"; ps -o comm > /tmp/ps; echo "ps: $(tr "\n" " " < /tmp/ps)"; exec sleep 100000'
+bundle "$T/b" 0 sh -c "$SEES"
+bundle "$T/b0" 1 sh -c "$SEES"
 # proc NAME TERMINAL ARGS...: a process.json at $T/NAME.json
 proc() {
 	local name=$1 term=$2; shift 2
@@ -49,6 +60,15 @@ exec 7< "$M/events"
 timeout 600 cat <&7 > "$T/events" & EVPID=$!
 exec 7<&-
 check "create and start the container" bash -c "ln -s $T/b $C && echo start > $C/ctl"
+cat "$C/stdout" > "$T/ex.out" 2>/dev/null & OUTPID=$!
+C0=$M/containers/ex0 X0=$M/containers/ex0/exec
+check "create and start ex0 (no pid namespace)" bash -c "ln -s $T/b0 $C0 && echo start > $C0/ctl"
+cat "$C0/stdout" > "$T/ex0.out" 2>/dev/null & OUT0PID=$!
+check "pid ns: the container's process is pid 1 (\$\$ and /proc/self/stat)" \
+	wait_until 60 grep -q '^self=1 stat=1 ' "$T/ex.out"
+check "uts ns: the hostname from config.json inside" grep -q ' host=exhost$' "$T/ex.out"
+check "pid ns: ps inside lists only its own (no ocivm-init, no kernel threads)" \
+	wait_until 60 grep -qx 'ps: COMMAND sh ps ' "$T/ex.out"
 proc early 0 true
 check "exec/ is there and empty" test -d "$X" -a -z "$(ls "$X" 2>/dev/null)"
 
@@ -79,6 +99,28 @@ echo "exec ns $T/ns.json" > "$C/ctl" 2>/dev/null
 timeout 60 cat "$X/ns/wait" >/dev/null 2>&1
 check "it shares the container process's mount namespace" \
 	test "$(sort -u "$X/ns/stdout" 2>/dev/null | wc -l)" = 1 -a "$(wc -l < "$X/ns/stdout")" = 2
+
+# 2b. an exec joins the container's pid namespace: its pid 1 is the
+# container's, it sees no guest process outside, exec/NAME/pid is its pid
+# in the container
+proc pidns 0 sh -c 'echo "one=$(tr "\0" " " < /proc/1/cmdline)"; echo "self=$$ host=$(hostname)"; ps -o comm > /tmp/psx; echo "ps: $(tr "\n" " " < /tmp/psx)"'
+echo "exec pidns $T/pidns.json" > "$C/ctl" 2>/dev/null
+timeout 60 cat "$X/pidns/wait" >/dev/null 2>&1
+check "exec: /proc/1 is the container's process" grep -qx 'one=sleep 100000 ' "$X/pidns/stdout"
+check "exec: it sees the container's only (sleep, itself, ps)" grep -qx 'ps: COMMAND sleep sh ps ' "$X/pidns/stdout"
+check "exec: the container's hostname (uts ns joined)" grep -q ' host=exhost$' "$X/pidns/stdout"
+check "exec/NAME/pid is its pid in the container" \
+	grep -qx "self=$(cat "$X/pidns/pid" 2>/dev/null) host=exhost" "$X/pidns/stdout"
+
+# 2c. without "pid" in linux.namespaces: the old behaviour, the process
+# shares ocivm-init's pid namespace (init is pid 1, kernel threads show)
+check "no pid ns: the process is not pid 1" wait_until 60 grep -qE '^self=([2-9]|[1-9][0-9]+) stat=' "$T/ex0.out"
+check "no pid ns: ps lists ocivm-init and kernel threads" \
+	wait_until 60 grep -qE '^ps: COMMAND init .*kthreadd' "$T/ex0.out"
+echo "exec pidns $T/pidns.json" > "$C0/ctl" 2>/dev/null
+timeout 60 cat "$X0/pidns/wait" >/dev/null 2>&1
+check "no pid ns: an exec's /proc/1 is ocivm-init" grep -qx 'one=/init ' "$X0/pidns/stdout"
+rmdir "$X0/pidns" 2>/dev/null
 
 # 3. stdin and a long runner: cat echoes, EOF ends it
 proc cat 0 cat
@@ -123,19 +165,31 @@ check "stty size inside says 37 101" grep -q '37 101' "$X/tty/stdout"
 expect_err "resize 0 0 is EINVAL" "Invalid argument" bash -c "echo 'resize 0 0' > $C/ctl"
 
 # 7. many in a row: nothing leaks (guest fds of init, its children, host RSS)
-for n in hello inside ns cat tty; do rmdir "$X/$n" 2>/dev/null; done
+for n in hello inside ns pidns cat tty; do rmdir "$X/$n" 2>/dev/null; done
 DPID=$(pgrep -f "^$BIN .*--state-dir $T/state " | head -1)
-# processes: user space only (not init, not kthreadd's children): the guest
-# kernel starts and ends kworkers on its own (a clean-clone CI run counted
-# all of /proc and saw 50 before, 51 after); a leaked zombie still counts.
-# Counted by the shell itself: in a pipeline, /proc is listed (the glob of
-# the first command) while the second command may or may not be forked yet.
-proc fds 0 sh -c 'ls /proc/1/fd | wc -l; n=0; for p in /proc/[0-9]*; do read -r s 2>/dev/null < $p/stat || continue; s=${s##*) }; set -- $s; [ "$2" = 0 ] || [ "$2" = 2 ] || n=$((n+1)); done; echo $n'
+# In the container's pid namespace the exec sees every process there is:
+# after the execs above, the container's sleep and itself (a zombie an exec
+# left would count).  Counted by the shell itself, not by a pipeline.
+proc nsprocs 0 sh -c 'n=0; for p in /proc/[0-9]*; do [ -e $p/stat ] && n=$((n+1)); done; echo $n'
+echo "exec nsprocs $T/nsprocs.json" > "$C/ctl" 2>/dev/null
+timeout 60 cat "$X/nsprocs/wait" >/dev/null 2>&1
+check "pid ns: after the execs it holds the sleep and the counting shell only" \
+	test "$(cat "$X/nsprocs/stdout" 2>/dev/null)" = 2
+rmdir "$X/nsprocs" 2>/dev/null
+# init's fds are seen from ex0 only (without a pid namespace its /proc/1 is
+# ocivm-init; in ex's, /proc/1 is the container's sleep), so the loop runs
+# there.  processes: user space only (not init, not kthreadd's children):
+# the guest kernel starts and ends kworkers on its own (a clean-clone CI
+# run counted all of /proc and saw 50 before, 51 after); a leaked zombie
+# still counts.  Counted by the shell itself: in a pipeline, /proc is listed
+# (the glob of the first command) while the second command may or may not
+# be forked yet.
+proc fds 0 sh -c 'test "$(cat /proc/1/cmdline)" = /init || echo "/proc/1 is not ocivm-init"; ls /proc/1/fd | wc -l; n=0; for p in /proc/[0-9]*; do read -r s 2>/dev/null < $p/stat || continue; s=${s##*) }; set -- $s; [ "$2" = 0 ] || [ "$2" = 2 ] || n=$((n+1)); done; echo $n'
 proc t 0 true
-run_one() { echo "exec $1 $T/$2.json" > "$C/ctl" && timeout 60 cat "$X/$1/wait" >/dev/null && rmdir "$X/$1"; }
+run_one() { echo "exec $1 $T/$2.json" > "$C0/ctl" && timeout 60 cat "$X0/$1/wait" >/dev/null && rmdir "$X0/$1"; }
 counts() {   # init's open fds and the guest's user processes, as an exec sees them
-	echo "exec $1 $T/fds.json" > "$C/ctl" && timeout 60 cat "$X/$1/wait" >/dev/null
-	tr '\n' ' ' < "$X/$1/stdout"; rmdir "$X/$1"
+	echo "exec $1 $T/fds.json" > "$C0/ctl" && timeout 60 cat "$X0/$1/wait" >/dev/null
+	tr '\n' ' ' < "$X0/$1/stdout"; rmdir "$X0/$1"
 }
 before=$(counts f0)
 rss0=$(awk '/VmRSS/{print $2}' /proc/$DPID/status)
@@ -146,8 +200,11 @@ after=$(counts f1)
 rss1=$(awk '/VmRSS/{print $2}' /proc/$DPID/status)
 echo "# $LOOPS execs: $(( (t1 - t0) / LOOPS / 1000000 )) ms each (ctl write to rmdir); init fds+procs before: $before after: $after; daemon RSS ${rss0} -> ${rss1} kB"
 check "$LOOPS execs of true in a row all succeed" test "$fail" = 0
+check "... counted in ocivm-init's pid namespace (two numbers)" eval "echo '$before' | grep -qxE '[0-9]+ [0-9]+ '"
 check "... init's fds and the process count are back where they were" test "$before" = "$after"
 check "... daemon RSS grew by < 8 MiB" test $((rss1 - rss0)) -lt 8192
+echo "kill KILL" > "$C0/ctl" 2>/dev/null
+timeout 60 cat "$C0/wait" >/dev/null 2>&1
 
 # 8. the container's init ends: running execs are killed and reported
 proc long 0 sleep 1000
@@ -162,5 +219,5 @@ expect_err "exec on a stopped container is EBUSY" "Device or resource busy" \
 	bash -c "echo 'exec late $T/t.json' > $C/ctl"
 check "... log says not running" grep -q 'exec: the container is not running' "$M/log"
 check "rmdir of the container still works with exec/ inside" rmdir "$C"
-kill $EVPID 2>/dev/null
+kill $EVPID $OUTPID $OUT0PID 2>/dev/null
 summary

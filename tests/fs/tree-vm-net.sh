@@ -209,7 +209,8 @@ if ip netns add "$NS3" && ip link add "$VH4" type veth peer name eth0 netns "$NS
 	ip addr add "$H6/64" dev "$VH4" nodad && ip link set "$VH4" up &&
 	ip -n "$NS3" addr add "$C6/64" dev eth0 nodad && ip -n "$NS3" link set eth0 up; then
 	C=$M/containers/net5
-	bundle net5 "/run/netns/$NS3" "ip -o addr show eth0; echo LISTED; exec sleep 100000"
+	# pid 1 of its pid namespace: SIGTERM reaches it only through a handler
+	bundle net5 "/run/netns/$NS3" "trap 'exit 143' TERM; ip -o addr show eth0; echo LISTED; sleep 100000 & wait"
 	: > "$T/out5"
 	check "IPv6 only: ln -s, start" bash -c "ln -s $T/net5 $C && echo start > $C/ctl"
 	cat "$C/stdout" > "$T/out5" 2>/dev/null & OUT=$!

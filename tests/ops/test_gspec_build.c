@@ -32,6 +32,7 @@ static void test_full(void **state)
 	static const char *const want =
 		"version 1\nid web\nrootfs rootfs 1\nrootfs_fstype ext4\nimage image ext4\n"
 		"hostname box\ndomainname example.org\n"
+		"namespace pid\nnamespace network\nnamespace user\n"
 		"arg sh\narg -c\narg echo%20hi\n"
 		"env PATH=/bin:/usr/bin\nenv TERM=xterm\ncwd /home\nuser 1000 100 0022\n"
 		"gid 5\ngid 6\nterminal 0\nnnp 1\noom -500\n"
@@ -52,7 +53,7 @@ static void test_full(void **state)
 	while ((rc = gspec_next(&ps, &r)) == 1)
 		n++;
 	assert_int_equal(rc, 0);
-	assert_int_equal(n, 37);   /* uidmap/gidmap/memory/pids, device and copy records too */
+	assert_int_equal(n, 40);   /* namespace, uidmap/gidmap/memory/pids, device and copy records too */
 	free(g);
 	ops_config_free(cfg);
 	free(text);

@@ -213,7 +213,7 @@ static int gc_node(const char *root, const struct gplan_device *d, int i, char *
 	return 0;
 }
 
-static int gc_masked(const char *root, const char *path, char *eb, size_t cap)
+int gsetup_masked(const char *root, const char *path, char *eb, size_t cap)
 {
 	char dst[PATH_MAX];
 	struct stat st;
@@ -229,7 +229,7 @@ static int gc_masked(const char *root, const char *path, char *eb, size_t cap)
 	return 0;
 }
 
-static int gc_readonly(const char *root, const char *path, char *eb, size_t cap)
+int gsetup_readonly(const char *root, const char *path, char *eb, size_t cap)
 {
 	char dst[PATH_MAX];
 
@@ -241,7 +241,7 @@ static int gc_readonly(const char *root, const char *path, char *eb, size_t cap)
 	return 0;
 }
 
-static int gc_sysctl(const struct gplan_sysctl *s, char *eb, size_t cap)
+int gsetup_sysctl(const struct gplan_sysctl *s, char *eb, size_t cap)
 {
 	char path[PATH_MAX];
 	size_t n = strlen(s->value);
@@ -274,14 +274,22 @@ int gsetup_config(const struct gplan *p, const char *root, gsetup_note_fn note, 
 	for (int i = 0; i < p->n_devices && r == 0; i++)
 		r = gc_node(root, &p->devices[i], i, eb, cap);
 	for (int i = 0; i < p->n_masked && r == 0; i++)
-		r = gc_masked(root, p->masked[i], eb, cap);
+		r = gsetup_masked(root, p->masked[i], eb, cap);
 	for (int i = 0; i < p->n_readonly && r == 0; i++)
-		r = gc_readonly(root, p->readonly[i], eb, cap);
+		r = gsetup_readonly(root, p->readonly[i], eb, cap);
 	for (int i = 0; i < p->n_sysctls && r == 0; i++)
-		r = gc_sysctl(&p->sysctls[i], eb, cap);
-	if (r == 0 && p->hostname && sethostname(p->hostname, strlen(p->hostname)) < 0)
-		r = gsetup_fail(eb, cap, errno, "hostname %s", p->hostname);
-	if (r == 0 && p->domainname && setdomainname(p->domainname, strlen(p->domainname)) < 0)
-		r = gsetup_fail(eb, cap, errno, "domainname %s", p->domainname);
+		r = gsetup_sysctl(&p->sysctls[i], eb, cap);
+	/* with a uts namespace the process sets them in its own (ns.c) */
+	if (r == 0 && !(p->ns & GNS_UTS))
+		r = gsetup_names(p, eb, cap);
 	return r;
+}
+
+int gsetup_names(const struct gplan *p, char *eb, size_t cap)
+{
+	if (p->hostname && sethostname(p->hostname, strlen(p->hostname)) < 0)
+		return gsetup_fail(eb, cap, errno, "hostname %s", p->hostname);
+	if (p->domainname && setdomainname(p->domainname, strlen(p->domainname)) < 0)
+		return gsetup_fail(eb, cap, errno, "domainname %s", p->domainname);
+	return 0;
 }

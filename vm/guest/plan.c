@@ -83,6 +83,19 @@ static int k_image(struct gplan *p, char **f, char *eb, size_t cap)
 static int k_hostname(struct gplan *p, char **f, char *eb, size_t cap) { p->hostname = f[0]; return 0; }
 static int k_domainname(struct gplan *p, char **f, char *eb, size_t cap) { p->domainname = f[0]; return 0; }
 
+/* namespace TYPE: one per linux.namespaces entry. */
+static int k_namespace(struct gplan *p, char **f, char *eb, size_t cap)
+{
+	int t = gtab_ns(f[0]);
+
+	if (t < 0)
+		return gplan_fail(eb, cap, "namespace: unknown type %s", f[0]);
+	if (p->ns & (unsigned)t)
+		return gplan_fail(eb, cap, "namespace: duplicate %s", f[0]);
+	p->ns |= (unsigned)t;
+	return 0;
+}
+
 /* seed HEX: fresh entropy from the host (16..256 bytes), fed to the
  * kernel's pool before anything else runs (vm/guest/fresh.c). */
 static int k_seed(struct gplan *p, char **f, char *eb, size_t cap)
@@ -383,7 +396,8 @@ static const struct gplan_key gplan_keys[] = {
 	{ "version", 1, k_version },   { "id", 1, k_id },
 	{ "rootfs", 2, k_rootfs },     { "rootfs_fstype", 1, k_rootfs_fstype },
 	{ "image", 2, k_image },       { "hostname", 1, k_hostname },
-	{ "domainname", 1, k_domainname }, { "arg", 1, k_arg },
+	{ "domainname", 1, k_domainname }, { "namespace", 1, k_namespace },
+	{ "arg", 1, k_arg },
 	{ "env", 1, k_env },           { "cwd", 1, k_cwd },
 	{ "user", 3, k_user },         { "gid", 1, k_gid },
 	{ "terminal", 1, k_terminal }, { "nnp", 1, k_nnp },

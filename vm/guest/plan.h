@@ -24,6 +24,12 @@
 #define GPLAN_MAX_NETADDRS 32
 #define GPLAN_MAX_NETROUTES 64
 
+/* linux.namespaces types (namespace records): the guest applies pid, ipc
+ * and uts to the container's process (spawn.c; mount always is); the others
+ * are carried for completeness (network: the caller's NICs, user: uidmap). */
+enum gplan_ns { GNS_PID = 1, GNS_NETWORK = 2, GNS_MOUNT = 4, GNS_IPC = 8, GNS_UTS = 16,
+		GNS_USER = 32, GNS_CGROUP = 64, GNS_TIME = 128 };
+
 enum gplan_capset { GCAP_BOUNDING, GCAP_EFFECTIVE, GCAP_INHERITABLE, GCAP_PERMITTED,
 		    GCAP_AMBIENT, GCAP_NSETS };
 
@@ -51,6 +57,7 @@ struct gplan {
 	int rootfs_ro;
 	char *image_serial, *image_fstype;   /* NULL: no vm.image */
 	char *hostname, *domainname;         /* NULL: untouched */
+	unsigned ns;                         /* GNS_* listed in linux.namespaces */
 	char *args[GPLAN_MAX_ARGS + 1]; int n_args;
 	char *env[GPLAN_MAX_ENV + 1]; int n_env;
 	char *cwd;
@@ -96,6 +103,7 @@ const char *gplan_getenv(const struct gplan *p, const char *name);
 int gtab_rlimit(const char *name);        /* "RLIMIT_NOFILE" -> RLIMIT_NOFILE */
 int gtab_cap(const char *name);           /* "CAP_SYS_ADMIN" -> 21 */
 int gtab_capset(const char *name);        /* "bounding" -> GCAP_BOUNDING */
+int gtab_ns(const char *name);            /* "pid" -> GNS_PID */
 
 /* Mount options ("ro,nosuid,mode=755") -> flags + data (tables.c). */
 struct gmntopts {

@@ -99,7 +99,8 @@ static int proc_exec(struct relay *r, uint8_t id, const uint8_t *spec, uint32_t 
 			r->procs[id] = p;
 			r->n_procs++;
 			uint8_t b[4];
-			relay_put_u32(b, (uint32_t)res.pid);
+			/* its pid as the container sees it (ID/exec/NAME/pid) */
+			relay_put_u32(b, (uint32_t)(res.ns_pid > 0 ? res.ns_pid : res.pid));
 			return relay_queue_proc(r, CHAN_STARTED, id, b, sizeof(b));
 		}
 		if (!eb[0])

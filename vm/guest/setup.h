@@ -25,6 +25,13 @@ int gsetup_find_disk(const char *serial, unsigned timeout_ms, char *dev, size_t 
 int gsetup_rootfs(const struct gplan *p, char *eb, size_t cap);
 int gsetup_config(const struct gplan *p, const char *root, gsetup_note_fn note, void *ctx,
 		  char *eb, size_t cap);
+/* Parts of gsetup_config the container's process repeats in its own
+ * namespaces (ns.c): a masked or read-only path under root (absent: 0),
+ * a sysctl (in the caller's ipc/uts namespace), hostname and domainname. */
+int gsetup_masked(const char *root, const char *path, char *eb, size_t cap);
+int gsetup_readonly(const char *root, const char *path, char *eb, size_t cap);
+int gsetup_sysctl(const struct gplan_sysctl *s, char *eb, size_t cap);
+int gsetup_names(const struct gplan *p, char *eb, size_t cap);
 
 /* Helpers with no privilege needed (unit-tested). */
 /* Format "what: strerror(err)" into eb (just "what" when err is 0) and

@@ -2,6 +2,7 @@
  * struct gspawn_fail into the error pipe and exits with 127 or 126. */
 #include "spawn.h"
 #include "cgroup.h"
+#include "ns.h"
 #include "userns.h"
 
 #include <errno.h>
@@ -198,8 +199,12 @@ void child_run(const struct gplan *p, const char *root, const int fds[3], int ef
 	child_limits(p, efd);
 	if (guserns_prepare(p, &u, eb, sizeof(eb)) < 0)
 		child_fail(efd, 126, "%s", eb);
+	if (root && gns_unshare(p, eb, sizeof(eb)) < 0)
+		child_fail(efd, 126, "%s", eb);
 	if (root)
 		child_enter_root_cgroup(p, root, efd);
+	if (root && gns_remount(p, eb, sizeof(eb)) < 0)
+		child_fail(efd, 126, "%s", eb);
 	if (chdir(p->cwd) < 0)
 		child_fail(efd, 126, "cwd %s: %s", p->cwd, strerror(errno));
 	if (gspawn_resolve(p, NULL, exe, sizeof(exe)) < 0)
@@ -215,7 +220,8 @@ void child_run(const struct gplan *p, const char *root, const int fds[3], int ef
  * init's view), its namespaces (mount, then root, then its user namespace
  * last: setns to a user namespace gives up the caps the others need) and
  * its root, seen through /proc/TARGET/root.  A namespace the target shares
- * with init is left alone. */
+ * with init is left alone.  Its pid namespace is not joined here: init
+ * forks it into that one (ns.c), so init stays its parent. */
 static int ns_differs(pid_t target, const char *ns)
 {
 	char a[64], b[64];
@@ -386,7 +392,7 @@ static int gspawn_wait_exec(int efd, pid_t pid, int *ret_code, char *eb, size_t 
 static int gspawn_do(const struct gplan *p, const char *root, pid_t join,
 		     struct gspawn_result *ret, int *ret_code, char *eb, size_t cap)
 {
-	int child[3] = { -1, -1, -1 }, parent[3] = { -1, -1, -1 }, ep[2], r;
+	int child[3] = { -1, -1, -1 }, parent[3] = { -1, -1, -1 }, ep[2], r, pidns;
 	pid_t pid;
 
 	*ret_code = 126;
@@ -397,6 +403,13 @@ static int gspawn_do(const struct gplan *p, const char *root, pid_t join,
 		snprintf(eb, cap, "setting up stdio: %s", strerror(-r));
 		return r;
 	}
+	if ((r = gns_pid_prepare(p, root, join, &pidns, eb, cap)) < 0) {
+		close_all(child, 3);
+		close_all(parent, 3);
+		close(ep[0]);
+		close(ep[1]);
+		return r;
+	}
 	pid = fork();
 	if (pid == 0) {
 		close(ep[0]);
@@ -405,10 +418,13 @@ static int gspawn_do(const struct gplan *p, const char *root, pid_t join,
 		child_run(p, root, child, ep[1]);
 	}
 	r = pid < 0 ? -errno : 0;
+	gns_pid_restore(pidns);
 	close_all(child, 3);
 	close(ep[1]);
 	if (r == 0)
 		r = gspawn_wait_exec(ep[0], pid, ret_code, eb, cap);
+	else if (r == -ENOMEM && join > 0)   /* its pid namespace's init has exited */
+		snprintf(eb, cap, "fork: the container's process is gone");
 	else
 		snprintf(eb, cap, "fork: %s", strerror(-r));
 	close(ep[0]);
@@ -419,7 +435,7 @@ static int gspawn_do(const struct gplan *p, const char *root, pid_t join,
 	for (int i = 0; i < 3; i++)
 		if (parent[i] >= 0)
 			fcntl(parent[i], F_SETFL, fcntl(parent[i], F_GETFL) | O_NONBLOCK);
-	*ret = (struct gspawn_result){ pid, parent[0], parent[1], parent[2] };
+	*ret = (struct gspawn_result){ pid, gns_inner_pid(pid), parent[0], parent[1], parent[2] };
 	return 0;
 }
 

@@ -11,7 +11,8 @@
 #include "plan.h"
 
 struct gspawn_result {
-	pid_t pid;
+	pid_t pid;      /* in init's pid namespace: for kill and waitpid */
+	pid_t ns_pid;   /* the same process's pid in its own pid namespace (ns.c) */
 	int in_fd;      /* write end of the process's stdin (pty master if terminal) */
 	int out_fd;     /* read end of stdout (pty master if terminal) */
 	int err_fd;     /* read end of stderr, -1 if terminal */

@@ -44,6 +44,18 @@ int gtab_capset(const char *name)
 	return -1;
 }
 
+/* The runtime-spec's linux.namespaces types, bit i is 1 << i (enum gplan_ns). */
+static const char *const gtab_nss[] = { "pid", "network", "mount", "ipc", "uts", "user",
+					"cgroup", "time" };
+
+int gtab_ns(const char *name)
+{
+	for (size_t i = 0; i < sizeof(gtab_nss) / sizeof(gtab_nss[0]); i++)
+		if (strcmp(gtab_nss[i], name) == 0)
+			return 1 << i;
+	return -1;
+}
+
 struct gtab_flag { const char *name; unsigned long set, clear; };
 
 static const struct gtab_flag gtab_flags[] = {

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -70,7 +71,11 @@ int guserns_prepare(const struct gplan *p, struct guserns *u, char *eb, size_t c
 		close(go[0]), close(go[1]);
 		return gsetup_fail(eb, cap, errno, "user namespace: pipe");
 	}
-	pid_t self = getpid();
+	/* the pid in init's /proc (the helper writes there): in a new pid
+	 * namespace getpid() is 1 */
+	char link[32] = "";
+	ssize_t ln = readlink("/proc/self", link, sizeof(link) - 1);
+	pid_t self = ln > 0 ? (pid_t)atoi(link) : getpid();
 	u->helper = fork();
 	if (u->helper < 0) {
 		close(go[0]), close(go[1]), close(res[0]), close(res[1]);

@@ -203,7 +203,8 @@ check "run: all 1000000 bytes reach a caller that reads 5 s late" [ "$(echo $out
 check "run: ... and the status 4" grep -qx rc=4 "$tmp/c10.rc"
 
 # --console-socket: receive the pty master as conmon does, read the output
-mkbundle "$tmp/b4" '["sh","-c","echo tty-hello; exec sleep 1000"]'
+# (pid 1 of its pid namespace: SIGTERM reaches it only through a handler)
+mkbundle "$tmp/b4" '["sh","-c","trap \"exit 143\" TERM; echo tty-hello; sleep 1000 & wait"]'
 python3 - "$tmp/console.sock" "$tmp/console.out" <<'PY' &
 import socket, sys, os
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

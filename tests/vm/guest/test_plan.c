@@ -21,6 +21,7 @@
 #include "vm/guest/setup.h"
 #include "vm/guest/spawn.h"
 #include "vm/guest/userns.h"
+#include "vm/guest/ns.h"
 
 static char *build_spec(size_t *len)
 {
@@ -34,6 +35,10 @@ static char *build_spec(size_t *len)
 	gspec_putf(&w, "rootfs_fstype", "erofs");
 	gspec_put(&w, "image", 2, (const char *const[]){ "image0", "ext4" });
 	gspec_putf(&w, "hostname", "box");
+	gspec_putf(&w, "namespace", "pid");
+	gspec_putf(&w, "namespace", "ipc");
+	gspec_putf(&w, "namespace", "uts");
+	gspec_putf(&w, "namespace", "mount");
 	gspec_putf(&w, "arg", "/bin/sh");
 	gspec_putf(&w, "arg", "-c");
 	gspec_putf(&w, "arg", "echo hello world; exit 3");
@@ -110,6 +115,7 @@ static void test_parse_full(void **state)
 	assert_int_equal(p->caps[GCAP_EFFECTIVE], 0);
 	assert_true(p->memory_max == 50593792);
 	assert_true(p->pids_max == 32);
+	assert_int_equal(p->ns, GNS_PID | GNS_IPC | GNS_UTS | GNS_MOUNT);
 	assert_int_equal(p->n_uidmaps, 1);
 	assert_int_equal(p->uidmaps[0].outside, 1000);
 	assert_int_equal(p->uidmaps[0].count, 10);
@@ -197,6 +203,8 @@ static void test_parse_rejects(void **state)
 	REJ("oom 5000", "-1000..1000");
 	REJ("memory 0", "memory: bad limit");
 	REJ("pids 0", "pids: bad limit");
+	REJ("namespace pidd", "namespace: unknown type pidd");
+	REJ("namespace uts\nnamespace uts", "namespace: duplicate uts");
 	REJ("pids x", "pids: bad limit");
 	REJ("uidmap 0 1000 0", "uidmap: bad range");
 	REJ("gidmap 4294967295 0 2", "gidmap: bad range");
@@ -336,6 +344,34 @@ static void test_tables(void **state)
 	assert_int_equal(gtab_capset("all"), -1);
 }
 
+/* ns.c's pure parts: the pid in the container (NSpid's last number), which
+ * sysctls a new ipc/uts namespace needs again, paths under a proc mount. */
+static void test_ns_helpers(void **state)
+{
+	assert_int_equal(gns_parse_nspid("Name:\tsh\nPid:\t57\nNSpid:\t57\t3\nNSsid:\t1\n"), 3);
+	assert_int_equal(gns_parse_nspid("Name:\tsh\nNSpid:\t412\n"), 412);
+	assert_int_equal(gns_parse_nspid("NSpid:\t9\t8\t1\n"), 1);
+	assert_int_equal(gns_parse_nspid("Name:\tsh\nPid:\t57\n"), -1);
+	assert_int_equal(gns_parse_nspid("NSpid:\n"), -1);
+	assert_int_equal(gns_inner_pid(getpid()), getpid());   /* the test's own namespace */
+	assert_int_equal(gns_sysctl_ns("kernel.shmmax"), GNS_IPC);
+	assert_int_equal(gns_sysctl_ns("kernel.msgmnb"), GNS_IPC);
+	assert_int_equal(gns_sysctl_ns("fs.mqueue.msg_max"), GNS_IPC);
+	assert_int_equal(gns_sysctl_ns("kernel.domainname"), GNS_UTS);
+	assert_int_equal(gns_sysctl_ns("kernel.shmmaxx"), 0);
+	assert_int_equal(gns_sysctl_ns("net.ipv4.ip_forward"), 0);
+	assert_true(gns_under("/proc", "/proc/kcore"));
+	assert_true(gns_under("/proc/", "/proc/sys"));
+	assert_true(gns_under("/proc", "/proc"));
+	assert_false(gns_under("/proc", "/process"));
+	assert_false(gns_under("/proc", "/sys/firmware"));
+	assert_true(gns_under("/", "/anything"));
+	assert_int_equal(gtab_ns("pid"), GNS_PID);
+	assert_int_equal(gtab_ns("network"), GNS_NETWORK);
+	assert_int_equal(gtab_ns("time"), GNS_TIME);
+	assert_int_equal(gtab_ns("net"), -1);
+}
+
 static void test_userns_format(void **state)
 {
 	struct gplan_idmap v[2] = { { 0, 1000, 10 }, { 10, 4294967286u, 10 } };
@@ -414,6 +450,7 @@ int main(void)
 		cmocka_unit_test(test_tables),
 		cmocka_unit_test(test_mntopts),
 		cmocka_unit_test(test_userns_format),
+		cmocka_unit_test(test_ns_helpers),
 		cmocka_unit_test(test_resolve_and_root),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

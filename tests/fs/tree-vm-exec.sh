@@ -103,12 +103,14 @@ check "it shares the container process's mount namespace" \
 # 2b. an exec joins the container's pid namespace: its pid 1 is the
 # container's, it sees no guest process outside, exec/NAME/pid is its pid
 # in the container
-proc pidns 0 sh -c 'echo "one=$(tr "\0" " " < /proc/1/cmdline)"; echo "self=$$ host=$(hostname)"; ps -o comm > /tmp/psx; echo "ps: $(tr "\n" " " < /tmp/psx)"'
+proc pidns 0 sh -c 'echo "one=$(tr "\0" " " < /proc/1/cmdline)"; echo "self=$$ host=$(hostname)"; ps -o comm > /tmp/psx; echo "ps: $(tr "\n" " " < /tmp/psx)"; echo "kcore=$(stat -c %s /proc/kcore) sys=$(grep -q " /proc/sys [^ ]* ro," /proc/mounts && echo ro)"'
 echo "exec pidns $T/pidns.json" > "$C/ctl" 2>/dev/null
 timeout 60 cat "$X/pidns/wait" >/dev/null 2>&1
 check "exec: /proc/1 is the container's process" grep -qx 'one=sleep 100000 ' "$X/pidns/stdout"
 check "exec: it sees the container's only (sleep, itself, ps)" grep -qx 'ps: COMMAND sleep sh ps ' "$X/pidns/stdout"
 check "exec: the container's hostname (uts ns joined)" grep -q ' host=exhost$' "$X/pidns/stdout"
+check "pid ns: its own /proc still has the masked (kcore) and read-only (sys) paths" \
+	grep -qx 'kcore=0 sys=ro' "$X/pidns/stdout"
 check "exec/NAME/pid is its pid in the container" \
 	grep -qx "self=$(cat "$X/pidns/pid" 2>/dev/null) host=exhost" "$X/pidns/stdout"
 

@@ -73,9 +73,10 @@ struct vm_launch {
 	 * hypervisor process; MACs from cfg->net->nic[i]. */
 	int net_fds[VM_NET_MAX_NICS];
 	size_t n_net;
-	/* A template VM (template_vm.c, no cfg->net): this many NICs with no
-	 * backend and the placeholder MACs GSPEC_TPL_NIC_MAC(i); a restore
-	 * gives the same NICs their taps (net_fds), the guest the MACs. */
+	/* A template VM (template_vm.c, no cfg->net): this many NICs with the
+	 * placeholder MACs GSPEC_TPL_NIC_MAC(i), the first n_net with the
+	 * taps net_fds (net_tpl.c), any others with no backend; a restore
+	 * gives the same NICs the container's taps, the guest the MACs. */
 	size_t n_tpl_nics;
 };
 

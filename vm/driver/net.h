@@ -63,6 +63,12 @@ int vm_net_rec_read(const char *run_dir, struct vm_net_rec *rc);
 int vm_net_in_netns(const char *netns, int (*fn)(void *, struct oerr *), void *arg,
 		    struct oerr *err);
 
+/* net_tpl.c: for a template VM, n taps (IFF_VNET_HDR, down) in a new
+ * network namespace of their own, held by *ret_nsfd: 0, or -errno with
+ * nothing left open.  vm_net_tpl_taps_close closes what is not -1. */
+int vm_net_tpl_taps(size_t n, int fds[VM_NET_MAX_NICS], int *ret_nsfd, struct oerr *err);
+void vm_net_tpl_taps_close(int fds[VM_NET_MAX_NICS], int nsfd);
+
 /* net_watch.c: while the VM runs, an rtnetlink socket in the namespace
  * (RTMGRP_LINK) tells when an interface run_dir/net records (or its tap)
  * is deleted or leaves the namespace: the daemon's log says so once per

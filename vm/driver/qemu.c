@@ -225,17 +225,19 @@ static void qemu_add_confined_sockets(struct strv *a, const struct vm_jail_fds *
  * reads the vnet header and sets the offloads the guest takes. */
 static void qemu_add_nics(struct strv *a, const struct vm_launch *l)
 {
-	/* a template VM's: the same devices with no backend (QEMU warns "has
-	 * no peer"); the guest negotiates no offloads without a vnet header,
-	 * and a restore with a tap keeps it so (a subset of what it offers) */
-	for (size_t i = 0; !l->n_net && i < l->n_tpl_nics; i++) {
-		const uint8_t m[6] = GSPEC_TPL_NIC_MAC(i);
-		strv_add(a, "-device");
-		strv_addf(a, "virtio-net-device,mac=%02x:%02x:%02x:%02x:%02x:%02x",
-			  m[0], m[1], m[2], m[3], m[4], m[5]);
-	}
-	for (size_t i = 0; i < l->n_net; i++) {
-		const uint8_t *m = l->cfg->net->nic[i].mac;
+	size_t n = l->n_tpl_nics > l->n_net ? l->n_tpl_nics : l->n_net;
+
+	for (size_t i = 0; i < n; i++) {
+		/* a template VM's: placeholder MACs; a NIC without a tap has no
+		 * backend (QEMU warns "has no peer") */
+		const uint8_t tpl[6] = GSPEC_TPL_NIC_MAC(i);
+		const uint8_t *m = l->n_tpl_nics ? tpl : l->cfg->net->nic[i].mac;
+		if (i >= l->n_net) {
+			strv_add(a, "-device");
+			strv_addf(a, "virtio-net-device,mac=%02x:%02x:%02x:%02x:%02x:%02x",
+				  m[0], m[1], m[2], m[3], m[4], m[5]);
+			continue;
+		}
 		strv_add(a, "-netdev");
 		strv_addf(a, "tap,id=net%zu,fd=%d,vhost=off", i, l->net_fds[i]);
 		strv_add(a, "-device");

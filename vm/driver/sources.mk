@@ -10,6 +10,7 @@ VM_DRIVER_SRCS := vm/driver/strv.c vm/driver/paths.c vm/driver/sock.c \
                   vm/driver/cgroup_res.c vm/driver/qmp.c \
                   vm/driver/template.c vm/driver/template_io.c \
                   vm/driver/template_vm.c vm/driver/template_key.c \
-                  vm/driver/net.c vm/driver/net_tc.c vm/driver/net_watch.c
+                  vm/driver/net.c vm/driver/net_tc.c vm/driver/net_watch.c \
+                  vm/driver/net_tpl.c
 # Extra libraries VM_DRIVER_SRCS need (Debian: liblz4-dev, nettle-dev, libcjson-dev, libmnl-dev).
 VM_DRIVER_LDLIBS := -llz4 -lnettle -lcjson -lmnl

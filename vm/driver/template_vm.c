@@ -2,8 +2,10 @@
  * key, then restore it for each create.
  *
  * Build: the same QEMU machine with guest RAM in a fresh memfd
- * (memory-backend-file, share=on) and, in each disk slot, a 1 MiB
- * placeholder of zeros instead of the container's disk; once ocivm-init
+ * (memory-backend-file, share=on), in each disk slot a 1 MiB placeholder
+ * of zeros instead of the container's disk, and as many NICs as the
+ * container has, on taps of a namespace of their own (net_tpl.c) with
+ * placeholder MACs (GSPEC_TPL_NIC_MAC); once ocivm-init
  * says HELLO (it then waits for its SPEC), QMP stop, x-ignore-shared (RAM
  * stays out of the stream: it is the memfd), migrate to an fd of
  * build/t/state (getfd: QEMU 7.2 has no file: URI, and an exec: URI needs
@@ -26,6 +28,7 @@
 #include "template.h"
 #include "spawn.h"
 #include "image.h"
+#include "net.h"
 #include "cleanup.h"
 #include "log.h"
 
@@ -105,17 +108,22 @@ static int tpl_build_vm(struct vm_templates *t, const char *key, const char *inp
 	cfg.res = NULL;
 	cfg.templates = NULL;
 	size_t n_nics = cfg.netns && cfg.net ? cfg.net->n : 0;
-	cfg.netns = NULL;   /* never the container's network: as many NICs, no backend */
+	cfg.netns = NULL;   /* never the container's network: as many NICs on taps of their own */
 	cfg.net = NULL;
-	int mem = vm_tpl_memfd_new(mib << 20);
+	int mem = vm_tpl_memfd_new(mib << 20), taps[VM_NET_MAX_NICS], nsfd = -1;
 	struct vm *bvm = vm_alloc(NULL, NULL);
+	for (size_t i = 0; i < VM_NET_MAX_NICS; i++)
+		taps[i] = -1;
 	if (mem < 0 || !bvm) {
 		r = mem < 0 ? oerr_sys(err, -mem, "templates: memfd") : oerr_set(err, ENOMEM, "out of memory");
 		goto out;
 	}
 	if ((r = vm_paths_init(&bvm->paths, run, err)) < 0)
 		goto out;
-	struct vm_launch_tpl lt = { .mem_fd = mem, .share = true, .n_nics = n_nics };
+	if (n_nics && (r = vm_net_tpl_taps(n_nics, taps, &nsfd, err)) < 0)
+		goto out;
+	struct vm_launch_tpl lt = { .mem_fd = mem, .share = true, .n_nics = n_nics,
+				    .tap_fds = n_nics ? taps : NULL };
 	if ((r = vm_launch(bvm, &cfg, probe, &lt, err)) < 0)
 		goto out;
 	r = vm_session_hello(bvm, cfg.ready_timeout_ms ? cfg.ready_timeout_ms : VM_DEFAULT_READY_MS,
@@ -130,6 +138,7 @@ static int tpl_build_vm(struct vm_templates *t, const char *key, const char *inp
 		log_info("template %.16s: built (boot to HELLO %.0f ms, saved in %.0f ms)", key,
 			 bvm->hello_ms, vm_now_ms() - bvm->t0_ms);
 out:
+	vm_net_tpl_taps_close(taps, nsfd);
 	if (bvm)
 		vm_free(bvm);
 	if (mem >= 0)

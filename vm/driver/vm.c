@@ -250,6 +250,9 @@ int vm_launch(struct vm *vm, const struct vm_config *user_cfg, const struct vm_h
 	int taps[VM_NET_MAX_NICS];
 	for (size_t i = 0; i < VM_NET_MAX_NICS; i++)
 		taps[i] = -1;
+	for (size_t i = 0; r == 0 && t && t->tap_fds && i < t->n_nics; i++)
+		if ((l.net_fds[l.n_net++] = vm_jail_pass_fd(jail, t->tap_fds[i])) < 0)
+			r = oerr_sys(err, -l.net_fds[i], "passing the template's tap %zu", i);
 	if (r == 0 && cfg.netns && cfg.net && cfg.net->n) {
 		r = vm_net_connect(vm->paths.run_dir, cfg.id, cfg.netns, cfg.net, taps, err);
 		for (size_t i = 0; r == 0 && i < cfg.net->n; i++)

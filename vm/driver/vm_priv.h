@@ -82,7 +82,8 @@ struct vm_launch_tpl {
 	int mem_fd;                 /* guest RAM (driver.h vm_launch.mem_fd) */
 	bool share;                 /* the template VM itself */
 	bool incoming;              /* a restore: -incoming defer */
-	size_t n_nics;              /* the template VM: NICs with no backend */
+	size_t n_nics;              /* the template VM: NICs with placeholder MACs */
+	const int *tap_fds;         /* ... and their taps (net_tpl.c) */
 };
 /* Resolve, build the argv, spawn, write vm.json. */
 int vm_launch(struct vm *vm, const struct vm_config *cfg, const struct vm_host_probe *probe,

@@ -145,8 +145,9 @@ static void test_qemu_template(void **state)
 	assert_string_equal(arg_after(&a, "-accel", 0), "tcg,tb-size=16");
 	strv_free(&a);
 
-	/* a template of two NICs: the devices, no backend, the placeholder
-	 * MACs in order (a restore gives the same devices their taps) */
+	/* a template of two NICs: the devices with the placeholder MACs in
+	 * order (a restore gives the same devices the container's taps); with
+	 * no taps, no backend */
 	l.fds = NULL;
 	l.incoming = false;
 	l.n_tpl_nics = 2;
@@ -156,6 +157,20 @@ static void test_qemu_template(void **state)
 	assert_string_equal(arg_after(&a, "-device", 2), "virtio-net-device,mac=02:6f:63:76:74:00");
 	assert_string_equal(arg_after(&a, "-device", 3), "virtio-net-device,mac=02:6f:63:76:74:01");
 	assert_string_equal(arg_after(&a, "-device", 4), "virtio-serial-device");
+	strv_free(&a);
+	/* ... on the taps of their own namespace (net_tpl.c): the guest
+	 * negotiates the offloads a restore's taps offer */
+	l.net_fds[0] = 5;
+	l.net_fds[1] = 6;
+	l.n_net = 2;
+	strv_init(&a);
+	assert_int_equal(vm_driver_qemu.build_argv(&l, &a, &err), 0);
+	assert_string_equal(arg_after(&a, "-netdev", 0), "tap,id=net0,fd=5,vhost=off");
+	assert_string_equal(arg_after(&a, "-netdev", 1), "tap,id=net1,fd=6,vhost=off");
+	assert_string_equal(arg_after(&a, "-device", 2),
+			    "virtio-net-device,netdev=net0,mac=02:6f:63:76:74:00");
+	assert_string_equal(arg_after(&a, "-device", 3),
+			    "virtio-net-device,netdev=net1,mac=02:6f:63:76:74:01");
 	strv_free(&a);
 
 	build(&vm_driver_qemu, &cfg, VM_ACCEL_TCG, false, &a, 0);   /* mem_template false */

@@ -73,7 +73,7 @@ struct ops {
 	struct vm_host_probe probe;
 	struct vm_confine confine;    /* every VM's user and confinement (vm.h) */
 	uint32_t vm_uid_first, vm_uid_count; /* --vm-uids (ops/vmuid.c); count 0: off */
-	char hv_line[640];
+	char hv_line[1024];
 	struct vm_templates *templates; /* NULL: templates off */
 	char tpl_why[160];            /* templates on/off and why (hv_line) */
 	char held_log[8][512];        /* lines logged under the lock, sent later */

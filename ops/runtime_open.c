@@ -23,14 +23,10 @@ static char *dup_or(const char *s, const char *def)
 
 static void hv_line(struct ops *ops)
 {
-	enum vm_driver d = vm_driver_choose(ops->driver, &ops->probe);
-	const char *name = d == VM_DRIVER_VMM ? "ocivm-vmm" : "qemu";
-	const char *accel = ops->probe.accel == VM_ACCEL_KVM ? "/kvm" :
-			    ops->probe.accel == VM_ACCEL_TCG ? "/tcg" : "";
-	snprintf(ops->hv_line, sizeof(ops->hv_line), "%s%s%s: %s; VMs run %s%s; %s", name,
-		 d == VM_DRIVER_QEMU ? accel : "",
-		 ops->driver != VM_DRIVER_AUTO ? " (chosen by the daemon's options)" : "",
-		 ops->probe.reason[0] ? ops->probe.reason : "no probe result",
+	char drv[384];
+
+	vm_driver_describe(ops->driver, &ops->probe, drv, sizeof(drv));
+	snprintf(ops->hv_line, sizeof(ops->hv_line), "%s; VMs run %s%s; %s", drv,
 		 ops->confine.on ? "confined as user " : "unconfined (--no-confine)",
 		 ops->confine.on ? ops->confine.user : "", ops->tpl_why);
 }

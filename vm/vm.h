@@ -36,6 +36,12 @@ struct vm_host_probe;
  * without a probe).  vm_create's rule; ops asks this, not the probe. */
 enum vm_driver vm_driver_choose(enum vm_driver asked, const struct vm_host_probe *probe);
 
+/* One line for a person: "qemu/tcg: REASON" or "ocivm-vmm: REASON" (the
+ * driver vm_driver_choose gives, QEMU's accelerator, why), with
+ * " (chosen by the daemon's options)" when asked is not AUTO. */
+void vm_driver_describe(enum vm_driver asked, const struct vm_host_probe *probe, char *buf,
+			size_t n);
+
 /* What the host can run; filled once by vm_probe_host(). */
 struct vm_host_probe {
 	bool kvm_present;          /* /dev/kvm opens and KVM_CREATE_VM works */

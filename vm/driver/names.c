@@ -3,6 +3,7 @@
 #include "vm/vm.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 enum vm_driver vm_driver_of_binary(const char *path)
@@ -22,6 +23,19 @@ enum vm_driver vm_driver_of_binary(const char *path)
 enum vm_driver vm_driver_choose(enum vm_driver asked, const struct vm_host_probe *probe)
 {
 	return asked != VM_DRIVER_AUTO ? asked : probe ? probe->driver : VM_DRIVER_AUTO;
+}
+
+void vm_driver_describe(enum vm_driver asked, const struct vm_host_probe *probe, char *buf,
+			size_t n)
+{
+	enum vm_driver d = vm_driver_choose(asked, probe);
+	enum vm_accel a = probe ? probe->accel : VM_ACCEL_AUTO;
+	const char *accel = a == VM_ACCEL_KVM ? "/kvm" : a == VM_ACCEL_TCG ? "/tcg" : "";
+
+	snprintf(buf, n, "%s%s%s: %s", d == VM_DRIVER_VMM ? "ocivm-vmm" : "qemu",
+		 d == VM_DRIVER_QEMU ? accel : "",
+		 asked != VM_DRIVER_AUTO ? " (chosen by the daemon's options)" : "",
+		 probe && probe->reason[0] ? probe->reason : "no probe result");
 }
 
 int vm_driver_parse(const char *name, enum vm_driver *ret)

@@ -434,6 +434,14 @@ static void test_driver_names(void **state)
 	assert_int_equal(vm_driver_choose(VM_DRIVER_AUTO, &pr), VM_DRIVER_VMM);
 	assert_int_equal(vm_driver_choose(VM_DRIVER_QEMU, &pr), VM_DRIVER_QEMU);
 	assert_int_equal(vm_driver_choose(VM_DRIVER_AUTO, NULL), VM_DRIVER_AUTO);
+	char line[400];
+	struct vm_host_probe tcg = { .driver = VM_DRIVER_QEMU, .accel = VM_ACCEL_TCG, .reason = "no kvm" };
+	vm_driver_describe(VM_DRIVER_AUTO, &tcg, line, sizeof(line));
+	assert_string_equal(line, "qemu/tcg: no kvm");
+	vm_driver_describe(VM_DRIVER_VMM, &tcg, line, sizeof(line));
+	assert_string_equal(line, "ocivm-vmm (chosen by the daemon's options): no kvm");
+	vm_driver_describe(VM_DRIVER_AUTO, NULL, line, sizeof(line));
+	assert_string_equal(line, "qemu: no probe result");
 }
 
 int main(void)

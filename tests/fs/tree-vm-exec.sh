@@ -36,12 +36,13 @@ c = json.load(open(sys.argv[1]))
 c["process"]["terminal"] = False
 c["process"]["args"] = sys.argv[4:]
 c["hostname"] = "exhost"
+c["linux"]["sysctl"] = {"kernel.shmmax": "123456789"}   # an ipc namespace's own
 if sys.argv[3] == "1":
     c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "pid"]
 json.dump(c, open(sys.argv[2], "w"))
 PY
 }
-SEES='read -r s < /proc/self/stat; echo "self=$$ stat=${s%% *} host=$(hostname)"; ps -o comm > /tmp/ps; echo "ps: $(tr "\n" " " < /tmp/ps)"; exec sleep 100000'
+SEES='read -r s < /proc/self/stat; echo "self=$$ stat=${s%% *} host=$(hostname)"; ps -o comm > /tmp/ps; echo "ps: $(tr "\n" " " < /tmp/ps)"; echo "shmmax=$(cat /proc/sys/kernel/shmmax)"; exec sleep 100000'
 bundle "$T/b" 0 sh -c "$SEES"
 bundle "$T/b0" 1 sh -c "$SEES"
 # proc NAME TERMINAL ARGS...: a process.json at $T/NAME.json
@@ -67,6 +68,8 @@ cat "$C0/stdout" > "$T/ex0.out" 2>/dev/null & OUT0PID=$!
 check "pid ns: the container's process is pid 1 (\$\$ and /proc/self/stat)" \
 	wait_until 60 grep -q '^self=1 stat=1 ' "$T/ex.out"
 check "uts ns: the hostname from config.json inside" grep -q ' host=exhost$' "$T/ex.out"
+check "ipc ns: linux.sysctl kernel.shmmax is set in the container's ipc namespace" \
+	wait_until 60 grep -qx 'shmmax=123456789' "$T/ex.out"
 check "pid ns: ps inside lists only its own (no ocivm-init, no kernel threads)" \
 	wait_until 60 grep -qx 'ps: COMMAND sh ps ' "$T/ex.out"
 proc early 0 true

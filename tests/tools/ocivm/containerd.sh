@@ -50,7 +50,9 @@ fi
 mountpoint -q "$ROOT/mnt" 2>/dev/null && skp "ctr run" "$ROOT/mnt is in use"
 
 tmp=$(mktemp -d /tmp/ocivm-ctr.XXXXXX)
-P=(podman --root "$tmp/storage" --runroot "$tmp/run" --storage-driver vfs)
+# own --tmpdir: system reset (finish) removes it whole, and the default
+# /run/libpod holds the exit files of every podman on the machine
+P=(podman --root "$tmp/storage" --runroot "$tmp/run" --tmpdir "$tmp/libpod" --storage-driver vfs)
 mkdir -p "$tmp/rootfs/bin"
 cp "$BUSYBOX" "$tmp/rootfs/bin/busybox"
 for t in sh echo cat uname sleep; do ln -s busybox "$tmp/rootfs/bin/$t"; done

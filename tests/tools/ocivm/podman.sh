@@ -60,7 +60,13 @@ else
 		{ echo "FAIL ocivm mount"; fail=$((fail + 1)); exit; }
 fi
 tmp=$(mktemp -d /tmp/ocivm-podman.XXXXXX)
-P=(podman --root "$tmp/storage" --runroot "$tmp/run" --storage-driver vfs
+# --tmpdir too: podman's default (/run/libpod) holds conmon's exit files
+# (exits/ID) for every podman on the machine, and `system reset` (finish,
+# below) removes it whole.  A parallel run's reset then made conmon fail to
+# write a running container's exit file: podman waited 20 s and answered
+# "no such exit code (container in state running)", rc 127, for a container
+# that exited 3 (reproduced by removing exits/ while a container ran).
+P=(podman --root "$tmp/storage" --runroot "$tmp/run" --tmpdir "$tmp/libpod" --storage-driver vfs
    --runtime "$OCIVM" --runtime-flag "ocivmfs=$OCIVMFS")
 [ "$ROOT" = /run/ocivm ] || P+=(--runtime-flag "root=$ROOT")
 
@@ -120,6 +126,15 @@ if [ "$(head -1 <<<"$out")" = 2 ] && grep -q "can't fork" <<<"$out" && ! grep -q
 else
 	echo "FAIL podman --cpus/--pids-limit: out='$(head -3 <<<"$out" | tr '\n' ' ')'"; fail=$((fail + 1))
 fi
+fi
+# its exit file goes where only this test's podman looks and resets
+cpid=$("${P[@]}" inspect --format '{{.State.ConmonPid}}' ocivm-stop 2>/dev/null)
+edir=$(tr '\0' '\n' < "/proc/${cpid:-0}/cmdline" 2>/dev/null | sed -n '/^--exit-dir$/{n;p;q}')
+if [ -n "$edir" ] && [ "$edir" = "$tmp/libpod/exits" ]; then
+	echo "ok   conmon's exit dir is this test's own ($edir)"; pass=$((pass + 1))
+else
+	echo "FAIL conmon's exit dir '$edir' (conmon '$cpid'): another podman's system reset removes it"
+	fail=$((fail + 1))
 fi
 # podman exec into it: `ocivm exec --process F -d --pid-file P [--console-socket S] ID`
 cid=$("${P[@]}" inspect --format '{{.Id}}' ocivm-stop 2>/dev/null)

@@ -88,7 +88,8 @@ differs() {
 	[ "$ws" = "$gs" ] && [ "$(stat -c %s "$1")" = "$(stat -c %s "$2")" ] && return 0
 	r=$(cmp "$1" "$2" 2>&1 | head -1)
 	case $r in
-	*"differ: byte "*) off=${r#*differ: byte }; off=$(( ${off%%,*} - 1 ));;
+	# GNU cmp says 'char' instead of 'byte' in the C locale (as under env -i in CI)
+	*"differ: byte "*|*"differ: char "*) off=${r#*differ: * }; off=$(( ${off%%,*} - 1 ));;
 	*"EOF on "*" after byte "*) off=${r##* after byte }; off=${off%%,*};;
 	*"EOF on "*" which is empty"*) off=0;;
 	*) off="? ($r)";;

@@ -27,7 +27,11 @@ for f in "$VMM" "$CTL" "$PAYLOAD"; do
 done
 T=$(mktemp -d /tmp/ocivm-selftest.XXXXXX)
 BG=
-cleanup() { [ -n "$BG" ] && kill $BG 2>/dev/null; rm -rf "$T"; }
+cleanup() {
+	[ -n "$BG" ] && kill $BG 2>/dev/null
+	[ -n "${NBG:-}" ] && { kill "$NBG" 2>/dev/null; ip netns del "$NETNS" 2>/dev/null; }
+	rm -rf "$T"
+}
 trap cleanup EXIT INT TERM
 
 # require_checks FILE NAME...: each named guest check passed in FILE (a
@@ -82,7 +86,7 @@ MEM=128 VCPUS=2
 run_vmm() {   # run_vmm NAME EXTRA_CMDLINE [VMM ARGS...]: sets rc
 	name=$1 extra=$2
 	shift 2
-	timeout "$TIMEOUT" "$VMM" --kernel "$PAYLOAD" --initrd "$T/initrd" \
+	${IN:-} timeout "$TIMEOUT" "$VMM" --kernel "$PAYLOAD" --initrd "$T/initrd" \
 		--memory $MEM --vcpus $VCPUS --console "$T/$name.console" \
 		--cmdline "ocivm.selftest st.mem=$MEM st.vcpus=$VCPUS st.initrd=65548 $extra st.end" \
 		"$@" 2>"$T/$name.err"
@@ -100,9 +104,32 @@ if [ -x "$ECHO" ]; then
 	BG=$!
 	ECHO_ARG=st.console_echo=1
 fi
+# the NIC (issue 13): a tap made by --net tap=NAME,mac=M in a network
+# namespace of our own; net_echo answers the guest's frame on it
+NET_ARGS= NET_CMD= NETNS=ocivm-st-$$ TAP=stn$$ MAC=02:6f:63:73:74:02 NBG=
+NETECHO=$BUILD/tests/net_echo
+if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && [ -c /dev/net/tun ] && [ -x "$NETECHO" ] &&
+   ip netns add "$NETNS" 2>/dev/null; then
+	NET_ARGS="--net tap=$TAP,mac=$MAC" NET_CMD="st.net_mac=$MAC st.net_echo=1" NDEV=$((NDEV + 1))
+	ip netns exec "$NETNS" "$NETECHO" "$TAP" "$MAC" "$TIMEOUT" > "$T/net_echo.out" &
+	NBG=$!
+else
+	skp "selftest.net: the NIC needs root, ip, /dev/net/tun and $NETECHO"
+fi
+IN=${NET_ARGS:+ip netns exec $NETNS}
 # shellcheck disable=SC2086
-run_vmm main "st.ndev=$NDEV $ECHO_ARG st.cpuid_masked=cx16" --control "$T/ctl" --cpuid-mask cx16 $DISK_ARGS
+run_vmm main "st.ndev=$NDEV $ECHO_ARG st.cpuid_masked=cx16 $NET_CMD" --control "$T/ctl" --cpuid-mask cx16 \
+	$DISK_ARGS $NET_ARGS
+IN=
 [ -n "$BG" ] && { wait "$BG" 2>/dev/null; BG=; }
+if [ -n "$NBG" ]; then
+	wait "$NBG"   # ends when the VMM's tap goes
+	nrc=$? NBG=
+	ip netns del "$NETNS"
+	grep -E '^(PASS|FAIL) ' "$T/net_echo.out"
+	pass=$((pass + $(grep -c '^PASS ' "$T/net_echo.out"))) fail=$((fail + $(grep -c '^FAIL ' "$T/net_echo.out")))
+	[ $nrc -eq 0 ] || grep -q '^FAIL ' "$T/net_echo.out" || bad "net_echo.exit ($nrc)"
+fi
 grep -E '^(PASS|FAIL) ' "$T/main.console" | sed 's/^\(PASS\|FAIL\) /\1 guest./' | tr -d '\r'
 npass=$(grep -c '^PASS ' "$T/main.console")
 nfail=$(grep -c '^FAIL ' "$T/main.console")
@@ -115,6 +142,7 @@ REQ="pvh.start_info entry.mode entry.cr4 e820.sane cmdline.content initrd.bytes
 	virtio.console.tx"
 [ -n "$DISK_ARGS" ] && REQ="$REQ virtio.blk.get_id virtio.blk.read virtio.blk.write virtio.blk.flush virtio.blk.ro.write"
 [ "$ECHO_ARG" = st.console_echo=1 ] && REQ="$REQ virtio.console.echo"
+[ -n "$NET_ARGS" ] && REQ="$REQ virtio.net.features virtio.net.mac virtio.net.link virtio.net.tx virtio.net.rx virtio.net.irq"
 # shellcheck disable=SC2086
 check "selftest.all_groups_ran" require_checks "$T/main.console" $REQ
 check "vmm.exit.poweroff (0; got $rc)" test "$rc" -eq 0

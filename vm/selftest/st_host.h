@@ -36,6 +36,7 @@ bool st_check(const char *name, bool ok, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void st_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool st_cmdline_u64(const char *key, uint64_t *ret);
+bool st_cmdline_value(const char *key, char *buf, size_t len);
 
 uint32_t sim_mmio_read(uint64_t a, unsigned len);
 void sim_mmio_write(uint64_t a, uint32_t v, unsigned len);

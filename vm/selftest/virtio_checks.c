@@ -1,7 +1,8 @@
 /* The virtio side of the guest self-test: every virtio-mmio device's
  * identity registers, then the console (features, queues, a round trip with
  * the host's console_echo, interrupts through the IOAPIC), then the disks
- * (virtio_blk_checks.c).  One st_check line each.
+ * (virtio_blk_checks.c), then the NIC (virtio_net_checks.c).  One st_check
+ * line each.
  *
  * Command line: st.console_echo=0 skips the round trip (no echoing client). */
 #include "virtio_drv.h"
@@ -90,4 +91,5 @@ void st_virtio_checks(const struct st_env *env)
 	check_identity(env);
 	check_console(env);
 	stv_blk_checks(env);
+	stv_net_checks(env);
 }

@@ -59,5 +59,7 @@ uint64_t stv_cfg64(const struct stv_dev *d, unsigned off);
 
 /* virtio_blk_checks.c */
 void stv_blk_checks(const struct st_env *env);
+/* virtio_net_checks.c */
+void stv_net_checks(const struct st_env *env);
 
 #endif

@@ -12,6 +12,11 @@ $(BUILD)/tests/console_echo: tests/vm/virtio/console_echo.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
 all: $(BUILD)/tests/console_echo
+# net_echo: the host side of the self-test's NIC round trip (on its tap).
+$(BUILD)/tests/net_echo: tests/vm/virtio/net_echo.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
+all: $(BUILD)/tests/net_echo
 
 # `make fuzz` builds the virtqueue + blk request-parser target (libFuzzer):
 #   nice -n 19 $(BUILD)/fuzz/fuzz_blk_req -max_total_time=600
@@ -27,7 +32,8 @@ BENCHES += bench/blk.sh
 
 # The guest's virtio checks run on the host against the device models
 # (tests/vm/virtio/st_host.c stands in for the payload framework).
-VIRTIO_GUEST_SRCS := vm/selftest/virtio_drv.c vm/selftest/virtio_checks.c vm/selftest/virtio_blk_checks.c
+VIRTIO_GUEST_SRCS := vm/selftest/virtio_drv.c vm/selftest/virtio_checks.c vm/selftest/virtio_blk_checks.c \
+	vm/selftest/virtio_net_checks.c
 $(BUILD)/tests/virtio_guest_sim: tests/vm/virtio/st_host.c $(VIRTIO_GUEST_SRCS) $(VIRTIO_SRCS)
 	@mkdir -p $(@D)
 	$(CC) $(filter-out -MMD -MP,$(BASE_CFLAGS)) -O1 $(SAN_FLAGS) -DSTV_HOST_SIM $(CFLAGS) $(LDFLAGS) \

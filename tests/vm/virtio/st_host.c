@@ -1,7 +1,9 @@
-/* virtio_guest_sim CONTROL_SOCKET RW_IMG RO_IMG [CMDLINE]: run the guest
- * self-test's virtio checks against the real device models, on the host.
- * Devices: a console (the echo client attaches through CONTROL_SOCKET with
- * "console\n", like ocivm-vmm's control socket), and two disks.  Prints the
+/* virtio_guest_sim CONTROL_SOCKET RW_IMG RO_IMG [CMDLINE [TAP MAC]]: run the
+ * guest self-test's virtio checks against the real device models, on the
+ * host.  Devices: a console (the echo client attaches through
+ * CONTROL_SOCKET with "console\n", like ocivm-vmm's control socket), two
+ * disks, and with TAP a NIC of that MAC on a tap made as ocivm-vmm's
+ * --net tap=TAP,mac=MAC makes it (net_echo answers on it).  Prints the
  * checks' lines and "N passed, N failed"; exit 1 on a failure. */
 #include "vm/selftest/st_host.h"
 
@@ -16,16 +18,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vm/virtio/net.h"
 #include "vm/virtio/virtio.h"
 
 #define RAM_BYTES (16u << 20)
-#define NDEV 3
+#define MAXDEV 4
 
 static struct gmem mem;
 static uint8_t *ram;
 static size_t ram_used;
 static const char *cmdline = "";
-static struct { uint64_t base; struct virtio_mmio *m; int irqfd; uint64_t count; } dev[NDEV];
+static struct { uint64_t base; struct virtio_mmio *m; int irqfd; uint64_t count; } dev[MAXDEV];
+static int ndev = 3;   /* 4 with a NIC */
 static unsigned passed, failed;
 
 bool st_check(const char *name, bool ok, const char *fmt, ...)
@@ -49,6 +53,22 @@ void st_printf(const char *fmt, ...)
 	va_end(ap);
 }
 
+bool st_cmdline_value(const char *key, char *buf, size_t len)
+{
+	size_t n = strlen(key);
+	for (const char *p = cmdline; (p = strstr(p, key)); p += n) {
+		if ((p != cmdline && p[-1] != ' ') || p[n] != '=')
+			continue;
+		size_t vlen = strcspn(p + n + 1, " ");
+		if (vlen + 1 > len)
+			return false;
+		memcpy(buf, p + n + 1, vlen);
+		buf[vlen] = '\0';
+		return true;
+	}
+	return false;
+}
+
 bool st_cmdline_u64(const char *key, uint64_t *ret)
 {
 	const char *p = strstr(cmdline, key);
@@ -61,7 +81,7 @@ bool st_cmdline_u64(const char *key, uint64_t *ret)
 
 static int find_dev(uint64_t a)
 {
-	for (int i = 0; i < NDEV; i++)
+	for (int i = 0; i < ndev; i++)
 		if (dev[i].m && a >= dev[i].base && a < dev[i].base + VIRTIO_MMIO_WINDOW)
 			return i;
 	return -1;
@@ -83,7 +103,7 @@ void sim_mmio_write(uint64_t a, uint32_t v, unsigned len)
 		virtio_mmio_write(dev[i].m, a - dev[i].base, &v, len);
 }
 
-int st_irq_enable(unsigned gsi) { return gsi < NDEV ? 0 : -1; }
+int st_irq_enable(unsigned gsi) { return gsi < (unsigned)ndev ? 0 : -1; }
 
 static void irq_take(unsigned gsi, int timeout_ms)
 {
@@ -148,10 +168,11 @@ static int listen_on(const char *path)
 	return fd;
 }
 
-static int make_devices(const char *rw, const char *ro)
+static int make_devices(const char *rw, const char *ro, const char *tap, const char *mac)
 {
-	static struct virtio_host host[NDEV];
-	for (int i = 0; i < NDEV; i++) {
+	static struct virtio_host host[MAXDEV];
+	ndev = tap ? 4 : 3;
+	for (int i = 0; i < ndev; i++) {
 		dev[i].base = 0xd0000000ull + 0x1000ull * i;
 		dev[i].irqfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		host[i] = (struct virtio_host){ .mem = &mem, .irqfd = dev[i].irqfd };
@@ -165,20 +186,28 @@ static int make_devices(const char *rw, const char *ro)
 		r = virtio_blk_create(&host[1], dev[1].base, &b1, &dev[1].m);
 	if (r == 0)
 		r = virtio_blk_create(&host[2], dev[2].base, &b2, &dev[2].m);
+	if (r == 0 && tap) {
+		struct virtio_net_opts no = { .fd = -1, .tap = true };
+		r = net_parse_mac(mac, no.mac);
+		if (r == 0)
+			r = net_tap_open(tap, &no.fd);
+		if (r == 0)
+			r = virtio_net_create(&host[3], dev[3].base, &no, &dev[3].m);
+	}
 	return r;
 }
 
 int main(int argc, char **argv)
 {
 	if (argc < 4) {
-		fprintf(stderr, "usage: virtio_guest_sim CONTROL_SOCKET RW_IMG RO_IMG [CMDLINE]\n");
+		fprintf(stderr, "usage: virtio_guest_sim CONTROL_SOCKET RW_IMG RO_IMG [CMDLINE [TAP MAC]]\n");
 		return 2;
 	}
 	cmdline = argc > 4 ? argv[4] : "";
 	ram = aligned_alloc(ST_PAGE_SIZE, RAM_BYTES);
 	memset(ram, 0, RAM_BYTES);
 	mem = (struct gmem){ .n = 1, .r = { { (uint64_t)(uintptr_t)ram, RAM_BYTES, ram } } };
-	int r = make_devices(argv[2], argv[3]);
+	int r = make_devices(argv[2], argv[3], argc > 6 ? argv[5] : NULL, argc > 6 ? argv[6] : NULL);
 	if (r < 0) {
 		fprintf(stderr, "virtio_guest_sim: devices: %s\n", strerror(-r));
 		return 1;
@@ -189,11 +218,11 @@ int main(int argc, char **argv)
 		perror("virtio_guest_sim: control socket");
 		return 1;
 	}
-	struct st_env env = { .cmdline = cmdline, .n_virtio = NDEV };
-	for (int i = 0; i < NDEV; i++)
+	struct st_env env = { .cmdline = cmdline, .n_virtio = (unsigned)ndev };
+	for (int i = 0; i < ndev; i++)
 		env.virtio[i] = (struct st_virtio_dev){ dev[i].base, VIRTIO_MMIO_WINDOW, (uint32_t)i, (uint32_t)i };
 	st_virtio_checks(&env);
-	for (int i = 0; i < NDEV; i++)
+	for (int i = 0; i < ndev; i++)
 		virtio_mmio_destroy(dev[i].m);   /* closes the console client: echo ends */
 	printf("%u passed, %u failed\n", passed, failed);
 	return failed ? 1 : 0;

@@ -29,23 +29,30 @@ struct incdir { DIR *dp; off_t off; struct dirent *entry; };
 
 static struct fsd *fs_of(fuse_req_t req) { return fuse_req_userdata(req); }
 
-static struct inode_e *get(struct inc *inc, fuse_ino_t ino)
+/* A descriptor of its own of inode ino's file, which the caller closes; or
+ * -ENOENT (or the dup's -errno).  Duplicated under the lock: once the lock
+ * is released a forget may close the inode's descriptor and free it, and
+ * another thread's open may get the same number for another file. */
+static int fd_get(struct inc *inc, fuse_ino_t ino)
 {
-	struct inode_e *e = NULL;
-	size_t i = (size_t)(ino & ~INO_INC_BIT);
+	int fd, e = ENOENT;
 
-	if (ino == INO_INCOMING)
-		return &inc->root;
+	if (ino == INO_INCOMING) {   /* closed only by fsd_inc_free */
+		fd = fcntl(inc->root.fd, F_DUPFD_CLOEXEC, 0);
+		return fd < 0 ? -errno : fd;
+	}
 	pthread_mutex_lock(&inc->lock);
-	e = inctab_get(&inc->tab, i);
+	struct inode_e *n = inctab_get(&inc->tab, (size_t)(ino & ~INO_INC_BIT));
+	fd = n ? fcntl(n->fd, F_DUPFD_CLOEXEC, 0) : -1;
+	if (n && fd < 0)
+		e = errno;
 	pthread_mutex_unlock(&inc->lock);
-	return e;
+	return fd < 0 ? -e : fd;
 }
 
 static int fd_of(fuse_req_t req, fuse_ino_t ino)
 {
-	struct inode_e *e = get(fs_of(req)->inc, ino);
-	return e ? e->fd : -1;
+	return fd_get(fs_of(req)->inc, ino);
 }
 
 static void procpath(char *buf, size_t n, int fd)
@@ -97,9 +104,7 @@ int fsd_inc_root_fd(struct fsd *fs) { return fs->inc->root.fd; }
 
 int fsd_inc_fd_of(struct fsd *fs, fuse_ino_t ino)
 {
-	struct inode_e *e = get(fs->inc, ino);
-	int fd = e ? fcntl(e->fd, F_DUPFD_CLOEXEC, 0) : -1;
-	return fd < 0 ? -ENOENT : fd;
+	return fd_get(fs->inc, ino);
 }
 
 /* Find or add the inode of fd (which this takes over); ret_ino its number. */
@@ -133,7 +138,8 @@ nomem:
 /* Entries right under incoming/ get a zero entry timeout: one of them may
  * be renamed into containers/, and the moved dentry must be looked up again
  * there (it becomes the container's directory). */
-static int do_lookup(fuse_req_t req, int pfd, const char *name, struct fuse_entry_param *e)
+static int do_lookup(fuse_req_t req, fuse_ino_t parent, int pfd, const char *name,
+		     struct fuse_entry_param *e)
 {
 	struct fsd *fs = fs_of(req);
 	int fd = openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -152,14 +158,15 @@ static int do_lookup(fuse_req_t req, int pfd, const char *name, struct fuse_entr
 	e->attr.st_ino = e->ino;
 	e->generation = 1;
 	e->attr_timeout = INC_TIMEOUT;
-	e->entry_timeout = pfd == fs->inc->root.fd ? 0.0 : INC_TIMEOUT;
+	e->entry_timeout = parent == INO_INCOMING ? 0.0 : INC_TIMEOUT;
 	return 0;
 }
 
-static void reply_lookup(fuse_req_t req, int pfd, const char *name)
+/* pfd: parent's descriptor from fd_of, or its -errno. */
+static void reply_lookup(fuse_req_t req, fuse_ino_t parent, int pfd, const char *name)
 {
 	struct fuse_entry_param e;
-	int r = pfd < 0 ? -ENOENT : do_lookup(req, pfd, name, &e);
+	int r = pfd < 0 ? pfd : do_lookup(req, parent, pfd, name, &e);
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
@@ -178,7 +185,8 @@ int fsd_inc_lookup_root(struct fsd *fs, fuse_req_t req, const char *name)
 
 static void inc_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	reply_lookup(req, fd_of(req, parent), name);
+	_cleanup_close_ int pfd = fd_of(req, parent);
+	reply_lookup(req, parent, pfd, name);
 }
 
 static void forget_one(struct inc *inc, fuse_ino_t ino, uint64_t n)
@@ -210,15 +218,20 @@ void fsd_inc_forget(struct fsd *fs, fuse_ino_t ino, uint64_t nlookup)
 	forget_one(fs->inc, ino, nlookup);
 }
 
-static void inc_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+static void reply_attr(fuse_req_t req, fuse_ino_t ino, int fd)
 {
 	struct stat st;
-	int fd = fd_of(req, ino);
 
 	if (fd < 0 || fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
-		return (void)fuse_reply_err(req, fd < 0 ? ENOENT : errno);
+		return (void)fuse_reply_err(req, fd < 0 ? -fd : errno);
 	st.st_ino = ino;
 	fuse_reply_attr(req, &st, INC_TIMEOUT);
+}
+
+static void inc_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	_cleanup_close_ int fd = fd_of(req, ino);
+	reply_attr(req, ino, fd);
 }
 
 static int setattr_apply(int fd, int ffd, struct stat *a, int set)
@@ -255,21 +268,21 @@ static int setattr_apply(int fd, int ffd, struct stat *a, int set)
 static void inc_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 			struct fuse_file_info *fi)
 {
-	int fd = fd_of(req, ino);
-	int r = fd < 0 ? -ENOENT : setattr_apply(fd, fi ? (int)fi->fh : -1, attr, to_set);
+	_cleanup_close_ int fd = fd_of(req, ino);
+	int r = fd < 0 ? fd : setattr_apply(fd, fi ? (int)fi->fh : -1, attr, to_set);
 	if (r < 0)
 		return (void)fuse_reply_err(req, -r);
-	inc_getattr(req, ino, fi);
+	reply_attr(req, ino, fd);
 }
 
 static void inc_readlink(fuse_req_t req, fuse_ino_t ino)
 {
 	char buf[4097];
-	int fd = fd_of(req, ino);
+	_cleanup_close_ int fd = fd_of(req, ino);
 	ssize_t n = fd < 0 ? -1 : readlinkat(fd, "", buf, sizeof(buf) - 1);
 
 	if (n < 0)
-		return (void)fuse_reply_err(req, fd < 0 ? ENOENT : errno);
+		return (void)fuse_reply_err(req, fd < 0 ? -fd : errno);
 	buf[n] = '\0';
 	fuse_reply_readlink(req, buf);
 }
@@ -277,70 +290,72 @@ static void inc_readlink(fuse_req_t req, fuse_ino_t ino)
 static void inc_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		      dev_t rdev)
 {
-	int pfd = fd_of(req, parent);
+	_cleanup_close_ int pfd = fd_of(req, parent);
 	if (pfd < 0 || mknodat(pfd, name, mode, rdev) < 0)
-		return (void)fuse_reply_err(req, pfd < 0 ? ENOENT : errno);
-	reply_lookup(req, pfd, name);
+		return (void)fuse_reply_err(req, pfd < 0 ? -pfd : errno);
+	reply_lookup(req, parent, pfd, name);
 }
 
 static void inc_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
-	int pfd = fd_of(req, parent);
+	_cleanup_close_ int pfd = fd_of(req, parent);
 	if (pfd < 0 || mkdirat(pfd, name, mode) < 0)
-		return (void)fuse_reply_err(req, pfd < 0 ? ENOENT : errno);
-	reply_lookup(req, pfd, name);
+		return (void)fuse_reply_err(req, pfd < 0 ? -pfd : errno);
+	reply_lookup(req, parent, pfd, name);
 }
 
 static void inc_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
 {
-	int pfd = fd_of(req, parent);
+	_cleanup_close_ int pfd = fd_of(req, parent);
 	if (pfd < 0 || symlinkat(link, pfd, name) < 0)
-		return (void)fuse_reply_err(req, pfd < 0 ? ENOENT : errno);
-	reply_lookup(req, pfd, name);
+		return (void)fuse_reply_err(req, pfd < 0 ? -pfd : errno);
+	reply_lookup(req, parent, pfd, name);
 }
 
 static void inc_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *name)
 {
 	char p[64];
-	int fd = fd_of(req, ino), pfd = fd_of(req, newparent);
+	_cleanup_close_ int fd = fd_of(req, ino);
+	_cleanup_close_ int pfd = fd_of(req, newparent);
 
 	if (fd < 0 || pfd < 0)
-		return (void)fuse_reply_err(req, ENOENT);
+		return (void)fuse_reply_err(req, fd < 0 ? -fd : -pfd);
 	procpath(p, sizeof(p), fd);
 	if (linkat(AT_FDCWD, p, pfd, name, AT_SYMLINK_FOLLOW) < 0)
 		return (void)fuse_reply_err(req, errno);
-	reply_lookup(req, pfd, name);
+	reply_lookup(req, newparent, pfd, name);
 }
 
 static void inc_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	int pfd = fd_of(req, parent);
-	fuse_reply_err(req, pfd < 0 ? ENOENT : unlinkat(pfd, name, 0) < 0 ? errno : 0);
+	_cleanup_close_ int pfd = fd_of(req, parent);
+	fuse_reply_err(req, pfd < 0 ? -pfd : unlinkat(pfd, name, 0) < 0 ? errno : 0);
 }
 
 static void inc_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	int pfd = fd_of(req, parent);
-	fuse_reply_err(req, pfd < 0 ? ENOENT : unlinkat(pfd, name, AT_REMOVEDIR) < 0 ? errno : 0);
+	_cleanup_close_ int pfd = fd_of(req, parent);
+	fuse_reply_err(req, pfd < 0 ? -pfd : unlinkat(pfd, name, AT_REMOVEDIR) < 0 ? errno : 0);
 }
 
 static void inc_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		       fuse_ino_t newparent, const char *newname, unsigned int flags)
 {
-	int pfd = fd_of(req, parent), npfd = fd_of(req, newparent);
+	_cleanup_close_ int pfd = fd_of(req, parent);
+	_cleanup_close_ int npfd = fd_of(req, newparent);
 
 	if (pfd < 0 || npfd < 0)
-		return (void)fuse_reply_err(req, ENOENT);
+		return (void)fuse_reply_err(req, pfd < 0 ? -pfd : -npfd);
 	fuse_reply_err(req, renameat2(pfd, name, npfd, newname, flags) < 0 ? errno : 0);
 }
 
 static void inc_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	char p[64];
-	int fd = fd_of(req, ino);
+	_cleanup_close_ int fd = fd_of(req, ino);
 
 	if (fd < 0)
-		return (void)fuse_reply_err(req, ENOENT);
+		return (void)fuse_reply_err(req, -fd);
 	procpath(p, sizeof(p), fd);
 	int ffd = open(p, (fi->flags & ~O_NOFOLLOW) | O_CLOEXEC);
 	if (ffd < 0)
@@ -353,12 +368,12 @@ static void inc_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode
 		       struct fuse_file_info *fi)
 {
 	struct fuse_entry_param e;
-	int pfd = fd_of(req, parent);
+	_cleanup_close_ int pfd = fd_of(req, parent);
 	int ffd = pfd < 0 ? -1 : openat(pfd, name, (fi->flags | O_CREAT) & ~O_NOFOLLOW, mode);
 
 	if (ffd < 0)
-		return (void)fuse_reply_err(req, pfd < 0 ? ENOENT : errno);
-	int r = do_lookup(req, pfd, name, &e);
+		return (void)fuse_reply_err(req, pfd < 0 ? -pfd : errno);
+	int r = do_lookup(req, parent, pfd, name, &e);
 	if (r < 0) {
 		close(ffd);
 		return (void)fuse_reply_err(req, -r);
@@ -401,12 +416,12 @@ static void inc_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_
 
 static void inc_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	int fd = fd_of(req, ino);
+	_cleanup_close_ int fd = fd_of(req, ino);
 	struct incdir *d = calloc(1, sizeof(*d));
 	int dfd = fd < 0 || !d ? -1 : openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (dfd < 0 || !(d->dp = fdopendir(dfd))) {
-		int e = fd < 0 ? ENOENT : !d ? ENOMEM : errno;
+		int e = fd < 0 ? -fd : !d ? ENOMEM : errno;
 		if (dfd >= 0)
 			close(dfd);
 		free(d);

@@ -28,6 +28,7 @@
 
 #include "cleanup.h"
 #include "fileio.h"
+#include "proc.h"
 
 #ifndef OCIVMFS_SHARE
 #define OCIVMFS_SHARE "/usr/local/share/ocivmfs"
@@ -296,13 +297,25 @@ static void clear_dead_mount(const char *mnt)
 	log_warn("%s: a dead ocivmfs mount (killed daemon?): detaching it", mnt);
 	if (umount2(mnt, MNT_DETACH) == 0)
 		return;
-	pid_t pid = fork();
-	if (pid == 0) {
-		execlp("fusermount3", "fusermount3", "-u", "-z", mnt, (char *)NULL);
-		_exit(127);
-	}
-	if (pid > 0)
-		waitpid(pid, NULL, 0);
+	/* not root: the setuid helper may (its messages go to our stderr) */
+	int e = errno, status = 0;
+	char *argv[] = { "fusermount3", "-u", "-z", (char *)mnt, NULL };
+	struct proc_spawn ps = { .argv = argv, .fd = { -1, 1, 2 }, .flags = PROC_PATH,
+				 .exec_fd = -1 };
+	pid_t pid;
+	int r = proc_spawn(&ps, &pid, NULL);
+	if (r == 0 && (r = proc_wait(pid, &status)) > 0 && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0)
+		return;
+	if (r < 0)
+		log_warn("%s: cannot detach the dead mount: umount2: %s; running fusermount3: %s",
+			 mnt, strerror(e), strerror(-r));
+	else if (WIFEXITED(status))
+		log_warn("%s: cannot detach the dead mount: umount2: %s; fusermount3 -u -z: "
+			 "exit status %d", mnt, strerror(e), WEXITSTATUS(status));
+	else
+		log_warn("%s: cannot detach the dead mount: umount2: %s; fusermount3 -u -z: "
+			 "killed by signal %d", mnt, strerror(e), WTERMSIG(status));
 }
 
 static int setup(struct fsd *fs, struct args *a, struct ops_options *oo, struct oerr *err)

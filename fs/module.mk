@@ -17,7 +17,8 @@ endif
 
 # The same daemon over a fake ops/ (tests/fs/fake_ops.c), under ASan+UBSan:
 # the fast tree tests run against it, needing neither ops/ nor a VM.
-FS_FAKE_SRCS := $(FS_SRCS) tests/fs/fake_ops.c ops/id.c ops/staging.c common/err.c common/fileio.c common/log.c
+FS_FAKE_SRCS := $(FS_SRCS) tests/fs/fake_ops.c ops/id.c ops/staging.c common/err.c common/fileio.c common/log.c \
+                common/proc.c
 FS_FAKE := $(BUILD)/tests/fs/ocivmfs-fakeops
 $(FS_FAKE): $(patsubst %.c,$(BUILD)/san/%.o,$(FS_FAKE_SRCS))
 	@mkdir -p $(@D)

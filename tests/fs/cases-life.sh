@@ -305,6 +305,28 @@ cases_restart() {   # MOUNT BINARY STATE
 	echo "delete keep force" > "$m/ctl"; echo "delete run force" > "$m/ctl"
 }
 
+# A dead mount that neither umount2 nor fusermount3 can detach (the daemon
+# runs without CAP_SYS_ADMIN, so the setuid helper has none either): the
+# daemon says why in its log (stderr under --debug), then fails to mount.
+cases_dead_mount_stuck() {   # BINARY
+	local bin=$1 m=$T/mdead st=$T/stdead pid out sp
+	sp=$(command -v setpriv) || { skip "dead mount: needs setpriv"; return; }
+	mount_tree "$bin" "$m" "$st" || { bad "dead mount: mount"; return; }
+	pid=$(pgrep -n -f "^$bin .*--state-dir $st ")
+	kill -KILL "$pid"
+	wait_until 10 eval "! kill -0 $pid"
+	out=$(timeout 120 env PATH="/nonexistent-$$" "$sp" --bounding-set -sys_admin \
+		--inh-caps -sys_admin "$bin" --foreground --debug --state-dir "$st" "$m" 2>&1)
+	check "dead mount: no fusermount3 on PATH: the reason, not silence" grep -q \
+		"cannot detach the dead mount: umount2: Operation not permitted; running fusermount3: No such file or directory" <<<"$out"
+	out=$(timeout 120 "$sp" --bounding-set -sys_admin --inh-caps -sys_admin \
+		"$bin" --foreground --debug --state-dir "$st" "$m" 2>&1)
+	check "dead mount: fusermount3 fails too: its exit status" grep -q \
+		"cannot detach the dead mount: umount2: Operation not permitted; fusermount3 -u -z: exit status 1" <<<"$out"
+	check "dead mount: ... and the daemon does not mount" grep -q "cannot mount on $m" <<<"$out"
+	umount -l "$m"
+}
+
 cases_enospc() {   # BINARY
 	local bin=$1 m=$T/m3
 	mkdir -p "$T/small"

@@ -65,6 +65,8 @@ else
 	unmount_tree "$M"
 	if [ -n "$ROOT" ]; then cases_enospc "$FAKE"
 	else skip "enospc: needs root (a small tmpfs as the state dir)"; fi
+	if [ -n "$ROOT" ]; then cases_dead_mount_stuck "$FAKE"
+	else skip "dead mount: needs root (to drop CAP_SYS_ADMIN)"; fi
 fi
 
 if [ -x "$REAL" ]; then

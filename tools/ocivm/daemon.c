@@ -14,34 +14,14 @@
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fileio.h"
+#include "proc.h"
 
 #define DAEMON_WAIT_MS 20000
-
-static int mkdir_p(const char *path, mode_t mode)
-{
-	char tmp[4096];
-	size_t len = strlen(path);
-
-	if (len >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	memcpy(tmp, path, len + 1);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, mode) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
 
 /* $OCIVMFS, else ocivmfs next to this program, else "ocivmfs" from PATH. */
 static void daemon_binary(char *buf, size_t n)
@@ -68,54 +48,51 @@ static void daemon_binary(char *buf, size_t n)
 	snprintf(buf, n, "ocivmfs");
 }
 
-/* In the grandchild: stdio, no inherited fds but the report pipe, exec. */
-static void __attribute__((noreturn))
-exec_daemon(const char *bin, const char *root, const char *mnt, int report)
+/* The daemon with stdin /dev/null, stdout and stderr ROOT/ocivmfs.log, no
+ * other descriptor of ours (common/proc.c): 0 once it runs, or -errno. */
+static int exec_daemon(const char *bin, const char *root, const char *mnt)
 {
 	char state[4200], logp[4200];
-	int null = open("/dev/null", O_RDWR), logfd;
+	pid_t pid;
 
 	snprintf(state, sizeof(state), "%s/state", root);
 	snprintf(logp, sizeof(logp), "%s/ocivmfs.log", root);
-	logfd = open(logp, O_WRONLY | O_APPEND | O_CREAT, 0640);
-	dup2(null, 0);
-	dup2(logfd >= 0 ? logfd : null, 1);
-	dup2(logfd >= 0 ? logfd : null, 2);
-	for (int fd = 3; fd < report; fd++)
-		close(fd);
-	close_range((unsigned)report + 1, ~0U, 0);
-	execlp(bin, bin, "--state-dir", state, mnt, (char *)NULL);
-	int e = errno;
-	if (write(report, &e, sizeof(e)) < 0) {
-		/* the parent times out instead */
-	}
-	_exit(127);
+	_cleanup_close_ int logfd = open(logp, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	char *argv[] = { (char *)bin, "--state-dir", state, (char *)mnt, NULL };
+	struct proc_spawn ps = { .argv = argv, .fd = { -1, logfd, logfd }, .flags = PROC_PATH,
+				 .exec_fd = -1 };   /* logfd -1: /dev/null */
+	return proc_spawn(&ps, &pid, NULL);
 }
 
-/* Forks twice so the daemon is nobody's child; returns the exec errno
- * reported through a CLOEXEC pipe (0 when exec succeeded). */
+/* Forks twice so the daemon is nobody's child: the first child starts a
+ * session, spawns the daemon in it (not as its leader, so a terminal it
+ * opens never becomes its controlling one) and exits.  Returns the
+ * spawn's -errno (0 when the daemon runs), passed up through a pipe. */
 static int spawn_daemon(const char *bin, const char *root, const char *mnt)
 {
-	int p[2], e = 0, status;
+	int p[2], e = 0;
 	pid_t pid;
 
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
 	pid = fork();
 	if (pid < 0) {
+		e = errno;
 		close(p[0]);
 		close(p[1]);
-		return -errno;
+		return -e;
 	}
 	if (pid == 0) {
 		close(p[0]);
 		setsid();
-		if (fork() == 0)
-			exec_daemon(bin, root, mnt, p[1]);
+		e = -exec_daemon(bin, root, mnt);
+		if (write(p[1], &e, sizeof(e)) < 0) {
+			/* the parent waits for the mount instead */
+		}
 		_exit(0);
 	}
 	close(p[1]);
-	waitpid(pid, &status, 0);
+	proc_wait(pid, NULL);
 	if (read(p[0], &e, sizeof(e)) != sizeof(e))
 		e = 0;
 	close(p[0]);

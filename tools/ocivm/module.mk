@@ -1,15 +1,15 @@
 # tools/ocivm: `ocivm` and its tests.
-$(call program,ocivm,$(OCIVM_SRCS) common/err.c common/fileio.c,libcjson,)
+$(call program,ocivm,$(OCIVM_SRCS) common/err.c common/fileio.c common/proc.c,libcjson,)
 $(call unit_test,ocivm_cli,tests/tools/ocivm/test_cli.c $(OCIVM_PURE_SRCS) \
 	tools/ocivm/tree.c tools/ocivm/daemon.c tools/ocivm/console.c common/err.c \
-	common/fileio.c,,)
+	common/fileio.c common/proc.c,,)
 # exec: process.json from flags, window sizes, the exec shim against a plain
 # directory that looks like the tree.
 $(call unit_test,ocivm_exec,tests/tools/ocivm/test_exec.c tools/ocivm/process.c \
 	tools/ocivm/winsz.c tools/ocivm/shim.c tools/ocivm/tree.c tools/ocivm/daemon.c \
 	tools/ocivm/console.c tools/ocivm/olog.c \
 	tools/ocivm/errmap.c tools/ocivm/args.c ops/id.c common/signame.c common/err.c \
-	common/fileio.c,libcjson,)
+	common/fileio.c common/proc.c,libcjson,)
 CHECK_SCRIPTS += tests/tools/ocivm/cli.sh tests/tools/ocivm/podman.sh \
 	tests/tools/ocivm/containerd.sh
 LINUX_E2E_SCRIPTS += tests/tools/ocivm/podman.sh tests/tools/ocivm/containerd.sh

@@ -56,6 +56,11 @@ check "spec --kernel names the kernel" bash -c "rm -f '$tmp/spec/config.json' &&
 expect_fail "spec --kernel relative" "absolute" spec -b "$tmp/spec2" --kernel k
 expect_fail "spec refuses to overwrite" "exists" spec --bundle "$tmp/spec"
 check "features (no tree)" bash -c "'$OCIVM' --root '$root' features | grep -q ociVersionMax"
+# the daemon's exec failure comes back through both forks as its errno
+mkdir -p "$tmp/nobundle"
+out=$(OCIVMFS=$tmp/no-ocivmfs "$OCIVM" --root "$tmp/root-nobin" create --bundle "$tmp/nobundle" c0 2>&1)
+check "a missing daemon binary: starting it is ENOENT" grep -qF \
+	"starting $tmp/no-ocivmfs: No such file or directory" <<<"$out"
 check "list (no tree): empty" bash -c "[ -z \"\$('$OCIVM' --root '$root' list -q)\" ] &&
 	[ \"\$('$OCIVM' --root '$root' list -f json)\" = '[]' ]"
 expect_fail "state (no tree)" "container does not exist" state nope

@@ -284,7 +284,7 @@ int vm_jail_prepare_qemu(struct vm_jail *j, struct vm_jail_fds *fds,
 		return r;
 	if (j->drop_user && mkdir(j->root, 0755) < 0 && errno != EEXIST)
 		return oerr_sys(err, errno, "confining: creating %s", j->root);
-	unsigned long long mem = ((cfg->memory_mib ? cfg->memory_mib : 256) +
+	unsigned long long mem = ((cfg->memory_mib ? cfg->memory_mib : VM_DEFAULT_MEMORY_MIB) +
 				  VM_JAIL_QEMU_OVERHEAD_MIB +
 				  (l->accel == VM_ACCEL_KVM ? 0 : VM_JAIL_TCG_CACHE_MIB)) << 20;
 	jail_describe(j, l);
@@ -335,7 +335,7 @@ int vm_jail_prepare_vmm(struct vm_jail *j, const struct vm_launch *l, struct oer
 		snprintf(j->text, sizeof(j->text), "user the daemon's (uid %u: not root, cannot "
 			 "change user)\nno_new_privs 1\nseccomp ocivm-vmm per-thread allowlists\n"
 			 "rlimits nofile %u core 0\n", (unsigned)geteuid(), VM_JAIL_NOFILE);
-	unsigned long long mem = ((cfg->memory_mib ? cfg->memory_mib : 256) +
+	unsigned long long mem = ((cfg->memory_mib ? cfg->memory_mib : VM_DEFAULT_MEMORY_MIB) +
 				  VM_JAIL_VMM_OVERHEAD_MIB) << 20;
 	if (vm_cgroup_create(j, cfg->id ? cfg->id : "vm", mem, VM_JAIL_PIDS_MAX, cfg->res, cg_note,
 			     sizeof(cg_note)) < 0) {

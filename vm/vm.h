@@ -309,8 +309,9 @@ int vm_image_acquire(const char *cache_dir, const char *rootfs_dir, const char *
  * shared: vm_create attaches them read-only whatever vm_disk.readonly says
  * (ocivm-init mounts them read-only under an overlay with a tmpfs upper).
  * One owner holds at most one image (-EEXIST for a second, different one).
- * The key covers each entry's relative path, type and mode, uid, gid, size,
- * mtime (ns), device number and symlink target; file contents are not read. */
+ * The key is a SHA-256 over each entry's relative path, type and mode, uid,
+ * gid, size, mtime (ns), device number and symlink target, and the whole
+ * contents of every regular file (vm/driver/image.h, vm_tree_hash). */
 /* 0 also when owner holds nothing (releasing twice is harmless). */
 int vm_image_release(const char *cache_dir, const char *owner, struct oerr *err);
 /* At start: remove the temporary images whose builder is gone (a daemon

@@ -5,7 +5,8 @@
 # linux.namespaces, and creates the container with ln -s: the guest's eth0
 # has the veth's MAC, MTU, addresses and routes; the guest pings the host
 # side and serves HTTP to it; nothing of the taps and tc filters is left
-# after the VMM is killed -9, nor after delete.  Then templates on (below),
+# after the VMM is killed -9 (under the daemon, or while none runs: the
+# next one cleans up), nor after delete.  Then templates on (below),
 # an interface deleted while the VM runs (it runs on, the log says so),
 # IPv6 only, MTU 9000, two interfaces and IPv6 (cold, then restored from a
 # template of two NICs), and the bad paths (EINVAL with the reason).
@@ -122,6 +123,25 @@ check "... the tap and its redirect are still there" bash -c \
 check "delete force" bash -c "echo delete force > $C/ctl"
 check "after delete: no tap in $NS" wait_until 10 no_taps "$NS"
 check "after delete: no filter or qdisc on eth0" no_filters "$NS" eth0
+
+# the VMM killed -9 while no daemon runs: the tap goes with its fds, the tc
+# filter on eth0 stays until the next daemon finds the VM gone (vm_attach)
+C=$M/containers/net2b
+bundle net2b "/run/netns/$NS" "sleep 100000"
+check "killed while no daemon: a third container, start" bash -c "ln -s $T/net2b $C && echo start > $C/ctl"
+check "... the host pings it" wait_until 60 ping_ok 5 "$CTR4"
+VMPID=$(cat "$C/pid")
+kill -TERM "$(pgrep -f "^$BIN .*--state-dir $T/state " | head -1)"
+check "... daemon: SIGTERM unmounts" wait_until 10 eval '! is_mounted "$M"'
+kill -9 "$VMPID"
+check "... its VMM killed -9 (no daemon)" wait_until 20 eval "! kill -0 $VMPID 2>/dev/null"
+check "... eth0's redirect is still there meanwhile" bash -c "tc -n $NS filter show dev eth0 ingress | grep -q mirred"
+mount_tree "$BIN" "$M" "$T/state" || bad "daemon: remount on the same state dir"
+check "... after the restart it is stopped" test "$(cat "$C/status" 2>/dev/null)" = stopped
+check "... no tap in $NS" wait_until 10 no_taps "$NS"
+check "... no filter or ingress qdisc on eth0" no_filters "$NS" eth0
+check "... eth0 untouched" bash -c "ip -n $NS -o addr show eth0 | grep -q $CTR4/24"
+check "... rmdir" rmdir "$C"
 
 # templates on: a container with interfaces is restored from a template of
 # as many NICs (no backend in the template; the restore gives the same

@@ -18,6 +18,9 @@ $(call unit_test,vmm_exit,tests/vm/vmm/test_exit.c vm/vmm/exit.c vm/vmm/bus.c vm
 $(call unit_test,vmm_acpi,tests/vm/vmm/test_acpi.c vm/vmm/acpi.c $(COMMON_SRCS))
 $(call unit_test,vmm_loader,tests/vm/vmm/test_loader.c vm/vmm/elf.c vm/vmm/bzimage.c vm/kimage.c vm/vmm/bootinfo.c $(COMMON_SRCS),,-llz4)
 $(call unit_test,vmm_seccomp,tests/vm/vmm/test_seccomp.c vm/vmm/seccomp.c vm/vmm/jail.c $(COMMON_SRCS),libseccomp)
+# ... and the virtio-net device model run under those filters, stacked as the VMM does.
+$(call unit_test,vmm_seccomp_dev,tests/vm/vmm/test_seccomp_dev.c vm/vmm/seccomp.c tests/vm/virtio/drv.c \
+	$(VIRTIO_SRCS) $(COMMON_SRCS),libseccomp $(VIRTIO_PKGS))
 $(call unit_test,vmm_uart_cpuid,tests/vm/vmm/test_uart_cpuid.c vm/vmm/uart.c vm/vmm/cpuid.c $(COMMON_SRCS))
 
 # bench/vmm.sh (make bench): ocivm-vmm next to QEMU microvm; its QMP helper.

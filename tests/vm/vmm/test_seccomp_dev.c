@@ -4,8 +4,9 @@
  * the tap; the I/O thread, which adds the I/O filter through thread_init);
  * then I/O both ways -- virtio-net: a frame out to the tap and one back in;
  * virtio-blk on each engine (io_uring, sync): write, read back, flush,
- * discard -- and the main thread tears the device down under the main
- * filter.  A system call of the device's outside its filters kills the
+ * discard; virtio-console: its client handed over by a thread under the
+ * control filter, bytes both ways -- and the main thread tears the device
+ * down under the main filter.  A system call of the device's outside its filters kills the
  * child with SIGSYS.  The fake driver's own calls (kicks: an eventfd write;
  * waits: poll on the irqfd) run on the child's unfiltered test thread, as
  * KVM makes them in the kernel for the VMM.  The net case needs root (a tap
@@ -221,6 +222,63 @@ static int blk_under_filters(bool uring)
 	return 0;
 }
 
+/* The control thread hands the console its client, as ocivm-vmm's does. */
+static void *control_attach(void *arg)
+{
+	int *fd = arg;
+	if (vmm_seccomp_enter(VMM_THREAD_CONTROL) < 0)
+		_exit(93);
+	*fd = virtio_console_attach(d.m, *fd);
+	return NULL;
+}
+
+static int console_under_filters(void)
+{
+	int sp[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+		return 10;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || drv_init(&d, 1 << 20) < 0)
+		return 12;
+	d.host.thread_init = io_init;
+	struct virtio_console_opts o = { .max_buffered = 4096 };
+	if (virtio_console_create(&d.host, 0xd0000000, &o, &d.m) < 0)
+		return 13;
+	pthread_t t;
+	uint32_t status = 0;
+	if (pthread_create(&t, NULL, vcpu_setup, &status) != 0 || pthread_join(t, NULL) != 0)
+		return 14;
+	if (status != 0xf)
+		return 15;
+	int fd = sp[0];
+	if (pthread_create(&t, NULL, control_attach, &fd) != 0 || pthread_join(t, NULL) != 0 || fd != 0)
+		return 16;
+	/* guest -> host */
+	uint64_t b = drv_alloc(&d, 64, 16);
+	memcpy(drv_ptr(&d, b), "guest-out", 9);
+	struct drv_seg s = { b, 9, false };
+	drv_add(&d, 1, &s, 1, false);
+	drv_kick(&d, 1);
+	char buf[16];
+	struct pollfd pf = { .fd = sp[1], .events = POLLIN };
+	if (poll(&pf, 1, WAIT_MS) != 1 || read(sp[1], buf, sizeof(buf)) != 9 || memcmp(buf, "guest-out", 9))
+		return 17;
+	uint32_t id, len;
+	if (drv_wait_used(&d, 1, &id, &len, WAIT_MS) != 1)
+		return 18;
+	/* host -> guest */
+	uint64_t rb = drv_alloc(&d, 64, 16);
+	struct drv_seg rs = { rb, 64, true };
+	drv_add(&d, 0, &rs, 1, false);
+	drv_kick(&d, 0);
+	if (write(sp[1], "host-in", 7) != 7 || drv_wait_used(&d, 0, &id, &len, WAIT_MS) != 1 ||
+	    len != 7 || memcmp(drv_ptr(&d, rb), "host-in", 7))
+		return 19;
+	if (vmm_seccomp_enter(VMM_THREAD_MAIN) < 0)
+		return 20;
+	virtio_mmio_destroy(d.m);
+	return 0;
+}
+
 static void run_child(const char *what, int (*fn)(void))
 {
 	pid_t pid = fork();
@@ -259,9 +317,16 @@ static void test_blk_sync_under_filters(void **state)
 	run_child("virtio-blk (sync engine)", blk_sync);
 }
 
+static void test_console_under_filters(void **state)
+{
+	(void)state;
+	run_child("virtio-console", console_under_filters);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_console_under_filters),
 		cmocka_unit_test(test_net_under_filters),
 		cmocka_unit_test(test_blk_uring_under_filters),
 		cmocka_unit_test(test_blk_sync_under_filters),

@@ -25,7 +25,8 @@
 #define ETHERTYPE 0x88b5u  /* IEEE local experimental */
 #define TX_MARK "ocivm-st-net tx"
 #define RX_MARK "ocivm-st-net rx"
-#define ECHO_TIMEOUT_MS 10000
+#define ECHO_TIMEOUT_MS 30000   /* only a failure waits this long */
+#define TX_TIMEOUT_MS 5000       /* as the blk checks: a starved device thread on a loaded host */
 #define TX_EVERY_MS 200
 
 static int hexval(char c)
@@ -90,7 +91,7 @@ static int round_trip(struct stv_dev *d, uint8_t *tx, uint32_t txlen, uint8_t *r
 		struct stv_seg ts = { tx, txlen, 0 };
 		uint32_t len;
 		stv_post(d, TXQ, &ts, 1, false);
-		if (!stv_wait(d, TXQ, &len, 1000))
+		if (!stv_wait(d, TXQ, &len, TX_TIMEOUT_MS))
 			return -1;
 		++*ret_sent;
 		uint64_t next = st_now_us() + 1000ull * TX_EVERY_MS;
@@ -155,7 +156,7 @@ void stv_net_checks(const struct st_env *env)
 		struct stv_seg ts = { tx, txlen, 0 };
 		uint32_t len;
 		stv_post(&d, TXQ, &ts, 1, false);
-		st_check("virtio.net.tx", stv_wait(&d, TXQ, &len, 1000), "a %u-byte frame taken", txlen - HDR);
+		st_check("virtio.net.tx", stv_wait(&d, TXQ, &len, TX_TIMEOUT_MS), "a %u-byte frame taken", txlen - HDR);
 		st_printf("# virtio.net.rx skipped (st.net_echo=0)\n");
 		return;
 	}
@@ -168,6 +169,6 @@ void stv_net_checks(const struct st_env *env)
 	st_check("virtio.net.rx", r == 1 && nbuf == 1, "%s (%u bytes, num_buffers %u)",
 		 r == 1 ? "the host's answer arrived" : "no answer from the host", rxlen, nbuf);
 	if (r == 1)
-		st_check("virtio.net.irq", st_irq_wait(v->gsi, irq0 + 1, 1000), "gsi %u: %llu interrupts (TX and RX)",
+		st_check("virtio.net.irq", st_irq_wait(v->gsi, irq0 + 1, TX_TIMEOUT_MS), "gsi %u: %llu interrupts (TX and RX)",
 			 v->gsi, (unsigned long long)(st_irq_count(v->gsi) - irq0));
 }

@@ -58,6 +58,7 @@ import json, sys
 c = json.load(open(sys.argv[1]))
 c["process"]["args"] = json.loads(sys.argv[3])
 c["process"]["terminal"] = False
+c["process"]["noNewPrivileges"] = False   # exec --no-new-privs must set it itself
 c["root"]["path"] = sys.argv[4]
 json.dump(c, open(sys.argv[2], "w"))
 PY
@@ -137,6 +138,13 @@ cases() {
 		expect_out "$L: -e K=V" "bar" exec -e FOO=bar c1 sh -c 'echo $FOO'
 		expect_out "$L: --cwd" "/tmp" exec --cwd /tmp c1 pwd
 		expect_out "$L: -u 1000:1000" "1000 1000" exec -u 1000:1000 c1 sh -c 'echo $(id -u) $(id -g)'
+		# NoNewPrivs of the exec'd process itself (exec'd by sh: inherited)
+		local nnp='set -- $(grep "^NoNewPrivs:" /proc/self/status); echo "$1 $2"'
+		expect_out "$L: without --no-new-privs: NoNewPrivs 0 (the container's is false)" \
+			"NoNewPrivs: 0" exec c1 sh -c "$nnp"
+		expect_out "$L: --no-new-privs: NoNewPrivs 1" "NoNewPrivs: 1" exec --no-new-privs c1 sh -c "$nnp"
+		expect_out "$L: -u 1000:1000 --no-new-privs: both" "1000 1000 NoNewPrivs: 1" \
+			exec -u 1000:1000 --no-new-privs c1 sh -c "echo \$(id -u) \$(id -g) \$($nnp)"
 	fi
 	# -t on the caller's own terminal (a pty of script(1)): its size goes
 	# along at start, keys and output pass through raw.  script's stdin

@@ -81,6 +81,17 @@
  *            file): the host says how many, never silently.
  * Exec'd processes (proc != 0) are not numbered: a re-attached host does
  * not know them (the tree forgets them at a restart).
+ *
+ * Protocol 4 (HELLO "... exec-times"): the EXITED of an exec'd process
+ * (proc != 0) is CHAN_EXITED_PROC_LEN bytes:
+ *   guest -> EXITED <u32 kind> <u32 value> <u64 spawn_us> <u64 guest_us>
+ *            spawn_us: from init's fork of the process to its reaping (the
+ *            process's own cost: fork, joining the container, exec, run,
+ *            exit); guest_us: from init taking EXEC off the channel to
+ *            queueing this frame (what the guest adds around it: the gspec,
+ *            pipes or pty, output to EOF).  CLOCK_MONOTONIC microseconds;
+ *            both 0 for a process that never ran.  The container's own
+ *            EXITED (proc 0) stays 8 bytes.
  */
 #ifndef OCIVM_CHAN_H
 #define OCIVM_CHAN_H
@@ -91,7 +102,8 @@
 #define CHAN_MAGIC 0x564fu /* "OV" little-endian */
 #define CHAN_HDR_LEN 8u
 #define CHAN_MAX_PAYLOAD 65536u
-#define CHAN_PROTOCOL 3u       /* HELLO "ocivm-init 3 ..." */
+#define CHAN_PROTOCOL 4u       /* HELLO "ocivm-init 4 ..." */
+#define CHAN_EXITED_PROC_LEN 24u   /* EXITED of an exec'd process (protocol 4) */
 #define CHAN_OUT_WINDOW (1u << 20)   /* unacknowledged output per stream (protocol 3) */
 #define CHAN_ACK_EXITED 1u     /* OUT_ACK flags: the host has the EXITED frame */
 #define CHAN_RESUME_LEN 24u    /* RESUME and RESUMED payloads */

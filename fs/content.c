@@ -38,7 +38,8 @@ static int text_own(char *s, char **ret, size_t *ret_len)
 	return 0;
 }
 
-/* ID/exec/NAME/{status,pid,exit} */
+/* ID/exec/NAME/{status,pid,exit,times}; times: the guest's figures once it
+ * stopped (ocivm-init's, vm.h vm_proc_times), empty before or without */
 static int ex_text(struct fsd *fs, const struct node *n, const char *id, char **ret,
 		   size_t *ret_len, struct oerr *err)
 {
@@ -54,6 +55,9 @@ static int ex_text(struct fsd *fs, const struct node *n, const char *id, char **
 		snprintf(buf, sizeof(buf), "%d\n", (int)ei.pid);
 	else if (strcmp(n->name, "exit") == 0 && ei.status == OPS_STOPPED)
 		snprintf(buf, sizeof(buf), ei.exited ? "%d\n" : "unknown\n", ei.exit_status);
+	else if (strcmp(n->name, "times") == 0 && ei.status == OPS_STOPPED && ei.spawn_us >= 0)
+		snprintf(buf, sizeof(buf), "spawn_us=%lld guest_us=%lld\n",
+			 (long long)ei.spawn_us, (long long)ei.guest_us);
 	return text_dup(buf, ret, ret_len);
 }
 

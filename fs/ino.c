@@ -54,6 +54,7 @@ static const struct fixed ex_files[] = {
 	{ "stdout", 7, FK_STREAM, S_IFREG | 0444 },
 	{ "stderr", 8, FK_STREAM, S_IFREG | 0444 },
 	{ "stdin", 9, FK_STDIN, S_IFREG | 0200 },
+	{ "times", 13, FK_TEXT, S_IFREG | 0444 },   /* exec'd processes only */
 };
 
 static int ct_stream_of(int idx)

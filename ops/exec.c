@@ -135,7 +135,7 @@ void ops_exec_cb_error(void *ctx, unsigned proc, const char *reason)
 	ops_logf(c->ops, "%s: exec %u: %s", c->rec.id, proc, reason);
 }
 
-void ops_exec_cb_exit(void *ctx, unsigned proc, int status)
+void ops_exec_cb_exit(void *ctx, unsigned proc, int status, const struct vm_proc_times *times)
 {
 	struct ctr *c = ctx;
 	char name[OPS_EXEC_NAME_MAX + 1] = "", what[48];
@@ -145,6 +145,10 @@ void ops_exec_cb_exit(void *ctx, unsigned proc, int status)
 	struct ops_exec *e = proc <= OPS_EXEC_MAX ? c->execs[proc] : NULL;
 	if (e && e->info.status != OPS_STOPPED) {
 		started = e->started;
+		if (times) {
+			e->info.spawn_us = (int64_t)(times->spawn_us & INT64_MAX);
+			e->info.guest_us = (int64_t)(times->guest_us & INT64_MAX);
+		}
 		exec_mark_stopped(c, e, status, true);
 		snprintf(name, sizeof(name), "%s", e->info.name);
 	}
@@ -173,6 +177,7 @@ static int exec_add(struct ctr *c, unsigned num, const char *name, struct oerr *
 	snprintf(e->info.name, sizeof(e->info.name), "%s", name);
 	e->info.num = num;
 	e->info.status = OPS_CREATING;
+	e->info.spawn_us = e->info.guest_us = -1;
 	snprintf(path, sizeof(path), "%s/exec/%s", c->dir, name);
 	ops_store_remove(path);   /* a leftover of a daemon that was killed */
 	int r = mkdir_p(path, 0700);

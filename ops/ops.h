@@ -188,6 +188,9 @@ struct ops_exec_info {
 	pid_t pid;               /* in the guest */
 	bool exited;
 	int exit_status;         /* valid when exited: code, or 128+signal */
+	/* the guest's times once it stopped (vm.h vm_proc_times), -1 unknown:
+	 * its fork to its reaping, and init's EXEC to EXITED */
+	int64_t spawn_us, guest_us;
 	char name[OPS_EXEC_NAME_MAX + 1];
 };
 /* By name, or by number when name is NULL. */

@@ -131,7 +131,7 @@ void ops_mark_stopped(struct ops *ops, struct ctr *c, int status, const char *re
 void ops_exec_cb_started(void *ctx, unsigned proc, pid_t pid);
 void ops_exec_cb_output(void *ctx, unsigned proc, int stream, const void *buf, size_t len);
 void ops_exec_cb_error(void *ctx, unsigned proc, const char *reason);
-void ops_exec_cb_exit(void *ctx, unsigned proc, int status);
+void ops_exec_cb_exit(void *ctx, unsigned proc, int status, const struct vm_proc_times *times);
 void ops_exec_stop_all(struct ctr *c);
 void ops_exec_free_all(struct ctr *c);
 

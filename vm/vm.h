@@ -196,6 +196,14 @@ struct vm_config {
 int vm_hypervisor_params_check(const struct vm_config *cfg, struct oerr *err);
 
 /* Called from whichever thread runs vm_dispatch(), never with vm locks held. */
+/* An exec'd process as ocivm-init timed it (common/chan.h, protocol 4),
+ * microseconds: spawn_us from its fork to its reaping, guest_us from init
+ * taking EXEC to sending EXITED. */
+struct vm_proc_times {
+	uint64_t spawn_us;
+	uint64_t guest_us;
+};
+
 struct vm_callbacks {
 	void (*on_started)(void *ctx, pid_t guest_pid);
 	void (*on_output)(void *ctx, int stream /* 1 stdout, 2 stderr */, const void *buf, size_t len);
@@ -206,11 +214,13 @@ struct vm_callbacks {
 	void (*on_exit)(void *ctx, int status, const char *reason);
 	/* Processes started by vm_exec (proc 1..VM_PROC_MAX), all optional:
 	 * started, output, an ERROR line, then exactly one on_proc_exit
-	 * (status as on_exit; 255 with a reason when the VM ended first). */
+	 * (status as on_exit; 255 with a reason when the VM ended first;
+	 * times: the guest's figures, NULL when it gave none). */
 	void (*on_proc_started)(void *ctx, unsigned proc, pid_t guest_pid);
 	void (*on_proc_output)(void *ctx, unsigned proc, int stream, const void *buf, size_t len);
 	void (*on_proc_error)(void *ctx, unsigned proc, const char *reason);
-	void (*on_proc_exit)(void *ctx, unsigned proc, int status);
+	void (*on_proc_exit)(void *ctx, unsigned proc, int status,
+			     const struct vm_proc_times *times);
 };
 
 struct vm;

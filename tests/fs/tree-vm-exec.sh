@@ -87,6 +87,12 @@ check "status is stopped" test "$(cat "$X/hello/status" 2>/dev/null)" = stopped
 check "stdout has its output" test "$(cat "$X/hello/stdout" 2>/dev/null)" = out-42
 check "stderr has its own" test "$(cat "$X/hello/stderr" 2>/dev/null)" = err-line
 check "pid was a guest pid" grep -qE '^[0-9]+$' "$X/hello/pid"
+# times: ocivm-init's figures (EXITED, protocol 4): its fork to its reaping
+# within init's EXEC to EXITED, both > 0
+times=$(cat "$X/hello/times" 2>/dev/null)
+check "times: spawn_us=N guest_us=M, 0 < N <= M (was: $times)" \
+	awk -v t="$times" 'BEGIN { n = split(t, a, /[ =]/); exit !(n == 4 && a[1] == "spawn_us" &&
+		a[3] == "guest_us" && a[2] + 0 > 0 && a[2] + 0 <= a[4] + 0) }'
 check "the container still runs" test "$(cat "$C/status")" = running
 check "events: exec hello started, exited 5" wait_until 10 eval \
 	"grep -q ' ex exec hello started\$' $T/events && grep -q ' ex exec hello exited 5\$' $T/events"
@@ -131,6 +137,7 @@ rmdir "$X0/pidns" 2>/dev/null
 proc cat 0 cat
 check "exec cat" bash -c "echo 'exec cat $T/cat.json' > $C/ctl"
 check "status is running" test "$(cat "$X/cat/status" 2>/dev/null)" = running
+check "times is empty while it runs" test -e "$X/cat/times" -a -z "$(cat "$X/cat/times" 2>/dev/null)"
 check "stdin reaches it" bash -c "echo piped-in > $X/cat/stdin"
 check "... and comes back on stdout; closing stdin ends it" \
 	bash -c "test \"\$(timeout 60 cat $X/cat/wait)\" = 0 && grep -q piped-in $X/cat/stdout"

@@ -250,7 +250,7 @@ int vm_exec(struct vm *vm, unsigned proc, const char *gspec, size_t len, struct 
 		if (vm->cb.on_proc_error)
 			vm->cb.on_proc_error(vm->ctx, proc, "nosuchfile: executable file not found in $PATH");
 		if (vm->cb.on_proc_exit)
-			vm->cb.on_proc_exit(vm->ctx, proc, 127);
+			vm->cb.on_proc_exit(vm->ctx, proc, 127, NULL);
 		return 0;
 	}
 	if (vm->cb.on_proc_started)
@@ -265,7 +265,7 @@ int vm_proc_signal(struct vm *vm, unsigned proc, int signo, struct oerr *err)
 	if (proc == 0)
 		return vm_signal(vm, signo, err);
 	if ((signo == SIGKILL || signo == SIGTERM) && vm->cb.on_proc_exit)
-		vm->cb.on_proc_exit(vm->ctx, proc, 128 + signo);
+		vm->cb.on_proc_exit(vm->ctx, proc, 128 + signo, NULL);
 	return 0;
 }
 

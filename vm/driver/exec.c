@@ -123,11 +123,14 @@ void vm_exec_frame(struct vm *vm, uint8_t proc, uint8_t type, const uint8_t *pl,
 			cb->on_log(vm->ctx, text);
 		break;
 	}
-	case CHAN_EXITED: {
-		uint32_t kind = len == 8 ? get_u32(pl) : 2, value = len == 8 ? get_u32(pl + 4) : 0;
+	case CHAN_EXITED: {   /* 8 bytes, or 24 with the guest's times */
+		bool ok = len == 8 || len == CHAN_EXITED_PROC_LEN, timed = len == CHAN_EXITED_PROC_LEN;
+		uint32_t kind = ok ? get_u32(pl) : 2, value = ok ? get_u32(pl + 4) : 0;
 		int status = kind == 1 ? 128 + (int)(value & 0x7f) : kind == 0 ? (int)(value & 0xff) : 255;
+		struct vm_proc_times t = { timed ? chan_get_u64(pl + 8) : 0,
+					   timed ? chan_get_u64(pl + 16) : 0 };
 		if (cb->on_proc_exit)
-			cb->on_proc_exit(vm->ctx, proc, status);
+			cb->on_proc_exit(vm->ctx, proc, status, timed && kind <= 1 ? &t : NULL);
 		break;
 	}
 	default:

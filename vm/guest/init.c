@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 /* protocol 2 (common/chan.h); it sends STDIN_ACK (relay.c), it runs EXEC (relay_proc.c) */
-#define INIT_VERSION "ocivm-init 3 stdin-ack exec out-ack"
+#define INIT_VERSION "ocivm-init 4 stdin-ack exec out-ack exec-times"
 #define INIT_CHAN "/dev/hvc0"
 #define INIT_VPORT_NAME "org.ocivm.chan"   /* QEMU's named virtio-serial port */
 #define INIT_VPORT_CLASS "/sys/class/virtio-ports"

@@ -16,6 +16,7 @@ INSTALL_SHARE += $(BUILD)/bin/ocivm-init
 $(call unit_test,test_chan,tests/common/test_chan.c common/chan.c)
 $(call unit_test,test_guest_plan,tests/vm/guest/test_plan.c $(GUEST_LIB_SRCS))
 $(call unit_test,test_guest_relay,tests/vm/guest/test_relay.c $(GUEST_LIB_SRCS))
+$(call unit_test,test_guest_relay_exec,tests/vm/guest/test_relay_exec.c $(GUEST_LIB_SRCS))
 $(call unit_test,test_guest_resume,tests/vm/guest/test_resume.c $(GUEST_LIB_SRCS))
 
 # make guest: the Debian cloud kernel unpacked under $(GUEST_DIR)/root,

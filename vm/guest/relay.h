@@ -69,6 +69,8 @@ struct relay_proc {
 	int in_fd, out_fd, err_fd;   /* -1 when closed */
 	uint8_t *inq; size_t inq_len, inq_cap;
 	int stdin_eof, exited, status;
+	/* gclock_us (clock.h): EXEC taken, the fork, the reap (EXITED's times) */
+	uint64_t t_exec, t_fork, t_reap;
 };
 
 /* Output of the container's process not yet acknowledged by the host:

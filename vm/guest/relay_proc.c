@@ -5,6 +5,7 @@
  * only once the process exited and its output reached EOF).  The id is free
  * again once its EXITED is queued. */
 #include "relay.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -51,12 +52,17 @@ static int proc_log(struct relay *r, uint8_t id, const char *msg)
 	return relay_queue_proc(r, CHAN_LOG, id, msg, (uint32_t)strlen(msg));
 }
 
-static int proc_exit_frame(struct relay *r, uint8_t id, uint32_t kind, uint32_t value)
+/* EXITED <kind> <value> <spawn_us> <guest_us> (protocol 4; chan.h): times
+ * 0 for a process that never ran. */
+static int proc_exit_frame(struct relay *r, uint8_t id, uint32_t kind, uint32_t value,
+			   uint64_t spawn_us, uint64_t guest_us)
 {
-	uint8_t b[8];
+	uint8_t b[CHAN_EXITED_PROC_LEN];
 
 	relay_put_u32(b, kind);
 	relay_put_u32(b + 4, value);
+	chan_put_u64(b + 8, spawn_us);
+	chan_put_u64(b + 16, guest_us);
 	return relay_queue_proc(r, CHAN_EXITED, id, b, sizeof(b));
 }
 
@@ -68,6 +74,7 @@ static int proc_exec(struct relay *r, uint8_t id, const uint8_t *spec, uint32_t 
 	char eb[256] = "";
 	int code = 126, terminal = 0, e;
 	struct relay_proc *p;
+	uint64_t t_exec = gclock_us();
 
 	if (r->procs[id])
 		snprintf(eb, sizeof(eb), "EXEC: process id %u is in use", id);
@@ -95,7 +102,8 @@ static int proc_exec(struct relay *r, uint8_t id, const uint8_t *spec, uint32_t 
 			}
 			*p = (struct relay_proc){ .pid = res.pid, .terminal = terminal,
 						  .in_fd = res.in_fd, .out_fd = res.out_fd,
-						  .err_fd = res.err_fd };
+						  .err_fd = res.err_fd, .t_exec = t_exec,
+						  .t_fork = res.fork_us };
 			r->procs[id] = p;
 			r->n_procs++;
 			uint8_t b[4];
@@ -107,7 +115,7 @@ static int proc_exec(struct relay *r, uint8_t id, const uint8_t *spec, uint32_t 
 			snprintf(eb, sizeof(eb), "EXEC: cannot start the process");
 	}
 	e = relay_queue_proc(r, CHAN_ERROR, id, eb, (uint32_t)strlen(eb));
-	return e < 0 ? e : proc_exit_frame(r, id, 0, (uint32_t)code);
+	return e < 0 ? e : proc_exit_frame(r, id, 0, (uint32_t)code, 0, 0);
 }
 
 static int proc_stdin(struct relay *r, uint8_t id, struct relay_proc *p, const uint8_t *b,
@@ -260,6 +268,7 @@ int relay_proc_reaped(struct relay *r, pid_t pid, int status)
 		if (p && p->pid == pid && !p->exited) {
 			p->exited = 1;
 			p->status = status;
+			p->t_reap = gclock_us();
 			return 1;
 		}
 	}
@@ -273,8 +282,11 @@ int relay_proc_report(struct relay *r)
 		if (!p || !p->exited || p->out_fd >= 0 || p->err_fd >= 0)
 			continue;
 		int st = p->status;
-		int e = WIFSIGNALED(st) ? proc_exit_frame(r, (uint8_t)id, 1, (uint32_t)WTERMSIG(st))
-					: proc_exit_frame(r, (uint8_t)id, 0, (uint32_t)WEXITSTATUS(st));
+		uint64_t spawn = p->t_reap - p->t_fork, guest = gclock_us() - p->t_exec;
+		int e = WIFSIGNALED(st) ? proc_exit_frame(r, (uint8_t)id, 1, (uint32_t)WTERMSIG(st),
+							  spawn, guest)
+					: proc_exit_frame(r, (uint8_t)id, 0, (uint32_t)WEXITSTATUS(st),
+							  spawn, guest);
 		proc_free(r, (uint8_t)id);
 		if (e < 0)
 			return e;

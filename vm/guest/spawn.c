@@ -2,6 +2,7 @@
  * struct gspawn_fail into the error pipe and exits with 127 or 126. */
 #include "spawn.h"
 #include "cgroup.h"
+#include "clock.h"
 #include "ns.h"
 #include "userns.h"
 
@@ -394,6 +395,7 @@ static int gspawn_do(const struct gplan *p, const char *root, pid_t join,
 {
 	int child[3] = { -1, -1, -1 }, parent[3] = { -1, -1, -1 }, ep[2], r, pidns;
 	pid_t pid;
+	uint64_t t0;
 
 	*ret_code = 126;
 	if ((r = gspawn_stdio(p, root, child, parent)) < 0 || pipe2(ep, O_CLOEXEC) < 0) {
@@ -410,6 +412,7 @@ static int gspawn_do(const struct gplan *p, const char *root, pid_t join,
 		close(ep[1]);
 		return r;
 	}
+	t0 = gclock_us();
 	pid = fork();
 	if (pid == 0) {
 		close(ep[0]);
@@ -435,7 +438,7 @@ static int gspawn_do(const struct gplan *p, const char *root, pid_t join,
 	for (int i = 0; i < 3; i++)
 		if (parent[i] >= 0)
 			fcntl(parent[i], F_SETFL, fcntl(parent[i], F_GETFL) | O_NONBLOCK);
-	*ret = (struct gspawn_result){ pid, gns_inner_pid(pid), parent[0], parent[1], parent[2] };
+	*ret = (struct gspawn_result){ pid, gns_inner_pid(pid), parent[0], parent[1], parent[2], t0 };
 	return 0;
 }
 

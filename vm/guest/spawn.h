@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <stdint.h>
+
 #include "plan.h"
 
 struct gspawn_result {
@@ -16,6 +18,7 @@ struct gspawn_result {
 	int in_fd;      /* write end of the process's stdin (pty master if terminal) */
 	int out_fd;     /* read end of stdout (pty master if terminal) */
 	int err_fd;     /* read end of stderr, -1 if terminal */
+	uint64_t fork_us;   /* gclock_us() just before the fork (exec times) */
 };
 
 /* root: directory to chroot into (NULL: stay, as the unit tests do).

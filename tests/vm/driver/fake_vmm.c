@@ -107,13 +107,13 @@ static void conversation(int fd)
 			exit(0);
 		}
 		if (strncmp(mode, "resume", 6) == 0)
-			chan_send(fd, CHAN_HELLO, "ocivm-init 3 stdin-ack exec out-ack", 35);
+			chan_send(fd, CHAN_HELLO, "ocivm-init 4 stdin-ack exec out-ack exec-times", 46);
 		else if (strcmp(mode, "stuck") == 0)
-			chan_send(fd, CHAN_HELLO, "ocivm-init 3 stdin-ack", 22);
+			chan_send(fd, CHAN_HELLO, "ocivm-init 4 stdin-ack", 22);
 		else if (strcmp(mode, "oldinit") == 0)   /* an initrd of protocol 1 */
 			chan_send(fd, CHAN_HELLO, "ocivm-init 1 stdin-ack", 22);
 		else
-			chan_send(fd, CHAN_HELLO, "ocivm-init 3", 12);
+			chan_send(fd, CHAN_HELLO, "ocivm-init 4", 12);
 		if (chan_recv(fd, &type, buf, sizeof(buf), &len) < 0 || type != CHAN_SPEC)
 			exit(2);
 		if (strcmp(mode, "die") == 0) {

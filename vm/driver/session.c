@@ -480,9 +480,13 @@ int vm_session_reattach(struct vm *vm, const uint64_t *have, struct oerr *err)
 	vm->has_exec = true; /* its protocol was checked at create, by this daemon's kind */
 	vm->resync_skipped = 0;
 	/* RUN/hello says what the guest speaks (absent: a VM of an older
-	 * daemon, protocol 2 at most: no OUT_ACK, no RESUME) */
+	 * daemon, protocol 2 at most: no OUT_ACK, no RESUME).  A VM a
+	 * protocol-3 daemon started is served as ours: protocol 4 changed only
+	 * an exec'd process's EXITED, which exec.c reads in both lengths; its
+	 * guest keeps its output until acknowledged, so it needs RESUME and
+	 * OUT_ACK after an upgrade of the daemon too. */
 	if (file_read_all(vm->paths.hello, 255, &hello, &len) == 0 &&
-	    sscanf(hello, "ocivm-init %u", &proto) == 1 && proto == CHAN_PROTOCOL) {
+	    sscanf(hello, "ocivm-init %u", &proto) == 1 && proto >= 3 && proto <= CHAN_PROTOCOL) {
 		hello_features(vm, hello);
 		vm->stdin_window = false;   /* what is in flight is unknown: until an ACK */
 	}

@@ -104,7 +104,9 @@ static void expect_exit_ack(const char *want)
 	free(text);
 }
 
-static void run(const char *mode, const char *want_out, const char *want_log, const char *want_ack)
+/* old_hello: RUN/hello as an older daemon's create left it (NULL: this one's) */
+static void run(const char *mode, const char *want_out, const char *want_log, const char *want_ack,
+		const char *old_hello)
 {
 	struct vm_config cfg = {
 		.id = "t", .run_dir = run_dir, .probe = &hw_probe, .hypervisor_path = fake,
@@ -124,6 +126,11 @@ static void run(const char *mode, const char *want_out, const char *want_log, co
 	assert_int_equal(ev.exited, -1);   /* 99: START came before OUT_ACK 0 0 */
 	assert_string_equal(ev.out, "0123");
 	vm_free(vm);   /* the daemon goes away */
+	if (old_hello) {
+		char path[128];
+		snprintf(path, sizeof(path), "%s/hello", run_dir);
+		assert_int_equal(file_write_atomic(path, old_hello, strlen(old_hello), 0600), 0);
+	}
 	have[0] = ev.out_len;
 	have[1] = 0;
 	assert_int_equal(vm_attach(run_dir, &cbs, &ev, have, &vm, &status, &err), 0);
@@ -140,13 +147,26 @@ static void test_resume(void **state)
 	run("resume", "01234567",
 	    /* 5 + 4 bytes of a frame's tail, a 12-byte STDOUT frame */
 	    "channel resumed: 21 bytes in flight dropped; the guest sends again stdout from byte 4, "
-	    "stderr from byte 0|", "fake: OUT_ACK 8 0 with the EXITED flag");
+	    "stderr from byte 0|", "fake: OUT_ACK 8 0 with the EXITED flag", NULL);
+}
+
+/* A VM its protocol-3 daemon created (RUN/hello "ocivm-init 3 ..."),
+ * re-attached by this daemon after an upgrade: the guest still keeps its
+ * output until acknowledged, so the host must RESUME and OUT_ACK as with
+ * its own protocol (4 changed only an exec'd process's EXITED, read in
+ * both lengths); else the guest's output stalls after 1 MiB. */
+static void test_resume_proto3(void **state)
+{
+	run("resume", "01234567",
+	    "channel resumed: 21 bytes in flight dropped; the guest sends again stdout from byte 4, "
+	    "stderr from byte 0|", "fake: OUT_ACK 8 0 with the EXITED flag",
+	    "ocivm-init 3 stdin-ack exec out-ack");
 }
 
 static void test_resume_lost(void **state)
 {
 	run("resume-lost", "012367", "stdout from byte 6 (LOST 2 bytes after byte 4: the guest "
-	    "no longer had them)", "fake: OUT_ACK 8 0 with the EXITED flag");
+	    "no longer had them)", "fake: OUT_ACK 8 0 with the EXITED flag", NULL);
 }
 
 int main(void)
@@ -154,6 +174,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_resume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resume_lost, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resume_proto3, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,9 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -16,13 +19,35 @@
 
 extern char **environ;
 
-static void __attribute__((noreturn)) child_fail(int report, int stage, int e)
+struct report { int stage, err; char msg[PROC_MSG_MAX]; };
+
+static int child_report = -1;   /* the child's end, for proc_child_fail */
+
+static void __attribute__((noreturn)) report_fail(int report, const struct report *m)
 {
-	int msg[2] = { stage, e };
-	if (write(report, msg, sizeof(msg)) < 0) {
+	if (write(report, m, sizeof(*m)) < 0) {
 		/* the parent sees a closed pipe and a dead child */
 	}
 	_exit(127);
+}
+
+static void __attribute__((noreturn)) child_fail(int report, int stage, int e, const char *what)
+{
+	struct report m = { stage, e, "" };
+	for (size_t i = 0; what && what[i] && i < sizeof(m.msg) - 1; i++)
+		m.msg[i] = what[i];   /* async-signal-safe */
+	report_fail(report, &m);
+}
+
+void proc_child_fail(int stage, int err, const char *fmt, ...)
+{
+	struct report m = { stage, err, "" };
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(m.msg, sizeof(m.msg), fmt, ap);
+	va_end(ap);
+	report_fail(child_report, &m);
 }
 
 /* want[] may overlap 0..2 and each other: copy them above 2 first. */
@@ -56,6 +81,7 @@ static void __attribute__((noreturn)) proc_child(const struct proc_spawn *s, pid
 		close(report);
 		report = high;
 	}
+	child_report = report;
 	/* getppid() is 0 in a new pid namespace: the parent is outside it */
 	if ((s->flags & PROC_PDEATHSIG) && (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
 					     getppid() != (s->flags & PROC_NEWPID ? 0 : parent)))
@@ -74,11 +100,11 @@ static void __attribute__((noreturn)) proc_child(const struct proc_spawn *s, pid
 		signal(SIGPIPE, SIG_DFL);
 	int r = place_fds(s->fd);
 	if (r < 0)
-		child_fail(report, PROC_STAGE_EXEC, -r);
+		child_fail(report, PROC_STAGE_EXEC, -r, "placing stdio");
 	if (s->child) {
 		int stage = s->child(s->arg, &keep, &exec_fd, &e);
 		if (stage)
-			child_fail(report, stage, e);
+			child_fail(report, stage, e, NULL);
 	}
 	/* CLOSE_RANGE_CLOEXEC: the report pipe stays open until exec */
 	syscall(SYS_close_range, (unsigned)keep, ~0u, 4u);
@@ -89,12 +115,14 @@ static void __attribute__((noreturn)) proc_child(const struct proc_spawn *s, pid
 		execvpe(s->path ? s->path : s->argv[0], s->argv, envp);
 	else
 		execve(s->path ? s->path : s->argv[0], s->argv, envp);
-	child_fail(report, PROC_STAGE_EXEC, errno);
+	child_fail(report, PROC_STAGE_EXEC, errno,
+		   exec_fd >= 0 ? "" : s->path ? s->path : s->argv[0]);
 }
 
 int proc_spawn(const struct proc_spawn *s, pid_t *ret_pid, int *ret_stage)
 {
-	int p[2], msg[2] = { 0, 0 };
+	int p[2];
+	struct report msg = { 0, 0, "" };
 	pid_t parent = getpid();
 
 	if (ret_stage)
@@ -120,14 +148,18 @@ int proc_spawn(const struct proc_spawn *s, pid_t *ret_pid, int *ret_stage)
 		setpgid(pid, pid);   /* also in the child: no race on who runs first */
 	ssize_t n;
 	do
-		n = read(p[0], msg, sizeof(msg));
+		n = read(p[0], &msg, sizeof(msg));
 	while (n < 0 && errno == EINTR);
 	close(p[0]);
 	if (n == (ssize_t)sizeof(msg)) {
 		proc_wait(pid, NULL);
 		if (ret_stage)
-			*ret_stage = msg[0];
-		return -(msg[1] > 0 ? msg[1] : EIO);
+			*ret_stage = msg.stage;
+		if (s->msg) {
+			msg.msg[sizeof(msg.msg) - 1] = '\0';
+			memcpy(s->msg, msg.msg, sizeof(msg.msg));
+		}
+		return -(msg.err > 0 ? msg.err : EIO);
 	}
 	if (ret_stage)
 		*ret_stage = 0;

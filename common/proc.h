@@ -24,6 +24,8 @@ enum {
 #define PROC_STAGE_EXEC 0
 /* The child's report pipe is moved to this fd or above first. */
 #define PROC_REPORT_FD_MIN 64
+/* A child's message for a person (see proc_spawn.msg), NUL included. */
+#define PROC_MSG_MAX 240
 
 struct proc_spawn {
 	const char *path;          /* NULL: argv[0] */
@@ -38,12 +40,23 @@ struct proc_spawn {
 	int (*child)(void *arg, int *keep_from, int *exec_fd, int *err);
 	void *arg;
 	int exec_fd;               /* >= 0: execveat(exec_fd, "", AT_EMPTY_PATH) instead of path */
+	/* NULL, or PROC_MSG_MAX bytes for the child's message when it fails:
+	 * a hook's (proc_child_fail), else at stage 0 the path exec was given
+	 * ("" with exec_fd).  The hook may fill the buffer `path` points to
+	 * (the child's copy) to exec a path it found itself. */
+	char *msg;
 };
 
 /* 0 with *ret_pid; or -errno (fork/pipe failed: *ret_stage -1; the child
  * reported: *ret_stage is its stage, the child is reaped).  ret_stage may
  * be NULL. */
 int proc_spawn(const struct proc_spawn *s, pid_t *ret_pid, int *ret_stage);
+
+/* Only in a `child` hook: fail with stage (> 0), errno err and a message
+ * for proc_spawn.msg; never returns.  vsnprintf, not async-signal-safe:
+ * for children of a single-threaded parent (ocivm-init). */
+void proc_child_fail(int stage, int err, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 3, 4)));
 
 /* waitpid() that retries on EINTR: the pid or -errno. */
 pid_t proc_wait(pid_t pid, int *status);

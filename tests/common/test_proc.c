@@ -120,6 +120,43 @@ static void test_hook_keeps_fds(void **state)
 
 /* PROC_NEWPID: the child is pid 1 of its own namespace (root only: skipped
  * otherwise) and is still our child to wait for. */
+/* A hook's failure with a message (proc_child_fail), and the path of an
+ * exec that failed, come back in s->msg; a hook may name the program to
+ * exec in the buffer s->path points to. */
+static int failing_hook(void *arg, int *keep_from, int *exec_fd, int *err)
+{
+	proc_child_fail(5, EPERM, "step %d: %s", 3, (const char *)arg);
+}
+
+static int naming_hook(void *arg, int *keep_from, int *exec_fd, int *err)
+{
+	strcpy(arg, "/bin/sh");   /* the child's copy of the parent's buffer */
+	return 0;
+}
+
+static void test_child_messages(void **state)
+{
+	char *argv[] = { "/nonexistent/prog", NULL }, msg[PROC_MSG_MAX] = "x";
+	struct proc_spawn s = { .argv = argv, .fd = { -1, -1, -1 }, .exec_fd = -1, .msg = msg };
+	int stage = -2, st = -1;
+
+	assert_int_equal(run(&s, &stage, NULL), -ENOENT);
+	assert_int_equal(stage, PROC_STAGE_EXEC);
+	assert_string_equal(msg, "/nonexistent/prog");
+	s.child = failing_hook;
+	s.arg = "no entry";
+	assert_int_equal(run(&s, &stage, NULL), -EPERM);
+	assert_int_equal(stage, 5);
+	assert_string_equal(msg, "step 3: no entry");
+	char path[64] = "";
+	char *sh[] = { "sh", "-c", "exit 4", NULL };
+	s = (struct proc_spawn){ .path = path, .argv = sh, .fd = { -1, -1, -1 }, .exec_fd = -1,
+				 .child = naming_hook, .arg = path, .msg = msg };
+	assert_int_equal(run(&s, &stage, &st), 0);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 4);
+	assert_string_equal(path, "");   /* the parent's stays as it was */
+}
+
 static void test_new_pid_namespace(void **state)
 {
 	if (geteuid() != 0)
@@ -150,6 +187,7 @@ int main(void)
 		cmocka_unit_test(test_hook_failure_survives_dup2),
 		cmocka_unit_test(test_hook_keeps_fds),
 		cmocka_unit_test(test_new_pid_namespace),
+		cmocka_unit_test(test_child_messages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,7 +7,7 @@ GUEST_DIR := $(BUILD)/guest
 GUEST_INIT_CFLAGS := -std=gnu11 -Os -static $(WARN) -D_GNU_SOURCE -I. -Icommon \
                      -ffunction-sections -fdata-sections -Wl,--gc-sections -s
 
-$(BUILD)/bin/ocivm-init: $(GUEST_INIT_SRCS) $(wildcard vm/guest/*.h) common/chan.h common/gspec.h common/captab.h
+$(BUILD)/bin/ocivm-init: $(GUEST_INIT_SRCS) $(wildcard vm/guest/*.h) common/chan.h common/gspec.h common/captab.h common/proc.h
 	@mkdir -p $(@D)
 	$(CC) $(GUEST_INIT_CFLAGS) -o $@ $(GUEST_INIT_SRCS)
 PROGRAMS += $(BUILD)/bin/ocivm-init

@@ -1,10 +1,12 @@
-/* See spawn.h.  The child runs straight-line steps; any failure writes a
- * struct gspawn_fail into the error pipe and exits with 127 or 126. */
+/* See spawn.h.  The fork, stdio, session, signals and exec are common/
+ * proc.c's (proc_spawn); its child hook runs straight-line steps, and any
+ * failure comes back as the code 127 or 126 (the stage) with a message. */
 #include "spawn.h"
 #include "cgroup.h"
 #include "clock.h"
 #include "ns.h"
 #include "userns.h"
+#include "proc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,19 +29,15 @@
 #define GSPAWN_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define GSPAWN_LAST_CAP 40
 
-struct gspawn_fail { int code; char msg[240]; };
-
-static __attribute__((noreturn, format(printf, 3, 4)))
-void child_fail(int efd, int code, const char *fmt, ...)
+static __attribute__((noreturn, format(printf, 2, 3)))
+void child_fail(int code, const char *fmt, ...)
 {
-	struct gspawn_fail f = { .code = code };
+	char msg[PROC_MSG_MAX];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(f.msg, sizeof(f.msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (write(efd, &f, sizeof(f)) < 0)
-		_exit(code);
-	_exit(code);
+	proc_child_fail(code, code == 127 ? ENOENT : EACCES, "%s", msg);
 }
 
 static int is_exec_file(const char *root, const char *path)
@@ -82,7 +80,7 @@ static uint64_t known_caps(void)
 	return m;
 }
 
-static void child_caps(const struct gplan *p, uint64_t known, int efd)
+static void child_caps(const struct gplan *p, uint64_t known)
 {
 	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct d[2];
@@ -96,15 +94,15 @@ static void child_caps(const struct gplan *p, uint64_t known, int efd)
 		d[i].inheritable = (uint32_t)(c[GCAP_INHERITABLE] >> (32 * i));
 	}
 	if (syscall(SYS_capset, &h, d) < 0)
-		child_fail(efd, 126, "capset: %s", strerror(errno));
+		child_fail(126, "capset: %s", strerror(errno));
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	for (int i = 0; i <= GSPAWN_LAST_CAP; i++)
 		if ((c[GCAP_AMBIENT] >> i & 1) &&
 		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, i, 0, 0) < 0)
-			child_fail(efd, 126, "ambient capability %d: %s", i, strerror(errno));
+			child_fail(126, "ambient capability %d: %s", i, strerror(errno));
 }
 
-static void child_identity(const struct gplan *p, int efd)
+static void child_identity(const struct gplan *p)
 {
 	uint64_t known = known_caps();
 
@@ -112,109 +110,99 @@ static void child_identity(const struct gplan *p, int efd)
 		for (int i = 0; i <= GSPAWN_LAST_CAP; i++)
 			if (!(p->caps[GCAP_BOUNDING] >> i & 1) &&
 			    prctl(PR_CAPBSET_DROP, i, 0, 0, 0) < 0 && errno != EINVAL)
-				child_fail(efd, 126, "dropping capability %d: %s", i, strerror(errno));
+				child_fail(126, "dropping capability %d: %s", i, strerror(errno));
 	if (p->has_user) {
 		if (setgroups((size_t)p->n_gids, p->gids) < 0 && (errno != EPERM || p->n_gids))
-			child_fail(efd, 126, "setgroups: %s", strerror(errno));
+			child_fail(126, "setgroups: %s", strerror(errno));
 		if (p->has_caps)
 			prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
 		if (setresgid(p->gid, p->gid, p->gid) < 0)
-			child_fail(efd, 126, "setgid %u: %s", (unsigned)p->gid, strerror(errno));
+			child_fail(126, "setgid %u: %s", (unsigned)p->gid, strerror(errno));
 		if (setresuid(p->uid, p->uid, p->uid) < 0)
-			child_fail(efd, 126, "setuid %u: %s", (unsigned)p->uid, strerror(errno));
+			child_fail(126, "setuid %u: %s", (unsigned)p->uid, strerror(errno));
 	}
 	if (p->has_caps)
-		child_caps(p, known, efd);
+		child_caps(p, known);
 	if (p->nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		child_fail(efd, 126, "noNewPrivileges: %s", strerror(errno));
+		child_fail(126, "noNewPrivileges: %s", strerror(errno));
 	if (p->umask >= 0)
 		umask((mode_t)p->umask);
 }
 
-static void child_limits(const struct gplan *p, int efd)
+static void child_limits(const struct gplan *p)
 {
 	for (int i = 0; i < p->n_rlimits; i++) {
 		struct rlimit rl = { p->rlimits[i].soft, p->rlimits[i].hard };
 		if (setrlimit(p->rlimits[i].resource, &rl) < 0)
-			child_fail(efd, 126, "setrlimit %d: %s", p->rlimits[i].resource, strerror(errno));
+			child_fail(126, "setrlimit %d: %s", p->rlimits[i].resource, strerror(errno));
 	}
 	if (p->has_oom) {
 		char v[16];
 		int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
 		int n = snprintf(v, sizeof(v), "%d", p->oom);
 		if (fd < 0 || write(fd, v, (size_t)n) != n)
-			child_fail(efd, 126, "oom_score_adj %d: %s", p->oom, strerror(errno));
+			child_fail(126, "oom_score_adj %d: %s", p->oom, strerror(errno));
 		close(fd);
 	}
 }
 
-/* stdio: fds[0..2] become 0, 1, 2; with a pty, the slave is the ctty. */
-static void child_stdio(const struct gplan *p, const int fds[3], int efd)
+/* stdio is in place (0, 1, 2) in a session of its own (proc_spawn); with
+ * a pty, the slave becomes the ctty. */
+static void child_stdio(const struct gplan *p)
 {
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	for (int s = 1; s < NSIG; s++)
-		signal(s, SIG_DFL);
-	if (setsid() < 0)
-		child_fail(efd, 126, "setsid: %s", strerror(errno));
-	if (p->terminal && ioctl(fds[0], TIOCSCTTY, 0) < 0)
-		child_fail(efd, 126, "TIOCSCTTY: %s", strerror(errno));
-	for (int i = 0; i < 3; i++)
-		if (dup2(fds[i], i) < 0)
-			child_fail(efd, 126, "dup2: %s", strerror(errno));
+	if (p->terminal && ioctl(0, TIOCSCTTY, 0) < 0)
+		child_fail(126, "TIOCSCTTY: %s", strerror(errno));
 }
 
 /* Own mount namespace, root moved onto "/" and chroot there (pivot_root
  * cannot leave an initramfs; this is what switch_root does). */
-static void child_enter_root(const char *root, int efd)
+static void child_enter_root(const char *root)
 {
 	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		child_fail(efd, 126, "mount namespace: %s", strerror(errno));
+		child_fail(126, "mount namespace: %s", strerror(errno));
 	if (chdir(root) < 0 || mount(root, "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 ||
 	    chdir("/") < 0)
-		child_fail(efd, 126, "entering root %s: %s", root, strerror(errno));
+		child_fail(126, "entering root %s: %s", root, strerror(errno));
 }
 
 /* The container's cgroup (cgroup.c) is joined from init's view, before the
  * root is entered; its cgroup mounts are made again from inside. */
-static void child_enter_root_cgroup(const struct gplan *p, const char *root, int efd)
+static void child_enter_root_cgroup(const struct gplan *p, const char *root)
 {
 	char eb[200];
 	int cg = gcgroup_join(p, eb, sizeof(eb));
 
 	if (cg < 0)
-		child_fail(efd, 126, "%s", eb);
-	child_enter_root(root, efd);
+		child_fail(126, "%s", eb);
+	child_enter_root(root);
 	if (cg > 0 && gcgroup_remount(p, eb, sizeof(eb)) < 0)
-		child_fail(efd, 126, "%s", eb);
+		child_fail(126, "%s", eb);
 }
 
-static __attribute__((noreturn))
-void child_run(const struct gplan *p, const char *root, const int fds[3], int efd)
+/* The steps of a new container process, up to its exec (of exe, found
+ * here). */
+static void child_run(const struct gplan *p, const char *root, char *exe, size_t cap)
 {
-	char exe[4096], eb[200];
+	char eb[200];
 	struct guserns u = { 0 };
 
-	child_stdio(p, fds, efd);
-	child_limits(p, efd);
+	child_stdio(p);
+	child_limits(p);
 	if (guserns_prepare(p, &u, eb, sizeof(eb)) < 0)
-		child_fail(efd, 126, "%s", eb);
+		child_fail(126, "%s", eb);
 	if (root && gns_unshare(p, eb, sizeof(eb)) < 0)
-		child_fail(efd, 126, "%s", eb);
+		child_fail(126, "%s", eb);
 	if (root)
-		child_enter_root_cgroup(p, root, efd);
+		child_enter_root_cgroup(p, root);
 	if (root && gns_remount(p, eb, sizeof(eb)) < 0)
-		child_fail(efd, 126, "%s", eb);
+		child_fail(126, "%s", eb);
 	if (chdir(p->cwd) < 0)
-		child_fail(efd, 126, "cwd %s: %s", p->cwd, strerror(errno));
-	if (gspawn_resolve(p, NULL, exe, sizeof(exe)) < 0)
-		child_fail(efd, 127, "%s: executable file not found in $PATH", p->args[0]);
+		child_fail(126, "cwd %s: %s", p->cwd, strerror(errno));
+	if (gspawn_resolve(p, NULL, exe, cap) < 0)
+		child_fail(127, "%s: executable file not found in $PATH", p->args[0]);
 	if (guserns_enter(&u, eb, sizeof(eb)) < 0)
-		child_fail(efd, 126, "%s", eb);
-	child_identity(p, efd);
-	execve(exe, p->args, p->env);
-	child_fail(efd, errno == ENOENT ? 127 : 126, "exec %s: %s", exe, strerror(errno));
+		child_fail(126, "%s", eb);
+	child_identity(p);
 }
 
 /* An exec'd process joins the container process `target`: its cgroup (from
@@ -233,7 +221,7 @@ static int ns_differs(pid_t target, const char *ns)
 	return stat(a, &x) == 0 && stat(b, &y) == 0 && (x.st_ino != y.st_ino || x.st_dev != y.st_dev);
 }
 
-static void child_setns(pid_t target, const char *ns, int efd)
+static void child_setns(pid_t target, const char *ns)
 {
 	char path[64];
 	int fd;
@@ -242,11 +230,11 @@ static void child_setns(pid_t target, const char *ns, int efd)
 		return;
 	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)target, ns);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || setns(fd, 0) < 0)
-		child_fail(efd, 126, "joining the container's %s namespace: %s", ns, strerror(errno));
+		child_fail(126, "joining the container's %s namespace: %s", ns, strerror(errno));
 	close(fd);
 }
 
-static void child_join(pid_t target, int efd)
+static void child_join(pid_t target)
 {
 	static const char *const nss[] = { "cgroup", "ipc", "uts", "net", "mnt" };
 	char path[64];
@@ -254,35 +242,50 @@ static void child_join(pid_t target, int efd)
 
 	snprintf(path, sizeof(path), "/proc/%d/root", (int)target);
 	if ((rfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		child_fail(efd, 126, "the container's process is gone: %s", strerror(errno));
+		child_fail(126, "the container's process is gone: %s", strerror(errno));
 	cg = open(GCGROUP_DIR "/cgroup.procs", O_WRONLY | O_CLOEXEC);
 	if (cg >= 0 && write(cg, "0", 1) != 1)
-		child_fail(efd, 126, "joining " GCGROUP_DIR ": %s", strerror(errno));
+		child_fail(126, "joining " GCGROUP_DIR ": %s", strerror(errno));
 	if (cg >= 0)
 		close(cg);
 	for (size_t i = 0; i < sizeof(nss) / sizeof(nss[0]); i++)
-		child_setns(target, nss[i], efd);
+		child_setns(target, nss[i]);
 	if (fchdir(rfd) < 0 || chroot(".") < 0 || chdir("/") < 0)
-		child_fail(efd, 126, "entering the container's root: %s", strerror(errno));
+		child_fail(126, "entering the container's root: %s", strerror(errno));
 	close(rfd);
-	child_setns(target, "user", efd);
+	child_setns(target, "user");
 }
 
-static __attribute__((noreturn))
-void child_run_exec(const struct gplan *p, pid_t target, const int fds[3], int efd)
+static void child_run_exec(const struct gplan *p, pid_t target, char *exe, size_t cap)
 {
-	char exe[4096];
-
-	child_stdio(p, fds, efd);
-	child_limits(p, efd);
-	child_join(target, efd);
+	child_stdio(p);
+	child_limits(p);
+	child_join(target);
 	if (chdir(p->cwd) < 0)
-		child_fail(efd, 126, "cwd %s: %s", p->cwd, strerror(errno));
-	if (gspawn_resolve(p, NULL, exe, sizeof(exe)) < 0)
-		child_fail(efd, 127, "%s: executable file not found in $PATH", p->args[0]);
-	child_identity(p, efd);
-	execve(exe, p->args, p->env);
-	child_fail(efd, errno == ENOENT ? 127 : 126, "exec %s: %s", exe, strerror(errno));
+		child_fail(126, "cwd %s: %s", p->cwd, strerror(errno));
+	if (gspawn_resolve(p, NULL, exe, cap) < 0)
+		child_fail(127, "%s: executable file not found in $PATH", p->args[0]);
+	child_identity(p);
+}
+
+struct child_ctx {
+	const struct gplan *p;
+	const char *root;
+	pid_t join;
+	char exe[4096];   /* filled in the child: proc_spawn execs it */
+};
+
+/* proc_spawn's hook: in the child, after stdio; every failure is a
+ * child_fail, so it returns only to exec. */
+static int child_hook(void *arg, int *keep_from, int *exec_fd, int *err)
+{
+	struct child_ctx *c = arg;
+
+	if (c->join > 0)
+		child_run_exec(c->p, c->join, c->exe, sizeof(c->exe));
+	else
+		child_run(c->p, c->root, c->exe, sizeof(c->exe));
+	return 0;
 }
 
 /* A pty from root's devpts if it has one (so the name is valid inside the
@@ -329,7 +332,7 @@ static int gspawn_stdio(const struct gplan *p, const char *root, int child[3], i
 	int a[2], b[2], c[2], r;
 
 	if (p->terminal) {
-		int m, s;
+		int m = -1, s = -1;
 		if ((r = gspawn_pty(root, &m, &s)) < 0)
 			return r;
 		/* process.consoleSize: set before the process runs, so a size
@@ -366,40 +369,34 @@ static int gspawn_stdio(const struct gplan *p, const char *root, int child[3], i
 	return 0;
 }
 
-static int gspawn_wait_exec(int efd, pid_t pid, int *ret_code, char *eb, size_t cap)
+/* A failure the child reported (proc_spawn's -errno r, stage, message):
+ * the code (127: not found, 126: anything else) and the reason. */
+static int spawn_failed(int r, int stage, const char *msg, int *ret_code, char *eb, size_t cap)
 {
-	struct gspawn_fail f;
-	ssize_t n;
-
-	do
-		n = read(efd, &f, sizeof(f));
-	while (n < 0 && errno == EINTR);
-	if (n == 0)
-		return 0;
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	if (n != (ssize_t)sizeof(f)) {
-		*ret_code = 126;
-		snprintf(eb, cap, "process died before exec");
-		return -EIO;
+	if (stage > 0) {   /* child_fail */
+		*ret_code = stage;
+		snprintf(eb, cap, "%s", msg);
+	} else {           /* the exec itself (msg: its path), or placing stdio */
+		*ret_code = r == -ENOENT ? 127 : 126;
+		if (msg[0])
+			snprintf(eb, cap, "exec %s: %s", msg, strerror(-r));
+		else
+			snprintf(eb, cap, "dup2: %s", strerror(-r));
 	}
-	f.msg[sizeof(f.msg) - 1] = '\0';
-	*ret_code = f.code;
-	snprintf(eb, cap, "%s", f.msg);
-	return f.code == 127 ? -ENOENT : -EACCES;
+	return *ret_code == 127 ? -ENOENT : -EACCES;
 }
 
 /* root: where the pty comes from; join > 0: an exec into that process. */
 static int gspawn_do(const struct gplan *p, const char *root, pid_t join,
 		     struct gspawn_result *ret, int *ret_code, char *eb, size_t cap)
 {
-	int child[3] = { -1, -1, -1 }, parent[3] = { -1, -1, -1 }, ep[2], r, pidns;
+	int child[3] = { -1, -1, -1 }, parent[3] = { -1, -1, -1 }, r, pidns, stage;
+	char msg[PROC_MSG_MAX] = "";
 	pid_t pid;
 	uint64_t t0;
 
 	*ret_code = 126;
-	if ((r = gspawn_stdio(p, root, child, parent)) < 0 || pipe2(ep, O_CLOEXEC) < 0) {
-		r = r < 0 ? r : -errno;
+	if ((r = gspawn_stdio(p, root, child, parent)) < 0) {
 		close_all(child, 3);
 		close_all(parent, 3);
 		snprintf(eb, cap, "setting up stdio: %s", strerror(-r));
@@ -408,29 +405,25 @@ static int gspawn_do(const struct gplan *p, const char *root, pid_t join,
 	if ((r = gns_pid_prepare(p, root, join, &pidns, eb, cap)) < 0) {
 		close_all(child, 3);
 		close_all(parent, 3);
-		close(ep[0]);
-		close(ep[1]);
 		return r;
 	}
+	/* the process's own session; every signal's default, none blocked */
+	struct child_ctx cc = { .p = p, .root = root, .join = join };
+	struct proc_spawn ps = {
+		.path = cc.exe, .argv = p->args, .envp = p->env,
+		.fd = { child[0], child[1], child[2] }, .flags = PROC_SETSID | PROC_SIGDFL,
+		.child = child_hook, .arg = &cc, .exec_fd = -1, .msg = msg,
+	};
 	t0 = gclock_us();
-	pid = fork();
-	if (pid == 0) {
-		close(ep[0]);
-		if (join > 0)
-			child_run_exec(p, join, child, ep[1]);
-		child_run(p, root, child, ep[1]);
-	}
-	r = pid < 0 ? -errno : 0;
+	r = proc_spawn(&ps, &pid, &stage);
 	gns_pid_restore(pidns);
 	close_all(child, 3);
-	close(ep[1]);
-	if (r == 0)
-		r = gspawn_wait_exec(ep[0], pid, ret_code, eb, cap);
+	if (r < 0 && stage >= 0)
+		r = spawn_failed(r, stage, msg, ret_code, eb, cap);
 	else if (r == -ENOMEM && join > 0)   /* its pid namespace's init has exited */
 		snprintf(eb, cap, "fork: the container's process is gone");
-	else
+	else if (r < 0)
 		snprintf(eb, cap, "fork: %s", strerror(-r));
-	close(ep[0]);
 	if (r < 0) {
 		close_all(parent, 3);
 		return r;

@@ -361,6 +361,50 @@ static void test_bad_cwd(void **state)
 	assert_int_equal(r.value, 126);
 }
 
+/* The exec itself fails (not a missing binary): 126 and "exec PATH: why". */
+static void test_exec_not_executable(void **state)
+{
+	struct result r;
+	char path[] = "/tmp/ocivm-noexec.XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);   /* 0600: no execute bit, EACCES even for root */
+	set_plan(0, "/", path, NULL);
+	run_simple(&r, NULL, 0, 0);
+	unlink(path);
+	assert_false(r.started);
+	char want[128];
+	snprintf(want, sizeof(want), "exec %s: Permission denied", path);
+	assert_non_null(strstr(r.err, want));
+	assert_int_equal(r.value, 126);
+}
+
+/* A terminal process: the pty is its controlling terminal, and it holds no
+ * descriptor but 0, 1 and 2 (init's spare copies of the pty slave and
+ * anything else init had open without O_CLOEXEC stay behind). */
+static void test_terminal_ctty_fds(void **state)
+{
+	struct result r;
+	int fd = open("/dev/ptmx", O_RDWR);
+	if (fd < 0) {
+		print_message("SKIP: no /dev/ptmx here\n");
+		skip();
+	}
+	close(fd);
+	int stray = open("/dev/null", O_RDONLY);   /* no O_CLOEXEC, as a careless init's */
+	assert_true(stray >= 3);
+	set_plan(1, "/", "/bin/sh", "-c",
+		 "exec 9</dev/tty && echo ctty-ok; exec 9<&-; echo fds; ls -1 /proc/$$/fd; echo end",
+		 NULL);
+	run_simple(&r, NULL, 0, 0);
+	close(stray);
+	assert_non_null(r.out);
+	assert_non_null(strstr(r.out, "ctty-ok"));
+	assert_non_null(strstr(r.out, "fds\r\n0\r\n1\r\n2\r\nend\r\n"));
+	assert_int_equal(r.value, 0);
+	free(r.out);
+}
+
 /* STDIN sent before START is kept; EOF closes the pipe. */
 static void test_stdin_before_start(void **state)
 {
@@ -679,6 +723,8 @@ int main(void)
 		cmocka_unit_test(test_host_half_close),
 		cmocka_unit_test(test_terminal),
 		cmocka_unit_test(test_terminal_size),
+		cmocka_unit_test(test_terminal_ctty_fds),
+		cmocka_unit_test(test_exec_not_executable),
 		cmocka_unit_test(test_identity),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);

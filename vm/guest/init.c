@@ -1,9 +1,10 @@
 /* ocivm-init: PID 1 in the guest.  Boot steps, then the conversation of
  * common/chan.h over the named virtio port org.ocivm.chan (QEMU) or
- * /dev/hvc0 (ocivm-vmm); see vm/guest/README.md.  Messages for a
+ * /dev/hvc0 (ocivm-vmm), found by chanopen.c; see vm/guest/README.md.  Messages for a
  * person go to the serial console (fd 2, /dev/console); the host learns
  * what matters through ERROR and LOG frames. */
 #include "chan.h"
+#include "chanopen.h"
 #include "plan.h"
 #include "relay.h"
 #include "setup.h"
@@ -12,7 +13,6 @@
 #include "cgroup.h"
 #include "fresh.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -29,9 +29,6 @@
 
 /* protocol 2 (common/chan.h); it sends STDIN_ACK (relay.c), it runs EXEC (relay_proc.c) */
 #define INIT_VERSION "ocivm-init 4 stdin-ack exec out-ack exec-times"
-#define INIT_CHAN "/dev/hvc0"
-#define INIT_VPORT_NAME "org.ocivm.chan"   /* QEMU's named virtio-serial port */
-#define INIT_VPORT_CLASS "/sys/class/virtio-ports"
 #define INIT_HUP_NAP_MS 100
 #define INIT_HELLO_EVERY_MS 1000
 
@@ -91,75 +88,6 @@ static __attribute__((noreturn)) void init_fail(struct init *in, int code, const
 		tcdrain(in->chan);
 	}
 	init_poweroff();
-}
-
-/* The /dev node of the virtio port named INIT_VPORT_NAME into path: 1 if
- * there is one. */
-static int init_find_vport(char *path, size_t cap)
-{
-	DIR *d = opendir(INIT_VPORT_CLASS);
-	struct dirent *e;
-	int found = 0;
-
-	if (!d)
-		return 0;
-	while (!found && (e = readdir(d))) {
-		char p[320], name[128];
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), INIT_VPORT_CLASS "/%s/name", e->d_name);
-		int fd = open(p, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		ssize_t n = read(fd, name, sizeof(name) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		name[n] = '\0';
-		name[strcspn(name, "\n")] = '\0';
-		if (strcmp(name, INIT_VPORT_NAME) == 0) {
-			snprintf(path, cap, "/dev/%s", e->d_name);
-			found = 1;
-		}
-	}
-	closedir(d);
-	return found;
-}
-
-/* The channel: the named virtio port (QEMU) if there is one, else /dev/hvc0
- * (ocivm-vmm's single-port console, raw tty mode).  Waits up to 10 s for
- * either to appear (the port's name arrives after its device). */
-static int init_open_chan(int *ret_vport)
-{
-	struct timespec ts = { 0, 10 * 1000 * 1000 };
-	struct termios t;
-	char path[300];
-	int fd = -1, err = ENOENT;
-
-	for (int i = 0; i < 1000 && fd < 0; i++) {
-		if (init_find_vport(path, sizeof(path))) {
-			fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
-			if (fd >= 0) {
-				*ret_vport = 1;
-				init_log("channel: %s (virtio port %s)", path, INIT_VPORT_NAME);
-				return fd;
-			}
-			err = errno;
-		}
-		fd = open(INIT_CHAN, O_RDWR | O_NOCTTY | O_CLOEXEC);
-		if (fd < 0) {
-			err = errno;
-			nanosleep(&ts, NULL);
-		}
-	}
-	if (fd < 0)
-		return -err;
-	*ret_vport = 0;
-	if (tcgetattr(fd, &t) == 0) {
-		cfmakeraw(&t);
-		tcsetattr(fd, TCSANOW, &t);
-	}
-	return fd;
 }
 
 /* HELLO, repeated until the first frame arrives (a host that connects late
@@ -303,9 +231,10 @@ int main(void)
 		init_fail(&in, 255, eb);
 	r = gsetup_modules("/modules/load", init_note, &in);
 	init_log("%d modules loaded", r);
-	if ((in.chan = init_open_chan(&in.vport)) < 0)
-		init_fail(&in, 255, "no " INIT_CHAN " nor virtio port " INIT_VPORT_NAME
-			  " (is virtio_console loaded and a port attached?)");
+	/* as long as it takes: the host's deadline ends a VM without one,
+	 * and the console says meanwhile what is missing */
+	in.chan = gchan_open(&gchan_where_real, &gchan_clock_real, GCHAN_NOTE_EVERY_MS,
+			     init_note, &in, &in.vport);
 	if ((r = init_wait_spec(&in)) < 0)
 		init_fail(&in, 255, "no SPEC from the host");
 	init_log("SPEC received (%u bytes)", (unsigned)in.spec_len);

@@ -18,6 +18,7 @@ $(call unit_test,test_guest_plan,tests/vm/guest/test_plan.c $(GUEST_LIB_SRCS))
 $(call unit_test,test_guest_relay,tests/vm/guest/test_relay.c $(GUEST_LIB_SRCS))
 $(call unit_test,test_guest_relay_exec,tests/vm/guest/test_relay_exec.c $(GUEST_LIB_SRCS))
 $(call unit_test,test_guest_resume,tests/vm/guest/test_resume.c $(GUEST_LIB_SRCS))
+$(call unit_test,test_guest_chanopen,tests/vm/guest/test_chanopen.c vm/guest/chanopen.c)
 
 # make guest: the Debian cloud kernel unpacked under $(GUEST_DIR)/root,
 # $(GUEST_DIR)/vmlinuz, $(GUEST_DIR)/initrd.img, and the busybox bundle.
@@ -59,3 +60,10 @@ $(BUILD)/tests/guest-qemu-argv: $(patsubst %.c,$(BUILD)/obj/%.o,$(GUEST_QEMU_ARG
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(VM_DRIVER_LDLIBS) -lpthread
 PROGRAMS += $(BUILD)/tests/guest-qemu-argv
+
+# One QMP command (e2e.sh's late-port case hot-plugs the channel port).
+GUEST_QMP_SRCS := tests/vm/guest/qmp_cmd.c $(VM_DRIVER_SRCS) $(COMMON_SRCS)
+$(BUILD)/tests/guest-qmp: $(patsubst %.c,$(BUILD)/obj/%.o,$(GUEST_QMP_SRCS))
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(VM_DRIVER_LDLIBS) -lpthread
+PROGRAMS += $(BUILD)/tests/guest-qmp

@@ -4,24 +4,28 @@
 # busybox bundle's rootfs as an ext4 virtio-blk disk (serial "rootfs"), and
 # talk to ocivm-init through the virtconsole socket with tests/guest-peer.
 # Cases (one boot each): `echo hello; exit 3` -> "hello" and status 3;
-# a missing binary -> ERROR "...not found" and status 127.
+# a missing binary -> ERROR "...not found" and status 127; a channel port
+# that appears late (hot-plugged over QMP once init has waited 15 s for it,
+# longer than the 10 s it used to give up after) -> the conversation still
+# happens, and the console said meanwhile what init was waiting for.
 # Skips (exit 0) when the kernel, QEMU or mke2fs is not there.
 set -u
 BUILD=${BUILD:-build}
 G=$BUILD/guest
 PEER=$BUILD/tests/guest-peer
 ARGV=$BUILD/tests/guest-qemu-argv
+QMP=$BUILD/tests/guest-qmp
 pass=0 fail=0 skip=0
 
 skip_all() {
 	echo "skip: $1"
-	echo "0 passed, 0 failed, 3 skipped"
+	echo "0 passed, 0 failed, 4 skipped"
 	exit 0
 }
 [ -e "$G/vmlinuz" ] && [ -e "$G/initrd.img" ] || skip_all "no guest kernel/initrd in $G (run: make guest)"
 command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 not installed"
 command -v mke2fs >/dev/null || skip_all "mke2fs not installed"
-[ -x "$PEER" ] && [ -x "$ARGV" ] || skip_all "$PEER or $ARGV not built (run: make all)"
+[ -x "$PEER" ] && [ -x "$ARGV" ] && [ -x "$QMP" ] || skip_all "$PEER, $ARGV or $QMP not built (run: make all)"
 
 tmp=$(mktemp -d /tmp/ocivm-guest-e2e.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -41,9 +45,27 @@ if command -v mkfs.erofs >/dev/null && mkfs.erofs --quiet "$tmp/rootfs.erofs" "$
 	missing_fs=erofs
 fi
 
+# late_port RUN QPID PORT_DEVICE: once ocivm-init has said on the console
+# that it has waited 15 s or more for its channel, hot-plug the port
+# (device_add with the argv's own virtserialport options); 1 if the VM
+# went away first (an init that gives up powers it off).
+late_port() {
+	json=$(printf '%s\n' "$3" | sed 's/^\([^,]*\)/"driver":"\1"/; s/,\([^=,]*\)=\([^,]*\)/,"\1":"\2"/g')
+	while kill -0 "$2" 2>/dev/null; do
+		if grep -q 'ocivm-init: waiting \(1[5-9]\|[2-9][0-9]\|[0-9]\{3,\}\) s for the channel' "$1/console" 2>/dev/null; then
+			"$QMP" -s "$1/control.sock" "{\"execute\":\"device_add\",\"arguments\":{$json}}"
+			return
+		fi
+		sleep 0.2
+	done
+	echo "the VM ended before ocivm-init had waited 15 s for its channel"
+	return 1
+}
+
 # boot NAME ROOTFS VMIMAGE|- PEER_ARGS... -- ARGS... : one VM, one
 # conversation; peer output in $tmp/NAME.out.  The disks are attached
-# read-only, as vm_create attaches rootfs images.
+# read-only, as vm_create attaches rootfs images.  With late=1, the VM
+# starts without its channel port (late_port adds it).
 boot() {
 	name=$1 img=$2 vmimg=$3; shift 3
 	run=$tmp/$name
@@ -53,14 +75,28 @@ boot() {
 	# shellcheck disable=SC2086  # $disk2 is two words or none
 	"$ARGV" -r "$run" -k "$G/vmlinuz" -i "$G/initrd.img" -d "$img:rootfs" $disk2 >"$run/argv" ||
 		{ echo "  guest-qemu-argv failed"; return 1; }
+	port=
+	if [ "${late:-0}" = 1 ]; then
+		port=$(grep '^virtserialport,' "$run/argv") || { echo "  no virtserialport in the argv"; return 1; }
+		# the argv without "-device" + the port
+		awk '$0 == "-device" { held = 1; next }
+		     held { held = 0; if ($0 ~ /^virtserialport,/) next; print "-device" }
+		     { print }' "$run/argv" >"$run/argv.late" && mv "$run/argv.late" "$run/argv"
+	fi
 	(
 		set --
 		while IFS= read -r a; do set -- "$@" "$a"; done <"$run/argv"
 		exec "$@" </dev/null >"$run/qemu.log" 2>&1
 	) &
 	qpid=$!
+	lpid=
+	[ -z "$port" ] || { late_port "$run" "$qpid" "$port" >"$run/late.out" 2>&1 & lpid=$!; }
 	"$PEER" -s "$run/chan.sock" "$@" >"$tmp/$name.out" 2>&1
 	rc=$?
+	if [ -n "$lpid" ]; then
+		wait "$lpid" || rc=1
+		sed 's/^/  late port: /' "$run/late.out"
+	fi
 	# init powers the VM off after EXITED (and the peer's hang-up); give it
 	# time even on a loaded machine (polled), then make sure
 	i=0
@@ -105,6 +141,15 @@ boot stall "$tmp/rootfs.ext4" - -o done -E 2097152 -S 1048576:3000 -S 2031616:30
 result "stall: host stops reading twice for 3 s, a background holder: all 2 MiB of stderr, 'done', status 5" $?
 boot missing "$tmp/rootfs.$missing_fs" - -f $missing_fs -e "No such file or directory" -x 127 -- /no/such/binary
 result "missing-binary ($missing_fs rootfs): ERROR + status 127" $?
+
+# The channel port appears late: init must wait for it (saying so on the
+# console), not give up.
+late=1 boot late "$tmp/rootfs.ext4" - -o late-ok -x 0 -- /bin/sh -c 'echo late-ok'
+r=$?
+grep -q 'ocivm-init: waiting [0-9]* s for the channel: no virtio port named org.ocivm.chan (ports: none)' "$tmp/late/console" ||
+	{ echo "  the console does not say what init waited for"; r=1; }
+grep 'ocivm-init: \(waiting\|channel:\)' "$tmp/late/console" | tail -n 2 | sed 's/^/  /'
+result "late-port: the channel port is hot-plugged after init waited 15 s for it: conversation, status 0" $r
 
 echo "initrd: $(stat -c %s "$G/initrd.img") bytes"
 echo "$pass passed, $fail failed"

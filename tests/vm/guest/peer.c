@@ -79,18 +79,23 @@ static const char *peer_fmt(char *buf, size_t cap, double ms)
 	return buf;
 }
 
+/* QEMU makes the socket once it runs: retry within the overall deadline
+ * (a loaded host may take long to start it). */
 static int peer_connect(struct peer *p)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int err = 0;
+
 	snprintf(a.sun_path, sizeof(a.sun_path), "%s", p->sock);
-	for (int i = 0; i < 3000; i++) {
+	while (now_ms() < p->t0 + PEER_TIMEOUT_MS) {
 		p->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (p->fd >= 0 && connect(p->fd, (struct sockaddr *)&a, sizeof(a)) == 0)
 			return 0;
+		err = errno;
 		close(p->fd);
 		usleep(10000);
 	}
-	return -errno;
+	return -(err ? err : ETIMEDOUT);
 }
 
 /* One frame, or -ETIMEDOUT once the overall deadline passed. */

@@ -171,13 +171,9 @@ static void reload_one(struct ops *ops, const char *id)
 	if (r == 0) {
 		struct vm_info in = { 0 };
 		vm_get_info(vm, &in);
-		/* A VM started with the channel on a virtconsole (before the
-		 * named virtio-serial port) lost what it wrote meanwhile. */
-		bool lossy = in.driver && strcmp(in.driver, "qemu") == 0 && in.cmdline &&
-			     strstr(in.cmdline, "virtconsole");
 		ops_logf(ops, "%s: re-attached to its VM (%s)%s", id, in.driver ? in.driver : "?",
-			 lossy ? "; what it wrote to stdout/stderr while no daemon was attached "
-				 "is lost (QEMU's virtconsole discards it)" : "");
+			 in.detached_output_lost ? "; what it wrote to stdout/stderr while no "
+				 "daemon was attached is lost (QEMU's virtconsole discards it)" : "");
 	}
 	pthread_mutex_lock(&ops->lock);
 	if (r == 0) {

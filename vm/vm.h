@@ -305,6 +305,9 @@ struct vm_info {
 	const char *template_key;  /* restored from this template ("" : booted cold) */
 	const char *template_error;/* why a template was not used ("" if it was, or none applies) */
 	const char *template_timing; /* restored: how long QEMU took to start and to load the state */
+	bool detached_output_lost; /* what the guest wrote while no daemon was attached
+				    * is gone (a QEMU VM started with its channel on a
+				    * virtconsole, before the named virtio-serial port) */
 };
 void vm_get_info(const struct vm *vm, struct vm_info *ret);
 

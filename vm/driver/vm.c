@@ -476,5 +476,8 @@ void vm_get_info(const struct vm *vm, struct vm_info *ret)
 		.template_key = vm->template_key,
 		.template_error = vm->template_error,
 		.template_timing = vm->tpl_timing,
+		/* QEMU's virtconsole discards what it gets with no client */
+		.detached_output_lost = strcmp(vm->rec.driver, "qemu") == 0 &&
+					vm->cmdline && strstr(vm->cmdline, "virtconsole"),
 	};
 }

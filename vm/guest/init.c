@@ -92,7 +92,7 @@ static __attribute__((noreturn)) void init_fail(struct init *in, int code, const
 
 /* HELLO, repeated until the first frame arrives (a host that connects late
  * to QEMU's socket would miss a single one); then expect SPEC. */
-static int init_wait_spec(struct init *in)
+static int init_wait_spec(struct init *in, char *eb, size_t cap)
 {
 	struct pollfd p = { .fd = in->chan, .events = POLLIN };
 	uint8_t type;
@@ -101,7 +101,7 @@ static int init_wait_spec(struct init *in)
 	do {
 		r = chan_send(in->chan, CHAN_HELLO, INIT_VERSION, sizeof(INIT_VERSION) - 1);
 		if (r < 0)
-			return r;
+			return gsetup_fail(eb, cap, -r, "sending HELLO on the channel");
 		p.revents = 0;
 		r = poll(&p, 1, INIT_HELLO_EVERY_MS);
 		if (r > 0 && in->vport && (p.revents & POLLHUP)) {
@@ -114,9 +114,10 @@ static int init_wait_spec(struct init *in)
 	} while (r == 0 || (r < 0 && errno == EINTR));
 	r = chan_recv(in->chan, &type, in->spec, sizeof(in->spec) - 1, &in->spec_len);
 	if (r < 0)
-		return r;
+		return gsetup_fail(eb, cap, -r, "no SPEC from the host: reading the channel");
 	if (type != CHAN_SPEC)
-		return -EPROTO;
+		return gsetup_fail(eb, cap, EPROTO, "no SPEC from the host: its first frame is %s",
+				   chan_type_name(type));
 	in->spec[in->spec_len] = '\0';
 	return 0;
 }
@@ -235,8 +236,8 @@ int main(void)
 	 * and the console says meanwhile what is missing */
 	in.chan = gchan_open(&gchan_where_real, &gchan_clock_real, GCHAN_NOTE_EVERY_MS,
 			     init_note, &in, &in.vport);
-	if ((r = init_wait_spec(&in)) < 0)
-		init_fail(&in, 255, "no SPEC from the host");
+	if ((r = init_wait_spec(&in, eb, sizeof(eb))) < 0)
+		init_fail(&in, 255, eb);
 	init_log("SPEC received (%u bytes)", (unsigned)in.spec_len);
 	init_prepare(&in);
 	if (sfd < 0 || relay_init(&in.relay, in.chan, sfd, init_spawn, &in, in.plan.terminal) < 0)

@@ -100,7 +100,7 @@ static void __attribute__((noreturn)) proc_child(const struct proc_spawn *s, pid
 		signal(SIGPIPE, SIG_DFL);
 	int r = place_fds(s->fd);
 	if (r < 0)
-		child_fail(report, PROC_STAGE_EXEC, -r, "placing stdio");
+		child_fail(report, PROC_STAGE_EXEC, -r, NULL);   /* msg "": not the exec */
 	if (s->child) {
 		int stage = s->child(s->arg, &keep, &exec_fd, &e);
 		if (stage)

@@ -42,7 +42,7 @@ struct proc_spawn {
 	int exec_fd;               /* >= 0: execveat(exec_fd, "", AT_EMPTY_PATH) instead of path */
 	/* NULL, or PROC_MSG_MAX bytes for the child's message when it fails:
 	 * a hook's (proc_child_fail), else at stage 0 the path exec was given
-	 * ("" with exec_fd).  The hook may fill the buffer `path` points to
+	 * ("" with exec_fd, and when placing fd[] failed before it).  The hook may fill the buffer `path` points to
 	 * (the child's copy) to exec a path it found itself. */
 	char *msg;
 };

@@ -155,6 +155,15 @@ static void test_child_messages(void **state)
 	assert_int_equal(run(&s, &stage, &st), 0);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 4);
 	assert_string_equal(path, "");   /* the parent's stays as it was */
+	/* a descriptor that cannot be placed: stage 0 like exec, but no path
+	 * (a caller such as vm/guest/spawn.c's spawn_failed would say
+	 * "exec <msg>: ..." of it) */
+	char *tr[] = { "/bin/true", NULL };
+	s = (struct proc_spawn){ .argv = tr, .fd = { -1, 1000, -1 }, .exec_fd = -1, .msg = msg };
+	assert_int_equal(fcntl(1000, F_GETFD), -1);
+	assert_int_equal(run(&s, &stage, NULL), -EBADF);
+	assert_int_equal(stage, PROC_STAGE_EXEC);
+	assert_string_equal(msg, "");
 }
 
 static void test_new_pid_namespace(void **state)

@@ -167,6 +167,11 @@ int ops_features_json(char **ret)
 				"all or inside the bundle, is sent to the guest and bind-mounted there "
 				"(ro honoured; writes stay in the VM); anything else fails the create "
 				"with EINVAL");
+	cJSON_AddStringToObject(ann, "io.github.ocivmfs.machine-id",
+				"a root whose /etc has no machine-id gets one of its own (a random "
+				"UUID, machine-id(5)) written there, an empty or \"uninitialized\" one "
+				"gets one bind-mounted over it read-only; the image's own, a symlink, or "
+				"a mount on /etc/machine-id is kept: two containers never share one");
 	cJSON_AddStringToObject(ann, "io.github.ocivmfs.linux.devices",
 				"made in the guest with type (c, b, u as c, p), major:minor, fileMode "
 				"(default 0666), uid, gid (default 0); a node of a device the guest kernel "

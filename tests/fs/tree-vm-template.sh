@@ -2,8 +2,8 @@
 # Slow test: VM templates through the real tree (ocivmfs --templates on,
 # QEMU/TCG here): the first create builds the template, later ones restore
 # it; cold and restored containers give the same output; two containers of
-# one template differ in /dev/urandom, boot_id, hostname and the stacks'
-# ASLR; a damaged
+# one template differ in /dev/urandom, boot_id, hostname, machine-id and
+# the stacks' ASLR; a machine-id of the image or the bundle is kept; a damaged
 # template is dropped and rebuilt; a restore that fails boots cold with the
 # reason in vm/last_error; idle restored VMs share their guest RAM (PSS).
 set -u
@@ -43,7 +43,7 @@ SAME='echo same; busybox | head -1; ls /; echo size $(cat /sys/block/vda/size); 
 # aslr: where the kernel put a new process's stack (get_random_* inside
 # the kernel, not /dev/urandom): the same in two containers if the CRNG
 # state restored from the template were not reseeded before init execs
-RAND='echo host $(hostname); echo boot $(cat /proc/sys/kernel/random/boot_id); echo rand $(head -c 16 /dev/urandom | md5sum); echo aslr $(grep -m1 stack /proc/self/maps | cut -d- -f1)'
+RAND='echo host $(hostname); echo boot $(cat /proc/sys/kernel/random/boot_id); echo rand $(head -c 16 /dev/urandom | md5sum); echo aslr $(grep -m1 stack /proc/self/maps | cut -d- -f1); echo mid $(cat /etc/machine-id || echo none)'
 IDLE='sleep 1000'
 # run MOUNT ID BUNDLE: create, start, wait; stdout into $T/ID.out
 run() {
@@ -77,11 +77,37 @@ check "third template container runs" run "$M" t3 "$(bundle r3 h3 "$RAND")"
 check "both restored from the same template" \
 	test "$(cat "$M/containers/t2/vm/template")" = "restored $KEY" -a \
 	     "$(cat "$M/containers/t3/vm/template")" = "restored $KEY"
-for f in host boot rand aslr; do
+for f in host boot rand aslr mid; do
 	a=$(grep "^$f " "$T/t2.out"); b=$(grep "^$f " "$T/t3.out")
 	check "two containers of one template: different $f ($a / $b)" \
 		test -n "$a" -a -n "$b" -a "$a" != "$b"
 done
+check "... each a machine-id(5) of its own (the image has none)" \
+	bash -c "grep -qE '^mid [0-9a-f]{32}\$' $T/t2.out && grep -qE '^mid [0-9a-f]{32}\$' $T/t3.out"
+# bundle_mid NAME ROOTFS [ID]: the RAND bundle on ROOTFS, with ID a file the
+# bundle bind-mounts on /etc/machine-id
+bundle_mid() {
+	local b
+	b=$(bundle "$1" "$1" "$RAND")
+	python3 -c 'import json, sys
+c = json.load(open(sys.argv[1])); c["root"]["path"] = sys.argv[2]
+if len(sys.argv) > 3:
+    c["mounts"].append({"destination": "/etc/machine-id", "type": "bind", "source": sys.argv[3], "options": ["bind", "ro"]})
+json.dump(c, open(sys.argv[1], "w"))' "$b/config.json" "$2" "${@:3}"
+	echo "$b"
+}
+MIDS=0123456789abcdef0123456789abcdef
+cp -a "$ROOTFS" "$T/rootfs-empty" && : > "$T/rootfs-empty/etc/machine-id"
+cp -a "$ROOTFS" "$T/rootfs-own" && echo "${MIDS//0/f}" > "$T/rootfs-own/etc/machine-id"
+echo "$MIDS" > "$T/mid"
+check "an image with an empty /etc/machine-id runs" run "$M" m1 "$(bundle_mid m1 "$T/rootfs-empty")"
+check "... gets one of its own (mounted over the empty file)" \
+	bash -c "grep -qE '^mid [0-9a-f]{32}\$' $T/m1.out && ! grep -qx \"\$(grep '^mid ' $T/t2.out)\" $T/m1.out"
+check "an image with its own /etc/machine-id keeps it" run "$M" m2 "$(bundle_mid m2 "$T/rootfs-own")"
+check "... (${MIDS//0/f})" grep -qx "mid ${MIDS//0/f}" "$T/m2.out"
+check "a bundle that mounts its own /etc/machine-id keeps it" \
+	run "$M" m3 "$(bundle_mid m3 "$T/rootfs-empty" "$T/mid")"
+check "... ($MIDS)" grep -qx "mid $MIDS" "$T/m3.out"
 check "uses counts the restores" test "$(cat "$TD/$KEY/uses")" -ge 3
 check "MOUNT/templates lists it" test "$(ls "$M/templates")" = "$KEY"
 check "... inputs name the kernel and the memory" \

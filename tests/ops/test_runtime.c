@@ -807,6 +807,7 @@ static void test_features(void **state)
 	assert_non_null(strstr(s, "\"io.github.ocivmfs.linux.namespaces.path\":\t\"network\""));
 	assert_non_null(strstr(s, "\"io.github.ocivmfs.net\":\t\"the network namespace at"));
 	assert_non_null(strstr(s, "\"io.github.ocivmfs.linux.devices\":\t\"made in the guest"));
+	assert_non_null(strstr(s, "\"io.github.ocivmfs.machine-id\":\t\"a root whose /etc has no machine-id"));
 	assert_non_null(strstr(s, "host devices are not passed through"));
 	assert_non_null(strstr(s, "\"io.github.ocivmfs.mounts.bind\":\t\"a bind mount of a host path is a copy"));
 	free(s);

@@ -2,6 +2,7 @@
  * mounts, default device nodes, linux.devices, masked and read-only paths, sysctl,
  * hostname and domainname. */
 #include "setup.h"
+#include "fresh.h"
 #include "fileio.h"
 
 #include <errno.h>
@@ -269,6 +270,10 @@ int gsetup_config(const struct gplan *p, const char *root, gsetup_note_fn note, 
 
 	for (int i = 0; i < p->n_mounts && r == 0; i++)
 		r = gc_mount(root, &p->mounts[i], note, ctx, eb, cap);
+	/* after the config's mounts (a bundle's own machine-id), before the
+	 * masked paths (a masked one reads empty) */
+	if (r == 0)
+		r = gfresh_machine_id(p, root, note, ctx, eb, cap);
 	if (r == 0)
 		gc_devices(root);
 	for (int i = 0; i < p->n_devices && r == 0; i++)

@@ -63,7 +63,8 @@ static void usage(FILE *f)
 		   "                    in /etc/passwd, used by nothing else) instead of --vm-user's\n"
 		   "  --no-confine      debug/bench only: hypervisors run as root, unconfined\n"
 		   "  --templates on|off  create VMs from pre-booted templates in CACHE/templates\n"
-		   "                    (QEMU driver; default off)\n");
+		   "                    (default on with the QEMU driver under TCG; off under\n"
+		   "                    ocivm-vmm and QEMU/KVM: MOUNT/hypervisor says why)\n");
 }
 
 /* A group id, or a group name. */

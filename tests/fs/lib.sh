@@ -39,7 +39,8 @@ is_mounted() { grep -q " $(realpath "$1") fuse" /proc/mounts; }
 # mount_tree BINARY MOUNT STATE [args...]: starts the daemon (it returns
 # once mounted); unmount_tree MOUNT
 # OCIVMFS_TEST_MOUNT_ARGS: more options for every mount (e.g. "--templates
-# on" to run a layer's tests with templates)
+# off" to run a layer's tests with cold boots; templates are the default
+# under QEMU/TCG)
 mount_tree() {
 	local bin=$1 mnt=$2 state=$3; shift 3
 	# shellcheck disable=SC2086 # word splitting wanted

@@ -16,13 +16,14 @@ BUNDLE=${OCIVMFS_TEST_BUNDLE:-$BUILD/bundle/busybox}
 need_vm "$BIN" "$BUILD/guest/vmlinuz" "$BUILD/guest/initrd.img" "$BUNDLE/config.json"
 if [ "$(cat /proc/sys/kernel/osrelease 2>/dev/null)" = "" ]; then :; fi
 T=$(mktemp -d /tmp/ocivmfs-tpl.XXXXXX)
-M=$T/m MC=$T/mc
+M=$T/m MC=$T/mc MD=$T/md
 cleanup() {
 	for d in "$M"/containers/* "$MC"/containers/*; do
 		[ -d "$d" ] && echo "delete force" > "$d/ctl" 2>/dev/null
 	done
 	is_mounted "$M" && fusermount3 -u "$M"
 	is_mounted "$MC" && fusermount3 -u "$MC"
+	is_mounted "$MD" && fusermount3 -u "$MD"
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -65,6 +66,20 @@ check "... its files are there" test -s "$TD/$KEY/mem" -a -s "$TD/$KEY/state" -a
 check "... the guest saw the real disk, not the placeholder (2048 sectors)" \
 	bash -c "grep '^size ' $T/t1.out | grep -qvx 'size 2048'"
 
+# the default: on with QEMU under TCG (this host), off with the reason
+# elsewhere
+if [[ "${OCIVMFS_TEST_MOUNT_ARGS:-}" == *--templates* ]]; then
+	skip "no --templates: the default (OCIVMFS_TEST_MOUNT_ARGS sets one)"
+elif mount_tree "$BIN" "$MD" "$T/stated"; then
+	if grep -q "^qemu/tcg" "$MD/hypervisor"; then
+		check "no --templates: on (QEMU/TCG)" grep -q "templates on ($T/stated/.images/templates)" "$MD/hypervisor"
+	else
+		check "no --templates: off, and why" grep -qE "templates off[ :(]" "$MD/hypervisor"
+	fi
+	fusermount3 -u "$MD"
+else
+	bad "mount without --templates"
+fi
 mount_tree "$BIN" "$MC" "$T/statec" --templates off || bad "mount --templates off"
 check "cold: hypervisor says templates off" grep -q "templates off" "$MC/hypervisor"
 check "cold: the same bundle runs" run "$MC" c1 "$(bundle s1 h1 "$SAME")"

@@ -5,7 +5,8 @@
 # talk to ocivm-init through the virtconsole socket with tests/guest-peer.
 # Cases (one boot each): `echo hello; exit 3` -> "hello" and status 3;
 # a missing binary -> ERROR "...not found" and status 127; a host that
-# sends START before the SPEC -> ERROR naming it, status 255; a channel port
+# reconnects after the first HELLO gets another, then sends START before the
+# SPEC -> ERROR naming it, status 255; a channel port
 # that appears late (hot-plugged over QMP once init has waited 15 s for it,
 # longer than the 10 s it used to give up after) -> the conversation still
 # happens, and the console said meanwhile what init was waiting for.
@@ -143,9 +144,13 @@ result "stall: host stops reading twice for 3 s, a background holder: all 2 MiB 
 boot missing "$tmp/rootfs.$missing_fs" - -f $missing_fs -e "No such file or directory" -x 127 -- /no/such/binary
 result "missing-binary ($missing_fs rootfs): ERROR + status 127" $?
 
-# A host whose first frame is not the SPEC: init says so (ERROR), exits 255.
-boot badfirst "$tmp/rootfs.ext4" - -B -e "no SPEC from the host: its first frame is START" -x 255 -- /bin/true
-result "bad-first-frame: START before SPEC -> ERROR naming it, status 255" $?
+# A host that hangs up after the first HELLO and connects again (a daemon
+# restarting before the SPEC) must get HELLO again; then its first frame is
+# not the SPEC: init says so (ERROR), exits 255.
+boot badfirst "$tmp/rootfs.ext4" - -R -B -e "no SPEC from the host: its first frame is START" -x 255 -- /bin/true
+r=$?
+grep -q "HELLO again after connecting again" "$tmp/badfirst.out" || r=1
+result "reconnect + bad-first-frame: HELLO again after a reconnect; START before SPEC -> ERROR naming it, status 255" $r
 # The channel port appears late: init must wait for it (saying so on the
 # console), not give up.
 late=1 boot late "$tmp/rootfs.ext4" - -o late-ok -x 0 -- /bin/sh -c 'echo late-ok'

@@ -14,9 +14,10 @@
  * -S BYTES:MS stops reading for MS ms once BYTES of stderr have arrived
  * (a slow host: the guest must wait, never drop); up to 4, in order.
  * -B answers HELLO with START instead of SPEC (a broken host: init must
- * say so in ERROR).
+ * say so in ERROR).  -R hangs up after the first HELLO and connects
+ * again (a host that restarts before the SPEC: HELLO must come again).
  *   guest-peer -s SOCK [-f ext4|erofs] [-i IMAGE_FSTYPE] [-o STDOUT_SUBSTR]... [-E STDERR_BYTES]
- *              [-S BYTES:MS] [-x EXIT] [-e ERROR_SUBSTR] [-B] -- ARG... */
+ *              [-S BYTES:MS] [-x EXIT] [-e ERROR_SUBSTR] [-B] [-R] -- ARG... */
 #include "chan.h"
 #include "gspec.h"
 
@@ -44,6 +45,7 @@ struct peer {
 	long stall_at[4]; int stall_ms[4], n_stalls, stalled;   /* -S, in order */
 	int exited, kind, value;
 	int bad_first;               /* -B */
+	int reconnect;               /* -R */
 	const char *fail_at;         /* where the conversation failed */
 	double t0;                   /* CLOCK_MONOTONIC ms at the start */
 	/* ms since t0, PEER_UNSET until the event happens */
@@ -198,6 +200,19 @@ static int peer_converse(struct peer *p)
 	while (r == 0 && type != CHAN_HELLO);
 	if (r < 0)
 		return r;
+	if (p->reconnect) {
+		close(p->fd);
+		p->fail_at = "connecting again";
+		if ((r = peer_connect(p)) < 0)
+			return r;
+		p->fail_at = "waiting for HELLO after connecting again";
+		do
+			r = peer_recv(p, &type, buf, &len);
+		while (r == 0 && type != CHAN_HELLO);
+		if (r < 0)
+			return r;
+		fprintf(stderr, "peer: HELLO again after connecting again\n");
+	}
 	peer_mark(p, &p->t_hello);
 	p->fail_at = "sending SPEC";
 	if ((r = p->bad_first ? chan_send(p->fd, CHAN_START, NULL, 0) : peer_send_spec(p)) < 0)
@@ -232,7 +247,7 @@ int main(int argc, char **argv)
 	char b1[32], b2[32], b3[32], b4[32], b5[32];
 	int c, bad = 0;
 
-	while ((c = getopt(argc, argv, "s:o:x:e:f:E:i:S:B")) != -1) {
+	while ((c = getopt(argc, argv, "s:o:x:e:f:E:i:S:BR")) != -1) {
 		if (c == 's') p.sock = optarg;
 		else if (c == 'f') p.fstype = optarg;
 		else if (c == 'i') p.image = optarg;
@@ -241,6 +256,7 @@ int main(int argc, char **argv)
 		else if (c == 'x') p.want_exit = atoi(optarg);
 		else if (c == 'e') p.want_err = optarg;
 		else if (c == 'B') p.bad_first = 1;
+		else if (c == 'R') p.reconnect = 1;
 		else if (c == 'S' && p.n_stalls < 4 &&
 			 sscanf(optarg, "%ld:%d", &p.stall_at[p.n_stalls], &p.stall_ms[p.n_stalls]) == 2)
 			p.n_stalls++;

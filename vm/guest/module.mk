@@ -34,9 +34,9 @@ guest-bundle:
 
 
 # The host side of the end-to-end test (one conversation with ocivm-init).
-$(BUILD)/tests/guest-peer: tests/vm/guest/peer.c common/chan.c common/gspec.c common/chan.h common/gspec.h
+$(BUILD)/tests/guest-peer: tests/vm/guest/peer.c common/chan.c common/gspec.c vm/driver/fresh.c common/chan.h common/gspec.h vm/driver/fresh.h
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -o $@ tests/vm/guest/peer.c common/chan.c common/gspec.c
+	$(CC) $(BASE_CFLAGS) -o $@ tests/vm/guest/peer.c common/chan.c common/gspec.c vm/driver/fresh.c
 PROGRAMS += $(BUILD)/tests/guest-peer
 CHECK_SCRIPTS += tests/vm/guest/e2e.sh
 LINUX_E2E_SCRIPTS += tests/vm/guest/e2e.sh

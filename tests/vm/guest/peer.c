@@ -1,7 +1,8 @@
 /* guest-peer: the host side of one ocivm-init conversation, for the
  * end-to-end test.  Connects to the channel socket (QEMU's chardev behind
  * the org.ocivm.chan virtserialport), waits for HELLO, sends a SPEC for the
- * busybox rootfs disk with the given args, waits for READY, sends START,
+ * busybox rootfs disk with the given args (plus the daemon's send-time
+ * records: vm/driver/fresh.c), waits for READY, sends START,
  * collects output until EXITED, and checks what it was told to expect.
  * Prints one line per check and the timings (ms since the peer started,
  * which the caller starts together with QEMU).
@@ -20,6 +21,7 @@
  *              [-S BYTES:MS] [-x EXIT] [-e ERROR_SUBSTR] [-B] [-R] -- ARG... */
 #include "chan.h"
 #include "gspec.h"
+#include "vm/driver/fresh.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -143,8 +145,16 @@ static int peer_send_spec(struct peer *p)
 	gspec_putf(&w, "readonly", "/proc/sys");
 	if ((r = gspec_finish(&w, &text, &len)) < 0)
 		return r;
-	r = chan_send(p->fd, CHAN_SPEC, text, (uint32_t)len);
+	/* the records the daemon adds at send time (seed, clock, restored 0),
+	 * by its own code: the guest's CRNG is seeded as in production */
+	char *sent;
+	size_t sent_len;
+	r = vm_gspec_fresh(text, len, false, &sent, &sent_len);
 	free(text);
+	if (r < 0)
+		return r;
+	r = chan_send(p->fd, CHAN_SPEC, sent, (uint32_t)sent_len);
+	free(sent);
 	return r;
 }
 

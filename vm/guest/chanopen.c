@@ -174,28 +174,56 @@ int gchan_try(const struct gchan_where *w, int *ret_vport, char *path, size_t ca
 	return r == -ENOENT ? -herr : r;
 }
 
-int gchan_open(const struct gchan_where *w, const struct gchan_clock *c, unsigned note_every_ms,
-	       gchan_note_fn note, void *note_ctx, int *ret_vport)
+int gchan_wait(const struct gchan_clock *c, unsigned note_every_ms, const char *what,
+	       gchan_look_fn look, void *look_ctx, gchan_note_fn note, void *note_ctx,
+	       uint64_t *ret_ms)
 {
 	uint64_t t0 = c->now_ms(c->ctx), next = t0 + note_every_ms;
-	char path[320], why[1024], msg[1200];
+	char why[1024], msg[1400];
 
 	for (;;) {
-		int fd = gchan_try(w, ret_vport, path, sizeof(path), why, sizeof(why));
+		why[0] = '\0';
+		int r = look(look_ctx, why, sizeof(why));
 		uint64_t now = c->now_ms(c->ctx);
-		if (fd >= 0) {
-			snprintf(msg, sizeof(msg), "channel: %s (%s) after %llu ms", path,
-				 *ret_vport ? "virtio port " GCHAN_VPORT_NAME : "console, raw mode",
-				 (unsigned long long)(now - t0));
-			note(note_ctx, msg);
-			return fd;
+		if (r != -EAGAIN) {
+			if (ret_ms)
+				*ret_ms = now - t0;
+			return r;
 		}
 		if (now >= next) {
-			snprintf(msg, sizeof(msg), "waiting %llu s for the channel: %s",
-				 (unsigned long long)(now - t0) / 1000, why);
+			snprintf(msg, sizeof(msg), "waiting %llu s for %s: %s",
+				 (unsigned long long)(now - t0) / 1000, what, why);
 			note(note_ctx, msg);
 			next = now + note_every_ms;
 		}
 		c->nap_ms(c->ctx, GCHAN_NAP_MS);
 	}
+}
+
+struct chan_look {
+	const struct gchan_where *w;
+	int *ret_vport;
+	char path[320];
+};
+
+static int chan_look(void *ctx, char *why, size_t wcap)
+{
+	struct chan_look *l = ctx;
+	int fd = gchan_try(l->w, l->ret_vport, l->path, sizeof(l->path), why, wcap);
+	return fd >= 0 ? fd : -EAGAIN;
+}
+
+int gchan_open(const struct gchan_where *w, const struct gchan_clock *c, unsigned note_every_ms,
+	       gchan_note_fn note, void *note_ctx, int *ret_vport)
+{
+	struct chan_look l = { w, ret_vport, "" };
+	uint64_t waited;
+	char msg[400];
+	int fd = gchan_wait(c, note_every_ms, "the channel", chan_look, &l, note, note_ctx, &waited);
+
+	snprintf(msg, sizeof(msg), "channel: %s (%s) after %llu ms", l.path,
+		 *ret_vport ? "virtio port " GCHAN_VPORT_NAME : "console, raw mode",
+		 (unsigned long long)waited);
+	note(note_ctx, msg);
+	return fd;
 }

@@ -42,7 +42,19 @@ typedef void (*gchan_note_fn)(void *ctx, const char *msg);
 int gchan_try(const struct gchan_where *w, int *ret_vport, char *path, size_t cap,
 	      char *why, size_t wcap);
 
-/* Look every 10 ms until the channel is there; every note_every_ms, a
+/* One look of a wait: >= 0 (done: gchan_wait returns it), -EAGAIN (not
+ * yet: why says what is seen instead), or another -errno (give up). */
+typedef int (*gchan_look_fn)(void *ctx, char *why, size_t wcap);
+
+/* The wait of ocivm-init for what a (slow) boot brings late: its channel,
+ * a disk, a NIC.  Looks every 10 ms with no limit of its own; every
+ * note_every_ms, a note "waiting N s for WHAT: WHY".  Returns what the
+ * last look returned; *ret_ms (if not NULL) the time waited. */
+int gchan_wait(const struct gchan_clock *c, unsigned note_every_ms, const char *what,
+	       gchan_look_fn look, void *look_ctx, gchan_note_fn note, void *note_ctx,
+	       uint64_t *ret_ms);
+
+/* Look every 10 ms until the channel is there (gchan_wait); every note_every_ms, a
  * note "waiting N s for the channel: WHY".  Once found, a note
  * "channel: PATH ..." (with the time waited).  Returns the fd. */
 int gchan_open(const struct gchan_where *w, const struct gchan_clock *c, unsigned note_every_ms,

@@ -195,7 +195,7 @@ static void init_prepare(struct init *in)
 		init_fail(in, 255, eb);
 	init_log("container %s: mounting rootfs (serial %s, %s%s)", in->plan.id ? in->plan.id : "?",
 		 in->plan.rootfs_serial, in->plan.rootfs_fstype, in->plan.rootfs_ro ? ", read-only" : "");
-	if (gsetup_rootfs(&in->plan, eb, sizeof(eb)) < 0)
+	if (gsetup_rootfs(&in->plan, init_note, in, eb, sizeof(eb)) < 0)
 		init_fail(in, 255, eb);
 	if (gnet_apply(&in->plan, init_note, in, eb, sizeof(eb)) < 0)
 		init_fail(in, 255, eb);

@@ -19,6 +19,7 @@ $(call unit_test,test_guest_relay,tests/vm/guest/test_relay.c $(GUEST_LIB_SRCS))
 $(call unit_test,test_guest_relay_exec,tests/vm/guest/test_relay_exec.c $(GUEST_LIB_SRCS))
 $(call unit_test,test_guest_resume,tests/vm/guest/test_resume.c $(GUEST_LIB_SRCS))
 $(call unit_test,test_guest_chanopen,tests/vm/guest/test_chanopen.c vm/guest/chanopen.c)
+$(call unit_test,test_guest_devwait,tests/vm/guest/test_devwait.c $(GUEST_LIB_SRCS))
 
 # make guest: the Debian cloud kernel unpacked under $(GUEST_DIR)/root,
 # $(GUEST_DIR)/vmlinuz, $(GUEST_DIR)/initrd.img, and the busybox bundle.

@@ -1,11 +1,14 @@
 /* The caller's network in the guest: lo up; each NIC of the plan (found
  * by MAC under /sys/class/net; restored from a template, the Nth NIC has
- * the template's placeholder MAC and takes the plan's) gets its name, MTU,
+ * the template's placeholder MAC and takes the plan's; each waited for
+ * without a limit of its own, a console note every 5 s saying which MAC is
+ * awaited and which interfaces are seen) gets its name, MTU,
  * addresses, up, then the routes.  Interface flags, name and MTU by ioctl; addresses and routes by
  * a small hand-written rtnetlink (ocivm-init is static, and Debian ships
  * no static libmnl). */
 #include "net.h"
 #include "gspec.h"
+#include "chanopen.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -24,24 +27,30 @@
 #include <time.h>
 #include <unistd.h>
 
-#define GNET_WAIT_MS 10000   /* for virtio_net to have probed every NIC */
-
-/* The name of the interface with this MAC, or "" (one look). */
-static void gnet_find(const unsigned char mac[6], char name[IFNAMSIZ])
+/* The name of the interface with this MAC under sysnet, or "" (one
+ * look); when why is not NULL, the interfaces seen go into it. */
+static void gnet_find(const char *sysnet, const unsigned char mac[6], char name[IFNAMSIZ],
+		      char *why, size_t wcap)
 {
-	DIR *d = opendir("/sys/class/net");
+	DIR *d = opendir(sysnet);
 	struct dirent *e;
 	char want[18], path[300], got[32];
+	size_t w;
 
 	name[0] = '\0';
-	if (!d)
+	if (!d) {
+		if (why)
+			snprintf(why, wcap, "%s: %s", sysnet, strerror(errno));
 		return;
+	}
 	snprintf(want, sizeof(want), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
 		 mac[3], mac[4], mac[5]);
+	if (why)
+		snprintf(why, wcap, "interfaces:");
 	while ((e = readdir(d))) {
 		if (e->d_name[0] == '.' || strlen(e->d_name) >= IFNAMSIZ)
 			continue;
-		snprintf(path, sizeof(path), "/sys/class/net/%s/address", e->d_name);
+		snprintf(path, sizeof(path), "%s/%s/address", sysnet, e->d_name);
 		int fd = open(path, O_RDONLY | O_CLOEXEC);
 		ssize_t n = fd < 0 ? -1 : read(fd, got, sizeof(got) - 1);
 		if (fd >= 0)
@@ -50,6 +59,8 @@ static void gnet_find(const unsigned char mac[6], char name[IFNAMSIZ])
 			memcpy(name, e->d_name, strlen(e->d_name) + 1);   /* < IFNAMSIZ: checked */
 			break;
 		}
+		if (why && (w = strlen(why)) + 1 < wcap)
+			snprintf(why + w, wcap - w, " %s %.17s", e->d_name, n >= 17 ? got : "(no address)");
 	}
 	closedir(d);
 }
@@ -63,12 +74,13 @@ static int gnet_ioctl(int s, unsigned long req, struct ifreq *ifr)
  * template's placeholder MAC (GSPEC_TPL_NIC_MAC); it takes the caller's
  * while down (virtio_net tells QEMU through its control queue, so QEMU's
  * receive filter takes it too).  0 with name set, or -errno. */
-static int gnet_take(int s, int n, const unsigned char mac[6], char name[IFNAMSIZ])
+static int gnet_take(const char *sysnet, int s, int n, const unsigned char mac[6],
+		     char name[IFNAMSIZ])
 {
 	const unsigned char tpl[6] = GSPEC_TPL_NIC_MAC(n);
 	struct ifreq ifr = { 0 };
 
-	gnet_find(tpl, name);
+	gnet_find(sysnet, tpl, name, NULL, 0);
 	if (!name[0])
 		return -ENODEV;
 	memcpy(ifr.ifr_name, name, IFNAMSIZ);   /* NUL-terminated by gnet_find */
@@ -176,13 +188,6 @@ static int gnl_route(int nl, int ifindex, const struct gplan_netroute *r)
 
 /* ---- one NIC ---- */
 
-static long long gnet_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int gnet_rename(int s, char name[IFNAMSIZ], const char *to)
 {
 	struct ifreq ifr = { 0 };
@@ -236,6 +241,58 @@ static void gnet_names(int s, const struct gplan *p, char names[][IFNAMSIZ], gse
 		}
 }
 
+struct gnet_look {
+	const char *sysnet;
+	int s, i;
+	const struct gplan *p;
+	char *name;
+};
+
+static int gnet_look(void *ctx, char *why, size_t wcap)
+{
+	struct gnet_look *l = ctx;
+	const unsigned char tpl[6] = GSPEC_TPL_NIC_MAC(l->i);
+	size_t w;
+
+	gnet_find(l->sysnet, l->p->nics[l->i].mac, l->name, why, wcap);
+	if (l->name[0])
+		return 0;
+	if (!l->p->restored)
+		return -EAGAIN;
+	/* restored: the template's Nth NIC, by its placeholder MAC */
+	int r = gnet_take(l->sysnet, l->s, l->i, l->p->nics[l->i].mac, l->name);
+	if (r == 0)
+		return 0;
+	if ((w = strlen(why)) + 1 < wcap)
+		snprintf(why + w, wcap - w, "; the template's NIC %d (MAC %02x:%02x:%02x:%02x:%02x:%02x)"
+			 ": %s", l->i, tpl[0], tpl[1], tpl[2], tpl[3], tpl[4], tpl[5],
+			 r == -ENODEV ? "not there either" : strerror(-r));
+	return -EAGAIN;
+}
+
+int gnet_wait(const char *sysnet, const struct gchan_clock *c, unsigned note_every_ms, int s,
+	      const struct gplan *p, gsetup_note_fn note, void *ctx, char names[][IFNAMSIZ])
+{
+	char what[96], msg[200];
+	uint64_t waited;
+
+	for (int i = 0; i < p->n_nics; i++) {
+		struct gnet_look l = { sysnet, s, i, p, names[i] };
+		const unsigned char *m = p->nics[i].mac;
+		snprintf(what, sizeof(what), "NIC %d (%s, MAC %02x:%02x:%02x:%02x:%02x:%02x)", i,
+			 p->nics[i].name, m[0], m[1], m[2], m[3], m[4], m[5]);
+		int r = gchan_wait(c, note_every_ms, what, gnet_look, &l, note, ctx, &waited);
+		if (r < 0)
+			return r;
+		if (waited >= note_every_ms) {
+			snprintf(msg, sizeof(msg), "%s: %s after %llu ms", what, names[i],
+				 (unsigned long long)waited);
+			note(ctx, msg);
+		}
+	}
+	return 0;
+}
+
 int gnet_apply(const struct gplan *p, gsetup_note_fn note, void *ctx, char *eb, size_t cap)
 {
 	char names[GPLAN_MAX_NICS][IFNAMSIZ], ip[64];
@@ -248,27 +305,7 @@ int gnet_apply(const struct gplan *p, gsetup_note_fn note, void *ctx, char *eb, 
 		note(ctx, "net: lo: cannot bring it up");
 	r = 0;
 	/* virtio_net probes each NIC as its module loads; wait for all */
-	long long deadline = gnet_ms() + GNET_WAIT_MS;
-	for (int i = 0; i < p->n_nics; i++) {
-		int took = -ENODEV;
-		while (gnet_find(p->nics[i].mac, names[i]), !names[i][0] &&
-		       (!p->restored || (took = gnet_take(s, i, p->nics[i].mac, names[i])) < 0) &&
-		       gnet_ms() < deadline)
-			usleep(20000);
-		if (!names[i][0] && took != -ENODEV) {
-			close(s);
-			return gsetup_fail(eb, cap, -took, "net: the template's NIC %d: setting "
-					   "the MAC", i);
-		}
-		if (!names[i][0]) {
-			const unsigned char *m = p->nics[i].mac;
-			close(s);
-			return gsetup_fail(eb, cap, ENODEV, "net: no NIC with MAC "
-					   "%02x:%02x:%02x:%02x:%02x:%02x after %d ms (virtio_net "
-					   "not in the initrd?)", m[0], m[1], m[2], m[3], m[4], m[5],
-					   GNET_WAIT_MS);
-		}
-	}
+	gnet_wait("/sys/class/net", &gchan_clock_real, GCHAN_NOTE_EVERY_MS, s, p, note, ctx, names);
 	gnet_names(s, p, names, note, ctx);
 	for (int i = 0; r == 0 && i < p->n_nics; i++)
 		r = gnet_nic(s, &p->nics[i], names[i], &idx[i], eb, cap);

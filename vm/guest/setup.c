@@ -1,8 +1,8 @@
 /* See setup.h. */
 #include "setup.h"
 #include "fileio.h"
+#include "disk.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -13,7 +13,6 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 int gsetup_fail(char *eb, size_t cap, int err, const char *fmt, ...)
@@ -99,62 +98,15 @@ int gsetup_modules(const char *list_path, gsetup_note_fn note, void *ctx)
 	return loaded;
 }
 
-static int gs_serial_matches(const char *blk, const char *serial)
-{
-	char path[512], buf[128];
-	int fd, ok = 0;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/block/%s/serial", blk);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n > 0) {
-		buf[n] = '\0';
-		buf[strcspn(buf, "\n")] = '\0';
-		ok = strcmp(buf, serial) == 0;
-	}
-	return ok;
-}
-
-static int gs_scan_disks(const char *serial, char *dev, size_t cap)
-{
-	DIR *d = opendir("/sys/block");
-	struct dirent *e;
-	int found = 0;
-
-	if (!d)
-		return 0;
-	while (!found && (e = readdir(d)))
-		if (strncmp(e->d_name, "vd", 2) == 0 && gs_serial_matches(e->d_name, serial)) {
-			snprintf(dev, cap, "/dev/%s", e->d_name);
-			found = 1;
-		}
-	closedir(d);
-	return found;
-}
-
-int gsetup_find_disk(const char *serial, unsigned timeout_ms, char *dev, size_t cap)
-{
-	struct timespec ts = { 0, 10 * 1000 * 1000 };
-	struct stat st;
-
-	for (unsigned waited = 0;; waited += 10) {
-		if (gs_scan_disks(serial, dev, cap) && stat(dev, &st) == 0)
-			return 0;
-		if (waited >= timeout_ms)
-			return -ENODEV;
-		nanosleep(&ts, NULL);
-	}
-}
-
-static int gs_mount_disk(const char *serial, const char *fstype, const char *dst,
-			 char *eb, size_t cap)
+/* Waited for as long as it takes (disk.h): the host's READY deadline ends
+ * a VM whose disk never comes, quoting the console's last note. */
+static int gs_mount_disk(const char *serial, const char *what, const char *fstype, const char *dst,
+			 gsetup_note_fn note, void *ctx, char *eb, size_t cap)
 {
 	char dev[64];
 
-	if (gsetup_find_disk(serial, 5000, dev, sizeof(dev)) < 0)
+	if (gdisk_find(&gdisk_where_real, &gchan_clock_real, GCHAN_NOTE_EVERY_MS, serial, what,
+		       note, ctx, dev, sizeof(dev)) < 0)
 		return gsetup_fail(eb, cap, ENODEV, "no virtio disk with serial %s", serial);
 	if (mkdir_p(dst, 0755) < 0)
 		return gsetup_fail(eb, cap, errno, "mkdir %s", dst);
@@ -163,15 +115,17 @@ static int gs_mount_disk(const char *serial, const char *fstype, const char *dst
 	return 0;
 }
 
-int gsetup_rootfs(const struct gplan *p, char *eb, size_t cap)
+int gsetup_rootfs(const struct gplan *p, gsetup_note_fn note, void *ctx, char *eb, size_t cap)
 {
 	char opts[512];
 	int r;
 
-	if ((r = gs_mount_disk(p->rootfs_serial, p->rootfs_fstype, "/mnt/lower", eb, cap)) < 0)
+	if ((r = gs_mount_disk(p->rootfs_serial, "the rootfs", p->rootfs_fstype, "/mnt/lower",
+				 note, ctx, eb, cap)) < 0)
 		return r;
 	if (p->image_serial &&
-	    (r = gs_mount_disk(p->image_serial, p->image_fstype, "/mnt/image", eb, cap)) < 0)
+	    (r = gs_mount_disk(p->image_serial, "vm.image", p->image_fstype, "/mnt/image",
+			       note, ctx, eb, cap)) < 0)
 		return r;
 	mkdir_p(GSETUP_ROOT, 0755);
 	if (p->rootfs_ro && !p->image_serial) {

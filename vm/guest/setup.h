@@ -19,10 +19,9 @@ int gsetup_early(char *eb, size_t cap);
  * its directory) in order; a module that fails is noted, not fatal.
  * Returns the number loaded. */
 int gsetup_modules(const char *list_path, gsetup_note_fn note, void *ctx);
-/* /dev/vdX whose /sys/block/vdX/serial is serial; waits up to timeout_ms. */
-int gsetup_find_disk(const char *serial, unsigned timeout_ms, char *dev, size_t cap);
-/* Mount the rootfs (and vm.image) and assemble GSETUP_ROOT. */
-int gsetup_rootfs(const struct gplan *p, char *eb, size_t cap);
+/* Mount the rootfs (and vm.image), each disk found by serial and waited
+ * for without a limit (disk.h; notes every 5 s), and assemble GSETUP_ROOT. */
+int gsetup_rootfs(const struct gplan *p, gsetup_note_fn note, void *ctx, char *eb, size_t cap);
 int gsetup_config(const struct gplan *p, const char *root, gsetup_note_fn note, void *ctx,
 		  char *eb, size_t cap);
 /* Parts of gsetup_config the container's process repeats in its own

@@ -74,7 +74,6 @@ struct fslot;   /* fs/slots.c */
 struct fsd {
 	struct ops *ops;
 	struct fuse_session *se;
-	const char *state_dir;
 	uid_t uid;
 	gid_t gid;
 	bool has_group;         /* --group: private nodes readable by this group */

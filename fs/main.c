@@ -161,24 +161,6 @@ static char *guest_file(const char *name)
 	return share_file(NULL, name, OCIVMFS_SHARE);
 }
 
-/* The state or cache dir: missing parents 0755 (common mkdir_p), the dir
- * itself 0700. */
-static int mkdir_private(const char *path)
-{
-	_cleanup_free_ char *parent = strdup(path);
-	char *slash = parent ? strrchr(parent, '/') : NULL;
-
-	if (!parent)
-		return -ENOMEM;
-	if (slash && slash != parent) {
-		*slash = '\0';
-		int r = mkdir_p(parent, 0755);
-		if (r < 0)
-			return r;
-	}
-	return mkdir(path, 0700) < 0 && errno != EEXIST ? -errno : 0;
-}
-
 static char *default_state_dir(void)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
@@ -321,18 +303,13 @@ static void clear_dead_mount(const char *mnt)
 
 static int setup(struct fsd *fs, struct args *a, struct ops_options *oo, struct oerr *err)
 {
-	int r = mkdir_private(a->state_dir);
-	char *abs;
-
-	if (r < 0)
-		return oerr_sys(err, -r, "state dir %s", a->state_dir);
-	abs = realpath(a->state_dir, NULL);
-	if (!abs)
-		return oerr_sys(err, errno, "state dir %s", a->state_dir);
-	fs->state_dir = oo->state_dir = abs;
-	r = ops_open(oo, &listener, fs, &fs->ops, err);
+	/* ops makes the state dir (missing parents 0755, the dir 0700) and
+	 * resolves it: before detach_stdio's chdir("/"), so a relative
+	 * --state-dir means the caller's */
+	oo->state_dir = a->state_dir;
+	int r = ops_open(oo, &listener, fs, &fs->ops, err);
 	if (r < 0) {
-		oerr_set(err, -r, "cannot open the state dir %s", abs);
+		oerr_set(err, -r, "cannot open the state dir %s", a->state_dir);
 		return r;
 	}
 	r = fsd_inc_init(fs, err);
@@ -423,17 +400,15 @@ int main(int argc, char **argv)
 	if (setup(&fs, &a, &oo, &err) < 0) {
 		report(pipe_fd, err.msg, true);
 		teardown(&fs, false);
-		free((char *)fs.state_dir);
 		return 1;
 	}
 	report(pipe_fd, "", a.foreground);
 	if (!a.foreground)
 		detach_stdio();
-	log_info("mounted %s (state %s, kernel %s, initrd %s); %s", a.mount, fs.state_dir,
-		 a.kernel, a.initrd, ops_hypervisor_line(fs.ops));
+	log_info("mounted %s (state %s, kernel %s, initrd %s); %s", a.mount,
+		 ops_state_dir(fs.ops), a.kernel, a.initrd, ops_hypervisor_line(fs.ops));
 	r = serve(&fs);
 	log_info("unmounting %s", a.mount);
 	teardown(&fs, true);
-	free((char *)fs.state_dir);
 	return r < 0 ? 1 : 0;
 }

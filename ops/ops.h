@@ -55,6 +55,10 @@ struct ops_listener {
  * the others are marked stopped. */
 int ops_open(const struct ops_options *opt, const struct ops_listener *l, void *ctx,
 	     struct ops **ret, struct oerr *err);
+/* The state dir ops_open made (its absolute path; ops_options.state_dir may
+ * be relative), valid until ops_close.  Defined by the runtime and by the
+ * tree's test double (tests/fs/fake_ops.c). */
+const char *ops_state_dir(struct ops *ops);
 /* Frees everything; running VMs keep running.  Call it once no other ops
  * call is in flight. */
 void ops_close(struct ops *ops);

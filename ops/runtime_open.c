@@ -79,7 +79,6 @@ static int init_fields(struct ops *ops, const struct ops_options *opt, struct oe
 	if (vm_driver_parse(opt->hypervisor, &ops->driver) < 0)
 		return oerr_set(err, EINVAL, "hypervisor: \"%s\" is not auto, ocivm-vmm or qemu",
 				opt->hypervisor);
-	ops->state_dir = dup_or(opt->state_dir, OPS_STATE_DIR_DEFAULT);
 	ops->kernel = dup_or(opt->kernel, NULL);
 	ops->initrd = dup_or(opt->initrd, NULL);
 	ops->vmm_path = dup_or(opt->vmm_path, NULL);
@@ -88,11 +87,10 @@ static int init_fields(struct ops *ops, const struct ops_options *opt, struct oe
 	ops->def_mib = opt->default_memory_mib ? opt->default_memory_mib : VM_DEFAULT_MEMORY_MIB;
 	ops->max_output = opt->max_output_bytes ? opt->max_output_bytes : OPS_MAX_OUTPUT_DEFAULT;
 	ops->start_timeout_ms = OPS_START_TIMEOUT_MS;
-	if (!ops->state_dir)
-		return oerr_set(err, ENOMEM, "out of memory");
-	int r = mkdir_p(ops->state_dir, 0700);
+	int r = ops_state_dir_make(opt->state_dir && *opt->state_dir ? opt->state_dir
+				   : OPS_STATE_DIR_DEFAULT, &ops->state_dir, err);
 	if (r < 0)
-		return oerr_sys(err, -r, "state dir %s", ops->state_dir);
+		return r;
 	if ((r = ops_staging_init(ops->state_dir, err)) < 0)
 		return r;
 	/* the default state dir is a tmpfs: images there would cost host RAM */
@@ -230,7 +228,7 @@ static void staging_log(void *ctx, const char *line)
 	ops_logf(ctx, "%s", line);
 }
 
-const char *ops_staging_state_dir(struct ops *ops)
+const char *ops_state_dir(struct ops *ops)
 {
 	return ops->state_dir;
 }

@@ -2,6 +2,7 @@
  * by `mv incoming/NAME containers/ID`, and the recovery of their bundles
  * after a daemon died during one. */
 #include "ops/staging.h"
+#include "fileio.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,6 +21,29 @@ static int sub_path(const char *state_dir, const char *sub, const char *name, ch
 	int len = name ? snprintf(buf, n, "%s/%s/%s", state_dir, sub, name)
 		       : snprintf(buf, n, "%s/%s", state_dir, sub);
 	return len < 0 || (size_t)len >= n ? -ENAMETOOLONG : 0;
+}
+
+int ops_state_dir_make(const char *path, char **abs, struct oerr *err)
+{
+	char parent[PATH_MAX];
+	char *slash;
+	int r = 0;
+
+	if ((size_t)snprintf(parent, sizeof(parent), "%s", path) >= sizeof(parent))
+		return oerr_sys(err, ENAMETOOLONG, "state dir %s", path);
+	slash = strrchr(parent, '/');
+	if (slash && slash != parent) {
+		*slash = '\0';
+		r = mkdir_p(parent, 0755);
+	}
+	if (r == 0 && mkdir(path, 0700) < 0 && errno != EEXIST)
+		r = -errno;
+	if (r < 0)
+		return oerr_sys(err, -r, "state dir %s", path);
+	*abs = realpath(path, NULL);
+	if (!*abs)
+		return oerr_sys(err, errno, "state dir %s", path);
+	return 0;
 }
 
 int ops_staging_init(const char *state_dir, struct oerr *err)
@@ -160,7 +185,7 @@ int ops_staging_recover(const char *state_dir, ops_staging_live_fn live, void *l
 int ops_create_moved(struct ops *ops, const char *id, int dirfd, const char *name,
 		     struct oerr *err)
 {
-	const char *st = ops_staging_state_dir(ops);
+	const char *st = ops_state_dir(ops);
 	char dst[PATH_MAX];
 	struct ops_info info;
 	int r = ops_id_valid(id, err);
@@ -187,7 +212,7 @@ int ops_create_moved(struct ops *ops, const char *id, int dirfd, const char *nam
 int ops_incoming_open(struct ops *ops, struct oerr *err)
 {
 	char path[PATH_MAX];
-	const char *st = ops_staging_state_dir(ops);
+	const char *st = ops_state_dir(ops);
 
 	if (sub_path(st, OPS_INCOMING_DIR, NULL, path, sizeof(path)) < 0)
 		return oerr_set(err, ENAMETOOLONG, "%s/%s: path too long", st, OPS_INCOMING_DIR);

@@ -22,6 +22,11 @@
 #define OPS_INCOMING_DIR ".incoming"
 #define OPS_BUNDLES_DIR ".bundles"
 
+/* The state dir itself: missing parents 0755, the dir 0700 (an existing
+ * one is kept as it is); its absolute path (malloc'd) into *abs.  The
+ * reason names the path as given: "state dir PATH: <strerror>". */
+int ops_state_dir_make(const char *path, char **abs, struct oerr *err);
+
 /* Make .incoming and .bundles (0700) if missing. */
 int ops_staging_init(const char *state_dir, struct oerr *err);
 
@@ -50,9 +55,5 @@ void ops_staging_drop(const char *state_dir, const char *id);
 #define OPS_STAGING_GONE ".gone."
 int ops_staging_detach(const char *state_dir, const char *id, char *trash, size_t n);
 void ops_staging_remove(const char *path);
-
-/* The state dir of an ops instance, for ops_create_moved and
- * ops_incoming_open (defined by the runtime and by the test double). */
-const char *ops_staging_state_dir(struct ops *ops);
 
 #endif

@@ -93,3 +93,26 @@ cases_permissions() {   # MOUNT BINARY
 		$as_nobody cat "$T/m2/README"
 	unmount_tree "$T/m2"
 }
+
+# The state dir is made by ops_open (ops/staging.c): missing parents 0755,
+# the dir 0700, relative paths the caller's; one that cannot be made stops
+# the mount with errno and path, exit status 1, nothing mounted.
+cases_state_dir() {   # BINARY LABEL
+	local bin l=$2 m=$T/msd-$2 out rc want
+	bin=$(realpath "$1")
+	mkdir -p "$m"
+	: > "$T/plain-$l"
+	out=$("$bin" --state-dir "$T/plain-$l/state" "$m" 2>&1); rc=$?
+	check "statedir ($l): one under a regular file: exit status 1" test "$rc" = 1
+	want="ocivmfs: state dir $T/plain-$l/state: Not a directory"
+	check "statedir ($l): ... says \"$want\" (got \"$out\")" test "$out" = "$want"
+	check "statedir ($l): ... nothing mounted" eval "! is_mounted '$m'"
+	out=$(cd "$T" && "$bin" --state-dir "new-$l/a/state" "$m" 2>&1); rc=$?
+	check "statedir ($l): missing parents (relative): mounted (got \"$out\")" test "$rc" = 0 -a -e "$m/README"
+	want=$(printf '%o %o 700' $((0755 & ~$(umask))) $((0755 & ~$(umask))))
+	check "statedir ($l): ... parents $(printf '%o' $((0755 & ~$(umask)))) (0755 & ~umask), the dir 0700" \
+		test "$(stat -c %a "$T/new-$l" "$T/new-$l/a" "$T/new-$l/a/state" | tr '\n' ' ')" = "$want "
+	check "statedir ($l): ... log names it by its absolute path" \
+		grep -q "(state $T/new-$l/a/state," "$m/log"
+	unmount_tree "$m"
+}

@@ -97,25 +97,33 @@ static void staging_log(void *ctx, const char *line)
 int ops_open(const struct ops_options *opt, const struct ops_listener *l, void *ctx,
 	     struct ops **ret, struct oerr *err)
 {
-	struct ops *o = calloc(1, sizeof(*o));
+	struct ops *o;
 	DIR *d;
 	struct dirent *de;
 	int n = 0;
-
-	pthread_mutex_init(&o->lock, NULL);
-	snprintf(o->dir, sizeof(o->dir), "%s/fake", opt->state_dir);
-	snprintf(o->state_dir, sizeof(o->state_dir), "%s", opt->state_dir);
-	int sr = ops_staging_init(o->state_dir, err);
+	char *abs = NULL;
+	int sr = ops_state_dir_make(opt->state_dir, &abs, err);
 	if (sr < 0)
 		return sr;
-	if (mkdir(o->dir, 0700) < 0 && errno != EEXIST)
-		return oerr_sys(err, errno, "mkdir %s", o->dir);
+	o = calloc(1, sizeof(*o));
+	pthread_mutex_init(&o->lock, NULL);
+	snprintf(o->dir, sizeof(o->dir), "%s/fake", abs);
+	snprintf(o->state_dir, sizeof(o->state_dir), "%s", abs);
+	free(abs);
 	/* streams in .out/ID: "ID.stdout" would not fit NAME_MAX for the
 	 * longest id (OPS_ID_MAX) */
 	char out[4200];
 	snprintf(out, sizeof(out), "%s/.out", o->dir);
-	if (mkdir(out, 0700) < 0 && errno != EEXIST)
-		return oerr_sys(err, errno, "mkdir %s", out);
+	if ((sr = ops_staging_init(o->state_dir, err)) < 0)
+		goto fail;
+	if (mkdir(o->dir, 0700) < 0 && errno != EEXIST) {
+		sr = oerr_sys(err, errno, "mkdir %s", o->dir);
+		goto fail;
+	}
+	if (mkdir(out, 0700) < 0 && errno != EEXIST) {
+		sr = oerr_sys(err, errno, "mkdir %s", out);
+		goto fail;
+	}
 	o->l = *l;
 	o->ctx = ctx;
 	d = opendir(o->dir);
@@ -146,9 +154,12 @@ int ops_open(const struct ops_options *opt, const struct ops_listener *l, void *
 	ops_staging_recover(o->state_dir, staging_live, o, staging_log, o);
 	*ret = o;
 	return 0;
+fail:
+	free(o);
+	return sr;
 }
 
-const char *ops_staging_state_dir(struct ops *o) { return o->state_dir; }
+const char *ops_state_dir(struct ops *o) { return o->state_dir; }
 
 void ops_close(struct ops *o) { free(o); }
 const char *ops_hypervisor_line(struct ops *o) { return "fake: the test double of ops/ (no VMs)"; }

@@ -46,6 +46,7 @@ else
 			summary; exit 1
 		fi
 	}
+	cases_state_dir "$FAKE" fake
 	mount_tree "$FAKE" "$M" "$T/state" ${ROOT:+--allow-other} || { bad "mount (fake)"; summary; exit 1; }
 	phase cases_static "$M" fake
 	phase cases_errors "$M" fake
@@ -71,6 +72,7 @@ fi
 
 if [ -x "$REAL" ]; then
 	real_bundles
+	cases_state_dir "$REAL" real
 	real_seed "$T/state-real"
 	mount_tree "$REAL" "$T/mreal" "$T/state-real" --max-output 2 --cache-dir "$T/cache/images" ||
 		bad "mount (real ocivmfs)"

@@ -61,6 +61,14 @@ check "selftest.require_checks.prefix_is_missing" fails require_checks "$T/canne
 "$VMM" >/dev/null 2>&1; check "vmm.usage.no_kernel (64)" test $? -eq 64
 "$VMM" --kernel "$PAYLOAD" --vcpus 0 >/dev/null 2>&1; check "vmm.usage.vcpus (64)" test $? -eq 64
 "$VMM" --help | grep -q -- '--cpuid-mask'; check "vmm.usage.help" test $? -eq 0
+# its defaults are vm/defaults.h's, not literals of their own
+mib=$(sed -n 's/^#define VM_DEFAULT_MEMORY_MIB \([0-9]*\)u.*/\1/p' "$HERE/../../vm/defaults.h")
+cpus=$(sed -n 's/^#define VM_DEFAULT_VCPUS \([0-9]*\)u.*/\1/p' "$HERE/../../vm/defaults.h")
+help=$("$VMM" --help)
+check "vmm.usage.help_memory_default ($mib MiB, vm/defaults.h)" \
+	eval 'test -n "$mib" && printf "%s" "$help" | grep -q -- "--memory MIB .*(default $mib;"'
+check "vmm.usage.help_vcpus_default ($cpus, vm/defaults.h)" \
+	eval 'test -n "$cpus" && printf "%s" "$help" | grep -q -- "--vcpus N .*(default $cpus)"'
 "$VMM" --kernel "$PAYLOAD" --jail-root "$T" >/dev/null 2>&1
 check "vmm.usage.jail_root_needs_user (64)" test $? -eq 64
 

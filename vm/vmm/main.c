@@ -23,15 +23,16 @@
 #define EXIT_USAGE 64
 #define EXIT_CONFIG 65
 
-static const char usage_text[] =
+/* a printf format: the defaults come from vm/defaults.h */
+static const char usage_fmt[] =
 "usage: ocivm-vmm --kernel PATH [options]\n"
 "  --kernel PATH      vmlinux ELF (PVH note: PVH entry, else 64-bit entry) or\n"
 "                     bzImage (LZ4 payload with PVH note: decompressed on the host\n"
 "                     and entered through PVH; else the 64-bit boot protocol)\n"
 "  --initrd PATH      initial ramdisk (PVH module / boot_params ramdisk)\n"
 "  --cmdline STR      kernel command line (at most 4095 bytes)\n"
-"  --memory MIB       guest RAM in MiB (default 256; RAM above 3 GiB is mapped at 4 GiB)\n"
-"  --vcpus N          number of vCPUs, 1..64 (default 1)\n"
+"  --memory MIB       guest RAM in MiB (default %u; RAM above 3 GiB is mapped at 4 GiB)\n"
+"  --vcpus N          number of vCPUs, 1..64 (default %u)\n"
 "  --console PATH|-   where the 8250 UART (ttyS0) output goes (default -: stdout)\n"
 "  --console-max MIB  cap of that output, 1..1048576 (default 64); past it one\n"
 "                     marker line, the rest is dropped (counted in status)\n"
@@ -162,7 +163,7 @@ static int parse_args(int argc, char **argv, struct vmm_config *c)
 			c->n_nets++;
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
+			printf(usage_fmt, VM_DEFAULT_MEMORY_MIB, VM_DEFAULT_VCPUS);
 			exit(0);
 		default:
 			return -EINVAL;

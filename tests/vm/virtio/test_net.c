@@ -246,9 +246,17 @@ static uint8_t cfg_status(struct fx *f)
 	return s;
 }
 
+/* The device thread clears the status, then moves the generation and
+ * raises the interrupt (link_down, vdev_config_changed): a driver that sees
+ * the status first may still be ahead of the other two, so wait for all. */
+static bool link_down_seen(struct fx *f)
+{
+	return cfg_status(f) == 0 && (drv_rd(&f->d, 0x060) & 2) && drv_rd(&f->d, 0x0fc) != 0;
+}
+
 static void wait_link_down(struct fx *f)
 {
-	for (int i = 0; i < DRV_WAIT_MS && cfg_status(f); i += 10)
+	for (int i = 0; i < DRV_WAIT_MS && !link_down_seen(f); i += 10)
 		usleep(10000);
 	assert_int_equal(cfg_status(f), 0);
 	assert_true(drv_rd(&f->d, 0x060) & 2);    /* configuration change interrupt */

@@ -41,9 +41,7 @@ static void real_nap_ms(void *ctx, unsigned ms)
 
 const struct gchan_clock gchan_clock_real = { real_now_ms, real_nap_ms, NULL };
 
-/* Append to why (always terminated; cut when full). */
-static void why_add(char *why, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void why_add(char *why, size_t cap, const char *fmt, ...)
+void gchan_why_add(char *why, size_t cap, const char *fmt, ...)
 {
 	size_t n = strlen(why);
 	va_list ap;
@@ -55,8 +53,7 @@ static void why_add(char *why, size_t cap, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* The first line of dir/entry/file into buf: its length, or -1. */
-static int read_attr(const char *dir, const char *entry, const char *file, char *buf, size_t cap)
+int gchan_attr(const char *dir, const char *entry, const char *file, char *buf, size_t cap)
 {
 	char p[512];
 	ssize_t n;
@@ -83,23 +80,23 @@ static int try_vport(const struct gchan_where *w, char *path, size_t cap, char *
 	int r = -ENOENT, seen = 0;
 
 	if (!d) {
-		why_add(why, wcap, "no virtio port named " GCHAN_VPORT_NAME " (%s: %s)", w->ports,
+		gchan_why_add(why, wcap, "no virtio port named " GCHAN_VPORT_NAME " (%s: %s)", w->ports,
 			strerror(errno));
 		return -ENOENT;
 	}
-	why_add(why, wcap, "no virtio port named " GCHAN_VPORT_NAME " (ports:");
+	gchan_why_add(why, wcap, "no virtio port named " GCHAN_VPORT_NAME " (ports:");
 	while ((e = readdir(d))) {
 		char name[128];
 		if (e->d_name[0] == '.')
 			continue;
 		seen++;
-		if (read_attr(w->ports, e->d_name, "name", name, sizeof(name)) <= 0) {
+		if (gchan_attr(w->ports, e->d_name, "name", name, sizeof(name)) <= 0) {
 			/* the name comes from the host after the device */
-			why_add(why, wcap, " %s without a name yet", e->d_name);
+			gchan_why_add(why, wcap, " %s without a name yet", e->d_name);
 			continue;
 		}
 		if (strcmp(name, GCHAN_VPORT_NAME) != 0) {
-			why_add(why, wcap, " %s named %s", e->d_name, name);
+			gchan_why_add(why, wcap, " %s named %s", e->d_name, name);
 			continue;
 		}
 		snprintf(path, cap, "%s/%s", w->dev, e->d_name);
@@ -109,10 +106,10 @@ static int try_vport(const struct gchan_where *w, char *path, size_t cap, char *
 			return fd;
 		}
 		r = -errno;
-		why_add(why, wcap, " %s named %s but open %s: %s", e->d_name, name, path, strerror(errno));
+		gchan_why_add(why, wcap, " %s named %s but open %s: %s", e->d_name, name, path, strerror(errno));
 	}
 	closedir(d);
-	why_add(why, wcap, "%s)", seen ? "" : " none");
+	gchan_why_add(why, wcap, "%s)", seen ? "" : " none");
 	return r;
 }
 
@@ -123,27 +120,27 @@ static void describe_devices(const struct gchan_where *w, char *why, size_t wcap
 	struct dirent *e;
 	int consoles = 0;
 
-	why_add(why, wcap, "; virtio console devices:");
+	gchan_why_add(why, wcap, "; virtio console devices:");
 	if (!d) {
-		why_add(why, wcap, " none (%s: %s; is virtio_mmio loaded?)", w->devices, strerror(errno));
+		gchan_why_add(why, wcap, " none (%s: %s; is virtio_mmio loaded?)", w->devices, strerror(errno));
 		return;
 	}
 	while ((e = readdir(d))) {
 		char id[32], p[512];
 		struct stat st;
-		if (e->d_name[0] == '.' || read_attr(w->devices, e->d_name, "device", id, sizeof(id)) < 0 ||
+		if (e->d_name[0] == '.' || gchan_attr(w->devices, e->d_name, "device", id, sizeof(id)) < 0 ||
 		    strcmp(id, GCHAN_VIRTIO_ID_CONSOLE) != 0)
 			continue;
 		consoles++;
 		snprintf(p, sizeof(p), "%s/%s/driver", w->devices, e->d_name);
 		if (stat(p, &st) == 0)
-			why_add(why, wcap, " %s", e->d_name);
+			gchan_why_add(why, wcap, " %s", e->d_name);
 		else
-			why_add(why, wcap, " %s without a driver (is virtio_console loaded?)", e->d_name);
+			gchan_why_add(why, wcap, " %s without a driver (is virtio_console loaded?)", e->d_name);
 	}
 	closedir(d);
 	if (!consoles)
-		why_add(why, wcap, " none (is a virtio-serial device attached?)");
+		gchan_why_add(why, wcap, " none (is a virtio-serial device attached?)");
 }
 
 int gchan_try(const struct gchan_where *w, int *ret_vport, char *path, size_t cap,
@@ -169,7 +166,7 @@ int gchan_try(const struct gchan_where *w, int *ret_vport, char *path, size_t ca
 		return fd;
 	}
 	int herr = errno;
-	why_add(why, wcap, "; %s: %s", w->hvc, strerror(herr));
+	gchan_why_add(why, wcap, "; %s: %s", w->hvc, strerror(herr));
 	describe_devices(w, why, wcap);
 	return r == -ENOENT ? -herr : r;
 }

@@ -36,6 +36,12 @@ extern const struct gchan_clock gchan_clock_real;
 
 typedef void (*gchan_note_fn)(void *ctx, const char *msg);
 
+/* The first line of dir/entry/file (a sysfs attribute) into buf, without
+ * its newline: its length, or -1.  Used by the channel, disk and NIC looks. */
+int gchan_attr(const char *dir, const char *entry, const char *file, char *buf, size_t cap);
+/* Append to a look's why (always terminated; cut when full). */
+void gchan_why_add(char *why, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* One look: the channel's fd (*ret_vport 1 for the named port, 0 for
  * hvc0 in raw mode; its path in path), or -errno with why it is not there
  * yet in why ("no virtio port named ...; ports: ...; ..."). */

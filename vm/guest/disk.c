@@ -12,33 +12,6 @@
 
 const struct gdisk_where gdisk_where_real = { "/sys/block", "/dev" };
 
-/* The first line of block/blk/file into buf: its length, or -1. */
-static int disk_attr(const char *block, const char *blk, const char *file, char *buf, size_t cap)
-{
-	char p[512];
-	ssize_t n;
-	int fd;
-
-	snprintf(p, sizeof(p), "%s/%s/%s", block, blk, file);
-	if ((fd = open(p, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
-	n = read(fd, buf, cap - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return (int)strlen(buf);
-}
-
-static void disk_why(char *why, size_t wcap, const char *fmt, const char *a, const char *b,
-		     const char *c)
-{
-	size_t n = strlen(why);
-	if (n + 1 < wcap)
-		snprintf(why + n, wcap - n, fmt, a, b, c);
-}
-
 int gdisk_try(const struct gdisk_where *w, const char *serial, char *dev, size_t cap,
 	      char *why, size_t wcap)
 {
@@ -51,7 +24,7 @@ int gdisk_try(const struct gdisk_where *w, const char *serial, char *dev, size_t
 		snprintf(why, wcap, "%s: %s", w->block, strerror(errno));
 		return -ENODEV;
 	}
-	disk_why(why, wcap, "%s%s%s", "disks:", "", "");
+	gchan_why_add(why, wcap, "disks:");
 	while ((e = readdir(d))) {
 		char got[128], link[PATH_MAX], slot[64] = "", p[512];
 		struct stat st;
@@ -66,12 +39,12 @@ int gdisk_try(const struct gdisk_where *w, const char *serial, char *dev, size_t
 			const char *base = strrchr(link, '/');
 			snprintf(slot, sizeof(slot), " (%.48s)", base ? base + 1 : link);
 		}
-		if (disk_attr(w->block, e->d_name, "serial", got, sizeof(got)) <= 0) {
-			disk_why(why, wcap, " %s%s%s without a serial,", e->d_name, slot, "");
+		if (gchan_attr(w->block, e->d_name, "serial", got, sizeof(got)) <= 0) {
+			gchan_why_add(why, wcap, " %s%s without a serial,", e->d_name, slot);
 			continue;
 		}
 		if (strcmp(got, serial) != 0) {
-			disk_why(why, wcap, " %s%s serial %s,", e->d_name, slot, got);
+			gchan_why_add(why, wcap, " %s%s serial %s,", e->d_name, slot, got);
 			continue;
 		}
 		snprintf(dev, cap, "%s/%s", w->dev, e->d_name);
@@ -79,12 +52,12 @@ int gdisk_try(const struct gdisk_where *w, const char *serial, char *dev, size_t
 			r = 0;
 			break;
 		}
-		disk_why(why, wcap, " %s%s has it but %s is not there yet,", e->d_name, slot, dev);
+		gchan_why_add(why, wcap, " %s%s has it but %s is not there yet,", e->d_name, slot, dev);
 	}
 	closedir(d);
 	size_t n = strlen(why);
 	if (r < 0 && !seen)
-		disk_why(why, wcap, "%s%s%s", " none (is virtio_blk loaded?)", "", "");
+		gchan_why_add(why, wcap, " none (is virtio_blk loaded?)");
 	else if (r < 0 && n && why[n - 1] == ',')
 		why[n - 1] = '\0';
 	return r;

@@ -34,8 +34,7 @@ static void gnet_find(const char *sysnet, const unsigned char mac[6], char name[
 {
 	DIR *d = opendir(sysnet);
 	struct dirent *e;
-	char want[18], path[300], got[32];
-	size_t w;
+	char want[18], got[32];
 
 	name[0] = '\0';
 	if (!d) {
@@ -50,17 +49,13 @@ static void gnet_find(const char *sysnet, const unsigned char mac[6], char name[
 	while ((e = readdir(d))) {
 		if (e->d_name[0] == '.' || strlen(e->d_name) >= IFNAMSIZ)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s/address", sysnet, e->d_name);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		ssize_t n = fd < 0 ? -1 : read(fd, got, sizeof(got) - 1);
-		if (fd >= 0)
-			close(fd);
+		int n = gchan_attr(sysnet, e->d_name, "address", got, sizeof(got));
 		if (n >= 17 && strncmp(got, want, 17) == 0) {
 			memcpy(name, e->d_name, strlen(e->d_name) + 1);   /* < IFNAMSIZ: checked */
 			break;
 		}
-		if (why && (w = strlen(why)) + 1 < wcap)
-			snprintf(why + w, wcap - w, " %s %.17s", e->d_name, n >= 17 ? got : "(no address)");
+		if (why)
+			gchan_why_add(why, wcap, " %s %.17s", e->d_name, n >= 17 ? got : "(no address)");
 	}
 	closedir(d);
 }

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "tests/vm/virtio/drv.h"
+#include "tests/vm/virtio/ifup.h"
 #include "vm/virtio/net.h"
 
 #define TAP "ocvb0"
@@ -56,7 +57,6 @@ static void frame(uint8_t *p, const uint8_t *dst, const uint8_t *src)
 
 static int setup_tap(int *fd)
 {
-	struct ifreq ifr = { 0 };
 	if (unshare(CLONE_NEWNET) < 0 || net_tap_open(TAP, fd) < 0)
 		return -1;
 	FILE *f = fopen("/proc/sys/net/ipv6/conf/" TAP "/disable_ipv6", "w");
@@ -64,14 +64,7 @@ static int setup_tap(int *fd)
 		fputs("1\n", f);
 		fclose(f);
 	}
-	int s = socket(AF_INET, SOCK_DGRAM, 0);
-	snprintf(ifr.ifr_name, IFNAMSIZ, TAP);
-	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
-		return -1;
-	ifr.ifr_flags |= IFF_UP;
-	int r = ioctl(s, SIOCSIFFLAGS, &ifr);
-	close(s);
-	return r;
+	return test_ifup(TAP);
 }
 
 /* The RX source: AF_PACKET frames out of the tap's host side, 32 a call. */

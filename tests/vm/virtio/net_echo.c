@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/vm/virtio/ifup.h"
+
 #define ETHERTYPE 0x88b5
 #define TX_MARK "ocivm-st-net tx"
 #define RX_MARK "ocivm-st-net rx"
@@ -43,20 +45,6 @@ static bool parse_mac(const char *s, unsigned char mac[6])
 	return true;
 }
 
-static int set_up(const char *ifname)
-{
-	struct ifreq ifr = { 0 };
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = -1;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	if (s >= 0 && ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
-		ifr.ifr_flags |= IFF_UP;
-		r = ioctl(s, SIOCSIFFLAGS, &ifr);
-	}
-	if (s >= 0)
-		close(s);
-	return r;
-}
-
 int main(int argc, char **argv)
 {
 	unsigned char mac[6], f[2048];
@@ -74,7 +62,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* up first: a packet socket bound to a down interface gets ENETDOWN */
-	int s = set_up(ifname) < 0 ? -1 : socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETHERTYPE));
+	int s = test_ifup(ifname) < 0 ? -1 : socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETHERTYPE));
 	struct sockaddr_ll a = { .sll_family = AF_PACKET, .sll_protocol = htons(ETHERTYPE),
 				 .sll_ifindex = (int)idx };
 	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0) {

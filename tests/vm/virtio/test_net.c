@@ -28,6 +28,7 @@
 #include <cmocka.h>
 
 #include "tests/vm/virtio/drv.h"
+#include "tests/vm/virtio/ifup.h"
 #include "vm/virtio/net.h"
 
 #define F(b) (1ull << (b))
@@ -325,19 +326,6 @@ static bool own_netns(void)
 	return done;
 }
 
-static int ifup(const char *name)
-{
-	struct ifreq ifr = { 0 };
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
-	int r = ioctl(s, SIOCGIFFLAGS, &ifr);
-	ifr.ifr_flags |= IFF_UP;
-	if (r == 0)
-		r = ioctl(s, SIOCSIFFLAGS, &ifr);
-	close(s);
-	return r;
-}
-
 static int packet_socket(const char *name)
 {
 	FILE *ip6 = fopen("/proc/sys/net/ipv6/conf/" TAP "/disable_ipv6", "w");
@@ -364,7 +352,7 @@ static void test_tap_both_ways(void **state)
 		skip();
 	int fd;
 	assert_int_equal(net_tap_open(TAP, &fd), 0);
-	assert_int_equal(ifup(TAP), 0);
+	assert_int_equal(test_ifup(TAP), 0);
 	int ps = packet_socket(TAP);
 	/* CSUM + TSO for the guest: TUNSETOFFLOAD must take them (else no DRIVER_OK) */
 	struct fx *f = make(~0ull, fd, true, -1);
@@ -412,7 +400,7 @@ static void test_tap_deleted(void **state)
 	int fd;
 	uint32_t id, len;
 	assert_int_equal(net_tap_open(TAP, &fd), 0);
-	assert_int_equal(ifup(TAP), 0);
+	assert_int_equal(test_ifup(TAP), 0);
 	struct fx *f = make(~0ull, fd, true, -1);
 	guest_rx_buf(f, 2048);
 	drv_kick(&f->d, RXQ);

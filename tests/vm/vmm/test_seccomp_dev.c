@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "tests/vm/virtio/drv.h"
+#include "tests/vm/virtio/ifup.h"
 #include "vm/virtio/net.h"
 #include "vm/vmm/seccomp.h"
 
@@ -63,20 +64,6 @@ static void *vcpu_setup(void *arg)
 	return NULL;
 }
 
-static int ifup(const char *name)
-{
-	struct ifreq ifr = { 0 };
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = -1;
-	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
-	if (s >= 0 && ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
-		ifr.ifr_flags |= IFF_UP;
-		r = ioctl(s, SIOCSIFFLAGS, &ifr);
-	}
-	if (s >= 0)
-		close(s);
-	return r;
-}
-
 static bool ours(const uint8_t *f, ssize_t n, const char *what)
 {
 	return n >= 14 + (ssize_t)strlen(what) && f[12] == ETYPE >> 8 && f[13] == (ETYPE & 0xff) &&
@@ -87,7 +74,7 @@ static bool ours(const uint8_t *f, ssize_t n, const char *what)
 static int net_under_filters(void)
 {
 	int fd, ps;
-	if (unshare(CLONE_NEWNET) < 0 || net_tap_open(TAP, &fd) < 0 || ifup(TAP) < 0)
+	if (unshare(CLONE_NEWNET) < 0 || net_tap_open(TAP, &fd) < 0 || test_ifup(TAP) < 0)
 		return 10;
 	ps = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETYPE));
 	struct sockaddr_ll a = { .sll_family = AF_PACKET, .sll_protocol = htons(ETYPE),

@@ -38,8 +38,8 @@ static void hv_line(struct ops *ops)
  * the default is off with the reason in MOUNT/hypervisor. */
 static int templates_init(struct ops *ops, const char *opt, struct oerr *err)
 {
-	enum vm_driver d = vm_driver_choose(ops->driver, &ops->probe);
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], why[160];
+	bool dflt;
 
 	if (opt && strcmp(opt, "on") && strcmp(opt, "off"))
 		return oerr_set(err, EINVAL, "templates: \"%s\" is not on or off", opt);
@@ -47,14 +47,13 @@ static int templates_init(struct ops *ops, const char *opt, struct oerr *err)
 		snprintf(ops->tpl_why, sizeof(ops->tpl_why), "templates off (--templates off)");
 		return 0;
 	}
-	if (d != VM_DRIVER_QEMU) {
-		snprintf(ops->tpl_why, sizeof(ops->tpl_why), "templates off: only the QEMU driver "
-			 "saves and restores them (ocivm-vmm snapshots are not done)");
+	if (!vm_templates_usable(ops->driver, &ops->probe, &dflt, why, sizeof(why))) {
+		snprintf(ops->tpl_why, sizeof(ops->tpl_why), "templates off: %.120s", why);
 		return 0;
 	}
-	if (!opt && ops->probe.accel == VM_ACCEL_KVM) {
-		snprintf(ops->tpl_why, sizeof(ops->tpl_why), "templates off (the default under "
-			 "QEMU/KVM: its restores are untested; --templates on turns them on)");
+	if (!opt && !dflt) {
+		snprintf(ops->tpl_why, sizeof(ops->tpl_why),
+			 "templates off (%.100s; --templates on turns them on)", why);
 		return 0;
 	}
 	snprintf(dir, sizeof(dir), "%s/templates", ops->cache_dir);

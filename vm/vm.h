@@ -42,6 +42,14 @@ enum vm_driver vm_driver_choose(enum vm_driver asked, const struct vm_host_probe
 void vm_driver_describe(enum vm_driver asked, const struct vm_host_probe *probe, char *buf,
 			size_t n);
 
+/* Templates with the driver vm_driver_choose gives: true when that driver
+ * saves and restores them (QEMU; ocivm-vmm has no snapshots yet), with
+ * *ret_default whether they are on when the daemon was not asked (only
+ * where restores were tested: QEMU under TCG) and, when that default is
+ * off, why in why; false with why in why. */
+bool vm_templates_usable(enum vm_driver asked, const struct vm_host_probe *probe,
+			 bool *ret_default, char *why, size_t n);
+
 /* What the host can run; filled once by vm_probe_host(). */
 struct vm_host_probe {
 	bool kvm_present;          /* /dev/kvm opens and KVM_CREATE_VM works */

@@ -38,6 +38,22 @@ void vm_driver_describe(enum vm_driver asked, const struct vm_host_probe *probe,
 		 probe && probe->reason[0] ? probe->reason : "no probe result");
 }
 
+bool vm_templates_usable(enum vm_driver asked, const struct vm_host_probe *probe,
+			 bool *ret_default, char *why, size_t n)
+{
+	*ret_default = false;
+	if (vm_driver_choose(asked, probe) != VM_DRIVER_QEMU) {
+		snprintf(why, n, "only the QEMU driver saves and restores them (ocivm-vmm "
+			 "snapshots are not done)");
+		return false;
+	}
+	if (probe && probe->accel == VM_ACCEL_KVM)
+		snprintf(why, n, "the default under QEMU/KVM: its restores are untested");
+	else
+		*ret_default = true, why[0] = '\0';
+	return true;
+}
+
 int vm_driver_parse(const char *name, enum vm_driver *ret)
 {
 	if (!name || !*name || strcmp(name, "auto") == 0)

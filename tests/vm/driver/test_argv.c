@@ -442,6 +442,18 @@ static void test_driver_names(void **state)
 	assert_string_equal(line, "ocivm-vmm (chosen by the daemon's options): no kvm");
 	vm_driver_describe(VM_DRIVER_AUTO, NULL, line, sizeof(line));
 	assert_string_equal(line, "qemu: no probe result");
+	/* templates: QEMU only; on by default under TCG only */
+	bool dflt = true;
+	assert_true(vm_templates_usable(VM_DRIVER_AUTO, &tcg, &dflt, line, sizeof(line)));
+	assert_true(dflt);
+	struct vm_host_probe kvm = { .driver = VM_DRIVER_QEMU, .accel = VM_ACCEL_KVM };
+	assert_true(vm_templates_usable(VM_DRIVER_AUTO, &kvm, &dflt, line, sizeof(line)));
+	assert_false(dflt);
+	assert_non_null(strstr(line, "QEMU/KVM"));
+	assert_false(vm_templates_usable(VM_DRIVER_VMM, &tcg, &dflt, line, sizeof(line)));
+	assert_false(dflt);
+	assert_non_null(strstr(line, "only the QEMU driver"));
+	assert_false(vm_templates_usable(VM_DRIVER_AUTO, NULL, &dflt, line, sizeof(line)));
 }
 
 int main(void)
